@@ -1,0 +1,86 @@
+//! Every command-line type in one place.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rdock",
+    version,
+    about = "Reach Docker on a remote Linux box over SSH: key, agent, host key, remote checks, docker context, VS Code",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// Echo every command rdock runs, as exact argv
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Print each step and the commands it would run; change nothing
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Walk every step from key pair to docker context, fixing what needs fixing
+    Setup(SetupArgs),
+    /// Set docker.explorerRefreshInterval in every installed editor's settings.json
+    Vscode(VscodeArgs),
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct SetupArgs {
+    /// [user@]host[:port], ssh://[user@]host[:port], u@[::1]:2222, or a Host alias from ~/.ssh/config
+    pub destination: String,
+    /// Private key to use (default: ~/.ssh/id_ed25519)
+    #[arg(long, value_name = "PATH")]
+    pub identity: Option<PathBuf>,
+    /// Docker context name (default: derived from the destination)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Answer yes to every confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Create a new key without a passphrase (for scripts)
+    #[arg(long)]
+    pub no_passphrase: bool,
+    /// Trust the host key ssh-keyscan fetches when it is unknown (a changed key is never accepted)
+    #[arg(long)]
+    pub accept_host_key: bool,
+    /// Append the public key to the remote authorized_keys over one password login
+    #[arg(long)]
+    pub install_key: bool,
+    /// Update a context of the same name that points elsewhere
+    #[arg(long)]
+    pub force: bool,
+    /// Create the context but do not switch to it
+    #[arg(long)]
+    pub no_use: bool,
+    #[command(flatten)]
+    pub vscode: VscodeOptions,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct VscodeArgs {
+    #[command(flatten)]
+    pub options: VscodeOptions,
+}
+
+/// What the VS Code step needs; shared by `rdock setup` and `rdock vscode`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct VscodeOptions {
+    /// A settings.json to edit instead of the discovered ones (repeatable; created when missing)
+    #[arg(long = "settings", value_name = "PATH")]
+    pub settings: Vec<PathBuf>,
+    /// Milliseconds for docker.explorerRefreshInterval (at least 1000)
+    #[arg(long, value_name = "MS", default_value_t = 3000, value_parser = clap::value_parser!(u64).range(1000..))]
+    pub refresh_interval: u64,
+}

@@ -1,0 +1,1 @@
+//! VS Code settings (issue 3): placeholder until the settings editor lands.
