@@ -1,0 +1,1 @@
+//! VS Code settings tests (issue 3).
