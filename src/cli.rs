@@ -39,6 +39,7 @@ pub enum Command {
 #[derive(Args, Debug, Clone, Default)]
 pub struct SetupArgs {
     /// [user@]host[:port], ssh://[user@]host[:port], u@[::1]:2222, or a Host alias from ~/.ssh/config
+    #[arg(allow_hyphen_values = true)]
     pub destination: String,
     /// Private key to use (default: ~/.ssh/id_ed25519)
     #[arg(long, value_name = "PATH")]

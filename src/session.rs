@@ -1,18 +1,37 @@
 //! What one invocation of rdock knows: how to run commands, how to talk, which OS, and the facts
 //! earlier steps learned that later steps need.
 
+use crate::destination::{Destination, Resolved};
 use crate::exec::Exec;
+use crate::keys::KeyPair;
 use crate::platform::Platform;
+use crate::remote::Probe;
 use crate::ui::Ui;
 
 pub struct Session {
     pub exec: Exec,
     pub ui: Ui,
     pub platform: Platform,
+    /// The destination as given, when there is one.
+    pub dest: Option<Destination>,
+    /// What `ssh -G` made of it (set by the destination step).
+    pub resolved: Option<Resolved>,
+    /// The key pair (set by the key step).
+    pub key: Option<KeyPair>,
+    /// The one ssh round trip's result, reused by every remote check.
+    pub probe: Option<Probe>,
 }
 
 impl Session {
     pub fn new(exec: Exec, ui: Ui, platform: Platform) -> Self {
-        Session { exec, ui, platform }
+        Session {
+            exec,
+            ui,
+            platform,
+            dest: None,
+            resolved: None,
+            key: None,
+            probe: None,
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! One file per subcommand.
 
+mod setup;
 mod vscode;
 
 use crate::cli::{Cli, Command};
@@ -13,7 +14,7 @@ pub const EXIT_USAGE: u8 = 2;
 
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
-        Command::Setup(_) => EXIT_FAILED,
+        Command::Setup(args) => setup::run(&cli.global, &args),
         Command::Vscode(args) => vscode::run(&cli.global, &args),
     }
 }

@@ -1,0 +1,285 @@
+//! The docker context: `docker context create NAME --docker host=ssh://user@host:port`, always with
+//! an explicit user and port, then `docker context use NAME`, then a real `docker version`.
+
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+
+use crate::exec::{quote, Cmd};
+use crate::session::Session;
+use crate::step::{Finding, Step};
+
+/// What `docker context create` gets as its description, so `rdock list` can tell its own.
+pub const DESCRIPTION: &str = "managed by rdock";
+
+/// docker's rule for context names, and `default` is docker's own.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = name.len() >= 2 && chars.all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c));
+    if !(first_ok && rest_ok) {
+        return Err(format!(
+            "invalid context name {name:?}: docker needs ^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$"
+        ));
+    }
+    if name == "default" {
+        return Err("the context name \"default\" is docker's own; pick another with --name".into());
+    }
+    Ok(())
+}
+
+/// The docker endpoint of a context, or None when there is no such context.
+pub fn endpoint_of(s: &Session, name: &str) -> Result<Option<String>> {
+    let out = s.exec.run(
+        &Cmd::new("docker")
+            .args(["context", "inspect", "--format", "{{.Endpoints.docker.Host}}", "--"])
+            .arg(name),
+    )?;
+    if out.success() {
+        return Ok(Some(out.stdout.trim().to_string()));
+    }
+    let err = out.stderr.to_ascii_lowercase();
+    if err.contains("not found") || err.contains("does not exist") {
+        return Ok(None);
+    }
+    bail!("docker context inspect {name} failed: {}", out.last_error_line())
+}
+
+/// The context docker uses now (`docker context show`).
+pub fn current(s: &Session) -> Result<String> {
+    let out = s.exec.run(&Cmd::new("docker").args(["context", "show"]))?;
+    if !out.success() {
+        bail!("docker context show failed: {}", out.last_error_line());
+    }
+    Ok(out.stdout.trim().to_string())
+}
+
+fn endpoint(s: &Session) -> Option<String> {
+    s.resolved.as_ref().map(|r| r.endpoint())
+}
+
+/// Step 8: the context exists and points where setup would point it.
+pub struct ContextStep {
+    pub name: String,
+    pub force: bool,
+    existing: Option<String>,
+}
+
+impl ContextStep {
+    pub fn new(name: String, force: bool) -> Self {
+        ContextStep {
+            name,
+            force,
+            existing: None,
+        }
+    }
+}
+
+impl Step for ContextStep {
+    fn id(&self) -> String {
+        "context".into()
+    }
+
+    fn needs(&self) -> &'static [&'static str] {
+        &["destination", "tools"]
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let id = "context";
+        let Some(want) = endpoint(s) else {
+            return Finding::skip(id, "skipped: no destination");
+        };
+        let name = &self.name;
+        let create = format!(
+            "docker context create {} --docker {}",
+            quote(name),
+            quote(&format!("host={want}"))
+        );
+        self.existing = None;
+        match endpoint_of(s, name) {
+            Err(e) => Finding::fail(id, format!("{e:#}"), "check that the docker CLI works: docker context ls"),
+            Ok(None) => Finding::fail(id, format!("no docker context {name}"), create).fixable(),
+            Ok(Some(have)) if have == want => Finding::ok(id, format!("context {name} → {want}")),
+            Ok(Some(have)) => {
+                self.existing = Some(have.clone());
+                let f = Finding::fail(
+                    id,
+                    format!("context {name} already points to {have}, not {want}"),
+                    format!(
+                        "rerun with --force to update it (docker context update {} --docker {}), or pick another name with --name",
+                        quote(name),
+                        quote(&format!("host={want}"))
+                    ),
+                );
+                if self.force {
+                    f.fixable()
+                } else {
+                    f
+                }
+            }
+        }
+    }
+
+    fn fix(&mut self, s: &mut Session, _: &Finding) -> Result<String> {
+        let Some(want) = endpoint(s) else {
+            bail!("no destination");
+        };
+        let host = format!("host={want}");
+        let (verb, cmd) = match &self.existing {
+            None => (
+                "created",
+                Cmd::new("docker")
+                    .args(["context", "create", "--description", DESCRIPTION, "--docker", &host, "--"])
+                    .arg(&self.name),
+            ),
+            Some(_) => (
+                "updated",
+                Cmd::new("docker")
+                    .args(["context", "update", "--description", DESCRIPTION, "--docker", &host, "--"])
+                    .arg(&self.name),
+            ),
+        };
+        let out = s.exec.run(&cmd.changes())?;
+        if out.skipped {
+            return Ok(format!("would {} context {} → {want}", &verb[..verb.len() - 1], self.name));
+        }
+        if !out.success() {
+            bail!("docker context failed: {}", out.last_error_line());
+        }
+        Ok(format!("{verb} context {} → {want}", self.name))
+    }
+}
+
+/// Step 9: `docker context use NAME`, unless --no-use.
+pub struct UseStep {
+    pub name: String,
+    pub no_use: bool,
+}
+
+impl Step for UseStep {
+    fn id(&self) -> String {
+        "use".into()
+    }
+
+    fn needs(&self) -> &'static [&'static str] {
+        &["context"]
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let id = "use";
+        match current(s) {
+            Err(e) => Finding::fail(id, format!("{e:#}"), "check that the docker CLI works: docker context ls"),
+            Ok(cur) if cur == self.name => Finding::ok(id, format!("{} is the current context", self.name)),
+            Ok(cur) if self.no_use => Finding::skip(
+                id,
+                format!("left {cur} as the current context (--no-use); use docker --context {}", self.name),
+            ),
+            Ok(cur) => Finding::fail(
+                id,
+                format!("the current context is {cur}, not {}", self.name),
+                format!("docker context use {}", quote(&self.name)),
+            )
+            .fixable(),
+        }
+    }
+
+    fn fix(&mut self, s: &mut Session, _: &Finding) -> Result<String> {
+        let out = s.exec.run(
+            &Cmd::new("docker")
+                .args(["context", "use", "--"])
+                .arg(&self.name)
+                .changes(),
+        )?;
+        if out.skipped {
+            return Ok(format!("would switch to context {}", self.name));
+        }
+        if !out.success() {
+            bail!("docker context use failed: {}", out.last_error_line());
+        }
+        Ok(format!("switched to context {}", self.name))
+    }
+}
+
+/// DOCKER_HOST or DOCKER_CONTEXT in the environment wins over the current context.
+pub struct EnvStep;
+
+impl Step for EnvStep {
+    fn id(&self) -> String {
+        "environment".into()
+    }
+
+    fn blocking(&self) -> bool {
+        false
+    }
+
+    fn check(&mut self, _: &mut Session) -> Finding {
+        let id = "environment";
+        for var in ["DOCKER_HOST", "DOCKER_CONTEXT"] {
+            if let Some(value) = std::env::var(var).ok().filter(|v| !v.is_empty()) {
+                return Finding::warn(
+                    id,
+                    format!("{var}={value} is set and overrides the current docker context"),
+                    format!("unset {var}  (and remove it from your shell profile)"),
+                );
+            }
+        }
+        Finding::ok(id, "neither DOCKER_HOST nor DOCKER_CONTEXT overrides the context")
+    }
+
+    fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
+        bail!("rdock cannot change your shell's environment")
+    }
+}
+
+/// Step 10: a real `docker --context NAME version`, through ssh, as every docker command will go.
+pub struct VerifyStep {
+    pub name: String,
+}
+
+impl Step for VerifyStep {
+    fn id(&self) -> String {
+        "verify".into()
+    }
+
+    fn needs(&self) -> &'static [&'static str] {
+        &["context", "remote-docker", "identity"]
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let id = "verify";
+        let cmd = Cmd::new("docker")
+            .arg("--context")
+            .arg(&self.name)
+            .args(["version", "--format", "{{.Server.Version}}"])
+            .timeout(Duration::from_secs(60));
+        let out = s.ui.spin(&format!("docker --context {} version", self.name), || s.exec.run(&cmd));
+        let again = format!("docker --context {} version shows the whole error; rdock doctor {0} diagnoses it", quote(&self.name));
+        match out {
+            Ok(out) if out.success() => Finding::ok(
+                id,
+                format!("docker --context {} version: server {}", self.name, out.stdout.trim()),
+            ),
+            Ok(out) => Finding::fail(id, format!("docker --context {} version failed: {}", self.name, out.last_error_line()), again),
+            Err(e) => Finding::fail(id, format!("{e:#}"), again),
+        }
+    }
+
+    fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
+        bail!("nothing to fix here: the earlier steps decide")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_names_follow_docker_rule() {
+        for good in ["box", "127.0.0.1-2222", "a_b+c.d-e", "A1"] {
+            assert!(validate_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "a", "-x", "../x", "default", "a b", "a/b", ".hidden", "x;y", "é1"] {
+            assert!(validate_name(bad).is_err(), "{bad}");
+        }
+    }
+}

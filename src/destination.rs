@@ -1,0 +1,456 @@
+//! Destination parsing: `[user@]host[:port]`, `ssh://[user@]host[:port]`, `u@[::1]:2222`, or a Host
+//! alias, then resolution with `ssh -G`, as ssh itself would resolve it.
+
+use std::fmt;
+
+use anyhow::{bail, Result};
+
+use crate::exec::{Cmd, Exec};
+
+/// A destination as the user typed it, validated. Nothing here has touched ssh yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Destination {
+    pub user: Option<String>,
+    /// A host name, an IP address (IPv6 without brackets), or a Host alias.
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+/// Why a destination was refused. Always a usage error (exit 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidDestination(pub String);
+
+impl fmt::Display for InvalidDestination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidDestination {}
+
+fn refuse<T>(input: &str, why: &str) -> Result<T, InvalidDestination> {
+    Err(InvalidDestination(format!(
+        "invalid destination {:?}: {why}. Expected [user@]host[:port], ssh://[user@]host[:port] or a Host alias from ~/.ssh/config",
+        input
+    )))
+}
+
+/// Characters a shell would act on. None of them belongs in a user or host name.
+const SHELL_META: &str = ";|&$`'\"\\<>(){}*?!#~^,=";
+
+impl Destination {
+    pub fn parse(input: &str) -> Result<Self, InvalidDestination> {
+        if input.is_empty() {
+            return refuse(input, "it is empty");
+        }
+        if input.starts_with('-') {
+            return refuse(input, "it starts with '-', so ssh would read it as an option");
+        }
+        if let Some(c) = input.chars().find(|c| c.is_whitespace() || c.is_control()) {
+            return refuse(input, &format!("it contains whitespace or a control character ({c:?})"));
+        }
+        let rest = match input.split_once("://") {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("ssh") => {
+                if rest.contains('/') {
+                    return refuse(input, "an ssh:// URL here takes no path");
+                }
+                if rest.contains('?') {
+                    return refuse(input, "an ssh:// URL here takes no query");
+                }
+                if rest.contains('#') {
+                    return refuse(input, "an ssh:// URL here takes no fragment");
+                }
+                if let Some((userinfo, _)) = rest.rsplit_once('@') {
+                    if userinfo.contains(':') {
+                        return refuse(input, "never put a password in the URL; rdock uses keys");
+                    }
+                }
+                rest
+            }
+            Some((scheme, _)) => {
+                return refuse(input, &format!("only ssh:// is supported, not {scheme}://"));
+            }
+            None => input,
+        };
+        if let Some(c) = rest.chars().find(|c| SHELL_META.contains(*c) || *c == '/') {
+            return refuse(input, &format!("{c:?} is not allowed (shell metacharacter or path)"));
+        }
+        let (user, hostport) = match rest.split_once('@') {
+            Some((user, hostport)) => (Some(user), hostport),
+            None => (None, rest),
+        };
+        if let Some(user) = user {
+            if user.is_empty() {
+                return refuse(input, "the user before @ is empty");
+            }
+            if user.starts_with('-') {
+                return refuse(input, "a user may not start with '-'");
+            }
+            if hostport.contains('@') {
+                return refuse(input, "more than one '@'");
+            }
+            if let Some(c) = user.chars().find(|c| !is_name_char(*c)) {
+                return refuse(input, &format!("{c:?} is not allowed in a user name"));
+            }
+        }
+        let (host, port) = split_host_port(input, hostport)?;
+        if host.is_empty() {
+            return refuse(input, "the host is empty");
+        }
+        if host.starts_with('-') {
+            return refuse(input, "a host may not start with '-'");
+        }
+        Ok(Destination {
+            user: user.map(str::to_string),
+            host,
+            port,
+        })
+    }
+
+    /// The host as it appears in a URL or `user@host:port` (IPv6 in brackets).
+    pub fn host_for_url(&self) -> String {
+        bracket(&self.host)
+    }
+}
+
+/// Put an IPv6 address in brackets for a URL or a known_hosts `[host]:port` entry.
+pub fn bracket(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '+')
+}
+
+fn split_host_port(input: &str, hostport: &str) -> Result<(String, Option<u16>), InvalidDestination> {
+    let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
+        let Some((addr, after)) = inner.split_once(']') else {
+            return refuse(input, "an opening '[' has no closing ']'");
+        };
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return refuse(input, "brackets hold an IPv6 address, and this is not one");
+        }
+        match after {
+            "" => (addr, None),
+            _ => match after.strip_prefix(':') {
+                Some(port) => (addr, Some(port)),
+                None => return refuse(input, "only :port may follow ']'"),
+            },
+        }
+    } else if hostport.matches(':').count() > 1 {
+        // A bare IPv6 address, as ssh accepts it; a port needs brackets.
+        if hostport.parse::<std::net::Ipv6Addr>().is_err() {
+            return refuse(input, "put an IPv6 address in brackets: [::1]:22");
+        }
+        (hostport, None)
+    } else {
+        match hostport.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (hostport, None),
+        }
+    };
+    if host.contains(['[', ']']) {
+        return refuse(input, "brackets are only for IPv6 addresses");
+    }
+    if !host.contains(':') {
+        if let Some(c) = host.chars().find(|c| !is_name_char(*c)) {
+            return refuse(input, &format!("{c:?} is not allowed in a host name"));
+        }
+    }
+    let port = match port {
+        None => None,
+        Some(p) => Some(parse_port(p).or_else(|why| refuse(input, &why))?),
+    };
+    Ok((host.to_string(), port))
+}
+
+fn parse_port(text: &str) -> Result<u16, String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("the port {text:?} is not a number from 1 to 65535"));
+    }
+    match text.parse::<u32>() {
+        Ok(n @ 1..=65535) => Ok(n as u16),
+        _ => Err(format!("the port {text} is not from 1 to 65535")),
+    }
+}
+
+impl fmt::Display for Destination {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(user) = &self.user {
+            write!(f, "{user}@")?;
+        }
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", self.host_for_url()),
+            None if self.host.contains(':') => write!(f, "{}", self.host_for_url()),
+            None => write!(f, "{}", self.host),
+        }
+    }
+}
+
+/// Where the user came from, so rdock can say when the local name was assumed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserSource {
+    Destination,
+    SshConfig,
+    LocalName,
+}
+
+/// What `ssh -G` says ssh would really do for a destination.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub dest: Destination,
+    pub user: String,
+    pub user_source: UserSource,
+    /// The HostName ssh would connect to.
+    pub hostname: String,
+    pub port: u16,
+    pub identity_files: Vec<String>,
+    pub user_known_hosts: Vec<String>,
+    pub global_known_hosts: Vec<String>,
+    pub host_key_alias: Option<String>,
+    pub hash_known_hosts: bool,
+    pub control_master: Option<String>,
+}
+
+impl Resolved {
+    /// The endpoint setup writes into the docker context: always with an explicit user and port.
+    pub fn endpoint(&self) -> String {
+        format!("ssh://{}@{}:{}", self.user, self.dest.host_for_url(), self.port)
+    }
+
+    /// `user@host:port` for messages.
+    pub fn display(&self) -> String {
+        format!("{}@{}:{}", self.user, bracket(&self.hostname), self.port)
+    }
+
+    /// The name ssh looks up in known_hosts: `host`, or `[host]:port` when the port is not 22.
+    pub fn known_hosts_name(&self) -> String {
+        let host = self.host_key_alias.as_deref().unwrap_or(&self.hostname);
+        if self.port == 22 {
+            host.to_string()
+        } else {
+            format!("[{host}]:{}", self.port)
+        }
+    }
+
+    /// Arguments that make ssh connect exactly as the docker CLI will: `-l user -p port -- host`.
+    /// The `--` keeps a host from ever being read as an option.
+    pub fn ssh_target_args(&self) -> Vec<String> {
+        vec![
+            "-l".into(),
+            self.user.clone(),
+            "-p".into(),
+            self.port.to_string(),
+            "--".into(),
+            self.dest.host.clone(),
+        ]
+    }
+}
+
+/// `ssh -G` for a destination. `-F none` is used once more, when no user was given, to learn
+/// whether the user came from ssh_config or is just the local name.
+pub fn resolve(exec: &Exec, dest: &Destination) -> Result<Resolved> {
+    let config = ssh_g(exec, dest, false)?;
+    let user_source = if dest.user.is_some() {
+        UserSource::Destination
+    } else {
+        let bare = ssh_g(exec, dest, true)?;
+        if get(&bare, "user") == get(&config, "user") {
+            UserSource::LocalName
+        } else {
+            UserSource::SshConfig
+        }
+    };
+    let port = get(&config, "port").and_then(|p| p.parse().ok()).unwrap_or(22);
+    let list = |key: &str| -> Vec<String> {
+        config
+            .iter()
+            .filter(|(k, _)| k == key)
+            .flat_map(|(_, v)| v.split_whitespace().map(str::to_string))
+            .filter(|v| v != "none")
+            .collect()
+    };
+    let Some(user) = get(&config, "user") else {
+        bail!("`ssh -G` did not say which user it would log in as");
+    };
+    Ok(Resolved {
+        dest: dest.clone(),
+        user,
+        user_source,
+        hostname: get(&config, "hostname").unwrap_or_else(|| dest.host.clone()),
+        port,
+        identity_files: list("identityfile"),
+        user_known_hosts: list("userknownhostsfile"),
+        global_known_hosts: list("globalknownhostsfile"),
+        host_key_alias: get(&config, "hostkeyalias").filter(|v| v != "none"),
+        hash_known_hosts: get(&config, "hashknownhosts").as_deref() == Some("yes"),
+        control_master: get(&config, "controlmaster").filter(|v| v != "false" && v != "no"),
+    })
+}
+
+fn ssh_g(exec: &Exec, dest: &Destination, no_config: bool) -> Result<Vec<(String, String)>> {
+    let mut cmd = Cmd::new("ssh").arg("-G");
+    if no_config {
+        cmd = cmd.args(["-F", "none"]);
+    }
+    if let Some(user) = &dest.user {
+        cmd = cmd.args(["-l", user]);
+    }
+    if let Some(port) = dest.port {
+        cmd = cmd.args(["-p".to_string(), port.to_string()]);
+    }
+    let out = exec.run(&cmd.arg("--").arg(&dest.host))?;
+    if !out.success() {
+        bail!(
+            "`ssh -G` could not resolve {}: {}",
+            dest,
+            out.last_error_line()
+        );
+    }
+    Ok(parse_ssh_g(&out.stdout))
+}
+
+/// `ssh -G` prints one `key value` per line, keys in lower case.
+pub fn parse_ssh_g(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter_map(|line| {
+            let (k, v) = line.split_once(' ')?;
+            Some((k.to_ascii_lowercase(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+fn get(config: &[(String, String)], key: &str) -> Option<String> {
+    config.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+}
+
+/// A docker context name derived from the destination: the host (and the port when one was
+/// given and is not 22), with anything docker does not allow turned into '-'.
+pub fn default_context_name(dest: &Destination) -> String {
+    let mut name: String = dest
+        .host
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '-' })
+        .collect();
+    if let Some(port) = dest.port.filter(|p| *p != 22) {
+        name.push_str(&format!("-{port}"));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        name.insert_str(0, "ssh-");
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(input: &str) -> Destination {
+        Destination::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"))
+    }
+
+    #[test]
+    fn accepts_every_documented_form() {
+        let d = ok("u@h.example:2222");
+        assert_eq!((d.user.as_deref(), d.host.as_str(), d.port), (Some("u"), "h.example", Some(2222)));
+        let d = ok("ssh://u@h:22");
+        assert_eq!((d.user.as_deref(), d.host.as_str(), d.port), (Some("u"), "h", Some(22)));
+        let d = ok("u@[::1]:2222");
+        assert_eq!((d.host.as_str(), d.port), ("::1", Some(2222)));
+        let d = ok("ssh://[fe80::1]");
+        assert_eq!((d.host.as_str(), d.port), ("fe80::1", None));
+        let d = ok("myvm");
+        assert_eq!((d.user, d.host.as_str(), d.port), (None, "myvm", None));
+        assert_eq!(ok("::1").host, "::1");
+    }
+
+    #[test]
+    fn refuses_what_could_inject_or_is_malformed() {
+        for bad in [
+            "", " ", "u@h x", "u@h\n", "h\0", "-oProxyCommand=touch /tmp/x", "-oProxyCommand=x",
+            "u@-h", "-u@h", "h;id", "h|id", "$(id)", "`id`", "h'", "h\"", "h:0", "h:65536",
+            "h:22x", "h:", "ssh://u:pw@h", "ssh://h/path", "ssh://h/", "ssh://h?x=1", "ssh://h#f",
+            "http://h", "tcp://h:2375", "@h", "u@", "u@h@i", "[::1", "[nothost]:22", "h:1:2:x",
+        ] {
+            let err = Destination::parse(bad).expect_err(bad);
+            assert!(err.to_string().starts_with("invalid destination"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in ["u@h:2222", "h", "u@[::1]:22", "[::1]", "a.b-c_d"] {
+            assert_eq!(ok(s).to_string(), s);
+            assert_eq!(ok(&ok(s).to_string()), ok(s));
+        }
+    }
+
+    #[test]
+    fn parses_ssh_g_output() {
+        let text = "user alice\nhostname 10.0.0.5\nport 2222\nidentityfile ~/.ssh/id_ed25519\nidentityfile ~/.ssh/id_rsa\nuserknownhostsfile ~/.ssh/known_hosts ~/.ssh/known_hosts2\n";
+        let cfg = parse_ssh_g(text);
+        assert_eq!(get(&cfg, "port").as_deref(), Some("2222"));
+        assert_eq!(cfg.iter().filter(|(k, _)| k == "identityfile").count(), 2);
+    }
+
+    #[test]
+    fn context_names_follow_docker_rules() {
+        assert_eq!(default_context_name(&ok("u@127.0.0.1:2222")), "127.0.0.1-2222");
+        assert_eq!(default_context_name(&ok("box")), "box");
+        assert_eq!(default_context_name(&ok("u@[::1]:22")), "ssh---1");
+        assert_eq!(default_context_name(&ok("box:22")), "box");
+    }
+}
+
+/// Step 0: resolve the destination with `ssh -G` and show what ssh will really use.
+pub struct DestinationStep;
+
+impl crate::step::Step for DestinationStep {
+    fn id(&self) -> String {
+        "destination".into()
+    }
+
+    fn needs(&self) -> &'static [&'static str] {
+        &["tools"]
+    }
+
+    fn check(&mut self, s: &mut crate::session::Session) -> crate::step::Finding {
+        use crate::step::Finding;
+        let id = "destination";
+        let Some(dest) = s.dest.clone() else {
+            return Finding::skip(id, "skipped: no destination given");
+        };
+        let r = match resolve(&s.exec, &dest) {
+            Ok(r) => r,
+            Err(e) => return Finding::fail(id, format!("{e:#}"), "check ~/.ssh/config: `ssh -G HOST` must work"),
+        };
+        let via = if r.hostname != dest.host {
+            format!(" (via {})", dest.host)
+        } else {
+            String::new()
+        };
+        let finding = match r.user_source {
+            UserSource::Destination => Finding::ok(id, format!("{}{via}, user from the destination", r.display())),
+            UserSource::SshConfig => Finding::ok(id, format!("{}{via}, user from ssh_config", r.display())),
+            UserSource::LocalName => Finding::warn(
+                id,
+                format!(
+                    "{}{via}: no user given, so your local user name {} was assumed",
+                    r.display(),
+                    r.user
+                ),
+                format!("if the remote account differs: rdock setup USER@{}", dest),
+            ),
+        };
+        s.resolved = Some(r);
+        finding
+    }
+
+    fn fix(&mut self, _: &mut crate::session::Session, _: &crate::step::Finding) -> Result<String> {
+        bail!("nothing to fix")
+    }
+}

@@ -1,0 +1,379 @@
+//! The remote probe: one ssh round trip, made the way the docker CLI connects (BatchMode, no
+//! terminal, strict host key checking), that tells whether the host key, the key and the remote
+//! docker are right. The remote command is a fixed string: no part of user input is in it.
+
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+
+use crate::destination::Resolved;
+use crate::exec::Cmd;
+use crate::fsutil;
+use crate::session::Session;
+use crate::step::{Finding, Step};
+
+/// Seconds ssh may spend connecting. The whole probe is bounded by [`PROBE_TIMEOUT`].
+pub const CONNECT_TIMEOUT: u64 = 10;
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
+
+const MARKER: &str = "rdock-probe-1";
+
+/// Runs on the remote under `sh`, whatever the login shell. Reports whether docker is on the
+/// non-interactive PATH and what `docker version` says.
+pub const PROBE_SCRIPT: &str = "sh -c 'echo rdock-probe-1; if command -v docker >/dev/null 2>&1; then out=$(docker version --format \"{{.Server.Version}}\" 2>&1); echo \"docker-exit=$?\"; printf \"%s\\n\" \"$out\"; else echo docker-exit=127; fi'";
+
+/// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless its blob is already
+/// there. umask 077 keeps ~/.ssh and the file private.
+pub const INSTALL_KEY_SCRIPT: &str = "sh -c 'umask 077; set -f; mkdir -p \"$HOME/.ssh\" && f=\"$HOME/.ssh/authorized_keys\" && touch \"$f\" && IFS= read -r key && set -- $key && if grep -qF \"$2\" \"$f\"; then echo rdock-key-present; else if [ -s \"$f\" ] && [ -n \"$(tail -c 1 \"$f\")\" ]; then echo >> \"$f\"; fi; printf \"%s\\n\" \"$key\" >> \"$f\" && echo rdock-key-added; fi'";
+
+/// How the connection went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Connect {
+    Ok,
+    /// The server refused every key offered.
+    AuthRefused(String),
+    /// The host key differs from the one in known_hosts.
+    HostKeyChanged(String),
+    /// No host key is known (strict checking refused it).
+    HostKeyUnknown(String),
+    /// Could not reach sshd, or it did not speak SSH in time.
+    Unreachable(String),
+}
+
+/// What the remote says about docker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RemoteDocker {
+    Server(String),
+    NotOnPath,
+    PermissionDenied(String),
+    DaemonDown(String),
+    Other(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub connect: Connect,
+    pub docker: Option<RemoteDocker>,
+}
+
+/// ssh options that make rdock's own connections behave like the docker CLI's, never prompt,
+/// never accept or rewrite a host key, and give up in bounded time.
+pub fn batch_options() -> Vec<String> {
+    [
+        "-o", "BatchMode=yes",
+        "-o", "StrictHostKeyChecking=yes",
+        "-o", "UpdateHostKeys=no",
+        "-o",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([format!("ConnectTimeout={CONNECT_TIMEOUT}"), "-T".to_string()])
+    .collect()
+}
+
+/// Run the probe (once per session; later steps reuse it).
+pub fn probe(s: &mut Session) -> Result<Probe> {
+    if let Some(p) = &s.probe {
+        return Ok(p.clone());
+    }
+    let Some(r) = s.resolved.clone() else {
+        bail!("the destination was not resolved");
+    };
+    let cmd = Cmd::new("ssh")
+        .args(batch_options())
+        .args(r.ssh_target_args())
+        .arg(PROBE_SCRIPT)
+        .timeout(PROBE_TIMEOUT);
+    let label = format!("connecting to {}", r.display());
+    let out = s.ui.spin(&label, || s.exec.run(&cmd));
+    let probe = match out {
+        Ok(out) => parse_probe(out.code, &out.stdout, &out.stderr),
+        Err(e) => Probe {
+            connect: Connect::Unreachable(format!(
+                "no SSH answer from {}:{} within {} s ({e:#})",
+                r.hostname,
+                r.port,
+                PROBE_TIMEOUT.as_secs()
+            )),
+            docker: None,
+        },
+    };
+    s.probe = Some(probe.clone());
+    Ok(probe)
+}
+
+/// Read the probe's result from ssh's exit code and output.
+pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
+    let mut lines = stdout.lines();
+    if lines.next().map(str::trim) == Some(MARKER) {
+        let exit = lines
+            .next()
+            .and_then(|l| l.strip_prefix("docker-exit="))
+            .and_then(|n| n.trim().parse::<i32>().ok())
+            .unwrap_or(-1);
+        let text = lines.collect::<Vec<_>>().join("\n").trim().to_string();
+        return Probe {
+            connect: Connect::Ok,
+            docker: Some(classify_docker(exit, &text)),
+        };
+    }
+    let last = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('@'))
+        .last()
+        .unwrap_or("")
+        .to_string();
+    let connect = if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
+        || stderr.contains("HOST KEY HAS CHANGED")
+    {
+        Connect::HostKeyChanged(stderr.trim().to_string())
+    } else if stderr.contains("Host key verification failed") {
+        Connect::HostKeyUnknown(last)
+    } else if stderr.contains("Permission denied (") || stderr.contains("Too many authentication failures") {
+        Connect::AuthRefused(last)
+    } else if code == Some(255) || code.is_none() {
+        Connect::Unreachable(last)
+    } else {
+        Connect::Unreachable(format!("the remote shell did not run the probe (exit {code:?}): {last}"))
+    };
+    Probe {
+        connect,
+        docker: None,
+    }
+}
+
+fn classify_docker(exit: i32, text: &str) -> RemoteDocker {
+    let lower = text.to_ascii_lowercase();
+    match exit {
+        0 => RemoteDocker::Server(text.lines().last().unwrap_or("").trim().to_string()),
+        127 => RemoteDocker::NotOnPath,
+        _ if lower.contains("permission denied") => RemoteDocker::PermissionDenied(last_line(text)),
+        _ if lower.contains("cannot connect to the docker daemon") || lower.contains("is the docker daemon running") => {
+            RemoteDocker::DaemonDown(last_line(text))
+        }
+        _ => RemoteDocker::Other(last_line(text)),
+    }
+}
+
+fn last_line(text: &str) -> String {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or("").to_string()
+}
+
+fn ssh_copy_id(r: &Resolved, s: &Session) -> String {
+    let public = s
+        .key
+        .as_ref()
+        .map(|k| fsutil::tilde(&k.public))
+        .unwrap_or_else(|| "~/.ssh/id_ed25519.pub".into());
+    format!(
+        "ssh-copy-id -i {public} -p {} {}@{}   (or rerun rdock setup with --install-key)",
+        r.port,
+        r.user,
+        r.dest.host_for_url()
+    )
+}
+
+fn unreachable_fix(r: &Resolved) -> String {
+    format!(
+        "check that {} is up and sshd listens on port {}; `ssh -v -p {} {}@{}` shows where it stops",
+        r.hostname,
+        r.port,
+        r.port,
+        r.user,
+        r.dest.host_for_url()
+    )
+}
+
+/// Step 6: the key is authorized on the remote.
+pub struct AuthStep {
+    /// `--install-key` or `--yes`.
+    pub install: bool,
+}
+
+impl Step for AuthStep {
+    fn id(&self) -> String {
+        "auth".into()
+    }
+
+    fn needs(&self) -> &'static [&'static str] {
+        &["host-key", "identity"]
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let Some(r) = s.resolved.clone() else {
+            return Finding::skip("auth", "skipped: no destination");
+        };
+        let probe = match probe(s) {
+            Ok(p) => p,
+            Err(e) => return Finding::fail("auth", format!("{e:#}"), unreachable_fix(&r)),
+        };
+        match probe.connect {
+            Connect::Ok => Finding::ok("auth", format!("{} accepts the key (BatchMode)", r.display())),
+            Connect::AuthRefused(why) => Finding::fail(
+                "auth",
+                format!("{} refused the key ({why})", r.display()),
+                ssh_copy_id(&r, s),
+            )
+            .fixable(),
+            Connect::HostKeyChanged(_) | Connect::HostKeyUnknown(_) => Finding::fail(
+                "auth",
+                format!("ssh to {} stopped at the host key", r.display()),
+                "see the host-key check",
+            ),
+            Connect::Unreachable(why) => Finding::fail(
+                "auth",
+                format!("cannot reach {}:{}: {why}", r.hostname, r.port),
+                unreachable_fix(&r),
+            ),
+        }
+    }
+
+    fn fix(&mut self, s: &mut Session, _: &Finding) -> Result<String> {
+        let (Some(r), Some(key)) = (s.resolved.clone(), s.key.clone()) else {
+            bail!("no destination or key");
+        };
+        let question = format!(
+            "Append {} to ~/.ssh/authorized_keys on {}? ssh will ask for the password once.",
+            fsutil::tilde(&key.public),
+            r.display()
+        );
+        if !s.exec.dry_run && !s.ui.confirm(&question, self.install, "--install-key")? {
+            bail!("the key was not installed (you said no)");
+        }
+        let cmd = Cmd::new("ssh")
+            .args([
+                "-o", "StrictHostKeyChecking=yes",
+                "-o", "UpdateHostKeys=no",
+                "-o", "PubkeyAuthentication=no",
+                "-o", "PreferredAuthentications=keyboard-interactive,password",
+                "-o", "NumberOfPasswordPrompts=3",
+                "-o",
+            ])
+            .arg(format!("ConnectTimeout={CONNECT_TIMEOUT}"))
+            .arg("-T")
+            .args(r.ssh_target_args())
+            .arg(INSTALL_KEY_SCRIPT)
+            .stdin(format!("{}\n", key.public_line))
+            .changes()
+            .interactive();
+        let out = s.exec.run(&cmd)?;
+        if out.skipped {
+            return Ok(format!("would append the key to ~/.ssh/authorized_keys on {}", r.display()));
+        }
+        if !out.success() {
+            bail!("the password login to {} failed: {}", r.display(), out.last_error_line());
+        }
+        s.probe = None;
+        if out.stdout.contains("rdock-key-present") {
+            Ok(format!("the key was already in authorized_keys on {}", r.display()))
+        } else {
+            Ok(format!("appended the key to ~/.ssh/authorized_keys on {}", r.display()))
+        }
+    }
+}
+
+/// Step 7: docker on the remote, reached the way the docker CLI will reach it.
+pub struct RemoteDockerStep;
+
+impl Step for RemoteDockerStep {
+    fn id(&self) -> String {
+        "remote-docker".into()
+    }
+
+    fn needs(&self) -> &'static [&'static str] {
+        &["auth"]
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let id = "remote-docker";
+        let Some(r) = s.resolved.clone() else {
+            return Finding::skip(id, "skipped: no destination");
+        };
+        let docker = match probe(s) {
+            Ok(Probe { docker: Some(d), .. }) => d,
+            Ok(_) => return Finding::skip(id, "skipped: the probe did not run"),
+            Err(e) => return Finding::fail(id, format!("{e:#}"), unreachable_fix(&r)),
+        };
+        match docker {
+            RemoteDocker::Server(v) => Finding::ok(id, format!("docker daemon {v} answers on {}", r.hostname)),
+            RemoteDocker::NotOnPath => Finding::fail(
+                id,
+                format!("docker is not on the non-interactive PATH of {} (exit 127)", r.display()),
+                format!(
+                    "install docker on {0}, or put its directory on PATH for non-interactive shells (e.g. in ~/.bashrc above the interactive check); `ssh -p {1} {2}@{3} command -v docker` must print a path",
+                    r.hostname, r.port, r.user, r.dest.host_for_url()
+                ),
+            ),
+            RemoteDocker::PermissionDenied(why) => Finding::fail(
+                id,
+                format!("{} may not use the docker socket ({why})", r.user),
+                format!("on {}: sudo usermod -aG docker {} (then log in again)", r.hostname, r.user),
+            ),
+            RemoteDocker::DaemonDown(why) => Finding::fail(
+                id,
+                format!("the docker daemon on {} is not running ({why})", r.hostname),
+                format!("on {}: sudo systemctl start docker", r.hostname),
+            ),
+            RemoteDocker::Other(why) => Finding::fail(
+                id,
+                format!("docker version failed on {}: {why}", r.hostname),
+                format!("run `docker version` on {} to see the whole error", r.hostname),
+            ),
+        }
+    }
+
+    fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
+        bail!("rdock does not change the remote's system")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_output_is_classified() {
+        let ok = parse_probe(Some(0), "rdock-probe-1\ndocker-exit=0\n28.2.2\n", "");
+        assert_eq!(ok.connect, Connect::Ok);
+        assert_eq!(ok.docker, Some(RemoteDocker::Server("28.2.2".into())));
+        let missing = parse_probe(Some(0), "rdock-probe-1\ndocker-exit=127\n", "");
+        assert_eq!(missing.docker, Some(RemoteDocker::NotOnPath));
+        let denied = parse_probe(
+            Some(0),
+            "rdock-probe-1\ndocker-exit=1\npermission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock\n",
+            "",
+        );
+        assert!(matches!(denied.docker, Some(RemoteDocker::PermissionDenied(_))));
+        let down = parse_probe(
+            Some(0),
+            "rdock-probe-1\ndocker-exit=1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+            "",
+        );
+        assert!(matches!(down.docker, Some(RemoteDocker::DaemonDown(_))));
+    }
+
+    #[test]
+    fn ssh_failures_are_told_apart() {
+        let changed = "@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@@@\nHost key verification failed.\n";
+        assert!(matches!(parse_probe(Some(255), "", changed).connect, Connect::HostKeyChanged(_)));
+        let unknown = "No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\nHost key verification failed.\n";
+        assert!(matches!(parse_probe(Some(255), "", unknown).connect, Connect::HostKeyUnknown(_)));
+        let denied = "u@127.0.0.1: Permission denied (publickey,password).\n";
+        assert!(matches!(parse_probe(Some(255), "", denied).connect, Connect::AuthRefused(_)));
+        let refused = "ssh: connect to host 127.0.0.1 port 1: Connection refused\n";
+        assert_eq!(
+            parse_probe(Some(255), "", refused).connect,
+            Connect::Unreachable("ssh: connect to host 127.0.0.1 port 1: Connection refused".into())
+        );
+    }
+
+    #[test]
+    fn remote_scripts_are_fixed_strings_for_sh() {
+        for script in [PROBE_SCRIPT, INSTALL_KEY_SCRIPT] {
+            assert!(script.starts_with("sh -c '") && script.ends_with('\''));
+            // Exactly one pair of single quotes: nothing inside can end the sh -c argument early.
+            assert_eq!(script.matches('\'').count(), 2, "{script}");
+        }
+    }
+}

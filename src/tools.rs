@@ -1,0 +1,50 @@
+//! The tools the guide relies on must be on PATH.
+
+use anyhow::Result;
+
+use crate::session::Session;
+use crate::step::{Finding, Step};
+
+/// The client tools rdock drives. ssh-keyscan ships with ssh; rdock uses it to fetch host keys.
+pub const TOOLS: [&str; 5] = ["ssh", "ssh-keygen", "ssh-add", "ssh-keyscan", "docker"];
+
+pub struct ToolsStep;
+
+impl Step for ToolsStep {
+    fn id(&self) -> String {
+        "tools".into()
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for tool in TOOLS {
+            match which::which(tool) {
+                Ok(path) => found.push(format!("{tool}: {}", path.display())),
+                Err(_) => missing.push(tool),
+            }
+        }
+        if missing.is_empty() {
+            let mut f = Finding::ok("tools", format!("{} found on PATH", TOOLS.join(", ")));
+            f.details = found;
+            return f;
+        }
+        // ssh, ssh-keygen, ssh-add and ssh-keyscan come from one package: say so once.
+        let mut hints: Vec<String> = Vec::new();
+        for tool in &missing {
+            let hint = s.platform.install_hint(tool);
+            if !hints.contains(&hint) {
+                hints.push(hint);
+            }
+        }
+        Finding::fail(
+            "tools",
+            format!("not on PATH: {}", missing.join(", ")),
+            hints.join("\n"),
+        )
+    }
+
+    fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
+        anyhow::bail!("rdock does not install system packages")
+    }
+}
