@@ -63,7 +63,7 @@ impl Step for AgentStep {
         match agent_state(s) {
             Ok(AgentState::Answers(n)) => {
                 let at = if sock.is_empty() { "the system agent".to_string() } else { sock };
-                Finding::ok("agent", format!("ssh-agent answers at {at} ({n} keys)"))
+                Finding::ok("agent", format!("ssh-agent answers at {at} ({n} key{})", if n == 1 { "" } else { "s" }))
             }
             Ok(AgentState::NoSocket) => Finding::fail(
                 "agent",

@@ -1,3 +1,5 @@
-//! The one integration test binary.
+//! The one integration test binary: a small harness (tests/harness.rs) and a file per area.
 
+mod harness;
+mod setup;
 mod vscode;
