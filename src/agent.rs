@@ -62,8 +62,18 @@ impl Step for AgentStep {
         let sock = std::env::var("SSH_AUTH_SOCK").unwrap_or_default();
         match agent_state(s) {
             Ok(AgentState::Answers(n)) => {
-                let at = if sock.is_empty() { "the system agent".to_string() } else { sock };
-                Finding::ok("agent", format!("ssh-agent answers at {at} ({n} key{})", if n == 1 { "" } else { "s" }))
+                let at = if sock.is_empty() {
+                    "the system agent".to_string()
+                } else {
+                    sock
+                };
+                Finding::ok(
+                    "agent",
+                    format!(
+                        "ssh-agent answers at {at} ({n} key{})",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                )
             }
             Ok(AgentState::NoSocket) => Finding::fail(
                 "agent",
@@ -110,8 +120,14 @@ impl Step for IdentityStep {
         if !held {
             return Finding::fail(
                 "identity",
-                format!("the agent does not hold {shown} ({} other keys)", keys.len()),
-                format!("ssh-add {}", crate::exec::quote(&key.private.to_string_lossy())),
+                format!(
+                    "the agent does not hold {shown} ({} other keys)",
+                    keys.len()
+                ),
+                format!(
+                    "ssh-add {}",
+                    crate::exec::quote(&key.private.to_string_lossy())
+                ),
             )
             .fixable();
         }

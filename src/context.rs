@@ -23,7 +23,9 @@ pub fn validate_name(name: &str) -> Result<(), String> {
         ));
     }
     if name == "default" {
-        return Err("the context name \"default\" is docker's own; pick another with --name".into());
+        return Err(
+            "the context name \"default\" is docker's own; pick another with --name".into(),
+        );
     }
     Ok(())
 }
@@ -32,7 +34,13 @@ pub fn validate_name(name: &str) -> Result<(), String> {
 pub fn endpoint_of(s: &Session, name: &str) -> Result<Option<String>> {
     let out = s.exec.run(
         &Cmd::new("docker")
-            .args(["context", "inspect", "--format", "{{.Endpoints.docker.Host}}", "--"])
+            .args([
+                "context",
+                "inspect",
+                "--format",
+                "{{.Endpoints.docker.Host}}",
+                "--",
+            ])
             .arg(name),
     )?;
     if out.success() {
@@ -42,7 +50,10 @@ pub fn endpoint_of(s: &Session, name: &str) -> Result<Option<String>> {
     if err.contains("not found") || err.contains("does not exist") {
         return Ok(None);
     }
-    bail!("docker context inspect {name} failed: {}", out.last_error_line())
+    bail!(
+        "docker context inspect {name} failed: {}",
+        out.last_error_line()
+    )
 }
 
 /// The context docker uses now (`docker context show`).
@@ -97,7 +108,11 @@ impl Step for ContextStep {
         );
         self.existing = None;
         match endpoint_of(s, name) {
-            Err(e) => Finding::fail(id, format!("{e:#}"), "check that the docker CLI works: docker context ls"),
+            Err(e) => Finding::fail(
+                id,
+                format!("{e:#}"),
+                "check that the docker CLI works: docker context ls",
+            ),
             Ok(None) => Finding::fail(id, format!("no docker context {name}"), create).fixable(),
             Ok(Some(have)) if have == want => Finding::ok(id, format!("context {name} → {want}")),
             Ok(Some(have)) => {
@@ -129,19 +144,39 @@ impl Step for ContextStep {
             None => (
                 "created",
                 Cmd::new("docker")
-                    .args(["context", "create", "--description", DESCRIPTION, "--docker", &host, "--"])
+                    .args([
+                        "context",
+                        "create",
+                        "--description",
+                        DESCRIPTION,
+                        "--docker",
+                        &host,
+                        "--",
+                    ])
                     .arg(&self.name),
             ),
             Some(_) => (
                 "updated",
                 Cmd::new("docker")
-                    .args(["context", "update", "--description", DESCRIPTION, "--docker", &host, "--"])
+                    .args([
+                        "context",
+                        "update",
+                        "--description",
+                        DESCRIPTION,
+                        "--docker",
+                        &host,
+                        "--",
+                    ])
                     .arg(&self.name),
             ),
         };
         let out = s.exec.run(&cmd.changes())?;
         if out.skipped {
-            return Ok(format!("would {} context {} → {want}", &verb[..verb.len() - 1], self.name));
+            return Ok(format!(
+                "would {} context {} → {want}",
+                &verb[..verb.len() - 1],
+                self.name
+            ));
         }
         if !out.success() {
             bail!("docker context failed: {}", out.last_error_line());
@@ -168,11 +203,20 @@ impl Step for UseStep {
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "use";
         match current(s) {
-            Err(e) => Finding::fail(id, format!("{e:#}"), "check that the docker CLI works: docker context ls"),
-            Ok(cur) if cur == self.name => Finding::ok(id, format!("{} is the current context", self.name)),
+            Err(e) => Finding::fail(
+                id,
+                format!("{e:#}"),
+                "check that the docker CLI works: docker context ls",
+            ),
+            Ok(cur) if cur == self.name => {
+                Finding::ok(id, format!("{} is the current context", self.name))
+            }
             Ok(cur) if self.no_use => Finding::skip(
                 id,
-                format!("left {cur} as the current context (--no-use); use docker --context {}", self.name),
+                format!(
+                    "left {cur} as the current context (--no-use); use docker --context {}",
+                    self.name
+                ),
             ),
             Ok(cur) => Finding::fail(
                 id,
@@ -223,7 +267,10 @@ impl Step for EnvStep {
                 );
             }
         }
-        Finding::ok(id, "neither DOCKER_HOST nor DOCKER_CONTEXT overrides the context")
+        Finding::ok(
+            id,
+            "neither DOCKER_HOST nor DOCKER_CONTEXT overrides the context",
+        )
     }
 
     fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
@@ -252,14 +299,32 @@ impl Step for VerifyStep {
             .arg(&self.name)
             .args(["version", "--format", "{{.Server.Version}}"])
             .timeout(Duration::from_secs(60));
-        let out = s.ui.spin(&format!("docker --context {} version", self.name), || s.exec.run(&cmd));
-        let again = format!("docker --context {} version shows the whole error; rdock doctor {0} diagnoses it", quote(&self.name));
+        let out =
+            s.ui.spin(&format!("docker --context {} version", self.name), || {
+                s.exec.run(&cmd)
+            });
+        let again = format!(
+            "docker --context {} version shows the whole error; rdock doctor {0} diagnoses it",
+            quote(&self.name)
+        );
         match out {
             Ok(out) if out.success() => Finding::ok(
                 id,
-                format!("docker --context {} version: server {}", self.name, out.stdout.trim()),
+                format!(
+                    "docker --context {} version: server {}",
+                    self.name,
+                    out.stdout.trim()
+                ),
             ),
-            Ok(out) => Finding::fail(id, format!("docker --context {} version failed: {}", self.name, out.last_error_line()), again),
+            Ok(out) => Finding::fail(
+                id,
+                format!(
+                    "docker --context {} version failed: {}",
+                    self.name,
+                    out.last_error_line()
+                ),
+                again,
+            ),
             Err(e) => Finding::fail(id, format!("{e:#}"), again),
         }
     }
@@ -278,7 +343,9 @@ mod tests {
         for good in ["box", "127.0.0.1-2222", "a_b+c.d-e", "A1"] {
             assert!(validate_name(good).is_ok(), "{good}");
         }
-        for bad in ["", "a", "-x", "../x", "default", "a b", "a/b", ".hidden", "x;y", "é1"] {
+        for bad in [
+            "", "a", "-x", "../x", "default", "a b", "a/b", ".hidden", "x;y", "é1",
+        ] {
             assert!(validate_name(bad).is_err(), "{bad}");
         }
     }

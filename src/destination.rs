@@ -44,10 +44,16 @@ impl Destination {
             return refuse(input, "it is empty");
         }
         if input.starts_with('-') {
-            return refuse(input, "it starts with '-', so ssh would read it as an option");
+            return refuse(
+                input,
+                "it starts with '-', so ssh would read it as an option",
+            );
         }
         if let Some(c) = input.chars().find(|c| c.is_whitespace() || c.is_control()) {
-            return refuse(input, &format!("it contains whitespace or a control character ({c:?})"));
+            return refuse(
+                input,
+                &format!("it contains whitespace or a control character ({c:?})"),
+            );
         }
         let rest = match input.split_once("://") {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("ssh") => {
@@ -73,7 +79,10 @@ impl Destination {
             None => input,
         };
         if let Some(c) = rest.chars().find(|c| SHELL_META.contains(*c) || *c == '/') {
-            return refuse(input, &format!("{c:?} is not allowed (shell metacharacter or path)"));
+            return refuse(
+                input,
+                &format!("{c:?} is not allowed (shell metacharacter or path)"),
+            );
         }
         let (user, hostport) = match rest.split_once('@') {
             Some((user, hostport)) => (Some(user), hostport),
@@ -126,7 +135,10 @@ fn is_name_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '+')
 }
 
-fn split_host_port(input: &str, hostport: &str) -> Result<(String, Option<u16>), InvalidDestination> {
+fn split_host_port(
+    input: &str,
+    hostport: &str,
+) -> Result<(String, Option<u16>), InvalidDestination> {
     let (host, port) = if let Some(inner) = hostport.strip_prefix('[') {
         let Some((addr, after)) = inner.split_once(']') else {
             return refuse(input, "an opening '[' has no closing ']'");
@@ -219,7 +231,12 @@ pub struct Resolved {
 impl Resolved {
     /// The endpoint setup writes into the docker context: always with an explicit user and port.
     pub fn endpoint(&self) -> String {
-        format!("ssh://{}@{}:{}", self.user, self.dest.host_for_url(), self.port)
+        format!(
+            "ssh://{}@{}:{}",
+            self.user,
+            self.dest.host_for_url(),
+            self.port
+        )
     }
 
     /// `user@host:port` for messages.
@@ -265,7 +282,9 @@ pub fn resolve(exec: &Exec, dest: &Destination) -> Result<Resolved> {
             UserSource::SshConfig
         }
     };
-    let port = get(&config, "port").and_then(|p| p.parse().ok()).unwrap_or(22);
+    let port = get(&config, "port")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(22);
     let list = |key: &str| -> Vec<String> {
         config
             .iter()
@@ -325,7 +344,10 @@ pub fn parse_ssh_g(text: &str) -> Vec<(String, String)> {
 }
 
 fn get(config: &[(String, String)], key: &str) -> Option<String> {
-    config.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    config
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
 }
 
 /// A docker context name derived from the destination: the host (and the port when one was
@@ -334,7 +356,13 @@ pub fn default_context_name(dest: &Destination) -> String {
     let mut name: String = dest
         .host
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     if let Some(port) = dest.port.filter(|p| *p != 22) {
         name.push_str(&format!("-{port}"));
@@ -343,67 +371,6 @@ pub fn default_context_name(dest: &Destination) -> String {
         name.insert_str(0, "ssh-");
     }
     name
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ok(input: &str) -> Destination {
-        Destination::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"))
-    }
-
-    #[test]
-    fn accepts_every_documented_form() {
-        let d = ok("u@h.example:2222");
-        assert_eq!((d.user.as_deref(), d.host.as_str(), d.port), (Some("u"), "h.example", Some(2222)));
-        let d = ok("ssh://u@h:22");
-        assert_eq!((d.user.as_deref(), d.host.as_str(), d.port), (Some("u"), "h", Some(22)));
-        let d = ok("u@[::1]:2222");
-        assert_eq!((d.host.as_str(), d.port), ("::1", Some(2222)));
-        let d = ok("ssh://[fe80::1]");
-        assert_eq!((d.host.as_str(), d.port), ("fe80::1", None));
-        let d = ok("myvm");
-        assert_eq!((d.user, d.host.as_str(), d.port), (None, "myvm", None));
-        assert_eq!(ok("::1").host, "::1");
-    }
-
-    #[test]
-    fn refuses_what_could_inject_or_is_malformed() {
-        for bad in [
-            "", " ", "u@h x", "u@h\n", "h\0", "-oProxyCommand=touch /tmp/x", "-oProxyCommand=x",
-            "u@-h", "-u@h", "h;id", "h|id", "$(id)", "`id`", "h'", "h\"", "h:0", "h:65536",
-            "h:22x", "h:", "ssh://u:pw@h", "ssh://h/path", "ssh://h/", "ssh://h?x=1", "ssh://h#f",
-            "http://h", "tcp://h:2375", "@h", "u@", "u@h@i", "[::1", "[nothost]:22", "h:1:2:x",
-        ] {
-            let err = Destination::parse(bad).expect_err(bad);
-            assert!(err.to_string().starts_with("invalid destination"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn display_round_trips() {
-        for s in ["u@h:2222", "h", "u@[::1]:22", "[::1]", "a.b-c_d"] {
-            assert_eq!(ok(s).to_string(), s);
-            assert_eq!(ok(&ok(s).to_string()), ok(s));
-        }
-    }
-
-    #[test]
-    fn parses_ssh_g_output() {
-        let text = "user alice\nhostname 10.0.0.5\nport 2222\nidentityfile ~/.ssh/id_ed25519\nidentityfile ~/.ssh/id_rsa\nuserknownhostsfile ~/.ssh/known_hosts ~/.ssh/known_hosts2\n";
-        let cfg = parse_ssh_g(text);
-        assert_eq!(get(&cfg, "port").as_deref(), Some("2222"));
-        assert_eq!(cfg.iter().filter(|(k, _)| k == "identityfile").count(), 2);
-    }
-
-    #[test]
-    fn context_names_follow_docker_rules() {
-        assert_eq!(default_context_name(&ok("u@127.0.0.1:2222")), "127.0.0.1-2222");
-        assert_eq!(default_context_name(&ok("box")), "box");
-        assert_eq!(default_context_name(&ok("u@[::1]:22")), "ssh---1");
-        assert_eq!(default_context_name(&ok("box:22")), "box");
-    }
 }
 
 /// Step 0: resolve the destination with `ssh -G` and show what ssh will really use.
@@ -426,7 +393,13 @@ impl crate::step::Step for DestinationStep {
         };
         let r = match resolve(&s.exec, &dest) {
             Ok(r) => r,
-            Err(e) => return Finding::fail(id, format!("{e:#}"), "check ~/.ssh/config: `ssh -G HOST` must work"),
+            Err(e) => {
+                return Finding::fail(
+                    id,
+                    format!("{e:#}"),
+                    "check ~/.ssh/config: `ssh -G HOST` must work",
+                )
+            }
         };
         let via = if r.hostname != dest.host {
             format!(" (via {})", dest.host)
@@ -434,8 +407,13 @@ impl crate::step::Step for DestinationStep {
             String::new()
         };
         let finding = match r.user_source {
-            UserSource::Destination => Finding::ok(id, format!("{}{via}, user from the destination", r.display())),
-            UserSource::SshConfig => Finding::ok(id, format!("{}{via}, user from ssh_config", r.display())),
+            UserSource::Destination => Finding::ok(
+                id,
+                format!("{}{via}, user from the destination", r.display()),
+            ),
+            UserSource::SshConfig => {
+                Finding::ok(id, format!("{}{via}, user from ssh_config", r.display()))
+            }
             UserSource::LocalName => Finding::warn(
                 id,
                 format!(
@@ -452,5 +430,106 @@ impl crate::step::Step for DestinationStep {
 
     fn fix(&mut self, _: &mut crate::session::Session, _: &crate::step::Finding) -> Result<String> {
         bail!("nothing to fix")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(input: &str) -> Destination {
+        Destination::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"))
+    }
+
+    #[test]
+    fn accepts_every_documented_form() {
+        let d = ok("u@h.example:2222");
+        assert_eq!(
+            (d.user.as_deref(), d.host.as_str(), d.port),
+            (Some("u"), "h.example", Some(2222))
+        );
+        let d = ok("ssh://u@h:22");
+        assert_eq!(
+            (d.user.as_deref(), d.host.as_str(), d.port),
+            (Some("u"), "h", Some(22))
+        );
+        let d = ok("u@[::1]:2222");
+        assert_eq!((d.host.as_str(), d.port), ("::1", Some(2222)));
+        let d = ok("ssh://[fe80::1]");
+        assert_eq!((d.host.as_str(), d.port), ("fe80::1", None));
+        let d = ok("myvm");
+        assert_eq!((d.user, d.host.as_str(), d.port), (None, "myvm", None));
+        assert_eq!(ok("::1").host, "::1");
+    }
+
+    #[test]
+    fn refuses_what_could_inject_or_is_malformed() {
+        for bad in [
+            "",
+            " ",
+            "u@h x",
+            "u@h\n",
+            "h\0",
+            "-oProxyCommand=touch /tmp/x",
+            "-oProxyCommand=x",
+            "u@-h",
+            "-u@h",
+            "h;id",
+            "h|id",
+            "$(id)",
+            "`id`",
+            "h'",
+            "h\"",
+            "h:0",
+            "h:65536",
+            "h:22x",
+            "h:",
+            "ssh://u:pw@h",
+            "ssh://h/path",
+            "ssh://h/",
+            "ssh://h?x=1",
+            "ssh://h#f",
+            "http://h",
+            "tcp://h:2375",
+            "@h",
+            "u@",
+            "u@h@i",
+            "[::1",
+            "[nothost]:22",
+            "h:1:2:x",
+        ] {
+            let err = Destination::parse(bad).expect_err(bad);
+            assert!(
+                err.to_string().starts_with("invalid destination"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in ["u@h:2222", "h", "u@[::1]:22", "[::1]", "a.b-c_d"] {
+            assert_eq!(ok(s).to_string(), s);
+            assert_eq!(ok(&ok(s).to_string()), ok(s));
+        }
+    }
+
+    #[test]
+    fn parses_ssh_g_output() {
+        let text = "user alice\nhostname 10.0.0.5\nport 2222\nidentityfile ~/.ssh/id_ed25519\nidentityfile ~/.ssh/id_rsa\nuserknownhostsfile ~/.ssh/known_hosts ~/.ssh/known_hosts2\n";
+        let cfg = parse_ssh_g(text);
+        assert_eq!(get(&cfg, "port").as_deref(), Some("2222"));
+        assert_eq!(cfg.iter().filter(|(k, _)| k == "identityfile").count(), 2);
+    }
+
+    #[test]
+    fn context_names_follow_docker_rules() {
+        assert_eq!(
+            default_context_name(&ok("u@127.0.0.1:2222")),
+            "127.0.0.1-2222"
+        );
+        assert_eq!(default_context_name(&ok("box")), "box");
+        assert_eq!(default_context_name(&ok("u@[::1]:22")), "ssh---1");
+        assert_eq!(default_context_name(&ok("box:22")), "box");
     }
 }

@@ -140,14 +140,17 @@ impl Output {
 
     /// The last non-empty line of stderr, for one-line messages.
     pub fn last_error_line(&self) -> String {
-        self.stderr
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .last()
-            .unwrap_or("")
-            .to_string()
+        last_line(&self.stderr)
     }
+}
+
+/// The last non-empty line of a text, trimmed.
+pub fn last_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Runs commands. One value is made per invocation of rdock and handed to everything that needs it.
@@ -291,7 +294,11 @@ mod tests {
         let exec = Exec::default();
         let start = std::time::Instant::now();
         let err = exec
-            .run(&Cmd::new("sleep").arg("30").timeout(Duration::from_millis(300)))
+            .run(
+                &Cmd::new("sleep")
+                    .arg("30")
+                    .timeout(Duration::from_millis(300)),
+            )
             .unwrap_err();
         assert!(err.to_string().contains("did not finish within"), "{err}");
         assert!(start.elapsed() < Duration::from_secs(5));

@@ -29,9 +29,12 @@ pub fn public_blob(line: &str) -> Option<&str> {
     let mut words = line.split_whitespace();
     let kind = words.next()?;
     let blob = words.next()?;
-    let looks_right = (kind.starts_with("ssh-") || kind.starts_with("ecdsa-") || kind.starts_with("sk-"))
-        && blob.len() > 20
-        && blob.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
+    let looks_right =
+        (kind.starts_with("ssh-") || kind.starts_with("ecdsa-") || kind.starts_with("sk-"))
+            && blob.len() > 20
+            && blob
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
     looks_right.then_some(blob)
 }
 
@@ -88,7 +91,8 @@ impl Step for KeyStep {
         let shown = fsutil::tilde(path);
         let public = public_path(path);
         let shown_pub = fsutil::tilde(&public);
-        let use_other = "pass --identity PATH with a real OpenSSH private key; rdock leaves this file as it is";
+        let use_other =
+            "pass --identity PATH with a real OpenSSH private key; rdock leaves this file as it is";
         match fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if public.exists() {
@@ -102,7 +106,10 @@ impl Step for KeyStep {
                 return Finding::fail(
                     "key",
                     format!("no key at {shown}"),
-                    format!("ssh-keygen -t ed25519 -f {}", crate::exec::quote(&path.to_string_lossy())),
+                    format!(
+                        "ssh-keygen -t ed25519 -f {}",
+                        crate::exec::quote(&path.to_string_lossy())
+                    ),
                 )
                 .fixable();
             }
@@ -110,7 +117,11 @@ impl Step for KeyStep {
                 return Finding::fail("key", format!("cannot read {shown}: {e}"), use_other);
             }
             Ok(meta) if meta.is_dir() => {
-                return Finding::fail("key", format!("{shown} is a directory, not a key"), use_other);
+                return Finding::fail(
+                    "key",
+                    format!("{shown} is a directory, not a key"),
+                    use_other,
+                );
             }
             Ok(_) => {}
         }
@@ -131,7 +142,9 @@ impl Step for KeyStep {
             .fixable();
         }
         // `-P ''` makes ssh-keygen answer at once: the key, or "incorrect passphrase".
-        let probe = Cmd::new("ssh-keygen").args(["-y", "-P", "", "-f"]).arg(path);
+        let probe = Cmd::new("ssh-keygen")
+            .args(["-y", "-P", "", "-f"])
+            .arg(path);
         let out = match s.exec.run(&probe) {
             Ok(out) => out,
             Err(e) => return Finding::fail("key", format!("{e:#}"), use_other),
@@ -143,7 +156,10 @@ impl Step for KeyStep {
         } else {
             return Finding::fail(
                 "key",
-                format!("{shown} is not a valid private key ({})", out.last_error_line()),
+                format!(
+                    "{shown} is not a valid private key ({})",
+                    out.last_error_line()
+                ),
                 use_other,
             );
         };
@@ -161,10 +177,16 @@ impl Step for KeyStep {
                 )
                 .fixable();
             }
-            Err(e) => return Finding::fail("key", format!("cannot read {shown_pub}: {e}"), use_other),
+            Err(e) => {
+                return Finding::fail("key", format!("cannot read {shown_pub}: {e}"), use_other)
+            }
         };
         let Some(blob) = public_blob(&public_line).map(str::to_string) else {
-            return Finding::fail("key", format!("{shown_pub} is not a valid public key"), use_other);
+            return Finding::fail(
+                "key",
+                format!("{shown_pub} is not a valid public key"),
+                use_other,
+            );
         };
         if let Some(derived) = derived.as_deref().and_then(public_blob) {
             if derived != blob {
@@ -175,7 +197,11 @@ impl Step for KeyStep {
                 );
             }
         }
-        let kind = public_line.split_whitespace().next().unwrap_or("").to_string();
+        let kind = public_line
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string();
         s.key = Some(KeyPair {
             private: path.clone(),
             public,
@@ -183,7 +209,11 @@ impl Step for KeyStep {
             blob,
             encrypted,
         });
-        let lock = if encrypted { "with a passphrase" } else { "no passphrase" };
+        let lock = if encrypted {
+            "with a passphrase"
+        } else {
+            "no passphrase"
+        };
         Finding::ok("key", format!("{shown} ({kind}, {lock})"))
     }
 
@@ -217,7 +247,11 @@ impl Step for KeyStep {
                 if !out.success() {
                     bail!("ssh-keygen failed: {}", out.last_error_line());
                 }
-                let how = if self.no_passphrase { "no passphrase" } else { "with your passphrase" };
+                let how = if self.no_passphrase {
+                    "no passphrase"
+                } else {
+                    "with your passphrase"
+                };
                 Ok(format!("created {shown} (ed25519, {how})"))
             }
             Some(Pending::DerivePublic(line)) => {
@@ -276,7 +310,8 @@ mod tests {
 
     #[test]
     fn blob_is_the_second_word_and_the_comment_does_not_matter() {
-        let a = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA6ixu3nrKF/pkxESXxZUgEiVktgp6sNuxxmpJ0J/CWe a@b";
+        let a =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA6ixu3nrKF/pkxESXxZUgEiVktgp6sNuxxmpJ0J/CWe a@b";
         let b = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA6ixu3nrKF/pkxESXxZUgEiVktgp6sNuxxmpJ0J/CWe other";
         assert_eq!(public_blob(a), public_blob(b));
         assert!(public_blob(a).is_some());
@@ -286,7 +321,9 @@ mod tests {
 
     #[test]
     fn private_key_armour_is_recognised() {
-        assert!(looks_like_private_key(b"-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"));
+        assert!(looks_like_private_key(
+            b"-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"
+        ));
         assert!(looks_like_private_key(b"-----BEGIN RSA PRIVATE KEY-----\n"));
         assert!(!looks_like_private_key(b"garbage"));
         assert!(!looks_like_private_key(b"\x00\xff\xfe"));
@@ -294,6 +331,9 @@ mod tests {
 
     #[test]
     fn public_path_appends_pub() {
-        assert_eq!(public_path(Path::new("/h/.ssh/id_ed25519")), PathBuf::from("/h/.ssh/id_ed25519.pub"));
+        assert_eq!(
+            public_path(Path::new("/h/.ssh/id_ed25519")),
+            PathBuf::from("/h/.ssh/id_ed25519.pub")
+        );
     }
 }

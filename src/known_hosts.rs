@@ -15,7 +15,11 @@ use crate::step::{Finding, Step};
 
 /// Where ssh looks: the user files first (rdock writes to the first), then the global ones.
 pub fn known_hosts_files(r: &Resolved) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let expand = |v: &Vec<String>| v.iter().map(|f| fsutil::expand_tilde(f)).collect::<Vec<_>>();
+    let expand = |v: &Vec<String>| {
+        v.iter()
+            .map(|f| fsutil::expand_tilde(f))
+            .collect::<Vec<_>>()
+    };
     (expand(&r.user_known_hosts), expand(&r.global_known_hosts))
 }
 
@@ -86,7 +90,10 @@ impl Step for HostKeyStep {
                 .detail(warning);
             }
         }
-        Finding::ok(id, format!("the host key of {name} is known ({})", fsutil::tilde(&file)))
+        Finding::ok(
+            id,
+            format!("the host key of {name} is known ({})", fsutil::tilde(&file)),
+        )
     }
 
     fn fix(&mut self, s: &mut Session, _: &Finding) -> Result<String> {
@@ -95,12 +102,18 @@ impl Step for HostKeyStep {
         };
         let name = r.known_hosts_name();
         let scan = Cmd::new("ssh-keyscan")
-            .args(["-p", &r.port.to_string(), "-T", &remote::CONNECT_TIMEOUT.to_string(), "--"])
+            .args([
+                "-p",
+                &r.port.to_string(),
+                "-T",
+                &remote::CONNECT_TIMEOUT.to_string(),
+                "--",
+            ])
             .arg(&r.hostname)
             .timeout(remote::PROBE_TIMEOUT);
-        let out = s
-            .ui
-            .spin(&format!("fetching the host key of {name}"), || s.exec.run(&scan))?;
+        let out = s.ui.spin(&format!("fetching the host key of {name}"), || {
+            s.exec.run(&scan)
+        })?;
         let keys: Vec<(String, String)> = out
             .stdout
             .lines()
@@ -116,12 +129,21 @@ impl Step for HostKeyStep {
                 line if line.is_empty() => "no answer".to_string(),
                 line => line,
             };
-            bail!("ssh-keyscan got no host key from {}:{} ({why})", r.hostname, r.port);
+            bail!(
+                "ssh-keyscan got no host key from {}:{} ({why})",
+                r.hostname,
+                r.port
+            );
         }
-        let lines: String = keys.iter().map(|(k, b)| format!("{name} {k} {b}\n")).collect();
-        let prints = s
-            .exec
-            .run(&Cmd::new("ssh-keygen").args(["-l", "-f", "-"]).stdin(lines.clone()))?;
+        let lines: String = keys
+            .iter()
+            .map(|(k, b)| format!("{name} {k} {b}\n"))
+            .collect();
+        let prints = s.exec.run(
+            &Cmd::new("ssh-keygen")
+                .args(["-l", "-f", "-"])
+                .stdin(lines.clone()),
+        )?;
         eprintln!("The host key of {name} is not known yet. ssh-keyscan found:");
         for line in prints.stdout.lines() {
             // "256 SHA256:… name (ED25519)" -> "ED25519 SHA256:…"
@@ -141,15 +163,23 @@ impl Step for HostKeyStep {
                 fsutil::tilde(&first)
             ));
         }
-        if !s
-            .ui
-            .confirm("Do these fingerprints match the server's?", self.accept, "--accept-host-key")?
-        {
+        if !s.ui.confirm(
+            "Do these fingerprints match the server's?",
+            self.accept,
+            "--accept-host-key",
+        )? {
             bail!("the host key of {name} was not accepted (you said no)");
         }
-        let entries = if r.hash_known_hosts { hash_entries(s, &lines)? } else { lines };
+        let entries = if r.hash_known_hosts {
+            hash_entries(s, &lines)?
+        } else {
+            lines
+        };
         append(&first, &entries)?;
-        Ok(format!("added the host key of {name} to {}", fsutil::tilde(&first)))
+        Ok(format!(
+            "added the host key of {name} to {}",
+            fsutil::tilde(&first)
+        ))
     }
 }
 
@@ -158,7 +188,9 @@ fn hash_entries(s: &Session, lines: &str) -> Result<String> {
     let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
     let file = dir.path().join("known_hosts");
     std::fs::write(&file, lines)?;
-    let out = s.exec.run(&Cmd::new("ssh-keygen").arg("-H").arg("-f").arg(&file))?;
+    let out = s
+        .exec
+        .run(&Cmd::new("ssh-keygen").arg("-H").arg("-f").arg(&file))?;
     if !out.success() {
         bail!("ssh-keygen -H failed: {}", out.last_error_line());
     }

@@ -78,7 +78,11 @@ impl Platform {
     }
 
     /// The user data folder under which VS Code-like editors keep `<Editor>/User/settings.json`.
-    pub fn editor_config_dir(self, env: &dyn Fn(&str) -> Option<String>, home: &std::path::Path) -> Option<PathBuf> {
+    pub fn editor_config_dir(
+        self,
+        env: &dyn Fn(&str) -> Option<String>,
+        home: &std::path::Path,
+    ) -> Option<PathBuf> {
         match self {
             Platform::Linux | Platform::Wsl => Some(
                 env("XDG_CONFIG_HOME")
@@ -104,7 +108,9 @@ mod tests {
             Platform::Wsl
         );
         assert_eq!(
-            Platform::from_proc_version("Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org)"),
+            Platform::from_proc_version(
+                "Linux version 6.1.0-18-amd64 (debian-kernel@lists.debian.org)"
+            ),
             Platform::Linux
         );
     }
@@ -115,8 +121,14 @@ mod tests {
         let none = |_: &str| None;
         let xdg = |k: &str| (k == "XDG_CONFIG_HOME").then(|| "/x".to_string());
         let appdata = |k: &str| (k == "APPDATA").then(|| r"C:\Users\u\AppData\Roaming".to_string());
-        assert_eq!(Platform::Linux.editor_config_dir(&none, home), Some(PathBuf::from("/home/u/.config")));
-        assert_eq!(Platform::Linux.editor_config_dir(&xdg, home), Some(PathBuf::from("/x")));
+        assert_eq!(
+            Platform::Linux.editor_config_dir(&none, home),
+            Some(PathBuf::from("/home/u/.config"))
+        );
+        assert_eq!(
+            Platform::Linux.editor_config_dir(&xdg, home),
+            Some(PathBuf::from("/x"))
+        );
         assert_eq!(
             Platform::MacOs.editor_config_dir(&none, home),
             Some(PathBuf::from("/home/u/Library/Application Support"))
@@ -131,8 +143,12 @@ mod tests {
     #[test]
     fn each_os_gets_its_own_agent_fix() {
         assert!(Platform::Linux.agent_fix().contains("ssh-agent -s"));
-        assert!(Platform::Windows.agent_fix().contains("sc config ssh-agent start=auto"));
-        assert!(Platform::Windows.agent_fix().contains("net start ssh-agent"));
+        assert!(Platform::Windows
+            .agent_fix()
+            .contains("sc config ssh-agent start=auto"));
+        assert!(Platform::Windows
+            .agent_fix()
+            .contains("net start ssh-agent"));
         assert!(Platform::MacOs.install_hint("docker").contains("brew"));
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 
 use crate::destination::Resolved;
-use crate::exec::Cmd;
+use crate::exec::{last_line, Cmd};
 use crate::fsutil;
 use crate::session::Session;
 use crate::step::{Finding, Step};
@@ -60,14 +60,20 @@ pub struct Probe {
 /// never accept or rewrite a host key, and give up in bounded time.
 pub fn batch_options() -> Vec<String> {
     [
-        "-o", "BatchMode=yes",
-        "-o", "StrictHostKeyChecking=yes",
-        "-o", "UpdateHostKeys=no",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "UpdateHostKeys=no",
         "-o",
     ]
     .iter()
     .map(|s| s.to_string())
-    .chain([format!("ConnectTimeout={CONNECT_TIMEOUT}"), "-T".to_string()])
+    .chain([
+        format!("ConnectTimeout={CONNECT_TIMEOUT}"),
+        "-T".to_string(),
+    ])
     .collect()
 }
 
@@ -120,8 +126,7 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
     let last = stderr
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('@'))
-        .last()
+        .rfind(|l| !l.is_empty() && !l.starts_with('@'))
         .unwrap_or("")
         .to_string();
     let connect = if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
@@ -130,12 +135,16 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
         Connect::HostKeyChanged(stderr.trim().to_string())
     } else if stderr.contains("Host key verification failed") {
         Connect::HostKeyUnknown(last)
-    } else if stderr.contains("Permission denied (") || stderr.contains("Too many authentication failures") {
+    } else if stderr.contains("Permission denied (")
+        || stderr.contains("Too many authentication failures")
+    {
         Connect::AuthRefused(last)
     } else if code == Some(255) || code.is_none() {
         Connect::Unreachable(last)
     } else {
-        Connect::Unreachable(format!("the remote shell did not run the probe (exit {code:?}): {last}"))
+        Connect::Unreachable(format!(
+            "the remote shell did not run the probe (exit {code:?}): {last}"
+        ))
     };
     Probe {
         connect,
@@ -149,15 +158,13 @@ fn classify_docker(exit: i32, text: &str) -> RemoteDocker {
         0 => RemoteDocker::Server(text.lines().last().unwrap_or("").trim().to_string()),
         127 => RemoteDocker::NotOnPath,
         _ if lower.contains("permission denied") => RemoteDocker::PermissionDenied(last_line(text)),
-        _ if lower.contains("cannot connect to the docker daemon") || lower.contains("is the docker daemon running") => {
+        _ if lower.contains("cannot connect to the docker daemon")
+            || lower.contains("is the docker daemon running") =>
+        {
             RemoteDocker::DaemonDown(last_line(text))
         }
         _ => RemoteDocker::Other(last_line(text)),
     }
-}
-
-fn last_line(text: &str) -> String {
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).last().unwrap_or("").to_string()
 }
 
 fn ssh_copy_id(r: &Resolved, s: &Session) -> String {
@@ -209,7 +216,10 @@ impl Step for AuthStep {
             Err(e) => return Finding::fail("auth", format!("{e:#}"), unreachable_fix(&r)),
         };
         match probe.connect {
-            Connect::Ok => Finding::ok("auth", format!("{} accepts the key (BatchMode)", r.display())),
+            Connect::Ok => Finding::ok(
+                "auth",
+                format!("{} accepts the key (BatchMode)", r.display()),
+            ),
             Connect::AuthRefused(why) => Finding::fail(
                 "auth",
                 format!("{} refused the key ({why})", r.display()),
@@ -243,11 +253,16 @@ impl Step for AuthStep {
         }
         let cmd = Cmd::new("ssh")
             .args([
-                "-o", "StrictHostKeyChecking=yes",
-                "-o", "UpdateHostKeys=no",
-                "-o", "PubkeyAuthentication=no",
-                "-o", "PreferredAuthentications=keyboard-interactive,password",
-                "-o", "NumberOfPasswordPrompts=3",
+                "-o",
+                "StrictHostKeyChecking=yes",
+                "-o",
+                "UpdateHostKeys=no",
+                "-o",
+                "PubkeyAuthentication=no",
+                "-o",
+                "PreferredAuthentications=keyboard-interactive,password",
+                "-o",
+                "NumberOfPasswordPrompts=3",
                 "-o",
             ])
             .arg(format!("ConnectTimeout={CONNECT_TIMEOUT}"))
@@ -259,16 +274,29 @@ impl Step for AuthStep {
             .interactive();
         let out = s.exec.run(&cmd)?;
         if out.skipped {
-            return Ok(format!("would append the key to ~/.ssh/authorized_keys on {}", r.display()));
+            return Ok(format!(
+                "would append the key to ~/.ssh/authorized_keys on {}",
+                r.display()
+            ));
         }
         if !out.success() {
-            bail!("the password login to {} failed: {}", r.display(), out.last_error_line());
+            bail!(
+                "the password login to {} failed: {}",
+                r.display(),
+                out.last_error_line()
+            );
         }
         s.probe = None;
         if out.stdout.contains("rdock-key-present") {
-            Ok(format!("the key was already in authorized_keys on {}", r.display()))
+            Ok(format!(
+                "the key was already in authorized_keys on {}",
+                r.display()
+            ))
         } else {
-            Ok(format!("appended the key to ~/.ssh/authorized_keys on {}", r.display()))
+            Ok(format!(
+                "appended the key to ~/.ssh/authorized_keys on {}",
+                r.display()
+            ))
         }
     }
 }
@@ -291,7 +319,9 @@ impl Step for RemoteDockerStep {
             return Finding::skip(id, "skipped: no destination");
         };
         let docker = match probe(s) {
-            Ok(Probe { docker: Some(d), .. }) => d,
+            Ok(Probe {
+                docker: Some(d), ..
+            }) => d,
             Ok(_) => return Finding::skip(id, "skipped: the probe did not run"),
             Err(e) => return Finding::fail(id, format!("{e:#}"), unreachable_fix(&r)),
         };
@@ -344,7 +374,10 @@ mod tests {
             "rdock-probe-1\ndocker-exit=1\npermission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock\n",
             "",
         );
-        assert!(matches!(denied.docker, Some(RemoteDocker::PermissionDenied(_))));
+        assert!(matches!(
+            denied.docker,
+            Some(RemoteDocker::PermissionDenied(_))
+        ));
         let down = parse_probe(
             Some(0),
             "rdock-probe-1\ndocker-exit=1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
@@ -356,15 +389,26 @@ mod tests {
     #[test]
     fn ssh_failures_are_told_apart() {
         let changed = "@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@@@\nHost key verification failed.\n";
-        assert!(matches!(parse_probe(Some(255), "", changed).connect, Connect::HostKeyChanged(_)));
+        assert!(matches!(
+            parse_probe(Some(255), "", changed).connect,
+            Connect::HostKeyChanged(_)
+        ));
         let unknown = "No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\nHost key verification failed.\n";
-        assert!(matches!(parse_probe(Some(255), "", unknown).connect, Connect::HostKeyUnknown(_)));
+        assert!(matches!(
+            parse_probe(Some(255), "", unknown).connect,
+            Connect::HostKeyUnknown(_)
+        ));
         let denied = "u@127.0.0.1: Permission denied (publickey,password).\n";
-        assert!(matches!(parse_probe(Some(255), "", denied).connect, Connect::AuthRefused(_)));
+        assert!(matches!(
+            parse_probe(Some(255), "", denied).connect,
+            Connect::AuthRefused(_)
+        ));
         let refused = "ssh: connect to host 127.0.0.1 port 1: Connection refused\n";
         assert_eq!(
             parse_probe(Some(255), "", refused).connect,
-            Connect::Unreachable("ssh: connect to host 127.0.0.1 port 1: Connection refused".into())
+            Connect::Unreachable(
+                "ssh: connect to host 127.0.0.1 port 1: Connection refused".into()
+            )
         );
     }
 

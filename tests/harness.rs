@@ -53,13 +53,26 @@ fn must(program: &str, args: &[&str]) -> Output {
 
 /// Why the end-to-end tests cannot run here, if they cannot.
 fn missing_requirement() -> Option<String> {
-    let uid = sh("id", &["-u"]).ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let uid = sh("id", &["-u"])
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
     if uid.as_deref() != Some("0") {
         return Some("not root (they create throwaway users)".into());
     }
-    for tool in ["/usr/sbin/sshd", "dockerd", "docker", "ssh", "ssh-keygen", "ssh-agent", "runuser", "useradd"] {
+    for tool in [
+        "/usr/sbin/sshd",
+        "dockerd",
+        "docker",
+        "ssh",
+        "ssh-keygen",
+        "ssh-agent",
+        "runuser",
+        "useradd",
+    ] {
         if which(tool).is_none() {
-            return Some(format!("{tool} is missing (scripts/test.sh installs openssh-server and docker.io)"));
+            return Some(format!(
+                "{tool} is missing (scripts/test.sh installs openssh-server and docker.io)"
+            ));
         }
     }
     None
@@ -78,7 +91,11 @@ fn which(tool: &str) -> Option<PathBuf> {
 }
 
 fn make_dir(prefix: &str) -> PathBuf {
-    let dir = tempfile::Builder::new().prefix(prefix).tempdir_in("/tmp").unwrap().keep();
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in("/tmp")
+        .unwrap()
+        .keep();
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
     dir
 }
@@ -88,7 +105,12 @@ fn reap_when_we_exit(pids: &[u32], dir: &Path) {
     let script = "while kill -0 \"$0\" 2>/dev/null; do sleep 1; done; kill $1 2>/dev/null; sleep 3; kill -9 $1 2>/dev/null; rm -rf --one-file-system \"$2\"";
     let _ = Command::new("sh")
         .args(["-c", script, &std::process::id().to_string()])
-        .arg(pids.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" "))
+        .arg(
+            pids.iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
         .arg(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -113,7 +135,12 @@ fn start_shared() -> Result<Shared, String> {
     let log = fs::File::create(dir.join("dockerd.log")).map_err(|e| e.to_string())?;
     let d = |p: &str| dir.join(p).display().to_string();
     let child = Command::new(which("dockerd").unwrap())
-        .args(["--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver=vfs"])
+        .args([
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+            "--storage-driver=vfs",
+        ])
         .arg(format!("--host=unix://{}", sock.display()))
         .arg(format!("--data-root={}", d("data")))
         .arg(format!("--exec-root={}", d("exec")))
@@ -144,7 +171,11 @@ fn start_shared() -> Result<Shared, String> {
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    Ok(Shared { dir, docker_sock: sock, rdock })
+    Ok(Shared {
+        dir,
+        docker_sock: sock,
+        rdock,
+    })
 }
 
 /// Some(shared) when the end-to-end tests can run; None (after saying why) when they are skipped.
@@ -221,7 +252,11 @@ impl Run {
 
 impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "exit {:?} after {:?}\n--- stdout\n{}--- stderr\n{}", self.code, self.elapsed, self.stdout, self.stderr)
+        write!(
+            f,
+            "exit {:?} after {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.elapsed, self.stdout, self.stderr
+        )
     }
 }
 
@@ -241,12 +276,26 @@ impl Sandbox {
             .stdin(Stdio::piped())
             .spawn()
             .and_then(|mut c| {
-                c.stdin.take().unwrap().write_all(format!("{}:{PASSWORD}\n", remote.name).as_bytes())?;
+                c.stdin
+                    .take()
+                    .unwrap()
+                    .write_all(format!("{}:{PASSWORD}\n", remote.name).as_bytes())?;
                 c.wait()
             })
             .unwrap();
         assert!(chpasswd.success(), "chpasswd failed");
-        must("ssh-keygen", &["-q", "-t", "ed25519", "-N", "", "-f", dir.join("hostkey").to_str().unwrap()]);
+        must(
+            "ssh-keygen",
+            &[
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-f",
+                dir.join("hostkey").to_str().unwrap(),
+            ],
+        );
         let askpass = dir.join("askpass.sh");
         fs::write(&askpass, format!("#!/bin/sh\necho '{PASSWORD}'\n")).unwrap();
         fs::set_permissions(&askpass, fs::Permissions::from_mode(0o755)).unwrap();
@@ -291,7 +340,10 @@ impl Sandbox {
             port = self.port,
             dir = self.dir.display()
         );
-        let mut setenv = vec![format!("DOCKER_HOST=unix://{}", self.shared.docker_sock.display())];
+        let mut setenv = vec![format!(
+            "DOCKER_HOST=unix://{}",
+            self.shared.docker_sock.display()
+        )];
         for line in &self.sshd_extra {
             match line.strip_prefix("SetEnv ") {
                 Some(vars) => setenv.push(vars.to_string()),
@@ -305,7 +357,11 @@ impl Sandbox {
 
     fn start_sshd(&mut self) {
         let config = self.write_sshd_config();
-        let log = fs::OpenOptions::new().create(true).append(true).open(self.dir.join("sshd.log")).unwrap();
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("sshd.log"))
+            .unwrap();
         let child = Command::new("/usr/sbin/sshd")
             .args(["-D", "-e", "-f"])
             .arg(&config)
@@ -332,7 +388,10 @@ impl Sandbox {
         let key = self.dir.join("hostkey");
         let _ = fs::remove_file(&key);
         let _ = fs::remove_file(self.dir.join("hostkey.pub"));
-        must("ssh-keygen", &["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()]);
+        must(
+            "ssh-keygen",
+            &["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()],
+        );
         self.start_sshd();
     }
 
@@ -356,7 +415,10 @@ impl Sandbox {
         self.agent = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while !self.agent_sock.exists() {
-            assert!(Instant::now() < deadline, "ssh-agent did not create its socket");
+            assert!(
+                Instant::now() < deadline,
+                "ssh-agent did not create its socket"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -372,7 +434,10 @@ impl Sandbox {
         env.insert("LOGNAME".into(), self.local.name.clone());
         env.insert("PATH".into(), PATH.into());
         env.insert("LANG".into(), "C.UTF-8".into());
-        env.insert("SSH_AUTH_SOCK".into(), self.agent_sock.display().to_string());
+        env.insert(
+            "SSH_AUTH_SOCK".into(),
+            self.agent_sock.display().to_string(),
+        );
         env.insert("SSH_ASKPASS".into(), self.askpass.display().to_string());
         env.insert("SSH_ASKPASS_REQUIRE".into(), "force".into());
         for (k, v) in &self.env {
@@ -400,8 +465,20 @@ impl Sandbox {
 
     /// `rdock setup DEST --yes --no-passphrase --install-key --accept-host-key`, which must work.
     pub fn setup_ok(&self) -> Run {
-        let run = self.rdock(&["setup", &self.dest(), "--yes", "--no-passphrase", "--install-key", "--accept-host-key"]);
-        assert_eq!(run.code, Some(0), "setup failed:\n{run}\n--- sshd.log\n{}", self.sshd_log());
+        let run = self.rdock(&[
+            "setup",
+            &self.dest(),
+            "--yes",
+            "--no-passphrase",
+            "--install-key",
+            "--accept-host-key",
+        ]);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "setup failed:\n{run}\n--- sshd.log\n{}",
+            self.sshd_log()
+        );
         run
     }
 
@@ -428,14 +505,33 @@ impl Sandbox {
 }
 
 fn snapshot_into(path: &Path, base: &Path, out: &mut BTreeMap<String, (u32, Vec<u8>)>) {
-    let Ok(meta) = fs::symlink_metadata(path) else { return };
-    let rel = path.strip_prefix(base).unwrap_or(path).display().to_string();
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return;
+    };
+    let rel = path
+        .strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string();
     let mode = meta.permissions().mode();
     if meta.file_type().is_symlink() {
-        out.insert(rel, (mode, fs::read_link(path).unwrap().into_os_string().into_encoded_bytes()));
+        out.insert(
+            rel,
+            (
+                mode,
+                fs::read_link(path)
+                    .unwrap()
+                    .into_os_string()
+                    .into_encoded_bytes(),
+            ),
+        );
     } else if meta.is_dir() {
         out.insert(rel, (mode, Vec::new()));
-        let mut entries: Vec<_> = fs::read_dir(path).unwrap().flatten().map(|e| e.path()).collect();
+        let mut entries: Vec<_> = fs::read_dir(path)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         entries.sort();
         for entry in entries {
             snapshot_into(&entry, base, out);
@@ -468,7 +564,11 @@ impl Drop for Sandbox {
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn wait_for_banner(port: u16, dir: &Path) {
@@ -495,7 +595,11 @@ fn wait_for_banner(port: u16, dir: &Path) {
 /// stuck suite).
 pub fn run_bounded(mut cmd: Command, limit: Duration) -> Run {
     let start = Instant::now();
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let mut out = child.stdout.take().unwrap();
     let mut err = child.stderr.take().unwrap();
     let o = std::thread::spawn(move || {

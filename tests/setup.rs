@@ -7,18 +7,57 @@ fn fresh_user_gets_a_working_context() {
     let Some(sb) = Sandbox::start() else { return };
     let run = sb.setup_ok();
     let out = run.stdout.clone();
-    for line in ["✓ tools", "✓ destination", "✓ key ", "✓ identity", "✓ host-key", "✓ auth", "✓ remote-docker", "✓ context", "✓ use", "✓ verify"] {
+    for line in [
+        "✓ tools",
+        "✓ destination",
+        "✓ key ",
+        "✓ identity",
+        "✓ host-key",
+        "✓ auth",
+        "✓ remote-docker",
+        "✓ context",
+        "✓ use",
+        "✓ verify",
+    ] {
         assert!(out.contains(line), "missing {line:?} in\n{run}");
     }
     assert!(out.contains("created ~/.ssh/id_ed25519"), "{run}");
-    assert!(out.contains("appended the key to ~/.ssh/authorized_keys"), "{run}");
-    let endpoint = sb.local("docker", &["context", "inspect", "--format", "{{.Endpoints.docker.Host}}", &sb.context()]);
-    assert_eq!(endpoint.stdout.trim(), format!("ssh://{}@127.0.0.1:{}", sb.remote.name, sb.port));
+    assert!(
+        out.contains("appended the key to ~/.ssh/authorized_keys"),
+        "{run}"
+    );
+    let endpoint = sb.local(
+        "docker",
+        &[
+            "context",
+            "inspect",
+            "--format",
+            "{{.Endpoints.docker.Host}}",
+            &sb.context(),
+        ],
+    );
+    assert_eq!(
+        endpoint.stdout.trim(),
+        format!("ssh://{}@127.0.0.1:{}", sb.remote.name, sb.port)
+    );
     // The real proof: plain `docker ps` goes through the new current context over ssh.
     let ps = sb.local("docker", &["ps"]);
-    assert_eq!(ps.code, Some(0), "docker ps through the context failed:\n{ps}");
+    assert_eq!(
+        ps.code,
+        Some(0),
+        "docker ps through the context failed:\n{ps}"
+    );
     assert!(ps.stdout.contains("CONTAINER ID"), "{ps}");
-    let info = sb.local("docker", &["--context", &sb.context(), "info", "--format", "{{.Driver}}"]);
+    let info = sb.local(
+        "docker",
+        &[
+            "--context",
+            &sb.context(),
+            "info",
+            "--format",
+            "{{.Driver}}",
+        ],
+    );
     assert_eq!(info.stdout.trim(), "vfs", "{info}");
 }
 
@@ -26,29 +65,62 @@ fn fresh_user_gets_a_working_context() {
 fn second_run_changes_nothing_and_says_so() {
     let Some(sb) = Sandbox::start() else { return };
     sb.setup_ok();
-    let before = (sb.snapshot(".ssh"), sb.snapshot(".docker"), sb.snapshot(".config"));
+    let before = (
+        sb.snapshot(".ssh"),
+        sb.snapshot(".docker"),
+        sb.snapshot(".config"),
+    );
     let again = sb.setup_ok();
-    let after = (sb.snapshot(".ssh"), sb.snapshot(".docker"), sb.snapshot(".config"));
+    let after = (
+        sb.snapshot(".ssh"),
+        sb.snapshot(".docker"),
+        sb.snapshot(".config"),
+    );
     assert!(before == after, "the second run changed files:\n{again}");
-    assert!(again.stdout.contains("Everything is already set up; nothing changed."), "{again}");
+    assert!(
+        again
+            .stdout
+            .contains("Everything is already set up; nothing changed."),
+        "{again}"
+    );
     let public = std::fs::read_to_string(sb.local.home.join(".ssh/id_ed25519.pub")).unwrap();
     let blob = public.split_whitespace().nth(1).unwrap();
-    assert_eq!(sb.authorized_keys().matches(blob).count(), 1, "{}", sb.authorized_keys());
+    assert_eq!(
+        sb.authorized_keys().matches(blob).count(),
+        1,
+        "{}",
+        sb.authorized_keys()
+    );
 }
 
 #[test]
 fn an_existing_key_is_reused_and_never_rewritten() {
     let Some(sb) = Sandbox::start() else { return };
     let key = sb.local.home.join(".ssh/id_ed25519");
-    let made = sb.local("sh", &["-c", "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -C mine -f ~/.ssh/id_ed25519"]);
+    let made = sb.local(
+        "sh",
+        &[
+            "-c",
+            "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -C mine -f ~/.ssh/id_ed25519",
+        ],
+    );
     assert_eq!(made.code, Some(0), "{made}");
     let private = std::fs::read(&key).unwrap();
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     let run = sb.setup_ok();
-    assert!(run.stdout.contains("✓ key            ~/.ssh/id_ed25519 (ssh-ed25519, no passphrase)"), "{run}");
+    assert!(
+        run.stdout
+            .contains("✓ key            ~/.ssh/id_ed25519 (ssh-ed25519, no passphrase)"),
+        "{run}"
+    );
     assert_eq!(std::fs::read(&key).unwrap(), private);
-    assert_eq!(std::fs::read_to_string(key.with_extension("pub")).unwrap(), public);
-    assert!(sb.authorized_keys().contains(public.split_whitespace().nth(1).unwrap()));
+    assert_eq!(
+        std::fs::read_to_string(key.with_extension("pub")).unwrap(),
+        public
+    );
+    assert!(sb
+        .authorized_keys()
+        .contains(public.split_whitespace().nth(1).unwrap()));
 }
 
 #[test]
@@ -59,7 +131,11 @@ fn a_missing_public_half_is_derived_without_touching_the_private_key() {
     let key = sb.local.home.join(".ssh/id_ed25519");
     let private = std::fs::read(&key).unwrap();
     let run = sb.setup_ok();
-    assert!(run.stdout.contains("wrote ~/.ssh/id_ed25519.pub from ~/.ssh/id_ed25519"), "{run}");
+    assert!(
+        run.stdout
+            .contains("wrote ~/.ssh/id_ed25519.pub from ~/.ssh/id_ed25519"),
+        "{run}"
+    );
     assert_eq!(std::fs::read(&key).unwrap(), private);
 }
 
@@ -67,33 +143,81 @@ fn a_missing_public_half_is_derived_without_touching_the_private_key() {
 fn a_context_that_points_elsewhere_is_refused_without_force() {
     let Some(sb) = Sandbox::start() else { return };
     let elsewhere = "ssh://someone@127.0.0.1:1";
-    let made = sb.local("docker", &["context", "create", &sb.context(), "--docker", &format!("host={elsewhere}")]);
+    let made = sb.local(
+        "docker",
+        &[
+            "context",
+            "create",
+            &sb.context(),
+            "--docker",
+            &format!("host={elsewhere}"),
+        ],
+    );
     assert_eq!(made.code, Some(0), "{made}");
     let args = ["setup", &sb.dest(), "--yes", "--no-passphrase"];
     let run = sb.rdock(&args);
     assert_eq!(run.code, Some(1), "{run}");
-    assert!(run.stdout.contains("already points to ssh://someone@127.0.0.1:1"), "{run}");
+    assert!(
+        run.stdout
+            .contains("already points to ssh://someone@127.0.0.1:1"),
+        "{run}"
+    );
     assert!(run.stdout.contains("--force"), "{run}");
-    let endpoint = |sb: &Sandbox| sb.local("docker", &["context", "inspect", "--format", "{{.Endpoints.docker.Host}}", &sb.context()]).stdout;
+    let endpoint = |sb: &Sandbox| {
+        sb.local(
+            "docker",
+            &[
+                "context",
+                "inspect",
+                "--format",
+                "{{.Endpoints.docker.Host}}",
+                &sb.context(),
+            ],
+        )
+        .stdout
+    };
     assert_eq!(endpoint(&sb).trim(), elsewhere);
     let forced = sb.rdock(&[&args[..], &["--force"]].concat());
     assert_eq!(forced.code, Some(0), "{forced}");
     assert!(forced.stdout.contains("updated context"), "{forced}");
-    assert_eq!(endpoint(&sb).trim(), format!("ssh://{}@127.0.0.1:{}", sb.remote.name, sb.port));
+    assert_eq!(
+        endpoint(&sb).trim(),
+        format!("ssh://{}@127.0.0.1:{}", sb.remote.name, sb.port)
+    );
 }
 
 #[test]
 fn dry_run_writes_nothing_and_shows_the_commands() {
     let Some(sb) = Sandbox::start() else { return };
     let before = sb.snapshot_home();
-    let run = sb.rdock(&["setup", &sb.dest(), "--dry-run", "--yes", "--no-passphrase", "--install-key", "--accept-host-key"]);
+    let run = sb.rdock(&[
+        "setup",
+        &sb.dest(),
+        "--dry-run",
+        "--yes",
+        "--no-passphrase",
+        "--install-key",
+        "--accept-host-key",
+    ]);
     assert_eq!(run.code, Some(0), "{run}");
-    assert!(run.stderr.contains("would run: ssh-keygen -q -t ed25519 -f"), "{run}");
+    assert!(
+        run.stderr
+            .contains("would run: ssh-keygen -q -t ed25519 -f"),
+        "{run}"
+    );
     assert!(run.stdout.contains("dry run:"), "{run}");
-    assert_eq!(before, sb.snapshot_home(), "--dry-run changed the home:\n{run}");
+    assert_eq!(
+        before,
+        sb.snapshot_home(),
+        "--dry-run changed the home:\n{run}"
+    );
     assert_eq!(sb.authorized_keys(), "");
     let agent = sb.local("ssh-add", &["-l"]);
-    assert_eq!(agent.code, Some(1), "the agent must still be empty: {agent}");
+    assert_eq!(
+        agent.code,
+        Some(1),
+        "the agent must still be empty: {agent}"
+    );
 }
 
 #[test]

@@ -24,7 +24,11 @@ pub fn run(cli: Cli) -> u8 {
 pub(crate) fn show(s: &Session, f: &Finding, did: Option<&str>) {
     let text = did.unwrap_or(&f.message);
     println!("{} {:<14} {}", s.ui.symbol(f.status), f.id, text);
-    if let Some(fix) = f.fix.as_deref().filter(|_| matches!(f.status, Status::Warn | Status::Fail)) {
+    if let Some(fix) = f
+        .fix
+        .as_deref()
+        .filter(|_| matches!(f.status, Status::Warn | Status::Fail))
+    {
         for (i, line) in fix.lines().enumerate() {
             let lead = if i == 0 { "fix:" } else { "    " };
             println!("    {} {}", s.ui.paint(lead, "2"), line);

@@ -25,7 +25,10 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let name = args.name.clone().unwrap_or_else(|| default_context_name(&dest));
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| default_context_name(&dest));
     if let Err(e) = context::validate_name(&name) {
         eprintln!("error: {e}");
         return EXIT_USAGE;
@@ -36,10 +39,7 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> u8 {
         Platform::detect(),
     );
     s.dest = Some(dest);
-    let identity = args
-        .identity
-        .clone()
-        .unwrap_or_else(keys::default_identity);
+    let identity = args.identity.clone().unwrap_or_else(keys::default_identity);
     let mut steps: Vec<Box<dyn Step>> = vec![
         Box::new(ToolsStep),
         Box::new(DestinationStep),
@@ -63,11 +63,17 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> u8 {
     ];
     let report = step::run(&mut s, &mut steps, Mode::Setup, &mut show);
     if report.stopped || report.failed() > 0 {
-        println!("{} setup did not finish: fix what is marked ✗ above, then run it again", s.ui.symbol(step::Status::Fail));
+        println!(
+            "{} setup did not finish: fix what is marked ✗ above, then run it again",
+            s.ui.symbol(step::Status::Fail)
+        );
         return EXIT_FAILED;
     }
     if s.exec.dry_run {
-        println!("dry run: {} step(s) would change something; nothing was changed", report.changed);
+        println!(
+            "dry run: {} step(s) would change something; nothing was changed",
+            report.changed
+        );
     } else if report.changed == 0 {
         println!("Everything is already set up; nothing changed.");
     } else {
