@@ -94,6 +94,68 @@ impl Step for AgentStep {
     }
 }
 
+/// Which keys ssh would offer: the agent's first, then the identity files `ssh -G` names.
+fn describe(s: &Session, keys: &[String]) -> Vec<String> {
+    let mut lines: Vec<String> = keys
+        .iter()
+        .map(|k| {
+            let comment = k.split_whitespace().nth(2).unwrap_or("(no comment)");
+            let blob = crate::keys::public_blob(k).unwrap_or("");
+            format!(
+                "agent offers: {comment} …{}",
+                &blob[blob.len().saturating_sub(12)..]
+            )
+        })
+        .collect();
+    if let Some(r) = &s.resolved {
+        for file in &r.identity_files {
+            let exists = fsutil::expand_tilde(file).is_file();
+            lines.push(format!(
+                "then identity file: {file}{}",
+                if exists { "" } else { " (missing)" }
+            ));
+        }
+    }
+    lines
+}
+
+/// More than [`MAX_AGENT_KEYS`] keys in the agent.
+pub struct AgentKeysStep;
+
+impl Step for AgentKeysStep {
+    fn id(&self) -> String {
+        "agent-keys".into()
+    }
+
+    fn needs(&self) -> &'static [&'static str] {
+        &["agent"]
+    }
+
+    fn blocking(&self) -> bool {
+        false
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let id = "agent-keys";
+        match agent_keys(s) {
+            Ok(keys) if keys.len() > MAX_AGENT_KEYS => Finding::warn(
+                id,
+                format!(
+                    "the agent holds {} keys; servers stop at MaxAuthTries with \"Too many authentication failures\"",
+                    keys.len()
+                ),
+                "ssh-add -D, then ssh-add only the keys you need (or IdentitiesOnly yes with IdentityFile for this host in ~/.ssh/config)",
+            ),
+            Ok(keys) => Finding::ok(id, format!("{} of at most {MAX_AGENT_KEYS} keys in the agent", keys.len())),
+            Err(e) => Finding::fail(id, format!("{e:#}"), s.platform.agent_fix()),
+        }
+    }
+
+    fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
+        bail!("rdock does not remove keys from your agent")
+    }
+}
+
 pub struct IdentityStep;
 
 impl Step for IdentityStep {
@@ -117,8 +179,10 @@ impl Step for IdentityStep {
         let held = keys
             .iter()
             .any(|line| crate::keys::public_blob(line) == Some(key.blob.as_str()));
-        if !held {
-            return Finding::fail(
+        let mut f = if held {
+            Finding::ok("identity", format!("the agent holds {shown}"))
+        } else {
+            Finding::fail(
                 "identity",
                 format!(
                     "the agent does not hold {shown} ({} other keys)",
@@ -129,19 +193,10 @@ impl Step for IdentityStep {
                     crate::exec::quote(&key.private.to_string_lossy())
                 ),
             )
-            .fixable();
-        }
-        if keys.len() > MAX_AGENT_KEYS {
-            return Finding::warn(
-                "identity",
-                format!(
-                    "the agent holds {} keys; servers stop at MaxAuthTries with \"Too many authentication failures\"",
-                    keys.len()
-                ),
-                format!("ssh-add -D, then ssh-add {shown} and only the keys you need"),
-            );
-        }
-        Finding::ok("identity", format!("the agent holds {shown}"))
+            .fixable()
+        };
+        f.details = describe(s, &keys);
+        f
     }
 
     fn fix(&mut self, s: &mut Session, _: &Finding) -> Result<String> {

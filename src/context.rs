@@ -218,7 +218,7 @@ impl Step for UseStep {
                     self.name
                 ),
             ),
-            Ok(cur) => Finding::fail(
+            Ok(cur) => Finding::warn(
                 id,
                 format!("the current context is {cur}, not {}", self.name),
                 format!("docker context use {}", quote(&self.name)),
@@ -244,8 +244,25 @@ impl Step for UseStep {
     }
 }
 
-/// DOCKER_HOST or DOCKER_CONTEXT in the environment wins over the current context.
-pub struct EnvStep;
+/// DOCKER_HOST or DOCKER_CONTEXT in the environment wins over the current context, so docker
+/// commands would not reach this context at all.
+pub struct EnvStep {
+    pub name: String,
+}
+
+/// The variable that overrides context `name`, if any, from an environment lookup.
+pub fn env_override(
+    name: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<(&'static str, String)> {
+    let set = |var: &str| env(var).filter(|v| !v.is_empty());
+    if let Some(host) = set("DOCKER_HOST") {
+        return Some(("DOCKER_HOST", host));
+    }
+    set("DOCKER_CONTEXT")
+        .filter(|ctx| ctx != name)
+        .map(|ctx| ("DOCKER_CONTEXT", ctx))
+}
 
 impl Step for EnvStep {
     fn id(&self) -> String {
@@ -258,19 +275,20 @@ impl Step for EnvStep {
 
     fn check(&mut self, _: &mut Session) -> Finding {
         let id = "environment";
-        for var in ["DOCKER_HOST", "DOCKER_CONTEXT"] {
-            if let Some(value) = std::env::var(var).ok().filter(|v| !v.is_empty()) {
-                return Finding::warn(
-                    id,
-                    format!("{var}={value} is set and overrides the current docker context"),
-                    format!("unset {var}  (and remove it from your shell profile)"),
-                );
-            }
+        match env_override(&self.name, &|v| std::env::var(v).ok()) {
+            Some((var, value)) => Finding::fail(
+                id,
+                format!(
+                    "{var}={value} is set, so docker ignores context {}",
+                    self.name
+                ),
+                format!("unset {var}  (and remove it from your shell profile)"),
+            ),
+            None => Finding::ok(
+                id,
+                "neither DOCKER_HOST nor DOCKER_CONTEXT overrides the context",
+            ),
         }
-        Finding::ok(
-            id,
-            "neither DOCKER_HOST nor DOCKER_CONTEXT overrides the context",
-        )
     }
 
     fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
@@ -289,7 +307,7 @@ impl Step for VerifyStep {
     }
 
     fn needs(&self) -> &'static [&'static str] {
-        &["context", "remote-docker", "identity"]
+        &["context", "remote-daemon", "identity"]
     }
 
     fn check(&mut self, s: &mut Session) -> Finding {
@@ -337,6 +355,32 @@ impl Step for VerifyStep {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn docker_host_or_another_context_in_the_environment_overrides() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(env_override("box", &env(&[])), None);
+        assert_eq!(
+            env_override("box", &env(&[("DOCKER_CONTEXT", "box")])),
+            None
+        );
+        assert_eq!(
+            env_override("box", &env(&[("DOCKER_CONTEXT", "other")])),
+            Some(("DOCKER_CONTEXT", "other".into()))
+        );
+        assert_eq!(
+            env_override("box", &env(&[("DOCKER_HOST", "tcp://x:2375")])),
+            Some(("DOCKER_HOST", "tcp://x:2375".into()))
+        );
+        assert_eq!(env_override("box", &env(&[("DOCKER_HOST", "")])), None);
+    }
 
     #[test]
     fn context_names_follow_docker_rule() {

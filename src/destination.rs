@@ -425,6 +425,9 @@ impl crate::step::Step for DestinationStep {
             ),
         };
         s.resolved = Some(r);
+        if s.prefetch {
+            crate::remote::start_probe(s);
+        }
         finding
     }
 

@@ -58,18 +58,34 @@ enum Pending {
 }
 
 pub struct KeyStep {
-    pub path: PathBuf,
+    /// `--identity`, or None for "the key ssh would use" (doctor): the first existing
+    /// identity file `ssh -G` names, else ~/.ssh/id_ed25519.
+    explicit: Option<PathBuf>,
     pub no_passphrase: bool,
+    path: PathBuf,
     pending: Option<Pending>,
 }
 
 impl KeyStep {
-    pub fn new(path: PathBuf, no_passphrase: bool) -> Self {
+    pub fn new(explicit: Option<PathBuf>, no_passphrase: bool) -> Self {
         KeyStep {
-            path,
+            path: explicit.clone().unwrap_or_else(default_identity),
+            explicit,
             no_passphrase,
             pending: None,
         }
+    }
+
+    fn choose(&self, s: &Session) -> PathBuf {
+        if let Some(path) = &self.explicit {
+            return path.clone();
+        }
+        s.resolved
+            .iter()
+            .flat_map(|r| r.identity_files.iter())
+            .map(|f| fsutil::expand_tilde(f))
+            .find(|p| p.is_file())
+            .unwrap_or_else(default_identity)
     }
 }
 
@@ -84,9 +100,18 @@ impl Step for KeyStep {
         "key".into()
     }
 
+    fn needs(&self) -> &'static [&'static str] {
+        if self.explicit.is_some() {
+            &[]
+        } else {
+            &["destination"]
+        }
+    }
+
     fn check(&mut self, s: &mut Session) -> Finding {
         self.pending = None;
         s.key = None;
+        self.path = self.choose(s);
         let path = &self.path;
         let shown = fsutil::tilde(path);
         let public = public_path(path);

@@ -20,11 +20,11 @@ const MARKER: &str = "rdock-probe-1";
 
 /// Runs on the remote under `sh`, whatever the login shell. Reports whether docker is on the
 /// non-interactive PATH and what `docker version` says.
-pub const PROBE_SCRIPT: &str = "sh -c 'echo rdock-probe-1; if command -v docker >/dev/null 2>&1; then out=$(docker version --format \"{{.Server.Version}}\" 2>&1); echo \"docker-exit=$?\"; printf \"%s\\n\" \"$out\"; else echo docker-exit=127; fi'";
+pub const PROBE_SCRIPT: &str = "/bin/sh -c 'echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); echo \"docker-exit=$?\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; fi'";
 
 /// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless its blob is already
 /// there. umask 077 keeps ~/.ssh and the file private.
-pub const INSTALL_KEY_SCRIPT: &str = "sh -c 'umask 077; set -f; mkdir -p \"$HOME/.ssh\" && f=\"$HOME/.ssh/authorized_keys\" && touch \"$f\" && IFS= read -r key && set -- $key && if grep -qF \"$2\" \"$f\"; then echo rdock-key-present; else if [ -s \"$f\" ] && [ -n \"$(tail -c 1 \"$f\")\" ]; then echo >> \"$f\"; fi; printf \"%s\\n\" \"$key\" >> \"$f\" && echo rdock-key-added; fi'";
+pub const INSTALL_KEY_SCRIPT: &str = "/bin/sh -c 'umask 077; set -f; mkdir -p \"$HOME/.ssh\" && f=\"$HOME/.ssh/authorized_keys\" && touch \"$f\" && IFS= read -r key && set -- $key && if grep -qF \"$2\" \"$f\"; then echo rdock-key-present; else if [ -s \"$f\" ] && [ -n \"$(tail -c 1 \"$f\")\" ]; then echo >> \"$f\"; fi; printf \"%s\\n\" \"$key\" >> \"$f\" && echo rdock-key-added; fi'";
 
 /// How the connection went.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +53,8 @@ pub enum RemoteDocker {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Probe {
     pub connect: Connect,
+    /// Where `command -v docker` found docker on the remote's non-interactive PATH.
+    pub docker_path: Option<String>,
     pub docker: Option<RemoteDocker>,
 }
 
@@ -77,7 +79,19 @@ pub fn batch_options() -> Vec<String> {
     .collect()
 }
 
-/// Run the probe (once per session; later steps reuse it).
+/// Start the probe in the background (doctor: nothing changes while it runs, so the remote
+/// round trip can overlap the local checks).
+pub fn start_probe(s: &mut Session) {
+    if s.probe.is_some() || s.probe_job.is_some() {
+        return;
+    }
+    if let Some(r) = s.resolved.clone() {
+        let exec = s.exec.clone();
+        s.probe_job = Some(std::thread::spawn(move || run_probe(&exec, &r)));
+    }
+}
+
+/// The probe's result: from the cache, from the background job, or run now (with a spinner).
 pub fn probe(s: &mut Session) -> Result<Probe> {
     if let Some(p) = &s.probe {
         return Ok(p.clone());
@@ -85,14 +99,25 @@ pub fn probe(s: &mut Session) -> Result<Probe> {
     let Some(r) = s.resolved.clone() else {
         bail!("the destination was not resolved");
     };
+    let probe = match s.probe_job.take().map(|job| job.join()) {
+        Some(Ok(probe)) => probe,
+        _ => {
+            let label = format!("connecting to {}", r.display());
+            let exec = s.exec.clone();
+            s.ui.spin(&label, || run_probe(&exec, &r))
+        }
+    };
+    s.probe = Some(probe.clone());
+    Ok(probe)
+}
+
+fn run_probe(exec: &crate::exec::Exec, r: &Resolved) -> Probe {
     let cmd = Cmd::new("ssh")
         .args(batch_options())
         .args(r.ssh_target_args())
         .arg(PROBE_SCRIPT)
         .timeout(PROBE_TIMEOUT);
-    let label = format!("connecting to {}", r.display());
-    let out = s.ui.spin(&label, || s.exec.run(&cmd));
-    let probe = match out {
+    match exec.run(&cmd) {
         Ok(out) => parse_probe(out.code, &out.stdout, &out.stderr),
         Err(e) => Probe {
             connect: Connect::Unreachable(format!(
@@ -101,17 +126,21 @@ pub fn probe(s: &mut Session) -> Result<Probe> {
                 r.port,
                 PROBE_TIMEOUT.as_secs()
             )),
+            docker_path: None,
             docker: None,
         },
-    };
-    s.probe = Some(probe.clone());
-    Ok(probe)
+    }
 }
 
 /// Read the probe's result from ssh's exit code and output.
 pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
     let mut lines = stdout.lines();
     if lines.next().map(str::trim) == Some(MARKER) {
+        let docker_path = lines
+            .next()
+            .and_then(|l| l.strip_prefix("docker-path="))
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty());
         let exit = lines
             .next()
             .and_then(|l| l.strip_prefix("docker-exit="))
@@ -120,6 +149,7 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
         let text = lines.collect::<Vec<_>>().join("\n").trim().to_string();
         return Probe {
             connect: Connect::Ok,
+            docker_path,
             docker: Some(classify_docker(exit, &text)),
         };
     }
@@ -148,6 +178,7 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
     };
     Probe {
         connect,
+        docker_path: None,
         docker: None,
     }
 }
@@ -301,12 +332,12 @@ impl Step for AuthStep {
     }
 }
 
-/// Step 7: docker on the remote, reached the way the docker CLI will reach it.
-pub struct RemoteDockerStep;
+/// Step 7a: docker is on the remote's non-interactive PATH (what the docker CLI's ssh needs).
+pub struct RemotePathStep;
 
-impl Step for RemoteDockerStep {
+impl Step for RemotePathStep {
     fn id(&self) -> String {
-        "remote-docker".into()
+        "remote-path".into()
     }
 
     fn needs(&self) -> &'static [&'static str] {
@@ -314,20 +345,14 @@ impl Step for RemoteDockerStep {
     }
 
     fn check(&mut self, s: &mut Session) -> Finding {
-        let id = "remote-docker";
-        let Some(r) = s.resolved.clone() else {
-            return Finding::skip(id, "skipped: no destination");
+        let id = "remote-path";
+        let (r, probe) = match probed(s, id) {
+            Ok(found) => found,
+            Err(finding) => return finding,
         };
-        let docker = match probe(s) {
-            Ok(Probe {
-                docker: Some(d), ..
-            }) => d,
-            Ok(_) => return Finding::skip(id, "skipped: the probe did not run"),
-            Err(e) => return Finding::fail(id, format!("{e:#}"), unreachable_fix(&r)),
-        };
-        match docker {
-            RemoteDocker::Server(v) => Finding::ok(id, format!("docker daemon {v} answers on {}", r.hostname)),
-            RemoteDocker::NotOnPath => Finding::fail(
+        match (probe.docker_path, probe.docker) {
+            (Some(path), _) => Finding::ok(id, format!("docker is on the non-interactive PATH of {} ({path})", r.hostname)),
+            (None, Some(RemoteDocker::NotOnPath)) | (None, _) => Finding::fail(
                 id,
                 format!("docker is not on the non-interactive PATH of {} (exit 127)", r.display()),
                 format!(
@@ -335,20 +360,72 @@ impl Step for RemoteDockerStep {
                     r.hostname, r.port, r.user, r.dest.host_for_url()
                 ),
             ),
-            RemoteDocker::PermissionDenied(why) => Finding::fail(
+        }
+    }
+
+    fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
+        bail!("rdock does not change the remote's system")
+    }
+}
+
+/// The probe, or the finding that says why there is none.
+fn probed(s: &mut Session, id: &str) -> Result<(Resolved, Probe), Finding> {
+    let Some(r) = s.resolved.clone() else {
+        return Err(Finding::skip(id, "skipped: no destination"));
+    };
+    match probe(s) {
+        Ok(p) if p.docker.is_some() => Ok((r, p)),
+        Ok(_) => Err(Finding::skip(id, "skipped: the probe did not run")),
+        Err(e) => Err(Finding::fail(id, format!("{e:#}"), unreachable_fix(&r))),
+    }
+}
+
+/// Step 7b: the daemon answers `docker version` for this user (socket permission included).
+pub struct RemoteDaemonStep;
+
+impl Step for RemoteDaemonStep {
+    fn id(&self) -> String {
+        "remote-daemon".into()
+    }
+
+    fn needs(&self) -> &'static [&'static str] {
+        &["remote-path"]
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let id = "remote-daemon";
+        let (r, probe) = match probed(s, id) {
+            Ok(found) => found,
+            Err(finding) => return finding,
+        };
+        match probe.docker {
+            Some(RemoteDocker::Server(v)) => Finding::ok(
+                id,
+                format!("docker daemon {v} answers {} on {}", r.user, r.hostname),
+            ),
+            Some(RemoteDocker::PermissionDenied(why)) => Finding::fail(
                 id,
                 format!("{} may not use the docker socket ({why})", r.user),
-                format!("on {}: sudo usermod -aG docker {} (then log in again)", r.hostname, r.user),
+                format!(
+                    "on {}: sudo usermod -aG docker {} (then log in again)",
+                    r.hostname, r.user
+                ),
             ),
-            RemoteDocker::DaemonDown(why) => Finding::fail(
+            Some(RemoteDocker::DaemonDown(why)) => Finding::fail(
                 id,
                 format!("the docker daemon on {} is not running ({why})", r.hostname),
                 format!("on {}: sudo systemctl start docker", r.hostname),
             ),
-            RemoteDocker::Other(why) => Finding::fail(
+            Some(RemoteDocker::NotOnPath) | None => {
+                Finding::skip(id, "skipped: docker is not on the remote PATH")
+            }
+            Some(RemoteDocker::Other(why)) => Finding::fail(
                 id,
                 format!("docker version failed on {}: {why}", r.hostname),
-                format!("run `docker version` on {} to see the whole error", r.hostname),
+                format!(
+                    "run `docker version` on {} to see the whole error",
+                    r.hostname
+                ),
             ),
         }
     }
@@ -364,14 +441,23 @@ mod tests {
 
     #[test]
     fn probe_output_is_classified() {
-        let ok = parse_probe(Some(0), "rdock-probe-1\ndocker-exit=0\n28.2.2\n", "");
+        let ok = parse_probe(
+            Some(0),
+            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=0\n28.2.2\n",
+            "",
+        );
         assert_eq!(ok.connect, Connect::Ok);
         assert_eq!(ok.docker, Some(RemoteDocker::Server("28.2.2".into())));
-        let missing = parse_probe(Some(0), "rdock-probe-1\ndocker-exit=127\n", "");
+        assert_eq!(ok.docker_path.as_deref(), Some("/usr/bin/docker"));
+        let missing = parse_probe(
+            Some(0),
+            "rdock-probe-1\ndocker-path=\ndocker-exit=127\n",
+            "",
+        );
         assert_eq!(missing.docker, Some(RemoteDocker::NotOnPath));
         let denied = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-exit=1\npermission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock\n",
+            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\npermission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock\n",
             "",
         );
         assert!(matches!(
@@ -380,7 +466,7 @@ mod tests {
         ));
         let down = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-exit=1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
             "",
         );
         assert!(matches!(down.docker, Some(RemoteDocker::DaemonDown(_))));
@@ -415,7 +501,7 @@ mod tests {
     #[test]
     fn remote_scripts_are_fixed_strings_for_sh() {
         for script in [PROBE_SCRIPT, INSTALL_KEY_SCRIPT] {
-            assert!(script.starts_with("sh -c '") && script.ends_with('\''));
+            assert!(script.starts_with("/bin/sh -c '") && script.ends_with('\''));
             // Exactly one pair of single quotes: nothing inside can end the sh -c argument early.
             assert_eq!(script.matches('\'').count(), 2, "{script}");
         }

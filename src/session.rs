@@ -20,6 +20,11 @@ pub struct Session {
     pub key: Option<KeyPair>,
     /// The one ssh round trip's result, reused by every remote check.
     pub probe: Option<Probe>,
+    /// The probe, running in the background (see `remote::start_probe`).
+    pub probe_job: Option<std::thread::JoinHandle<Probe>>,
+    /// Start the remote probe as soon as the destination is resolved (doctor: read-only, so
+    /// nothing a later step does can change its answer).
+    pub prefetch: bool,
 }
 
 impl Session {
@@ -32,6 +37,8 @@ impl Session {
             resolved: None,
             key: None,
             probe: None,
+            probe_job: None,
+            prefetch: false,
         }
     }
 }

@@ -2,11 +2,40 @@
 
 use anyhow::Result;
 
+use crate::exec::Cmd;
 use crate::session::Session;
 use crate::step::{Finding, Step};
 
 /// The client tools rdock drives. ssh-keyscan ships with ssh; rdock uses it to fetch host keys.
 pub const TOOLS: [&str; 5] = ["ssh", "ssh-keygen", "ssh-add", "ssh-keyscan", "docker"];
+
+/// "OpenSSH_9.2p1, docker 28.2.2": what `ssh -V` and `docker --version` say.
+fn versions(s: &Session) -> String {
+    let ssh = s
+        .exec
+        .run(&Cmd::new("ssh").arg("-V"))
+        .map(|o| format!("{}{}", o.stderr, o.stdout))
+        .unwrap_or_default();
+    let ssh = ssh
+        .split([' ', ','])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let docker = s
+        .exec
+        .run(&Cmd::new("docker").arg("--version"))
+        .map(|o| o.stdout)
+        .unwrap_or_default();
+    // "Docker version 28.2.2, build e6534b4"
+    let docker = docker
+        .split_whitespace()
+        .nth(2)
+        .unwrap_or("?")
+        .trim_end_matches(',')
+        .to_string();
+    format!("{ssh}, docker {docker}")
+}
 
 pub struct ToolsStep;
 
@@ -25,7 +54,10 @@ impl Step for ToolsStep {
             }
         }
         if missing.is_empty() {
-            let mut f = Finding::ok("tools", format!("{} found on PATH", TOOLS.join(", ")));
+            let mut f = Finding::ok(
+                "tools",
+                format!("{} on PATH ({})", TOOLS.join(", "), versions(s)),
+            );
             f.details = found;
             return f;
         }

@@ -1,7 +1,7 @@
 //! `rdock setup DESTINATION`: every step of the guide, in order; each checks first and acts only
 //! when needed.
 
-use crate::agent::{AgentStep, IdentityStep};
+use crate::agent::{AgentKeysStep, AgentStep, IdentityStep};
 use crate::cli::{GlobalArgs, SetupArgs};
 use crate::context::{self, ContextStep, EnvStep, UseStep, VerifyStep};
 use crate::destination::{default_context_name, Destination, DestinationStep};
@@ -9,7 +9,7 @@ use crate::exec::Exec;
 use crate::keys::{self, KeyStep};
 use crate::known_hosts::HostKeyStep;
 use crate::platform::Platform;
-use crate::remote::{AuthStep, RemoteDockerStep};
+use crate::remote::{AuthStep, RemoteDaemonStep, RemotePathStep};
 use crate::session::Session;
 use crate::step::{self, Mode, Step};
 use crate::tools::ToolsStep;
@@ -43,22 +43,24 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> u8 {
     let mut steps: Vec<Box<dyn Step>> = vec![
         Box::new(ToolsStep),
         Box::new(DestinationStep),
-        Box::new(KeyStep::new(identity, args.no_passphrase)),
+        Box::new(KeyStep::new(Some(identity), args.no_passphrase)),
         Box::new(AgentStep),
         Box::new(IdentityStep),
+        Box::new(AgentKeysStep),
         Box::new(HostKeyStep {
             accept: args.accept_host_key || args.yes,
         }),
         Box::new(AuthStep {
             install: args.install_key || args.yes,
         }),
-        Box::new(RemoteDockerStep),
+        Box::new(RemotePathStep),
+        Box::new(RemoteDaemonStep),
         Box::new(ContextStep::new(name.clone(), args.force)),
         Box::new(UseStep {
             name: name.clone(),
             no_use: args.no_use,
         }),
-        Box::new(EnvStep),
+        Box::new(EnvStep { name: name.clone() }),
         Box::new(VerifyStep { name: name.clone() }),
     ];
     let report = step::run(&mut s, &mut steps, Mode::Setup, &mut show);
