@@ -32,6 +32,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Walk every step from key pair to docker context, fixing what needs fixing
     Setup(SetupArgs),
+    /// Diagnose a context or destination without changing anything; print the fix for each problem
+    Doctor(DoctorArgs),
     /// Set docker.explorerRefreshInterval in every installed editor's settings.json
     Vscode(VscodeArgs),
 }
@@ -65,6 +67,27 @@ pub struct SetupArgs {
     /// Create the context but do not switch to it
     #[arg(long)]
     pub no_use: bool,
+    #[command(flatten)]
+    pub vscode: VscodeOptions,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct DoctorArgs {
+    /// A docker context name, or a destination as setup takes it (default: the current context)
+    #[arg(allow_hyphen_values = true)]
+    pub target: Option<String>,
+    /// Check every ssh:// docker context
+    #[arg(long, conflicts_with = "target")]
+    pub all: bool,
+    /// Print one JSON object (a stable interface; see README)
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 1 on warnings too
+    #[arg(long)]
+    pub strict: bool,
+    /// The private key to check (default: the first identity file `ssh -G` names that exists)
+    #[arg(long, value_name = "PATH")]
+    pub identity: Option<PathBuf>,
     #[command(flatten)]
     pub vscode: VscodeOptions,
 }

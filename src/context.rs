@@ -56,9 +56,59 @@ pub fn endpoint_of(s: &Session, name: &str) -> Result<Option<String>> {
     )
 }
 
+/// One docker context, as `docker context ls` lists it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ContextInfo {
+    pub name: String,
+    pub endpoint: String,
+    pub current: bool,
+    pub description: String,
+}
+
+impl ContextInfo {
+    pub fn is_ssh(&self) -> bool {
+        self.endpoint.starts_with("ssh://")
+    }
+}
+
+/// `docker` as configured, without DOCKER_HOST or DOCKER_CONTEXT: those override the current
+/// context, and the environment check reports them on their own.
+fn docker_configured() -> Cmd {
+    Cmd::new("docker")
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+}
+
+/// Every docker context (`docker context ls --format '{{json .}}'`, one object a line).
+pub fn list(s: &Session) -> Result<Vec<ContextInfo>> {
+    let out = s
+        .exec
+        .run(&docker_configured().args(["context", "ls", "--format", "{{json .}}"]))?;
+    if !out.success() {
+        bail!("docker context ls failed: {}", out.last_error_line());
+    }
+    Ok(parse_list(&out.stdout))
+}
+
+pub fn parse_list(text: &str) -> Vec<ContextInfo> {
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .map(|v| {
+            let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+            ContextInfo {
+                name: field("Name"),
+                endpoint: field("DockerEndpoint"),
+                current: v.get("Current").and_then(|x| x.as_bool()).unwrap_or(false),
+                description: field("Description"),
+            }
+        })
+        .filter(|c| !c.name.is_empty())
+        .collect()
+}
+
 /// The context docker uses now (`docker context show`).
 pub fn current(s: &Session) -> Result<String> {
-    let out = s.exec.run(&Cmd::new("docker").args(["context", "show"]))?;
+    let out = s.exec.run(&docker_configured().args(["context", "show"]))?;
     if !out.success() {
         bail!("docker context show failed: {}", out.last_error_line());
     }
@@ -380,6 +430,18 @@ mod tests {
             Some(("DOCKER_HOST", "tcp://x:2375".into()))
         );
         assert_eq!(env_override("box", &env(&[("DOCKER_HOST", "")])), None);
+    }
+
+    #[test]
+    fn context_list_is_read_from_docker_json_lines() {
+        let text = r#"{"Current":true,"Description":"Current DOCKER_HOST based configuration","DockerEndpoint":"unix:///var/run/docker.sock","Error":"","Name":"default"}
+{"Current":false,"Description":"managed by rdock","DockerEndpoint":"ssh://u@h:22","Error":"","Name":"h"}
+"#;
+        let list = parse_list(text);
+        assert_eq!(list.len(), 2);
+        assert!(list[0].current && !list[0].is_ssh());
+        assert_eq!(list[1].endpoint, "ssh://u@h:22");
+        assert!(list[1].is_ssh() && list[1].description == DESCRIPTION);
     }
 
     #[test]

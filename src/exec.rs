@@ -29,6 +29,7 @@ pub struct Cmd {
     program: String,
     args: Vec<OsString>,
     env: Vec<(String, String)>,
+    env_remove: Vec<String>,
     stdin: Option<Vec<u8>>,
     timeout: Duration,
     effect: Effect,
@@ -42,6 +43,7 @@ impl Cmd {
             program: program.to_string(),
             args: Vec::new(),
             env: Vec::new(),
+            env_remove: Vec::new(),
             stdin: None,
             timeout: DEFAULT_TIMEOUT,
             effect: Effect::ReadOnly,
@@ -65,6 +67,12 @@ impl Cmd {
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Run without this variable in the environment.
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.env_remove.push(key.to_string());
         self
     }
 
@@ -186,6 +194,9 @@ impl Exec {
 fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
     let mut command = Command::new(&cmd.program);
     command.args(&cmd.args);
+    for k in &cmd.env_remove {
+        command.env_remove(k);
+    }
     for (k, v) in &cmd.env {
         command.env(k, v);
     }

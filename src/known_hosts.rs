@@ -49,7 +49,7 @@ impl Step for HostKeyStep {
     }
 
     fn needs(&self) -> &'static [&'static str] {
-        &["destination"]
+        &["connection"]
     }
 
     fn check(&mut self, s: &mut Session) -> Finding {
@@ -176,6 +176,8 @@ impl Step for HostKeyStep {
             lines
         };
         append(&first, &entries)?;
+        // The probe ran before the key was known: its answer is stale now.
+        s.probe = None;
         Ok(format!(
             "added the host key of {name} to {}",
             fsutil::tilde(&first)

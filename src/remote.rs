@@ -223,6 +223,39 @@ fn unreachable_fix(r: &Resolved) -> String {
     )
 }
 
+/// Step 5a: sshd answers at all (told apart from an unknown host key or a refused key).
+pub struct ConnectionStep;
+
+impl Step for ConnectionStep {
+    fn id(&self) -> String {
+        "connection".into()
+    }
+
+    fn needs(&self) -> &'static [&'static str] {
+        &["destination"]
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let id = "connection";
+        let Some(r) = s.resolved.clone() else {
+            return Finding::skip(id, "skipped: no destination");
+        };
+        match probe(s).map(|p| p.connect) {
+            Ok(Connect::Unreachable(why)) => Finding::fail(
+                id,
+                format!("cannot reach {}:{}: {why}", r.hostname, r.port),
+                unreachable_fix(&r),
+            ),
+            Ok(_) => Finding::ok(id, format!("sshd answers on {}:{}", r.hostname, r.port)),
+            Err(e) => Finding::fail(id, format!("{e:#}"), unreachable_fix(&r)),
+        }
+    }
+
+    fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
+        bail!("rdock cannot reach the host: that is for the network or the server")
+    }
+}
+
 /// Step 6: the key is authorized on the remote.
 pub struct AuthStep {
     /// `--install-key` or `--yes`.

@@ -55,6 +55,15 @@ impl Ui {
         }
     }
 
+    /// The same colours, but no spinner and no questions: for work on other threads.
+    pub fn quiet(&self) -> Self {
+        Ui {
+            color: self.color,
+            interactive: false,
+            spinner: false,
+        }
+    }
+
     pub fn is_interactive(&self) -> bool {
         self.interactive
     }

@@ -1,11 +1,13 @@
 //! One file per subcommand.
 
+mod doctor;
 mod setup;
 mod vscode;
 
 use crate::cli::{Cli, Command};
 use crate::session::Session;
 use crate::step::{Finding, Status};
+use crate::ui::Ui;
 
 /// Exit codes: 0 ok, 1 something failed, 2 usage.
 pub const EXIT_OK: u8 = 0;
@@ -15,28 +17,36 @@ pub const EXIT_USAGE: u8 = 2;
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Setup(args) => setup::run(&cli.global, &args),
+        Command::Doctor(args) => doctor::run(&cli.global, &args),
         Command::Vscode(args) => vscode::run(&cli.global, &args),
     }
 }
 
-/// Print one step's line: ✓/!/✗ with the finding (or what setup did), the fix indented under it,
-/// and with --verbose the details.
+/// Print one step's line (see [`render`]).
 pub(crate) fn show(s: &Session, f: &Finding, did: Option<&str>) {
-    let text = did.unwrap_or(&f.message);
-    println!("{} {:<14} {}", s.ui.symbol(f.status), f.id, text);
-    if let Some(fix) = f
-        .fix
-        .as_deref()
-        .filter(|_| matches!(f.status, Status::Warn | Status::Fail))
-    {
+    print!("{}", render(&s.ui, s.exec.verbose, f, did));
+}
+
+/// One step's line: ✓/!/✗ with the finding (or what setup did), the fix indented under it, and
+/// the details for problems, or for everything with --verbose.
+pub(crate) fn render(ui: &Ui, verbose: bool, f: &Finding, did: Option<&str>) -> String {
+    let mut out = format!(
+        "{} {:<14} {}\n",
+        ui.symbol(f.status),
+        f.id,
+        did.unwrap_or(&f.message)
+    );
+    let problem = matches!(f.status, Status::Warn | Status::Fail);
+    if let Some(fix) = f.fix.as_deref().filter(|_| problem) {
         for (i, line) in fix.lines().enumerate() {
             let lead = if i == 0 { "fix:" } else { "    " };
-            println!("    {} {}", s.ui.paint(lead, "2"), line);
+            out.push_str(&format!("    {} {}\n", ui.paint(lead, "2"), line));
         }
     }
-    if s.exec.verbose {
+    if verbose || problem {
         for line in &f.details {
-            println!("    {line}");
+            out.push_str(&format!("    {line}\n"));
         }
     }
+    out
 }

@@ -9,7 +9,7 @@ use crate::exec::Exec;
 use crate::keys::{self, KeyStep};
 use crate::known_hosts::HostKeyStep;
 use crate::platform::Platform;
-use crate::remote::{AuthStep, RemoteDaemonStep, RemotePathStep};
+use crate::remote::{AuthStep, ConnectionStep, RemoteDaemonStep, RemotePathStep};
 use crate::session::Session;
 use crate::step::{self, Mode, Step};
 use crate::tools::ToolsStep;
@@ -47,6 +47,7 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> u8 {
         Box::new(AgentStep),
         Box::new(IdentityStep),
         Box::new(AgentKeysStep),
+        Box::new(ConnectionStep),
         Box::new(HostKeyStep {
             accept: args.accept_host_key || args.yes,
         }),
