@@ -245,3 +245,29 @@ fn show_output() {
     println!("{}", sb.setup_ok());
     println!("{}", sb.setup_ok());
 }
+
+#[test]
+fn setup_ends_with_the_vscode_step_and_keeps_every_other_byte() {
+    let Some(sb) = Sandbox::start() else { return };
+    let user = sb.local.home.join(".config/Code/User");
+    let made = sb.local("mkdir", &["-p", user.to_str().unwrap()]);
+    assert_eq!(made.code, Some(0), "{made}");
+    let settings = user.join("settings.json");
+    let before = "// my settings\n{\n    \"editor.tabSize\": 2, /* keep */\n    \"docker.explorerRefreshInterval\": 1000,\n}\n";
+    std::fs::write(&settings, before).unwrap();
+    let run = sb.setup_ok();
+    let last = run
+        .stdout
+        .lines()
+        .rfind(|l| l.starts_with(['✓', '!', '✗', '-']))
+        .unwrap();
+    assert!(
+        last.contains("vscode"),
+        "the VS Code step must come last:\n{run}"
+    );
+    let after = std::fs::read_to_string(&settings).unwrap();
+    assert_eq!(after, before.replace(": 1000,", ": 3000,"), "{run}");
+    let again = sb.setup_ok();
+    assert_eq!(std::fs::read_to_string(&settings).unwrap(), after);
+    assert!(again.stdout.contains("nothing changed"), "{again}");
+}

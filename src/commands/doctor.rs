@@ -19,6 +19,7 @@ use crate::session::Session;
 use crate::step::{self, Finding, Mode, Report, Status, Step};
 use crate::tools::ToolsStep;
 use crate::ui::Ui;
+use crate::vscode::{self, Discovery};
 
 use super::{render, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
@@ -219,8 +220,8 @@ fn run_steps(s: &mut Session, mut steps: Vec<Box<dyn Step>>) -> Report {
     step::run(s, &mut steps, Mode::Doctor, &mut |_, _, _| {})
 }
 
-fn vscode_steps(_opts: &VscodeOptions) -> Vec<Box<dyn Step>> {
-    Vec::new()
+fn vscode_steps(opts: &VscodeOptions) -> Vec<Box<dyn Step>> {
+    vscode::steps(&Discovery::from_env(Platform::detect()), opts)
 }
 
 /// flutter-doctor-like groups, by check id.

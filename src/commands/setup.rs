@@ -14,6 +14,7 @@ use crate::session::Session;
 use crate::step::{self, Mode, Step};
 use crate::tools::ToolsStep;
 use crate::ui::Ui;
+use crate::vscode::{self, Discovery};
 
 use super::{show, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
@@ -64,6 +65,10 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> u8 {
         Box::new(EnvStep { name: name.clone() }),
         Box::new(VerifyStep { name: name.clone() }),
     ];
+    steps.extend(vscode::steps(
+        &Discovery::from_env(s.platform),
+        &args.vscode,
+    ));
     let report = step::run(&mut s, &mut steps, Mode::Setup, &mut show);
     if report.stopped || report.failed() > 0 {
         println!(

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): starts the end-to-end sandbox (root, openssh-server, docker.io) and
+# prints a Markdown table of medians over alternated runs. Nothing here asserts a wall time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RDOCK_E2E=1 cargo test --release --test integration bench:: -- --ignored --nocapture --test-threads 1 2>&1 \
+  | grep -E '^\||rounds after'

@@ -1,0 +1,98 @@
+//! Benchmarks, not timed tests: nothing here asserts a wall time. `scripts/bench.sh` runs them
+//! (release build, one at a time) and prints a table of medians over alternated runs.
+
+use std::time::Duration;
+
+use crate::harness::{Run, Sandbox};
+
+const ROUNDS: usize = 15;
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+/// Run `a` and `b` alternately, ROUNDS times each, after one warm-up of each; return medians.
+fn alternate(mut a: impl FnMut() -> Run, mut b: impl FnMut() -> Run) -> (Duration, Duration) {
+    let ok = |r: Run| {
+        assert_eq!(r.code, Some(0), "a benchmarked command failed:\n{r}");
+        r.elapsed
+    };
+    ok(a());
+    ok(b());
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        ta.push(ok(a()));
+        tb.push(ok(b()));
+    }
+    (median(ta), median(tb))
+}
+
+fn row(what: &str, a: &str, b: &str, (ta, tb): (Duration, Duration)) {
+    println!(
+        "| {what} | {a}: {:.0} ms | {b}: {:.0} ms | {:.2}× |",
+        ta.as_secs_f64() * 1000.0,
+        tb.as_secs_f64() * 1000.0,
+        ta.as_secs_f64() / tb.as_secs_f64()
+    );
+}
+
+#[test]
+#[ignore = "a benchmark: run scripts/bench.sh"]
+fn bench_table() {
+    let Some(sb) = Sandbox::start() else { return };
+    sb.setup_ok();
+    let ctx = sb.context();
+    println!("\n| what | measured | against | ratio |\n| --- | --- | --- | --- |");
+    row(
+        "doctor of one context",
+        &format!("rdock doctor {ctx}"),
+        &format!("docker --context {ctx} version"),
+        alternate(
+            || sb.rdock(&["doctor", &ctx]),
+            || sb.local("docker", &["--context", &ctx, "version"]),
+        ),
+    );
+    let setup = [
+        "setup",
+        &sb.dest(),
+        "--yes",
+        "--no-passphrase",
+        "--install-key",
+        "--accept-host-key",
+    ];
+    let ssh_port = sb.port.to_string();
+    row(
+        "no-op rerun of setup",
+        "rdock setup (nothing to do)",
+        "one ssh round trip (ssh host true)",
+        alternate(
+            || sb.rdock(&setup),
+            || {
+                sb.local(
+                    "ssh",
+                    &[
+                        "-p",
+                        &ssh_port,
+                        "-l",
+                        &sb.remote.name,
+                        "--",
+                        "127.0.0.1",
+                        "true",
+                    ],
+                )
+            },
+        ),
+    );
+    println!(
+        "\n{ROUNDS} alternated rounds after one warm-up each; medians; {} cores, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::fs::read_to_string("/proc/cpuinfo")
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split(':').nth(1))
+            .unwrap_or("unknown CPU")
+            .trim()
+    );
+}
