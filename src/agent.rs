@@ -108,13 +108,11 @@ fn describe(s: &Session, keys: &[String]) -> Vec<String> {
         })
         .collect();
     if let Some(r) = &s.resolved {
-        for file in &r.identity_files {
-            let exists = fsutil::expand_tilde(file).is_file();
-            lines.push(format!(
-                "then identity file: {file}{}",
-                if exists { "" } else { " (missing)" }
-            ));
-        }
+        let existing = r
+            .identity_files
+            .iter()
+            .filter(|f| fsutil::expand_tilde(f).is_file());
+        lines.extend(existing.map(|file| format!("then ssh tries the file {file}")));
     }
     lines
 }
