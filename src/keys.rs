@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 
 use crate::exec::Cmd;
 use crate::fsutil;
@@ -319,6 +319,7 @@ impl Step for KeyStep {
 
 #[cfg(unix)]
 fn set_private_mode(path: &Path) -> Result<()> {
+    use anyhow::Context as _;
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(0o600))
         .with_context(|| format!("cannot chmod {}", path.display()))

@@ -14,6 +14,7 @@ pub mod exec;
 pub mod fsutil;
 pub mod keys;
 pub mod known_hosts;
+pub mod lock;
 pub mod platform;
 pub mod remote;
 pub mod session;

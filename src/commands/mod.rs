@@ -22,6 +22,17 @@ pub fn run(cli: Cli) -> u8 {
     }
 }
 
+/// The lock every writing command holds until it returns (none under --dry-run, which writes
+/// nothing, not even the lock file). Err after saying why.
+pub(crate) fn write_lock(dry_run: bool) -> Result<Option<crate::lock::WriteLock>, ()> {
+    if dry_run {
+        return Ok(None);
+    }
+    crate::lock::acquire()
+        .map(Some)
+        .map_err(|e| eprintln!("error: {e:#}"))
+}
+
 /// Print one step's line (see [`render`]).
 pub(crate) fn show(s: &Session, f: &Finding, did: Option<&str>) {
     print!("{}", render(&s.ui, s.exec.verbose, f, did));

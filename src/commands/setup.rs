@@ -40,6 +40,9 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> u8 {
         Platform::detect(),
     );
     s.dest = Some(dest);
+    let Ok(_lock) = super::write_lock(s.exec.dry_run) else {
+        return EXIT_FAILED;
+    };
     let identity = args.identity.clone().unwrap_or_else(keys::default_identity);
     let mut steps: Vec<Box<dyn Step>> = vec![
         Box::new(ToolsStep),

@@ -15,6 +15,9 @@ pub fn run(global: &GlobalArgs, args: &VscodeArgs) -> u8 {
         Ui::detect(),
         platform,
     );
+    let Ok(_lock) = super::write_lock(global.dry_run) else {
+        return super::EXIT_FAILED;
+    };
     let mut steps = vscode::steps(&Discovery::from_env(platform), &args.options);
     let report = step::run(&mut session, &mut steps, Mode::Setup, &mut super::show);
     println!("{}", closing_line(&report, global.dry_run));

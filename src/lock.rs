@@ -1,0 +1,68 @@
+//! One rdock that writes at a time: an exclusive lock on a file in rdock's state directory, held
+//! for the whole run of a command that changes files, so two `rdock setup` runs at once cannot
+//! interleave their writes. Waiting is bounded: rdock never hangs.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _, Result};
+
+use crate::fsutil;
+
+/// How long a second rdock waits for the first before giving up.
+pub const WAIT: Duration = Duration::from_secs(120);
+
+/// Held until dropped.
+pub struct WriteLock {
+    _file: File,
+}
+
+/// `~/.local/state/rdock/lock` (or the OS's equivalent: the cache directory where there is no
+/// state directory).
+pub fn lock_path() -> Option<PathBuf> {
+    dirs::state_dir()
+        .or_else(dirs::cache_dir)
+        .map(|d| d.join("rdock").join("lock"))
+}
+
+/// Take the lock, waiting up to [`WAIT`] for another rdock to finish.
+pub fn acquire() -> Result<WriteLock> {
+    let Some(path) = lock_path() else {
+        bail!("cannot find a state or cache directory for rdock's lock file (is HOME set?)");
+    };
+    if let Some(dir) = path.parent() {
+        fsutil::create_private_dir(dir)?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    let start = Instant::now();
+    let mut told = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(WriteLock { _file: file }),
+            Err(TryLockError::WouldBlock) if start.elapsed() < WAIT => {
+                if !told {
+                    eprintln!(
+                        "waiting for another rdock to finish (lock {})",
+                        path.display()
+                    );
+                    told = true;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(TryLockError::WouldBlock) => bail!(
+                "another rdock has held {} for {} s; let it finish, then run this again",
+                path.display(),
+                WAIT.as_secs()
+            ),
+            Err(TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
+        }
+    }
+}
