@@ -18,6 +18,7 @@ pub mod lock;
 pub mod platform;
 pub mod remote;
 pub mod session;
+pub mod ssh_config;
 pub mod step;
 pub mod tools;
 pub mod ui;

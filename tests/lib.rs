@@ -2,6 +2,11 @@
 
 mod bench;
 mod doctor;
+mod destination_props;
+mod faults;
 mod harness;
+mod hostile;
+mod platform;
 mod setup;
+mod ssh_config;
 mod vscode;
