@@ -36,6 +36,36 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Set docker.explorerRefreshInterval in every installed editor's settings.json
     Vscode(VscodeArgs),
+    /// List the ssh:// docker contexts: endpoint, current, made by rdock
+    List(ListArgs),
+    /// Remove a docker context and rdock's ~/.ssh/config block for it (never keys or known_hosts)
+    Remove(RemoveArgs),
+    /// Print shell completions: rdock completions bash > /etc/bash_completion.d/rdock
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): rdock man > /usr/local/share/man/man1/rdock.1
+    Man,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ListArgs {
+    /// Print JSON: an array of {name, endpoint, current, managed[, reachable, server_version, error]}
+    #[arg(long)]
+    pub json: bool,
+    /// Also connect to each context (in parallel) for reachability and the server version
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct RemoveArgs {
+    /// The docker context to remove
+    pub name: String,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]

@@ -1,9 +1,10 @@
 //! The one integration test binary: a small harness (tests/harness.rs) and a file per area.
 
 mod bench;
-mod doctor;
 mod destination_props;
+mod doctor;
 mod faults;
+mod fleet;
 mod harness;
 mod hostile;
 mod platform;

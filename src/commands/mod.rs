@@ -1,6 +1,8 @@
 //! One file per subcommand.
 
 mod doctor;
+mod list;
+mod remove;
 mod setup;
 mod vscode;
 
@@ -19,7 +21,51 @@ pub fn run(cli: Cli) -> u8 {
         Command::Setup(args) => setup::run(&cli.global, &args),
         Command::Doctor(args) => doctor::run(&cli.global, &args),
         Command::Vscode(args) => vscode::run(&cli.global, &args),
+        Command::List(args) => list::run(&cli.global, &args),
+        Command::Remove(args) => remove::run(&cli.global, &args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "rdock", &mut std::io::stdout());
+            EXIT_OK
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+            match man.render(&mut std::io::stdout()) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    eprintln!("error: cannot print the man page: {e}");
+                    EXIT_FAILED
+                }
+            }
+        }
     }
+}
+
+/// Run `f` on every item with at most `limit` threads at once; results keep the items' order.
+pub(crate) fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    limit: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<R>>> =
+        std::sync::Mutex::new(items.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..limit.clamp(1, items.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// The lock every writing command holds until it returns (none under --dry-run, which writes

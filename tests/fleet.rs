@@ -1,0 +1,129 @@
+//! Many contexts: `rdock list`, `rdock remove`, `rdock doctor --all`, end to end.
+
+use serde_json::Value;
+
+use crate::harness::{free_port, Sandbox};
+
+/// Another context for the sandbox's own sshd, under another name.
+fn add_context(sb: &Sandbox, name: &str, port: u16) {
+    let host = format!("host=ssh://{}@127.0.0.1:{port}", sb.remote.name);
+    let run = sb.local("docker", &["context", "create", name, "--docker", &host]);
+    assert_eq!(run.code, Some(0), "{run}");
+}
+
+fn json(run: &crate::harness::Run) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("no JSON ({e}):\n{run}"))
+}
+
+#[test]
+fn list_checks_live_and_dead_contexts() {
+    let Some(sb) = Sandbox::start() else { return };
+    sb.setup_ok();
+    let dead = free_port();
+    add_context(&sb, "dead", dead);
+    let run = sb.rdock(&["list", "--json", "--check"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let rows = json(&run);
+    let row = |name: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let live = row(&sb.context());
+    assert_eq!(live["reachable"], true, "{rows:#}");
+    assert_eq!(live["managed"], true);
+    assert_eq!(live["current"], true);
+    assert!(live["server_version"]
+        .as_str()
+        .is_some_and(|v| !v.is_empty()));
+    let gone = row("dead");
+    assert_eq!(gone["reachable"], false, "{rows:#}");
+    assert_eq!(gone["managed"], false);
+    assert!(
+        gone["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("port {dead}")),
+        "{rows:#}"
+    );
+    // The local-only default context is not listed.
+    assert!(rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["name"] != "default"));
+    let text = sb.rdock(&["list"]);
+    assert!(text.stdout.starts_with("NAME"), "{text}");
+    assert!(text.stdout.contains(&sb.context()), "{text}");
+}
+
+#[test]
+fn removing_the_current_context_switches_to_default_and_keeps_keys() {
+    let Some(sb) = Sandbox::start() else { return };
+    sb.setup_ok();
+    let ssh_before = sb.snapshot(".ssh");
+    let refused = sb.rdock(&["remove", &sb.context()]);
+    assert_eq!(refused.code, Some(1), "{refused}");
+    assert!(refused.stderr.contains("--yes"), "{refused}");
+    let run = sb.rdock(&["remove", &sb.context(), "--yes"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        run.stdout.contains("switch to context default first"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains("To revoke the key on the remote"),
+        "{run}"
+    );
+    assert_eq!(
+        sb.local("docker", &["context", "show"]).stdout.trim(),
+        "default"
+    );
+    let inspect = sb.local("docker", &["context", "inspect", &sb.context()]);
+    assert_ne!(
+        inspect.code,
+        Some(0),
+        "the context is still there: {inspect}"
+    );
+    assert_eq!(sb.snapshot(".ssh"), ssh_before, "remove touched ~/.ssh");
+    assert!(
+        !sb.authorized_keys().is_empty(),
+        "remove touched the remote"
+    );
+}
+
+#[test]
+fn doctor_all_fails_only_the_dead_context() {
+    let Some(sb) = Sandbox::start() else { return };
+    sb.setup_ok();
+    add_context(&sb, "second", sb.port);
+    add_context(&sb, "third", sb.port);
+    add_context(&sb, "dead", free_port());
+    let run = sb.rdock(&["doctor", "--all", "--json"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let v = json(&run);
+    let blocks = v["targets"].as_array().unwrap();
+    assert_eq!(blocks.len(), 4, "{v:#}");
+    for block in blocks {
+        let name = block["target"]["context"].as_str().unwrap();
+        let problems = block["summary"]["problems"].as_u64().unwrap();
+        if name == "dead" {
+            assert_eq!(problems, 1, "{block:#}");
+            let conn = block["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["id"] == "connection")
+                .unwrap();
+            assert_eq!(conn["status"], "fail", "{block:#}");
+        } else {
+            assert_eq!(problems, 0, "{name}: {block:#}");
+        }
+    }
+    assert_eq!(v["summary"]["problems"], 1);
+    let text = sb.rdock(&["doctor", "--all"]);
+    assert!(text.stdout.contains("4 contexts: 1 problem"), "{text}");
+}
