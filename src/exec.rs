@@ -3,9 +3,11 @@
 //! Every command gets a timeout, is echoed with `--verbose`, and, when it changes something,
 //! is only printed under `--dry-run`. Arguments always travel as argv: nothing goes through a shell.
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use anyhow::{anyhow, Context as _, Result};
@@ -161,16 +163,32 @@ pub fn last_line(text: &str) -> String {
         .to_string()
 }
 
+/// Answers already had, by command: see [`Exec::memoized`].
+type Memo = Arc<Mutex<HashMap<String, Arc<OnceLock<Result<Output, String>>>>>>;
+
 /// Runs commands. One value is made per invocation of rdock and handed to everything that needs it.
 #[derive(Clone, Debug, Default)]
 pub struct Exec {
     pub verbose: bool,
     pub dry_run: bool,
+    memo: Option<Memo>,
 }
 
 impl Exec {
     pub fn new(verbose: bool, dry_run: bool) -> Self {
-        Exec { verbose, dry_run }
+        Exec {
+            verbose,
+            dry_run,
+            memo: None,
+        }
+    }
+
+    /// Run each read-only command once and reuse its answer, across clones and threads: for
+    /// `rdock doctor --all`, which changes nothing, so the same command gives the same answer
+    /// (`ssh -V`, `ssh-add -L`, `docker context ls` are asked once, not once per context).
+    pub fn memoized(mut self) -> Self {
+        self.memo = Some(Memo::default());
+        self
     }
 
     /// Run a command to completion or until its timeout. A non-zero exit is not an error here:
@@ -184,6 +202,27 @@ impl Exec {
                 ..Output::default()
             });
         }
+        let memo = self
+            .memo
+            .as_ref()
+            .filter(|_| cmd.effect == Effect::ReadOnly && !cmd.interactive);
+        let Some(memo) = memo else {
+            return self.spawn(cmd);
+        };
+        let key = format!("{cmd:?}");
+        let cell = memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        // A second caller of the same command waits here for the first one's answer.
+        cell.get_or_init(|| self.spawn(cmd).map_err(|e| format!("{e:#}")))
+            .clone()
+            .map_err(|e| anyhow!(e))
+    }
+
+    fn spawn(&self, cmd: &Cmd) -> Result<Output> {
         if self.verbose {
             eprintln!("$ {}", cmd.display());
         }
@@ -313,6 +352,26 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("did not finish within"), "{err}");
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn memoized_runs_a_read_only_command_once_and_never_a_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let script = format!("echo x >> {}", log.display());
+        let exec = Exec::new(false, false).memoized();
+        let count = |exec: &Exec, cmd: &Cmd| {
+            for _ in 0..3 {
+                exec.clone().run(cmd).unwrap();
+            }
+            std::fs::read_to_string(&log).unwrap().lines().count()
+        };
+        assert_eq!(count(&exec, &Cmd::new("sh").args(["-c", &script])), 1);
+        assert_eq!(
+            count(&exec, &Cmd::new("sh").args(["-c", &script]).changes()),
+            4
+        );
     }
 
     #[cfg(unix)]

@@ -40,7 +40,13 @@ fn row(what: &str, a: &str, b: &str, (ta, tb): (Duration, Duration)) {
 #[test]
 #[ignore = "a benchmark: run scripts/bench.sh"]
 fn bench_table() {
-    let Some(sb) = Sandbox::start() else { return };
+    let listen: Vec<String> = (2..=10)
+        .map(|i| format!("ListenAddress 127.0.0.{i}"))
+        .collect();
+    let listen: Vec<&str> = listen.iter().map(String::as_str).collect();
+    let Some(sb) = Sandbox::start_with(&listen) else {
+        return;
+    };
     sb.setup_ok();
     let ctx = sb.context();
     println!("\n| what | measured | against | ratio |\n| --- | --- | --- | --- |");
@@ -51,6 +57,29 @@ fn bench_table() {
         alternate(
             || sb.rdock(&["doctor", &ctx]),
             || sb.local("docker", &["--context", &ctx, "version"]),
+        ),
+    );
+    // Ten distinct hosts (127.0.0.1 to .10, one sshd listening on all), each set up by rdock:
+    // every context gets its own ssh round trip, as a real fleet would.
+    for i in 2..=10 {
+        let dest = format!("{}@127.0.0.{i}:{}", sb.remote.name, sb.port);
+        let run = sb.rdock(&[
+            "setup",
+            &dest,
+            "--yes",
+            "--no-passphrase",
+            "--accept-host-key",
+            "--no-use",
+        ]);
+        assert_eq!(run.code, Some(0), "{run}");
+    }
+    row(
+        "doctor --all of 10 contexts",
+        "rdock doctor --all (10)",
+        "rdock doctor (1)",
+        alternate(
+            || sb.rdock(&["doctor", "--all"]),
+            || sb.rdock(&["doctor", &ctx]),
         ),
     );
     let setup = [

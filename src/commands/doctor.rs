@@ -56,7 +56,7 @@ impl Target {
 
 pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> u8 {
     let ui = if args.json { Ui::plain() } else { Ui::detect() };
-    let exec = Exec::new(global.verbose, false);
+    let exec = Exec::new(global.verbose, false).memoized();
     let platform = Platform::detect();
     let lookup = Session::new(exec.clone(), ui.quiet(), platform);
     let targets = match pick_targets(&lookup, args) {
