@@ -271,3 +271,82 @@ fn setup_ends_with_the_vscode_step_and_keeps_every_other_byte() {
     assert_eq!(std::fs::read_to_string(&settings).unwrap(), after);
     assert!(again.stdout.contains("nothing changed"), "{again}");
 }
+
+#[test]
+fn a_private_key_others_can_read_is_made_0600_and_said_so() {
+    let Some(sb) = Sandbox::start() else { return };
+    let made = sb.local(
+        "sh",
+        &["-c", "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 && chmod 644 ~/.ssh/id_ed25519"],
+    );
+    assert_eq!(made.code, Some(0), "{made}");
+    let key = sb.local.home.join(".ssh/id_ed25519");
+    let bytes = std::fs::read(&key).unwrap();
+    let run = sb.setup_ok();
+    assert!(
+        run.stdout
+            .contains("✓ key            ~/.ssh/id_ed25519 is now mode 0600"),
+        "{run}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::read(&key).unwrap(),
+        bytes,
+        "the key's bytes changed"
+    );
+    // Doctor, without fixing, says so and gives the command.
+    let chmod = sb.local("chmod", &["644", key.to_str().unwrap()]);
+    assert_eq!(chmod.code, Some(0));
+    let doctor = sb.rdock(&["doctor"]);
+    assert!(doctor.stdout.contains("is mode 0644"), "{doctor}");
+    assert!(doctor.stdout.contains("fix: chmod 600 "), "{doctor}");
+}
+
+/// Not end to end: a missing tool stops setup before anything runs, with the install hint.
+#[test]
+fn a_missing_tool_stops_setup_with_the_way_to_install_it() {
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rdock"))
+        .args(["setup", "u@example.invalid", "--yes", "--no-passphrase"])
+        .env_clear()
+        .env("PATH", home.path())
+        .env("HOME", home.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "✗ tools          not on PATH: ssh, ssh-keygen, ssh-add, ssh-keyscan, docker"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("apt-get install openssh-client"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("docker.io"), "{stdout}");
+    // Only rdock's own lock file, nothing of the user's.
+    let mut files = Vec::new();
+    let mut dirs = vec![home.path().to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            if entry.path().is_dir() {
+                dirs.push(entry.path());
+            } else {
+                files.push(
+                    entry
+                        .path()
+                        .strip_prefix(home.path())
+                        .unwrap()
+                        .to_path_buf(),
+                );
+            }
+        }
+    }
+    assert_eq!(files, [std::path::PathBuf::from(".local/state/rdock/lock")]);
+}
