@@ -97,6 +97,10 @@ pub struct SetupArgs {
     /// Create the context but do not switch to it
     #[arg(long)]
     pub no_use: bool,
+    /// Reuse one SSH connection for docker calls: a managed ControlMaster block in ~/.ssh/config
+    /// (Linux and macOS)
+    #[arg(long)]
+    pub multiplex: bool,
     #[command(flatten)]
     pub vscode: VscodeOptions,
 }

@@ -226,6 +226,8 @@ pub struct Resolved {
     pub host_key_alias: Option<String>,
     pub hash_known_hosts: bool,
     pub control_master: Option<String>,
+    /// The control socket, with ssh's tokens (%C…) expanded.
+    pub control_path: Option<String>,
 }
 
 impl Resolved {
@@ -308,6 +310,7 @@ pub fn resolve(exec: &Exec, dest: &Destination) -> Result<Resolved> {
         host_key_alias: get(&config, "hostkeyalias").filter(|v| v != "none"),
         hash_known_hosts: get(&config, "hashknownhosts").as_deref() == Some("yes"),
         control_master: get(&config, "controlmaster").filter(|v| v != "false" && v != "no"),
+        control_path: get(&config, "controlpath").filter(|v| v != "none"),
     })
 }
 

@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod keys;
 pub mod known_hosts;
 pub mod lock;
+pub mod multiplex;
 pub mod platform;
 pub mod remote;
 pub mod session;
