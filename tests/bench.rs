@@ -113,6 +113,19 @@ fn bench_table() {
             },
         ),
     );
+    // Multiplexing for 127.0.0.1 only; 127.0.0.2 is the same sshd without it.
+    let multiplexed = sb.rdock(&[&setup[..], &["--multiplex"]].concat());
+    assert_eq!(multiplexed.code, Some(0), "{multiplexed}");
+    let plain = format!("127.0.0.2-{}", sb.port);
+    row(
+        "docker ps, multiplexed or not",
+        "with ControlMaster",
+        "without",
+        alternate(
+            || sb.local("docker", &["--context", &ctx, "ps"]),
+            || sb.local("docker", &["--context", &plain, "ps"]),
+        ),
+    );
     println!(
         "\n{ROUNDS} alternated rounds after one warm-up each; medians; {} cores, {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),

@@ -127,3 +127,77 @@ fn doctor_all_fails_only_the_dead_context() {
     let text = sb.rdock(&["doctor", "--all"]);
     assert!(text.stdout.contains("4 contexts: 1 problem"), "{text}");
 }
+
+#[test]
+fn multiplex_writes_its_block_once_and_a_master_socket_appears() {
+    let Some(sb) = Sandbox::start() else { return };
+    let dest = sb.dest();
+    let args = [
+        "setup",
+        &dest,
+        "--yes",
+        "--no-passphrase",
+        "--install-key",
+        "--accept-host-key",
+        "--multiplex",
+    ];
+    let run = sb.rdock(&args);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        run.stdout
+            .contains("added a multiplexing block for 127.0.0.1"),
+        "{run}"
+    );
+    let config = sb.local.home.join(".ssh/config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let marker = format!("# >>> rdock managed: multiplex {} >>>", sb.context());
+    assert_eq!(text.matches(&marker).count(), 1, "{text}");
+    assert!(
+        text.contains("ControlMaster auto") && text.contains("ControlPersist 10m"),
+        "{text}"
+    );
+    let again = sb.rdock(&args);
+    assert_eq!(again.code, Some(0), "{again}");
+    assert_eq!(
+        std::fs::read_to_string(&config).unwrap(),
+        text,
+        "a rerun changed ~/.ssh/config"
+    );
+
+    let ps = sb.local("docker", &["--context", &sb.context(), "ps"]);
+    assert_eq!(ps.code, Some(0), "{ps}");
+    let sockets: Vec<_> = std::fs::read_dir(sb.local.home.join(".ssh"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("rdock-"))
+        .collect();
+    assert_eq!(
+        sockets.len(),
+        1,
+        "no ControlMaster socket after a docker call"
+    );
+    use std::os::unix::fs::FileTypeExt;
+    assert!(sockets[0].file_type().unwrap().is_socket());
+    let doctor = sb.rdock(&["doctor", &sb.context()]);
+    assert!(
+        doctor.stdout.contains("a master connection is open"),
+        "{doctor}"
+    );
+
+    // A master that dies leaves its socket behind: doctor says so, with the fix.
+    let killed = std::process::Command::new("pkill")
+        .args(["-KILL", "-u", &sb.local.name, "-f", r"rdock-.*\[mux\]"])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "no master process to kill");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let doctor = sb.rdock(&["doctor", &sb.context()]);
+    assert!(doctor.stdout.contains("stale control socket"), "{doctor}");
+    assert!(doctor.stdout.contains("fix: rm "), "{doctor}");
+
+    // remove takes the block out again, and nothing else.
+    let removed = sb.rdock(&["remove", &sb.context(), "--yes"]);
+    assert_eq!(removed.code, Some(0), "{removed}");
+    let left = std::fs::read_to_string(&config).unwrap();
+    assert!(!left.contains("rdock managed: multiplex"), "{left}");
+}
