@@ -69,6 +69,9 @@ pub fn batch_options() -> Vec<String> {
         "-o",
         "UpdateHostKeys=no",
         "-o",
+        // rdock's own ssh calls never change the agent, whatever the user's config says.
+        "AddKeysToAgent=no",
+        "-o",
     ]
     .iter()
     .map(|s| s.to_string())

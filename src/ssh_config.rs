@@ -1,1 +1,832 @@
-//! ~/.ssh/config managed block (being written).
+//! `~/.ssh/config`, edited only inside rdock's named managed blocks:
+//!
+//! ```text
+//! # >>> rdock managed: agent >>>
+//! AddKeysToAgent yes
+//! # <<< rdock managed: agent <<<
+//! ```
+//!
+//! Every byte outside a block is left alone; a rerun is byte-identical; a CRLF file stays CRLF; a
+//! UTF-8 BOM stays first. ssh takes the first value it reads for an option, and a `Host` or `Match`
+//! line scopes every line after it, so where a block goes follows from what it holds (see
+//! [`Placement`]). rdock's own ssh calls read the file like any other ssh: nothing else to do.
+//!
+//! The text functions ([`set_block`], [`remove_block`]) are pure; [`write_block`] and
+//! [`remove_block_from_file`] write atomically through [`fsutil::write_atomic`] (mode and symlinks
+//! kept; a new file is 0600 in a 0700 `~/.ssh`), and refuse a file whose marker lines do not pair
+//! up ([`check_markers`]), leaving it byte-identical. [`SshConfigStep`] is the setup/doctor step that
+//! keeps the agent settings of this OS in the block named [`AGENT_BLOCK`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+
+use crate::fsutil;
+use crate::platform::{self, Platform};
+use crate::session::Session;
+use crate::step::{Finding, Step};
+
+/// The block that holds the agent settings (AddKeysToAgent, UseKeychain, or Pageant's Include).
+pub const AGENT_BLOCK: &str = "agent";
+
+const BEGIN: &str = "# >>> rdock managed: ";
+const BEGIN_END: &str = " >>>";
+const END: &str = "# <<< rdock managed: ";
+const END_END: &str = " <<<";
+const BOM: char = '\u{feff}';
+
+/// `# >>> rdock managed: NAME >>>`
+pub fn begin_marker(name: &str) -> String {
+    format!("{BEGIN}{name}{BEGIN_END}")
+}
+
+/// `# <<< rdock managed: NAME <<<`
+pub fn end_marker(name: &str) -> String {
+    format!("{END}{name}{END_END}")
+}
+
+/// Where a block belongs. It follows from the block's first directive ([`Placement::of`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Options for every host (`AddKeysToAgent yes`). They must come before the first `Host` or
+    /// `Match` line, or that line would scope them; rdock puts them first in the file, so no earlier
+    /// line overrides them either.
+    Global,
+    /// A block that starts with `Host ALIAS` (or `Match`). It goes before the first catch-all
+    /// (`Host *`, `Match all`), which would otherwise override its options, or at the end when
+    /// there is none; either way the line after it starts a section of its own.
+    Host,
+}
+
+impl Placement {
+    pub fn of(body: &str) -> Placement {
+        match body.lines().find_map(directive) {
+            Some(d) if d.starts_section() => Placement::Host,
+            _ => Placement::Global,
+        }
+    }
+}
+
+/// One configuration line: its keyword (lower case) and its arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Directive {
+    pub keyword: String,
+    pub args: Vec<String>,
+}
+
+impl Directive {
+    fn starts_section(&self) -> bool {
+        self.keyword == "host" || self.keyword == "match"
+    }
+
+    /// `Host *` (any `*` among the patterns) or `Match all`: a section that applies to every host.
+    fn is_catch_all(&self) -> bool {
+        let all =
+            |a: &String| a == "*" || (self.keyword == "match" && a.eq_ignore_ascii_case("all"));
+        self.starts_section() && self.args.iter().any(all)
+    }
+}
+
+/// Parse one line as ssh does: `Keyword value…` or `Keyword=value`, keywords in any case, `"…"`
+/// quoting, `#` starting a comment. None for blank lines and comments.
+pub fn directive(line: &str) -> Option<Directive> {
+    let line = line.trim_start_matches(BOM).trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let split = line
+        .find(|c: char| c.is_whitespace() || c == '=')
+        .unwrap_or(line.len());
+    let keyword = line[..split].to_ascii_lowercase();
+    let mut rest = line[split..].trim_start();
+    if let Some(after) = rest.strip_prefix('=') {
+        rest = after.trim_start();
+    }
+    let mut args = Vec::new();
+    let mut chars = rest.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        if c == '#' {
+            break;
+        }
+        let mut word = String::new();
+        if c == '"' {
+            chars.next();
+            for c in chars.by_ref() {
+                if c == '"' {
+                    break;
+                }
+                word.push(c);
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                word.push(c);
+                chars.next();
+            }
+        }
+        args.push(word);
+    }
+    Some(Directive { keyword, args })
+}
+
+/// The text split into lines, each with its line ending; the BOM, if any, apart.
+struct Lines<'a> {
+    bom: &'a str,
+    lines: Vec<&'a str>,
+    eol: &'static str,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        let (bom, rest) = match text.strip_prefix(BOM) {
+            Some(rest) => (&text[..BOM.len_utf8()], rest),
+            None => ("", text),
+        };
+        Lines {
+            bom,
+            lines: rest.split_inclusive('\n').collect(),
+            eol: if text.contains("\r\n") { "\r\n" } else { "\n" },
+        }
+    }
+
+    fn content(&self, i: usize) -> &'a str {
+        self.lines[i].trim_end_matches(['\n', '\r'])
+    }
+
+    /// Every complete block with this name, as (first, last) line indices. A begin marker without
+    /// its end marker is read as ordinary text (callers check the markers pair up first).
+    fn spans(&self, name: &str) -> Vec<(usize, usize)> {
+        let (begin, end) = (begin_marker(name), end_marker(name));
+        let mut spans = Vec::new();
+        let mut open = None;
+        for i in 0..self.lines.len() {
+            let line = self.content(i).trim();
+            if line == begin {
+                open = Some(i);
+            } else if line == end {
+                if let Some(start) = open.take() {
+                    spans.push((start, i));
+                }
+            }
+        }
+        spans
+    }
+
+    fn directive(&self, i: usize) -> Option<Directive> {
+        directive(self.content(i))
+    }
+
+    /// Would a block at `at` (an index into `keep`, the lines that stay) be where `placement`
+    /// wants it?
+    fn in_place(&self, keep: &[usize], at: usize, placement: Placement) -> bool {
+        let mut before = keep[..at].iter().filter_map(|&i| self.directive(i));
+        match placement {
+            Placement::Global => before.all(|d| !d.starts_section()),
+            Placement::Host => {
+                let next = keep[at..].iter().find_map(|&i| self.directive(i));
+                !before.any(|d| d.is_catch_all()) && next.is_none_or(|d| d.starts_section())
+            }
+        }
+    }
+
+    /// Where a new block goes among `keep` (the lines that stay), as an index into `keep`.
+    fn insertion(&self, keep: &[usize], placement: Placement) -> usize {
+        if placement == Placement::Global {
+            return 0;
+        }
+        let Some(mut at) = keep
+            .iter()
+            .position(|&i| self.directive(i).is_some_and(|d| d.is_catch_all()))
+        else {
+            return keep.len();
+        };
+        // A catch-all inside another rdock block: the new block goes before that whole block.
+        let mut open = None;
+        for (k, &i) in keep[..=at].iter().enumerate() {
+            let line = self.content(i).trim();
+            if line.starts_with(BEGIN) {
+                open = Some(k);
+            } else if line.starts_with(END) {
+                open = None;
+            }
+        }
+        at = open.unwrap_or(at);
+        // Comments right above the catch-all describe it: keep them with it.
+        while at > 0 {
+            let line = self.content(keep[at - 1]).trim();
+            if line.starts_with('#') && !line.starts_with(END) && !line.starts_with(BEGIN) {
+                at -= 1;
+            } else {
+                break;
+            }
+        }
+        at
+    }
+}
+
+/// The block's lines, markers included, each ending with `eol`.
+fn render(name: &str, body: &str, eol: &str) -> String {
+    let mut out = format!("{}{eol}", begin_marker(name));
+    for line in body.lines() {
+        out.push_str(line);
+        out.push_str(eol);
+    }
+    out.push_str(&end_marker(name));
+    out.push_str(eol);
+    out
+}
+
+/// The text with block `name` holding exactly `body` (one directive a line; line endings are the
+/// file's). An existing block is replaced where it is, when it is where [`Placement::of`] wants it,
+/// else moved there; duplicates of it are dropped. Nothing outside rdock's blocks changes, except
+/// that a last line without a line ending gets one when a block is appended after it.
+///
+/// The text's marker lines must pair up ([`check_markers`]; the file helpers refuse a file whose
+/// markers do not): a begin marker without its end marker is read as ordinary text.
+pub fn set_block(text: &str, name: &str, body: &str) -> String {
+    let placement = Placement::of(body);
+    let lines = Lines::new(text);
+    let spans = lines.spans(name);
+    let block = render(name, body, lines.eol);
+    let inside = |i: usize| spans.iter().any(|&(a, b)| (a..=b).contains(&i));
+    let keep: Vec<usize> = (0..lines.lines.len()).filter(|&i| !inside(i)).collect();
+    // The first existing block stays where it is when that place is right.
+    let at = match spans
+        .first()
+        .map(|span| keep.partition_point(|&i| i < span.0))
+    {
+        Some(at) if lines.in_place(&keep, at, placement) => at,
+        _ => lines.insertion(&keep, placement),
+    };
+    let mut out = String::from(lines.bom);
+    for &i in &keep[..at] {
+        out.push_str(lines.lines[i]);
+    }
+    if !out.is_empty() && !out.ends_with('\n') && out != lines.bom {
+        out.push_str(lines.eol);
+    }
+    out.push_str(&block);
+    for &i in &keep[at..] {
+        out.push_str(lines.lines[i]);
+    }
+    out
+}
+
+/// The text without block `name` (every copy of it). Nothing else changes.
+pub fn remove_block(text: &str, name: &str) -> String {
+    let lines = Lines::new(text);
+    let spans = lines.spans(name);
+    let mut out = String::from(lines.bom);
+    for (i, line) in lines.lines.iter().enumerate() {
+        if !spans.iter().any(|&(a, b)| (a..=b).contains(&i)) {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// Is block `name` in the text?
+pub fn has_block(text: &str, name: &str) -> bool {
+    !Lines::new(text).spans(name).is_empty()
+}
+
+/// The first value ssh would take for `keyword` for every host: the first line that sets it before
+/// any `Host` or `Match` line (inside rdock's blocks or not), with its 1-based line number. Files
+/// pulled in with `Include` are not read.
+pub fn global_value(text: &str, keyword: &str) -> Option<(usize, Vec<String>)> {
+    let keyword = keyword.to_ascii_lowercase();
+    text.lines()
+        .enumerate()
+        .filter_map(|(n, line)| Some((n + 1, directive(line)?)))
+        .take_while(|(_, d)| !d.starts_section())
+        .find(|(_, d)| d.keyword == keyword)
+        .map(|(n, d)| (n, d.args))
+}
+
+/// Every `Include` argument in the global section (before any `Host` or `Match`).
+pub fn global_includes(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(directive)
+        .take_while(|d| !d.starts_section())
+        .filter(|d| d.keyword == "include")
+        .flat_map(|d| d.args)
+        .collect()
+}
+
+/// rdock's marker lines must pair up: each begin marker followed by the end marker of the same
+/// name, with no other marker between. rdock edits only such a file: with a marker on its own, it
+/// could not tell its lines from yours.
+pub fn check_markers(text: &str) -> Result<()> {
+    let marker = |line: &str, prefix: &str, suffix: &str| -> Option<Result<String, ()>> {
+        let rest = line.strip_prefix(prefix.trim_end())?;
+        Some(match rest.strip_suffix(suffix) {
+            Some(name) if !name.trim().is_empty() => Ok(name.trim().to_string()),
+            _ => Err(()),
+        })
+    };
+    let mut open: Option<(usize, String)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = line.trim_start_matches(BOM).trim();
+        if let Some(begin) = marker(line, BEGIN, BEGIN_END) {
+            let Ok(name) = begin else {
+                bail!("line {n} is an incomplete rdock marker: {line:?}");
+            };
+            if let Some((m, other)) = &open {
+                bail!(
+                    "line {n} begins rdock block {name} inside block {other} (begun on line {m})"
+                );
+            }
+            open = Some((n, name));
+        } else if let Some(end) = marker(line, END, END_END) {
+            let Ok(name) = end else {
+                bail!("line {n} is an incomplete rdock marker: {line:?}");
+            };
+            match open.take() {
+                Some((_, begun)) if begun == name => {}
+                Some((m, begun)) => {
+                    bail!("line {n} ends rdock block {name}, but line {m} began block {begun}")
+                }
+                None => bail!("line {n} ends rdock block {name}, which was never begun"),
+            }
+        }
+    }
+    if let Some((m, name)) = open {
+        bail!("line {m} begins rdock block {name}, which never ends");
+    }
+    Ok(())
+}
+
+/// Refuse what would break the file or rdock's markers: an empty or multi-line name, a marker in
+/// the body, or a block of global options that also holds a `Host`/`Match` line (that line would
+/// capture every option after the block).
+pub fn check_block(name: &str, body: &str) -> Result<()> {
+    if name.is_empty() || name.chars().any(|c| c.is_control() || c == '<' || c == '>') {
+        bail!("invalid block name {name:?}");
+    }
+    if body
+        .lines()
+        .any(|l| l.trim_start().starts_with(BEGIN) || l.trim_start().starts_with(END))
+    {
+        bail!("the body of block {name} holds an rdock marker line");
+    }
+    if Placement::of(body) == Placement::Global
+        && body
+            .lines()
+            .filter_map(directive)
+            .any(|d| d.starts_section())
+    {
+        bail!("block {name} mixes global options with a Host or Match section; start it with Host or Match, or leave those out");
+    }
+    Ok(())
+}
+
+/// The user's ssh config, `~/.ssh/config` (on Windows `%USERPROFILE%\.ssh\config`).
+pub fn user_config() -> Option<PathBuf> {
+    dirs::home_dir().map(|home| home.join(".ssh").join("config"))
+}
+
+/// The file's text, or "" when it does not exist.
+pub fn read(path: &Path) -> Result<String> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+            anyhow::anyhow!(
+                "{} is not UTF-8 text; rdock leaves it as it is",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn unbalanced(path: &Path, e: anyhow::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}: {e}; rdock leaves the file as it is until its marker lines pair up again",
+        path.display()
+    )
+}
+
+/// Set block `name` in the file at `path` (see [`set_block`]). Returns whether the file changed;
+/// an unchanged file is not written at all. A new file gets mode 0600, and a missing directory is
+/// made 0700.
+pub fn write_block(path: &Path, name: &str, body: &str) -> Result<bool> {
+    check_block(name, body)?;
+    let text = read(path)?;
+    check_markers(&text).map_err(|e| unbalanced(path, e))?;
+    let new = set_block(&text, name, body);
+    if new == text {
+        return Ok(false);
+    }
+    let target = fsutil::resolve_target(path)?;
+    if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fsutil::create_private_dir(dir)?;
+    }
+    fsutil::write_atomic(path, new.as_bytes(), 0o600)?;
+    Ok(true)
+}
+
+/// Take block `name` out of the file at `path`. Returns whether the file changed; a missing file
+/// or a file without the block is not touched.
+pub fn remove_block_from_file(path: &Path, name: &str) -> Result<bool> {
+    let text = read(path)?;
+    check_markers(&text).map_err(|e| unbalanced(path, e))?;
+    let new = remove_block(&text, name);
+    if new == text {
+        return Ok(false);
+    }
+    fsutil::write_atomic(path, new.as_bytes(), 0o600)?;
+    Ok(true)
+}
+
+/// The body of the agent block for this OS, or None when nothing belongs there: the directives of
+/// [`Platform::agent_config`], prefaced (on macOS) by `IgnoreUnknown` for the Apple-only options.
+/// An `IgnoreUnknown` elsewhere in `text` keeps its patterns: ssh takes only the first
+/// `IgnoreUnknown` it reads, and rdock's comes first.
+pub fn agent_block_body(p: Platform, pageant: bool, text: &str) -> Option<String> {
+    let directives = p.agent_config(pageant);
+    if directives.is_empty() {
+        return None;
+    }
+    let mut body = String::new();
+    let apple_only = p.apple_only_options();
+    if !apple_only.is_empty() {
+        let mut patterns: Vec<String> = apple_only.iter().map(|s| s.to_string()).collect();
+        let others = remove_block(text, AGENT_BLOCK);
+        for pattern in others
+            .lines()
+            .filter_map(directive)
+            .filter(|d| d.keyword == "ignoreunknown")
+            .flat_map(|d| d.args)
+            .flat_map(|a| a.split(',').map(str::to_string).collect::<Vec<_>>())
+            .filter(|a| !a.is_empty())
+        {
+            if !patterns.iter().any(|p| p.eq_ignore_ascii_case(&pattern)) {
+                patterns.push(pattern);
+            }
+        }
+        body.push_str(&format!("IgnoreUnknown {}\n", patterns.join(",")));
+    }
+    for (keyword, value) in directives {
+        body.push_str(&format!("{keyword} {value}\n"));
+    }
+    Some(body)
+}
+
+/// Does a global `Include` name a file called `file` (in any directory)?
+pub fn includes(text: &str, file: &str) -> bool {
+    global_includes(text)
+        .iter()
+        .any(|a| file_name(a).eq_ignore_ascii_case(file_name(file)))
+}
+
+/// Is this directive in effect for every host? `Include` counts when a global `Include` names
+/// the same file; other options when the first global value is this one.
+fn in_effect(text: &str, keyword: &str, value: &str) -> Effect {
+    if keyword.eq_ignore_ascii_case("include") {
+        return if includes(text, value) {
+            Effect::Yes
+        } else {
+            Effect::Missing
+        };
+    }
+    match global_value(text, keyword) {
+        Some((_, args)) if args.len() == 1 && args[0].eq_ignore_ascii_case(value) => Effect::Yes,
+        Some((line, args)) => Effect::Overridden(line, args.join(" ")),
+        None => Effect::Missing,
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Effect {
+    Yes,
+    Missing,
+    /// Set to something else, on this line.
+    Overridden(usize, String),
+}
+
+/// What the `ssh-config` check looks at, gathered by [`SshConfigStep`] (tests make these up).
+#[derive(Clone, Debug)]
+pub struct ConfigFacts {
+    pub platform: Platform,
+    /// The text of ~/.ssh/config ("" when missing).
+    pub text: String,
+    /// Pageant is running or SSH_AUTH_SOCK=pageant (Windows).
+    pub pageant: bool,
+    /// ~/.ssh/pageant.conf exists (Pageant was started with --openssh-config).
+    pub pageant_conf: bool,
+    /// The destination's alias and the ControlMaster value `ssh -G` reports for it, when set.
+    pub control_master: Option<(String, String)>,
+    /// Setup may write the block: --yes was given, or there is a terminal to ask on.
+    pub can_ask: bool,
+}
+
+/// The `ssh-config` finding: are this OS's agent settings in effect, and (on Windows) is
+/// connection sharing off? Fixable when rdock's agent block would make it right and consent can
+/// be had.
+pub fn judge(f: &ConfigFacts) -> Finding {
+    let id = "ssh-config";
+    let mut problems: Vec<(String, String)> = Vec::new();
+    let mut fixable = false;
+    let mut ok = f.platform.agent_config_reason(f.pageant).to_string();
+    if let Some(body) = agent_block_body(f.platform, f.pageant, &f.text) {
+        let wanted = f.platform.agent_config(f.pageant);
+        let summary = summary(&wanted);
+        let effects: Vec<Effect> = wanted
+            .iter()
+            .map(|&(k, v)| in_effect(&f.text, k, v))
+            .collect();
+        let current = set_block(&f.text, AGENT_BLOCK, &body) == f.text;
+        let offer = |problems: &mut Vec<(String, String)>, message: String, what: &str| {
+            let mut fix = format!(
+                "{what}{}:",
+                if f.can_ask {
+                    ""
+                } else {
+                    " (rdock setup --yes does it)"
+                }
+            );
+            for line in body.lines() {
+                fix.push_str(&format!("\n  {line}"));
+            }
+            if f.pageant {
+                fix.push('\n');
+                fix.push_str(&platform::pageant_advice());
+            }
+            problems.push((message, fix));
+        };
+        if effects.iter().all(|e| *e == Effect::Yes) {
+            let mine = has_block(&f.text, AGENT_BLOCK);
+            ok = format!(
+                "~/.ssh/config sets {summary} ({})",
+                if mine {
+                    "rdock's block"
+                } else {
+                    "your own lines"
+                }
+            );
+            // In effect, but the IgnoreUnknown line no longer carries the patterns of the user's
+            // own IgnoreUnknown (rdock's comes first and wins). Otherwise a block that holds more
+            // than this OS needs (a macOS block read on Linux through shared dotfiles) stays.
+            if mine && !current && !f.platform.apple_only_options().is_empty() {
+                fixable = f.can_ask;
+                offer(
+                    &mut problems,
+                    "rdock's block in ~/.ssh/config is out of date".into(),
+                    "make rdock's block in ~/.ssh/config read",
+                );
+            }
+            if f.pageant && !f.pageant_conf {
+                problems.push((
+                    format!(
+                        "~/.ssh/config includes {}, but Pageant has not written it",
+                        platform::PAGEANT_CONF
+                    ),
+                    platform::pageant_advice(),
+                ));
+            }
+        } else if current {
+            // rdock's block is in place, and an earlier line wins over it.
+            for ((k, v), e) in wanted.iter().zip(&effects) {
+                if let Effect::Overridden(line, value) = e {
+                    problems.push((
+                        format!("line {line} of ~/.ssh/config sets {k} {value}, before rdock's {k} {v}"),
+                        format!("delete line {line} of ~/.ssh/config (ssh takes the first value it reads)"),
+                    ));
+                }
+            }
+        } else {
+            fixable = f.can_ask;
+            offer(
+                &mut problems,
+                format!(
+                    "~/.ssh/config does not set {summary}: {}",
+                    f.platform.agent_config_reason(f.pageant)
+                ),
+                "add at the top of ~/.ssh/config",
+            );
+        }
+    }
+    if let Some((host, value)) = &f.control_master {
+        if !f.platform.supports_multiplexing() {
+            problems.push((
+                format!("ControlMaster {value} applies to {host}, and Windows OpenSSH cannot share connections"),
+                format!("remove ControlMaster, ControlPath and ControlPersist for {host} from ~/.ssh/config"),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        return Finding::ok(id, ok);
+    }
+    let (messages, fixes): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
+    let finding = Finding::warn(id, messages.join("; "), fixes.join("\n"));
+    if fixable {
+        finding.fixable()
+    } else {
+        finding
+    }
+}
+
+fn summary(directives: &[(&str, &str)]) -> String {
+    directives
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Keep this OS's agent settings in `~/.ssh/config` (block [`AGENT_BLOCK`]); on Windows, warn
+/// when ControlMaster applies to the destination. An offer, not a requirement: it never blocks
+/// setup, and without a terminal or `--yes` it warns and names `--yes` instead of asking.
+pub struct SshConfigStep {
+    /// `--yes`: write without asking.
+    pub yes: bool,
+}
+
+impl SshConfigStep {
+    fn facts(&self, s: &Session, path: &Path) -> Result<ConfigFacts> {
+        let text = read(path)?;
+        check_markers(&text).map_err(|e| unbalanced(path, e))?;
+        let sock = std::env::var("SSH_AUTH_SOCK").ok();
+        let pageant = s.platform == Platform::Windows
+            && platform::pageant_in_use(s.platform, sock.as_deref(), pageant_running(s));
+        let pageant_conf = path
+            .parent()
+            .is_some_and(|dir| dir.join(platform::PAGEANT_CONF).is_file());
+        let control_master = s
+            .resolved
+            .as_ref()
+            .and_then(|r| Some((r.dest.host.clone(), r.control_master.clone()?)));
+        Ok(ConfigFacts {
+            platform: s.platform,
+            text,
+            pageant,
+            pageant_conf,
+            control_master,
+            can_ask: self.yes || s.ui.is_interactive(),
+        })
+    }
+}
+
+/// Is Pageant running? (`tasklist`, Windows only; false when tasklist cannot be run.)
+pub fn pageant_running(s: &Session) -> bool {
+    s.exec.run(&platform::pageant_query()).is_ok_and(|out| {
+        out.success() && platform::tasklist_has(&out.stdout, platform::PAGEANT_EXE)
+    })
+}
+
+impl Step for SshConfigStep {
+    fn id(&self) -> String {
+        "ssh-config".into()
+    }
+
+    fn blocking(&self) -> bool {
+        false
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let Some(path) = user_config() else {
+            return Finding::skip("ssh-config", "skipped: no home directory");
+        };
+        match self.facts(s, &path) {
+            Ok(facts) => judge(&facts),
+            Err(e) => Finding::warn(
+                "ssh-config",
+                format!("{e:#}"),
+                "correct ~/.ssh/config as this says; rdock changes nothing in it until then",
+            ),
+        }
+    }
+
+    fn fix(&mut self, s: &mut Session, _: &Finding) -> Result<String> {
+        let Some(path) = user_config() else {
+            bail!("no home directory");
+        };
+        let facts = self.facts(s, &path)?;
+        let Some(body) = agent_block_body(facts.platform, facts.pageant, &facts.text) else {
+            bail!("nothing to write");
+        };
+        let what = summary(&facts.platform.agent_config(facts.pageant));
+        if s.exec.dry_run {
+            return Ok(format!("would add {what} to ~/.ssh/config"));
+        }
+        if !self.yes {
+            eprintln!("rdock would add these lines at the top of ~/.ssh/config:");
+            for line in render(AGENT_BLOCK, &body, "\n").lines() {
+                eprintln!("  {line}");
+            }
+        }
+        if !s.ui.confirm("Add them?", self.yes, "--yes")? {
+            return Ok("left ~/.ssh/config as it is (you said no)".into());
+        }
+        write_block(&path, AGENT_BLOCK, &body)?;
+        Ok(format!("added {what} to ~/.ssh/config"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directives_are_read_as_ssh_reads_them() {
+        let d = directive("  HOST=\"my host\" other # note").unwrap();
+        assert_eq!(d.keyword, "host");
+        assert_eq!(d.args, ["my host", "other"]);
+        let d = directive("AddKeysToAgent = yes").unwrap();
+        assert_eq!(
+            (d.keyword.as_str(), d.args.as_slice()),
+            ("addkeystoagent", &["yes".to_string()][..])
+        );
+        assert_eq!(directive("   # comment"), None);
+        assert_eq!(directive("\r"), None);
+        assert!(directive("Host * !bastion").unwrap().is_catch_all());
+        assert!(directive("match ALL").unwrap().is_catch_all());
+        assert!(!directive("Host build-*").unwrap().is_catch_all());
+        assert!(!directive("Match host x").unwrap().is_catch_all());
+    }
+
+    #[test]
+    fn placement_follows_the_first_directive() {
+        assert_eq!(Placement::of("AddKeysToAgent yes\n"), Placement::Global);
+        assert_eq!(
+            Placement::of("# why\nHost b\n  ControlMaster auto\n"),
+            Placement::Host
+        );
+        assert_eq!(Placement::of("Match host b\n"), Placement::Host);
+        assert_eq!(Placement::of(""), Placement::Global);
+    }
+
+    #[test]
+    fn the_first_global_value_wins_and_host_sections_do_not_count() {
+        let text = "User a\nAddKeysToAgent no\nAddKeysToAgent yes\nHost x\n  IdentityAgent y\n";
+        assert_eq!(
+            global_value(text, "addkeystoagent"),
+            Some((2, vec!["no".into()]))
+        );
+        assert_eq!(global_value(text, "IdentityAgent"), None);
+        assert_eq!(
+            global_includes("Include a b\nHost x\nInclude c\n"),
+            ["a", "b"]
+        );
+    }
+
+    #[test]
+    fn a_block_that_mixes_global_options_and_a_host_is_refused() {
+        assert!(check_block("agent", "AddKeysToAgent yes\nHost x\n").is_err());
+        assert!(check_block("agent", "# >>> rdock managed: x >>>\n").is_err());
+        assert!(check_block("", "A b\n").is_err());
+        assert!(check_block("a\nb", "A b\n").is_err());
+        assert!(check_block("host:b", "Host b\n  User u\n").is_ok());
+    }
+
+    #[test]
+    fn marker_lines_must_pair_up() {
+        let b = |n: &str| begin_marker(n);
+        let e = |n: &str| end_marker(n);
+        let ok = format!(
+            "{}\nA b\n{}\nHost x\n{}\n{}\n",
+            b("agent"),
+            e("agent"),
+            b("h"),
+            e("h")
+        );
+        assert!(check_markers(&ok).is_ok());
+        assert!(check_markers("User me\n# >>> rdock managed\n").is_ok());
+        for (text, says) in [
+            (
+                format!("User me\n{}\nHost x\n", b("agent")),
+                "line 2 begins rdock block agent, which never ends",
+            ),
+            (
+                format!("{}\n", e("agent")),
+                "line 1 ends rdock block agent, which was never begun",
+            ),
+            (
+                format!("{}\n{}\n{}\n", b("a"), b("h"), e("h")),
+                "line 2 begins rdock block h inside block a (begun on line 1)",
+            ),
+            (
+                format!("{}\n{}\n", b("a"), e("h")),
+                "line 2 ends rdock block h, but line 1 began block a",
+            ),
+            (
+                "# >>> rdock managed: agent\n".to_string(),
+                "line 1 is an incomplete rdock marker",
+            ),
+        ] {
+            let err = check_markers(&text).unwrap_err().to_string();
+            assert!(err.starts_with(says), "{err}");
+        }
+    }
+}

@@ -1,13 +1,21 @@
 //! The one integration test binary: a small harness (tests/harness.rs) and a file per area.
+//! The end-to-end modules drive a real sshd and dockerd through throwaway Unix users: Unix only.
 
+#[cfg(unix)]
 mod bench;
 mod destination_props;
+#[cfg(unix)]
 mod doctor;
+#[cfg(unix)]
 mod faults;
+#[cfg(unix)]
 mod fleet;
+#[cfg(unix)]
 mod harness;
+#[cfg(unix)]
 mod hostile;
 mod platform;
+#[cfg(unix)]
 mod setup;
 mod ssh_config;
 mod vscode;

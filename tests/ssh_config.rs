@@ -1,1 +1,390 @@
-//! (being written)
+//! ~/.ssh/config managed blocks (issue 5).
+//!
+//! Golden fixtures live in `tests/fixtures/ssh_config/<case>/`: `before` (absent for a file that
+//! does not exist yet), `edit` (what to do) and `after`, the whole expected file. `edit` is one of
+//!
+//!     agent linux | agent macos | agent windows-pageant   the agent block rdock writes there
+//!     set NAME    (then the body, one line each)           any block
+//!     remove NAME
+//!
+//! Each case runs through the file helpers on a temporary copy, then again on the result, which
+//! must change nothing. A case with `error` is a file rdock must refuse (its marker lines do not
+//! pair up): the file keeps every byte and the error is the text of `error`. To rewrite `after`
+//! and `error` from what rdock does now, run
+//!
+//!     RDOCK_BLESS=1 cargo test --test integration ssh_config::golden
+//!
+//! and read the diff before committing it. `.gitattributes` there keeps git from touching the
+//! CRLF and BOM bytes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use rdock::platform::Platform;
+use rdock::ssh_config::{
+    self, agent_block_body, remove_block, remove_block_from_file, set_block, write_block,
+    Placement, AGENT_BLOCK,
+};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ssh_config")
+}
+
+/// What a case's `edit` file asks for, applied to the file at `path`. Returns whether it changed.
+fn apply(edit: &str, path: &Path) -> Result<bool, String> {
+    let (first, body) = edit.split_once('\n').unwrap_or((edit, ""));
+    let words: Vec<&str> = first.split_whitespace().collect();
+    let text = ssh_config::read(path).map_err(|e| e.to_string())?;
+    let result = match words.as_slice() {
+        ["agent", os] => {
+            let (platform, pageant) = match *os {
+                "linux" => (Platform::Linux, false),
+                "macos" => (Platform::MacOs, false),
+                "windows-pageant" => (Platform::Windows, true),
+                other => return Err(format!("unknown OS {other:?} in edit")),
+            };
+            let body = agent_block_body(platform, pageant, &text)
+                .ok_or_else(|| format!("no agent block on {os}"))?;
+            write_block(path, AGENT_BLOCK, &body)
+        }
+        ["set", name] => write_block(path, name, body),
+        ["remove", name] => remove_block_from_file(path, name),
+        _ => return Err(format!("cannot read the edit line {first:?}")),
+    };
+    result.map_err(|e| format!("{e:#}"))
+}
+
+#[test]
+fn golden() {
+    let bless = std::env::var_os("RDOCK_BLESS").is_some_and(|v| v == "1");
+    let mut cases: Vec<PathBuf> = fs::read_dir(root())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 20, "only {} cases", cases.len());
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| golden_case(case, bless).err())
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+fn golden_case(case: &Path, bless: bool) -> Result<(), String> {
+    let name = case.file_name().unwrap().to_string_lossy().into_owned();
+    let fail = |what: String| Err(format!("[{name}] {what}"));
+    let edit = fs::read_to_string(case.join("edit")).map_err(|e| format!("[{name}] edit: {e}"))?;
+    let before = fs::read(case.join("before")).ok();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(".ssh").join("config");
+    if let Some(bytes) = &before {
+        fs::create_dir(dir.path().join(".ssh")).unwrap();
+        fs::write(&file, bytes).unwrap();
+    }
+    let result = apply(&edit, &file);
+    let got = fs::read(&file).unwrap_or_default();
+
+    // A file rdock must refuse: `error` holds the message, and the file keeps every byte.
+    let error_file = case.join("error");
+    if error_file.exists() || (bless && result.is_err()) {
+        let err = match result {
+            Err(err) => err.replace(&dir.path().display().to_string(), "HOME"),
+            Ok(_) => return fail("expected an error, and the edit succeeded".into()),
+        };
+        if bless {
+            fs::write(&error_file, format!("{err}\n")).unwrap();
+        }
+        let expected = fs::read_to_string(&error_file).unwrap();
+        if err != expected.trim_end() {
+            return fail(format!("error {err:?}, expected {:?}", expected.trim_end()));
+        }
+        if before.as_deref().unwrap_or_default() != got.as_slice() {
+            return fail("a refused file was changed".into());
+        }
+        return Ok(());
+    }
+    let changed = result.map_err(|e| format!("[{name}] {e}"))?;
+    let expected_file = case.join("after");
+    if bless {
+        fs::write(&expected_file, &got).unwrap();
+    }
+    let expected = fs::read(&expected_file).unwrap_or_default();
+    if got != expected {
+        return fail(format!(
+            "got\n{}\nexpected\n{}",
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&expected)
+        ));
+    }
+    if changed != (before.as_deref().unwrap_or_default() != got.as_slice()) {
+        return fail(format!(
+            "reported changed={changed}, which is not what happened"
+        ));
+    }
+    // A rerun is byte-identical, and does not even write.
+    if apply(&edit, &file).map_err(|e| format!("[{name}] {e}"))? {
+        return fail("a second run said it changed the file".into());
+    }
+    if fs::read(&file).unwrap_or_default() != got {
+        return fail("a second run changed the file".into());
+    }
+    Ok(())
+}
+
+#[test]
+fn fixtures_hold_their_crlf_and_bom_bytes() {
+    let read = |case: &str, file: &str| fs::read(root().join(case).join(file)).unwrap();
+    for case in ["crlf", "crlf-host-block", "remove-crlf"] {
+        for file in ["before", "after"] {
+            let bytes = read(case, file);
+            assert_eq!(
+                bytes.windows(2).filter(|w| w == b"\r\n").count(),
+                bytes.iter().filter(|b| **b == b'\n').count(),
+                "{case}/{file} lost its CRLF line endings"
+            );
+        }
+    }
+    for file in ["before", "after"] {
+        assert!(
+            read("bom", file).starts_with("\u{feff}".as_bytes()),
+            "bom/{file} lost its BOM"
+        );
+    }
+}
+
+#[test]
+fn the_agent_block_goes_above_host_star_and_the_host_block_below_specific_hosts() {
+    let text = "Host *\n  AddKeysToAgent no\n";
+    let agent = set_block(text, AGENT_BLOCK, "AddKeysToAgent yes\n");
+    assert_eq!(
+        agent,
+        "# >>> rdock managed: agent >>>\nAddKeysToAgent yes\n# <<< rdock managed: agent <<<\nHost *\n  AddKeysToAgent no\n"
+    );
+    assert_eq!(
+        ssh_config::global_value(&agent, "AddKeysToAgent"),
+        Some((2, vec!["yes".to_string()]))
+    );
+    let host = set_block(&agent, "host:b", "Host b\n  ControlMaster auto\n");
+    assert!(
+        host.find("Host b").unwrap() < host.find("Host *").unwrap(),
+        "{host}"
+    );
+    assert!(
+        host.find("Host b").unwrap() > host.find("AddKeysToAgent yes").unwrap(),
+        "{host}"
+    );
+    assert_eq!(Placement::of("Host b\n"), Placement::Host);
+    // Both out again: the original bytes.
+    assert_eq!(
+        remove_block(&remove_block(&host, "host:b"), AGENT_BLOCK),
+        text
+    );
+}
+
+#[test]
+fn the_macos_block_prefaces_usekeychain_with_ignoreunknown() {
+    assert_eq!(
+        agent_block_body(Platform::MacOs, false, "").unwrap(),
+        "IgnoreUnknown UseKeychain\nAddKeysToAgent yes\nUseKeychain yes\n"
+    );
+    assert_eq!(
+        agent_block_body(Platform::Linux, false, "").unwrap(),
+        "AddKeysToAgent yes\n"
+    );
+    assert_eq!(
+        agent_block_body(Platform::Wsl, false, "").unwrap(),
+        "AddKeysToAgent yes\n"
+    );
+    assert_eq!(agent_block_body(Platform::Windows, false, ""), None);
+    assert_eq!(
+        agent_block_body(Platform::Windows, true, "").unwrap(),
+        "Include pageant.conf\n"
+    );
+}
+
+#[test]
+fn write_block_rejects_a_body_that_would_capture_the_users_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config");
+    fs::write(&file, "User me\n").unwrap();
+    let err = write_block(&file, "agent", "AddKeysToAgent yes\nHost x\n").unwrap_err();
+    assert!(err.to_string().contains("mixes global options"), "{err}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), "User me\n");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config");
+    fs::write(&file, b"User \xff\n").unwrap();
+    let err = write_block(&file, "agent", "AddKeysToAgent yes\n").unwrap_err();
+    assert!(err.to_string().contains("not UTF-8"), "{err}");
+    assert_eq!(fs::read(&file).unwrap(), b"User \xff\n");
+}
+
+#[test]
+fn removing_from_a_missing_file_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(".ssh").join("config");
+    assert!(!remove_block_from_file(&file, "agent").unwrap());
+    assert!(!dir.path().join(".ssh").exists());
+}
+
+#[cfg(unix)]
+mod unix {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn a_new_file_is_0600_in_a_new_0700_directory() {
+        let home = tempfile::tempdir().unwrap();
+        let file = home.path().join(".ssh").join("config");
+        assert!(write_block(&file, "agent", "AddKeysToAgent yes\n").unwrap());
+        assert_eq!(mode(&home.path().join(".ssh")), 0o700);
+        assert_eq!(mode(&file), 0o600);
+        assert_eq!(
+            fs::read_to_string(&file).unwrap(),
+            "# >>> rdock managed: agent >>>\nAddKeysToAgent yes\n# <<< rdock managed: agent <<<\n"
+        );
+    }
+
+    #[test]
+    fn the_mode_of_an_existing_file_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config");
+        fs::write(&file, "User me\n").unwrap();
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(write_block(&file, "agent", "AddKeysToAgent yes\n").unwrap());
+        assert_eq!(mode(&file), 0o640);
+        assert!(remove_block_from_file(&file, "agent").unwrap());
+        assert_eq!(mode(&file), 0o640);
+        assert_eq!(fs::read_to_string(&file).unwrap(), "User me\n");
+    }
+
+    #[test]
+    fn a_symlinked_config_is_written_through_and_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let dotfiles = dir.path().join("dotfiles");
+        let ssh = dir.path().join(".ssh");
+        fs::create_dir(&dotfiles).unwrap();
+        fs::create_dir(&ssh).unwrap();
+        let real = dotfiles.join("ssh_config");
+        fs::write(&real, "Host *\n  User me\n").unwrap();
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o600)).unwrap();
+        let link = ssh.join("config");
+        std::os::unix::fs::symlink("../dotfiles/ssh_config", &link).unwrap();
+        assert!(write_block(&link, "agent", "AddKeysToAgent yes\n").unwrap());
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(
+            fs::read_to_string(&real).unwrap(),
+            "# >>> rdock managed: agent >>>\nAddKeysToAgent yes\n# <<< rdock managed: agent <<<\nHost *\n  User me\n"
+        );
+        assert_eq!(mode(&real), 0o600);
+        // Only the real file and the link: no temporary file left behind.
+        assert_eq!(fs::read_dir(&dotfiles).unwrap().count(), 1);
+        assert_eq!(fs::read_dir(&ssh).unwrap().count(), 1);
+        assert!(!write_block(&link, "agent", "AddKeysToAgent yes\n").unwrap());
+    }
+}
+
+/// What a config could hold: plain lines, rdock's complete blocks, and now and then a stray
+/// marker line.
+#[derive(Clone, Debug)]
+enum Item {
+    Line(String),
+    Block(&'static str, Vec<String>),
+    Stray(String),
+}
+
+fn plain_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("Host *".to_string()),
+        Just("Host a b".to_string()),
+        Just("Match all".to_string()),
+        Just("  User me".to_string()),
+        Just("AddKeysToAgent no".to_string()),
+        Just("# a comment".to_string()),
+        Just(String::new()),
+        "[ -~]{0,20}",
+    ]
+}
+
+fn item() -> impl Strategy<Value = Item> {
+    prop_oneof![
+        6 => plain_line().prop_map(Item::Line),
+        2 => (prop_oneof![Just("agent"), Just("host:b")], prop::collection::vec(plain_line(), 0..3))
+            .prop_map(|(name, lines)| Item::Block(name, lines)),
+        1 => prop_oneof![
+            Just(ssh_config::begin_marker("agent")),
+            Just(ssh_config::end_marker("agent")),
+            Just(ssh_config::end_marker("host:b")),
+        ]
+        .prop_map(Item::Stray),
+    ]
+}
+
+fn config_text() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(item(), 0..10),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(items, crlf, trailing)| {
+            let mut lines: Vec<String> = Vec::new();
+            for item in items {
+                match item {
+                    Item::Line(l) | Item::Stray(l) => lines.push(l),
+                    Item::Block(name, body) => {
+                        lines.push(ssh_config::begin_marker(name));
+                        lines.extend(body);
+                        lines.push(ssh_config::end_marker(name));
+                    }
+                }
+            }
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let mut text = lines.join(eol);
+            if trailing && !text.is_empty() {
+                text.push_str(eol);
+            }
+            text
+        })
+}
+
+proptest! {
+    #[test]
+    fn set_is_idempotent_and_touches_nothing_outside_the_block(text in config_text()) {
+        if ssh_config::check_markers(&text).is_err() {
+            // Refused as a whole: the file keeps every byte.
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("config");
+            fs::write(&file, &text).unwrap();
+            prop_assert!(write_block(&file, "agent", "AddKeysToAgent yes\n").is_err());
+            prop_assert!(remove_block_from_file(&file, "agent").is_err());
+            prop_assert_eq!(fs::read_to_string(&file).unwrap(), text);
+            return Ok(());
+        }
+        for body in ["AddKeysToAgent yes\n", "Host b\n  ControlMaster auto\n"] {
+            let once = set_block(&text, "agent", body);
+            prop_assert!(ssh_config::check_markers(&once).is_ok());
+            prop_assert_eq!(&set_block(&once, "agent", body), &once);
+            // Taking the block out again leaves what was there (other blocks included), but for
+            // rdock's blocks of that name and a line ending added to a last line that had none.
+            let back = remove_block(&once, "agent");
+            let without_eol = |s: &str| s.trim_end_matches(['\r', '\n']).to_string();
+            prop_assert_eq!(without_eol(&back), without_eol(&remove_block(&text, "agent")));
+            // The line endings stay the file's.
+            if text.contains("\r\n") {
+                prop_assert_eq!(once.matches("\r\n").count(), once.matches('\n').count());
+            }
+        }
+    }
+}

@@ -13,6 +13,7 @@ use crate::destination::{default_context_name, Destination, DestinationStep};
 use crate::exec::Exec;
 use crate::keys::KeyStep;
 use crate::known_hosts::HostKeyStep;
+use crate::multiplex::MultiplexStep;
 use crate::platform::Platform;
 use crate::remote::{AuthStep, ConnectionStep, RemoteDaemonStep, RemotePathStep};
 use crate::session::Session;
@@ -195,7 +196,8 @@ fn diagnose(
         Box::new(ToolsStep),
         Box::new(DestinationStep),
         Box::new(KeyStep::new(args.identity.clone(), false)),
-        Box::new(AgentStep),
+        Box::new(crate::ssh_config::SshConfigStep { yes: false }),
+        Box::new(AgentStep { yes: false }),
         Box::new(IdentityStep),
         Box::new(AgentKeysStep),
         Box::new(ConnectionStep),
@@ -203,6 +205,10 @@ fn diagnose(
         Box::new(AuthStep { install: false }),
         Box::new(RemotePathStep),
         Box::new(RemoteDaemonStep),
+        Box::new(MultiplexStep {
+            context: name.clone(),
+            enable: false,
+        }),
         Box::new(ContextStep::new(name.clone(), false)),
         Box::new(UseStep {
             name: name.clone(),
@@ -227,8 +233,12 @@ fn vscode_steps(opts: &VscodeOptions) -> Vec<Box<dyn Step>> {
 /// flutter-doctor-like groups, by check id.
 fn group(id: &str) -> &'static str {
     match id {
-        "tools" | "destination" | "key" | "agent" | "identity" | "agent-keys" => "Local",
-        "connection" | "host-key" | "auth" | "remote-path" | "remote-daemon" => "Remote",
+        "tools" | "destination" | "key" | "ssh-config" | "agent" | "identity" | "agent-keys" => {
+            "Local"
+        }
+        "connection" | "host-key" | "auth" | "remote-path" | "remote-daemon" | "multiplex" => {
+            "Remote"
+        }
         "context" | "use" | "environment" => "Docker context",
         _ => "VS Code",
     }

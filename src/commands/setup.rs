@@ -8,6 +8,7 @@ use crate::destination::{default_context_name, Destination, DestinationStep};
 use crate::exec::Exec;
 use crate::keys::{self, KeyStep};
 use crate::known_hosts::HostKeyStep;
+use crate::multiplex::MultiplexStep;
 use crate::platform::Platform;
 use crate::remote::{AuthStep, ConnectionStep, RemoteDaemonStep, RemotePathStep};
 use crate::session::Session;
@@ -48,7 +49,8 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> u8 {
         Box::new(ToolsStep),
         Box::new(DestinationStep),
         Box::new(KeyStep::new(Some(identity), args.no_passphrase)),
-        Box::new(AgentStep),
+        Box::new(crate::ssh_config::SshConfigStep { yes: args.yes }),
+        Box::new(AgentStep { yes: args.yes }),
         Box::new(IdentityStep),
         Box::new(AgentKeysStep),
         Box::new(ConnectionStep),
@@ -68,6 +70,17 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> u8 {
         Box::new(EnvStep { name: name.clone() }),
         Box::new(VerifyStep { name: name.clone() }),
     ];
+    if args.multiplex {
+        // Before verify, so the check of the whole path runs through the new master.
+        let verify = steps.len() - 1;
+        steps.insert(
+            verify,
+            Box::new(MultiplexStep {
+                context: name.clone(),
+                enable: true,
+            }),
+        );
+    }
     steps.extend(vscode::steps(
         &Discovery::from_env(s.platform),
         &args.vscode,
