@@ -427,8 +427,11 @@ impl crate::step::Step for DestinationStep {
                 format!("if the remote account differs: rdock setup USER@{}", dest),
             ),
         };
-        s.resolved = Some(r);
+        s.resolved = Some(r.clone());
         if s.prefetch {
+            if r.control_master.is_some() {
+                s.master = crate::multiplex::master_state(&s.exec, &r).ok();
+            }
             crate::remote::start_probe(s);
         }
         finding

@@ -47,6 +47,20 @@ pub fn parse_check(code: Option<i32>, stderr: &str, path: &str) -> Master {
     }
 }
 
+/// Ask ssh about the master for this destination (`ssh -O check`).
+pub fn master_state(exec: &crate::exec::Exec, r: &crate::destination::Resolved) -> Result<Master> {
+    let out = exec.run(
+        &Cmd::new("ssh")
+            .args(["-O", "check"])
+            .args(r.ssh_target_args()),
+    )?;
+    Ok(parse_check(
+        out.code,
+        &out.stderr,
+        r.control_path.as_deref().unwrap_or(""),
+    ))
+}
+
 /// Step (setup with `--multiplex`; doctor always): is multiplexing on for this host?
 pub struct MultiplexStep {
     pub context: String,
@@ -117,15 +131,13 @@ impl Step for MultiplexStep {
             };
         }
         // On: is the master alive, gone, or a stale socket left behind?
-        let check = Cmd::new("ssh")
-            .args(["-O", "check"])
-            .args(r.ssh_target_args());
-        let master = match s.exec.run(&check) {
-            Ok(out) => parse_check(
-                out.code,
-                &out.stderr,
-                r.control_path.as_deref().unwrap_or(""),
-            ),
+        // Doctor read it before its probe connected: a connection replaces a stale socket.
+        let master = match s
+            .master
+            .take()
+            .map_or_else(|| master_state(&s.exec, &r), Ok)
+        {
+            Ok(master) => master,
             Err(e) => return Finding::fail(id, format!("{e:#}"), "check ~/.ssh/config"),
         };
         let how = if written {
@@ -137,7 +149,7 @@ impl Step for MultiplexStep {
             Master::Stale(path) => Finding::warn(
                 id,
                 format!(
-                    "multiplexing is on ({how}), but {} is a stale control socket",
+                    "multiplexing is on ({how}), but {} is a stale control socket: its master died (the next ssh replaces it)",
                     fsutil::tilde(&path)
                 ),
                 format!("rm {}", crate::exec::quote(&path.to_string_lossy())),

@@ -22,6 +22,9 @@ pub struct Session {
     pub probe: Option<Probe>,
     /// The probe, running in the background (see `remote::start_probe`).
     pub probe_job: Option<std::thread::JoinHandle<Probe>>,
+    /// The control master's state, read before the probe connected (a connection replaces a
+    /// stale socket, so afterwards it could no longer be seen).
+    pub master: Option<crate::multiplex::Master>,
     /// Start the remote probe as soon as the destination is resolved (doctor: read-only, so
     /// nothing a later step does can change its answer).
     pub prefetch: bool,
@@ -38,6 +41,7 @@ impl Session {
             key: None,
             probe: None,
             probe_job: None,
+            master: None,
             prefetch: false,
         }
     }

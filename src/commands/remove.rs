@@ -10,6 +10,7 @@ use crate::platform::Platform;
 use crate::session::Session;
 use crate::step::Status;
 use crate::ui::Ui;
+use crate::{multiplex, ssh_config};
 
 use super::{write_lock, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
@@ -100,6 +101,20 @@ fn remove(s: &Session, ctx: &ContextInfo) -> anyhow::Result<Vec<String>> {
         ctx.name,
         ctx.endpoint
     ));
+    // rdock's own ssh_config block for this context (multiplexing), and nothing else.
+    let block = multiplex::block_name(&ctx.name);
+    if let Some(config) = ssh_config::user_config() {
+        if ssh_config::has_block(&ssh_config::read(&config)?, &block) {
+            if !s.exec.dry_run {
+                ssh_config::remove_block_from_file(&config, &block)?;
+            }
+            let shown = crate::fsutil::tilde(&config);
+            done.push(format!(
+                "{}remove rdock's \"{block}\" block from {shown}",
+                would(s.exec.dry_run)
+            ));
+        }
+    }
     Ok(done)
 }
 
