@@ -124,13 +124,12 @@ pub fn ssh_add(target: &AgentTarget) -> Cmd {
 /// The command that adds a key: `ssh-add KEY`, on macOS `ssh-add --apple-use-keychain KEY`
 /// (`--` first when the path starts with `-`, so that it is never read as an option).
 pub fn add_key_cmd(p: Platform, target: &AgentTarget, key: &Path) -> Cmd {
-    let cmd = ssh_add(target).args(p.ssh_add_options());
-    let cmd = if key.to_string_lossy().starts_with('-') {
-        cmd.arg("--")
-    } else {
-        cmd
-    };
-    cmd.arg(key).changes()
+    // `--`: whatever the path looks like, it is never an option (`-D` would empty the agent).
+    ssh_add(target)
+        .args(p.ssh_add_options())
+        .arg("--")
+        .arg(key)
+        .changes()
 }
 
 /// What `ssh-add -l` says about the agent.

@@ -12,14 +12,19 @@ use crate::step::{Finding, Step};
 /// What `docker context create` gets as its description, so `rdock list` can tell its own.
 pub const DESCRIPTION: &str = "managed by rdock";
 
-/// docker's rule for context names, and `default` is docker's own.
-pub fn validate_name(name: &str) -> Result<(), String> {
+/// docker's rule for context names: `^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$`.
+pub fn follows_docker_rule(name: &str) -> bool {
     let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest_ok = name.len() >= 2 && chars.all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c));
-    if !(first_ok && rest_ok) {
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.len() >= 2
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.+-".contains(c))
+}
+
+/// A name rdock may create: docker's rule, and not `default`, which is docker's own.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    if !follows_docker_rule(name) {
         return Err(format!(
-            "invalid context name {name:?}: docker needs ^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$"
+            "invalid context name {name:?}: docker needs ^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$; pick another with --name"
         ));
     }
     if name == "default" {

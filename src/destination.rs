@@ -370,7 +370,8 @@ pub fn default_context_name(dest: &Destination) -> String {
     if let Some(port) = dest.port.filter(|p| *p != 22) {
         name.push_str(&format!("-{port}"));
     }
-    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+    // "a", "0" or "default" are hosts, but not names docker (or rdock) accepts.
+    if crate::context::validate_name(&name).is_err() {
         name.insert_str(0, "ssh-");
     }
     name
@@ -540,5 +541,7 @@ mod tests {
         assert_eq!(default_context_name(&ok("box")), "box");
         assert_eq!(default_context_name(&ok("u@[::1]:22")), "ssh---1");
         assert_eq!(default_context_name(&ok("box:22")), "box");
+        assert_eq!(default_context_name(&ok("a")), "ssh-a");
+        assert_eq!(default_context_name(&ok("u@default")), "ssh-default");
     }
 }

@@ -87,6 +87,26 @@ fn set_mode(_: &Path, _: Option<&fs::Metadata>, _: u32) -> Result<()> {
     Ok(())
 }
 
+/// Read a regular file of at most `max` bytes. Anything else is an error, never a wait: opening a
+/// FIFO blocks until a writer comes, and a device (`/dev/zero`) never ends.
+pub fn read_regular(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind, Read};
+    if !fs::metadata(path)?.is_file() {
+        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(Error::new(
+            ErrorKind::InvalidData,
+            format!("larger than {max} bytes"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// The permission bits of a file (Unix), or None where the OS has no such thing.
 pub fn mode(path: &Path) -> Option<u32> {
     #[cfg(unix)]
@@ -167,6 +187,18 @@ mod tests {
             .is_symlink());
         assert_eq!(fs::read_to_string(&real).unwrap(), "{\"a\":1}");
         assert_eq!(mode(&real), Some(0o640));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn read_regular_refuses_what_would_hang_or_never_end() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_regular(dir.path(), 10).is_err());
+        assert!(read_regular(Path::new("/dev/zero"), 10).is_err());
+        let file = dir.path().join("f");
+        fs::write(&file, "12345").unwrap();
+        assert_eq!(read_regular(&file, 5).unwrap(), b"12345");
+        assert!(read_regular(&file, 4).is_err());
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub struct KeyStep {
 
 impl KeyStep {
     pub fn new(explicit: Option<PathBuf>, no_passphrase: bool) -> Self {
+        // Absolute, so a path like `-D` can never reach a tool as an option.
+        let explicit = explicit.map(|p| std::path::absolute(&p).unwrap_or(p));
         KeyStep {
             path: explicit.clone().unwrap_or_else(default_identity),
             explicit,
@@ -89,10 +91,26 @@ impl KeyStep {
     }
 }
 
+/// A private key is a few KiB; anything much larger is not one.
+const MAX_KEY_BYTES: u64 = 1 << 20;
+
 /// A private key file in any format OpenSSH reads starts with a PEM-style armour line.
 fn looks_like_private_key(bytes: &[u8]) -> bool {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
     text.trim_start().starts_with("-----BEGIN ") && text.contains("PRIVATE KEY-----")
+}
+
+/// In OpenSSH's own format the body always begins with the base64 of "openssh-key-v1\0", whether
+/// or not the key has a passphrase: armour around anything else is not a key.
+fn openssh_body_ok(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
+    let mut lines = text.lines().map(str::trim).skip_while(|l| l.is_empty());
+    match lines.next() {
+        Some("-----BEGIN OPENSSH PRIVATE KEY-----") => lines
+            .next()
+            .is_some_and(|l| l.starts_with("b3BlbnNzaC1rZXktdjE")),
+        _ => true,
+    }
 }
 
 impl Step for KeyStep {
@@ -150,21 +168,38 @@ impl Step for KeyStep {
             }
             Ok(_) => {}
         }
-        let bytes = match fs::read(path) {
+        let bytes = match fsutil::read_regular(path, MAX_KEY_BYTES) {
             Ok(b) => b,
             Err(e) => return Finding::fail("key", format!("cannot read {shown}: {e}"), use_other),
         };
         if !looks_like_private_key(&bytes) {
             return Finding::fail("key", format!("{shown} is not a private key"), use_other);
         }
-        if let Some(mode) = fsutil::mode(path).filter(|m| m & 0o077 != 0) {
-            self.pending = Some(Pending::Chmod);
+        if !openssh_body_ok(&bytes) {
             return Finding::fail(
                 "key",
-                format!("{shown} is mode {mode:04o}; ssh ignores private keys others can read"),
-                format!("chmod 600 {}", crate::exec::quote(&path.to_string_lossy())),
-            )
-            .fixable();
+                format!("{shown} is not a valid private key"),
+                use_other,
+            );
+        }
+        if let Some(mode) = fsutil::mode(path).filter(|m| m & 0o077 != 0) {
+            let chmod = format!("chmod 600 {}", crate::exec::quote(&path.to_string_lossy()));
+            let open =
+                format!("{shown} is mode {mode:04o}; ssh ignores private keys others can read");
+            // ssh-keygen refuses to read such a file; given the bytes on a pipe it checks them.
+            // Only a key it has verified is chmod'ed; for anything else the user decides.
+            let verify = Cmd::new("ssh-keygen")
+                .args(["-y", "-P", "", "-f", "/dev/stdin"])
+                .stdin(bytes);
+            if s.exec.run(&verify).is_ok_and(|o| o.success()) {
+                self.pending = Some(Pending::Chmod);
+                return Finding::fail("key", open, chmod).fixable();
+            }
+            return Finding::fail(
+                "key",
+                format!("{open}, and rdock cannot verify it is a key (it may have a passphrase)"),
+                format!("if it is your key: {chmod}; else pass --identity PATH"),
+            );
         }
         // `-P ''` makes ssh-keygen answer at once: the key, or "incorrect passphrase".
         let probe = Cmd::new("ssh-keygen")
@@ -353,6 +388,15 @@ mod tests {
         assert!(looks_like_private_key(b"-----BEGIN RSA PRIVATE KEY-----\n"));
         assert!(!looks_like_private_key(b"garbage"));
         assert!(!looks_like_private_key(b"\x00\xff\xfe"));
+        let real =
+            b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n";
+        assert!(openssh_body_ok(real));
+        assert!(!openssh_body_ok(
+            b"-----BEGIN OPENSSH PRIVATE KEY-----\ngarbage\n"
+        ));
+        assert!(openssh_body_ok(
+            b"-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n"
+        ));
     }
 
     #[test]

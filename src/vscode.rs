@@ -773,8 +773,11 @@ pub fn steps(env: &Discovery, opts: &VscodeOptions) -> Vec<Box<dyn Step>> {
 }
 
 /// The bytes of a settings file; None when it does not exist.
+/// A settings.json larger than this is not one rdock will edit.
+const MAX_SETTINGS_BYTES: u64 = 16 << 20;
+
 fn read_settings(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
+    match fsutil::read_regular(path, MAX_SETTINGS_BYTES) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),

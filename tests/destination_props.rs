@@ -259,7 +259,6 @@ proptest! {
     /// `rdock setup DEST` without --name must not refuse a valid destination because of the name
     /// it derives itself.
     #[test]
-    #[ignore = "needs fix: src/destination.rs default_context_name yields names docker refuses (\"a\" for host a, \"default\" for host default)"]
     fn every_valid_destination_gets_a_valid_default_context_name((_text, dest) in valid()) {
         let name = default_context_name(&dest);
         prop_assert!(validate_name(&name).is_ok(), "{:?} -> {:?}", dest, name);

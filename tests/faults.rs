@@ -453,7 +453,6 @@ fn a_key_path_that_is_not_a_key_is_refused_and_left_alone() {
 /// A file with a private key's armour but not a key, readable by others: rdock must say it is not
 /// a key and leave it as it is, mode included, as for any other file that is not a key.
 #[test]
-#[ignore = "needs fix: src/keys.rs KeyStep::check offers `chmod 600` (and setup applies it) for armoured garbage before ssh-keygen has looked at it"]
 fn armoured_garbage_others_can_read_is_not_made_0600() {
     let Some(sb) = Sandbox::start() else { return };
     let path = sb.local.home.join("fake-key");

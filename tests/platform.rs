@@ -279,19 +279,19 @@ fn the_identity_fix_uses_the_keychain_on_macos() {
     let mac = agent::add_key_cmd(Platform::MacOs, &AgentTarget::Env, key);
     assert_eq!(
         mac.display(),
-        "ssh-add --apple-use-keychain /Users/me/.ssh/id_ed25519"
+        "ssh-add --apple-use-keychain -- /Users/me/.ssh/id_ed25519"
     );
     assert_eq!(mac.effect(), Effect::Changes);
     assert_eq!(
         agent::add_key_cmd(Platform::Linux, &AgentTarget::Env, key).display(),
-        "ssh-add /Users/me/.ssh/id_ed25519"
+        "ssh-add -- /Users/me/.ssh/id_ed25519"
     );
     let f = agent::not_held(Platform::MacOs, &AgentTarget::Env, key, 2);
     assert_eq!(f.status, Status::Fail);
     assert!(f.fixable);
     assert_eq!(
         f.fix.as_deref(),
-        Some("ssh-add --apple-use-keychain /Users/me/.ssh/id_ed25519")
+        Some("ssh-add --apple-use-keychain -- /Users/me/.ssh/id_ed25519")
     );
     // A key path that looks like an option is passed after `--`.
     assert_eq!(

@@ -119,6 +119,19 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> u8 {
 }
 
 fn pick_targets(s: &Session, args: &DoctorArgs) -> Result<Vec<Target>, (u8, String)> {
+    // Refuse what is neither a context name nor a destination before running anything.
+    if let Some(arg) = args
+        .target
+        .as_deref()
+        .filter(|a| !context::follows_docker_rule(a))
+    {
+        if let Err(e) = Destination::parse(arg) {
+            return Err((
+                EXIT_USAGE,
+                format!("error: {arg:?} is not a docker context name, and {e}"),
+            ));
+        }
+    }
     let contexts = context::list(s).map_err(|e| (EXIT_FAILED, format!("error: {e:#}")))?;
     let from_context = |c: &ContextInfo| -> Result<Target, (u8, String)> {
         let dest = Destination::parse(&c.endpoint).map_err(|e| {
