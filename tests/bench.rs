@@ -82,6 +82,29 @@ fn bench_table() {
             || sb.rdock(&["doctor", &ctx]),
         ),
     );
+    // The floor on this machine: the same ten round trips with nothing but ssh and the remote
+    // docker version, in parallel, against one. On loopback every remote side shares our cores.
+    let remote = "docker version --format {{.Server.Version}}";
+    let ssh_one = |host: &str| {
+        format!(
+            "ssh -o BatchMode=yes -T -p {} -l {} -- {host} '{remote}' >/dev/null",
+            sb.port, sb.remote.name
+        )
+    };
+    let ten: String = (1..=10)
+        .map(|i| format!("{} & ", ssh_one(&format!("127.0.0.{i}"))))
+        .collect::<String>()
+        + "wait";
+    let one = ssh_one("127.0.0.1");
+    row(
+        "the floor here: bare ssh + remote docker version",
+        "10 in parallel",
+        "1",
+        alternate(
+            || sb.local("sh", &["-c", &ten]),
+            || sb.local("sh", &["-c", &one]),
+        ),
+    );
     let setup = [
         "setup",
         &sb.dest(),
