@@ -8,19 +8,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# apt_install [APT-OPTIONS] -- PACKAGE...: install what is missing (root only), quietly.
+apt_install() {
+  local opts=()
+  while [ "$1" != "--" ]; do opts+=("$1"); shift; done
+  shift
+  [ $# -gt 0 ] || return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "scripts/test.sh: $* missing, and only root can install them" >&2
+    exit 1
+  fi
+  echo "installing $*"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${opts[@]}" "$@" >/dev/null
+}
+
 need=()
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "scripts/test.sh: ${need[*]} missing, and only root can install them" >&2
-    exit 1
-  fi
-  echo "installing ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+apt_install -- "${need[@]}"
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
 done
@@ -46,15 +53,7 @@ echo "== cross-target: the Windows binary under wine64"
 need=()
 command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
 [ -x /usr/lib/wine/wine64 ] || need+=(wine64)
-if [ ${#need[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "scripts/test.sh: ${need[*]} missing, and only root can install them" >&2
-    exit 1
-  fi
-  echo "installing ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+apt_install --no-install-recommends -- "${need[@]}"
 cargo build --quiet --target x86_64-pc-windows-gnu
 wine_dir="$(mktemp -d)"
 trap 'rm -rf "$wine_dir"' EXIT

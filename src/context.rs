@@ -178,43 +178,24 @@ impl Step for ContextStep {
             bail!("no destination");
         };
         let host = format!("host={want}");
-        let (verb, cmd) = match &self.existing {
-            None => (
-                "created",
-                Cmd::new("docker")
-                    .args([
-                        "context",
-                        "create",
-                        "--description",
-                        DESCRIPTION,
-                        "--docker",
-                        &host,
-                        "--",
-                    ])
-                    .arg(&self.name),
-            ),
-            Some(_) => (
-                "updated",
-                Cmd::new("docker")
-                    .args([
-                        "context",
-                        "update",
-                        "--description",
-                        DESCRIPTION,
-                        "--docker",
-                        &host,
-                        "--",
-                    ])
-                    .arg(&self.name),
-            ),
+        let (verb, action) = match &self.existing {
+            None => ("created", "create"),
+            Some(_) => ("updated", "update"),
         };
+        let cmd = Cmd::new("docker")
+            .args([
+                "context",
+                action,
+                "--description",
+                DESCRIPTION,
+                "--docker",
+                &host,
+                "--",
+            ])
+            .arg(&self.name);
         let out = s.exec.run(&cmd.changes())?;
         if out.skipped {
-            return Ok(format!(
-                "would {} context {} → {want}",
-                &verb[..verb.len() - 1],
-                self.name
-            ));
+            return Ok(format!("would {action} context {} → {want}", self.name));
         }
         if !out.success() {
             bail!("docker context failed: {}", out.last_error_line());

@@ -141,7 +141,7 @@ struct Document<'a> {
 }
 
 /// JSON with comments and trailing commas, as VS Code reads settings; nothing looser.
-fn parse_options() -> ParseOptions {
+pub fn parse_options() -> ParseOptions {
     ParseOptions {
         allow_comments: true,
         allow_trailing_commas: true,

@@ -482,6 +482,20 @@ impl Sandbox {
         run
     }
 
+    /// Make `~/.ssh/id_ed25519` (no passphrase) as the local user, then run the shell snippet
+    /// `then` ("" for nothing). Returns the key's path and its private bytes as made.
+    pub fn make_key(&self, then: &str) -> (PathBuf, Vec<u8>) {
+        let script = format!(
+            "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -C mine -f ~/.ssh/id_ed25519 {}",
+            if then.is_empty() { String::new() } else { format!("&& {then}") }
+        );
+        let made = self.local("sh", &["-c", &script]);
+        assert_eq!(made.code, Some(0), "making a key failed: {made}");
+        let key = self.local.home.join(".ssh/id_ed25519");
+        let bytes = fs::read(&key).unwrap();
+        (key, bytes)
+    }
+
     pub fn sshd_log(&self) -> String {
         fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
     }

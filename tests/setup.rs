@@ -98,16 +98,7 @@ fn second_run_changes_nothing_and_says_so() {
 #[test]
 fn an_existing_key_is_reused_and_never_rewritten() {
     let Some(sb) = Sandbox::start() else { return };
-    let key = sb.local.home.join(".ssh/id_ed25519");
-    let made = sb.local(
-        "sh",
-        &[
-            "-c",
-            "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -C mine -f ~/.ssh/id_ed25519",
-        ],
-    );
-    assert_eq!(made.code, Some(0), "{made}");
-    let private = std::fs::read(&key).unwrap();
+    let (key, private) = sb.make_key("");
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     let run = sb.setup_ok();
     assert!(
@@ -128,10 +119,7 @@ fn an_existing_key_is_reused_and_never_rewritten() {
 #[test]
 fn a_missing_public_half_is_derived_without_touching_the_private_key() {
     let Some(sb) = Sandbox::start() else { return };
-    let made = sb.local("sh", &["-c", "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 && rm ~/.ssh/id_ed25519.pub"]);
-    assert_eq!(made.code, Some(0), "{made}");
-    let key = sb.local.home.join(".ssh/id_ed25519");
-    let private = std::fs::read(&key).unwrap();
+    let (key, private) = sb.make_key("rm ~/.ssh/id_ed25519.pub");
     let run = sb.setup_ok();
     assert!(
         run.stdout
@@ -275,13 +263,7 @@ fn setup_ends_with_the_vscode_step_and_keeps_every_other_byte() {
 #[test]
 fn a_private_key_others_can_read_is_made_0600_and_said_so() {
     let Some(sb) = Sandbox::start() else { return };
-    let made = sb.local(
-        "sh",
-        &["-c", "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -f ~/.ssh/id_ed25519 && chmod 644 ~/.ssh/id_ed25519"],
-    );
-    assert_eq!(made.code, Some(0), "{made}");
-    let key = sb.local.home.join(".ssh/id_ed25519");
-    let bytes = std::fs::read(&key).unwrap();
+    let (key, bytes) = sb.make_key("chmod 644 ~/.ssh/id_ed25519");
     let run = sb.setup_ok();
     assert!(
         run.stdout

@@ -3,27 +3,12 @@
 //! document otherwise equal, and need no second edit.
 #![no_main]
 
-use jsonc_parser::{JsonValue, ParseOptions};
+use jsonc_parser::JsonValue;
 use libfuzzer_sys::fuzz_target;
 use rdock::vscode::{edit_bytes, edit_text, Before, Edit, KEY};
 
 const INTERVAL: u64 = 3000;
 
-/// VS Code's settings dialect, as rdock reads it: comments and trailing commas, nothing looser.
-fn options() -> ParseOptions {
-    ParseOptions {
-        allow_comments: true,
-        allow_trailing_commas: true,
-        allow_loose_object_property_names: false,
-        allow_missing_commas: false,
-        allow_single_quoted_strings: false,
-        allow_hexadecimal_numbers: false,
-        allow_unary_plus_numbers: false,
-        allow_bare_decimal_point_numbers: false,
-        allow_non_finite_numbers: false,
-        allow_extended_string_escapes: false,
-    }
-}
 
 fn body(text: &str) -> &str {
     text.strip_prefix('\u{feff}').unwrap_or(text)
@@ -66,13 +51,13 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(Edit::Changed { text: new, before }) => {
             // The new text parses as settings, and its top level is an object holding the interval.
-            let parsed = jsonc_parser::parse_to_value(body(&new), &options())
+            let parsed = jsonc_parser::parse_to_value(body(&new), &rdock::vscode::parse_options())
                 .unwrap_or_else(|e| panic!("{old:?} became {new:?}, which does not parse: {e}"));
             let Some(JsonValue::Object(got)) = parsed else {
                 panic!("{old:?} became {new:?}, whose top level is not an object");
             };
             // Every other property is as it was.
-            let mut expected = match jsonc_parser::parse_to_value(body(old), &options()) {
+            let mut expected = match jsonc_parser::parse_to_value(body(old), &rdock::vscode::parse_options()) {
                 Ok(Some(JsonValue::Object(o))) => o.take_inner(),
                 Ok(None) => Default::default(),
                 other => panic!("{old:?} was edited but is not an object: {other:?}"),
