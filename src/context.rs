@@ -67,11 +67,19 @@ fn docker_configured() -> Cmd {
         .env_remove("DOCKER_CONTEXT")
 }
 
+/// `docker context ls` as [`list`] runs it.
+pub fn list_cmd() -> Cmd {
+    docker_configured().args(["context", "ls", "--format", "{{json .}}"])
+}
+
+/// `docker context show` as [`current`] runs it.
+pub fn show_cmd() -> Cmd {
+    docker_configured().args(["context", "show"])
+}
+
 /// Every docker context (`docker context ls --format '{{json .}}'`, one object a line).
 pub fn list(s: &Session) -> Result<Vec<ContextInfo>> {
-    let out = s
-        .exec
-        .run(&docker_configured().args(["context", "ls", "--format", "{{json .}}"]))?;
+    let out = s.exec.run(&list_cmd())?;
     if !out.success() {
         bail!("docker context ls failed: {}", out.last_error_line());
     }
@@ -96,7 +104,7 @@ pub fn parse_list(text: &str) -> Vec<ContextInfo> {
 
 /// The context docker uses now (`docker context show`).
 pub fn current(s: &Session) -> Result<String> {
-    let out = s.exec.run(&docker_configured().args(["context", "show"]))?;
+    let out = s.exec.run(&show_cmd())?;
     if !out.success() {
         bail!("docker context show failed: {}", out.last_error_line());
     }

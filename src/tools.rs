@@ -10,10 +10,19 @@ use crate::step::{Finding, Step};
 pub const TOOLS: [&str; 5] = ["ssh", "ssh-keygen", "ssh-add", "ssh-keyscan", "docker"];
 
 /// "OpenSSH_9.2p1, docker 28.2.2": what `ssh -V` and `docker --version` say.
+/// What the tools check asks: `ssh -V` and `docker --version`.
+pub fn version_cmds() -> [Cmd; 2] {
+    [
+        Cmd::new("ssh").arg("-V"),
+        Cmd::new("docker").arg("--version"),
+    ]
+}
+
 fn versions(s: &Session) -> String {
+    let [ssh_v, docker_v] = version_cmds();
     let ssh = s
         .exec
-        .run(&Cmd::new("ssh").arg("-V"))
+        .run(&ssh_v)
         .map(|o| format!("{}{}", o.stderr, o.stdout))
         .unwrap_or_default();
     let ssh = ssh
@@ -22,11 +31,7 @@ fn versions(s: &Session) -> String {
         .unwrap_or("")
         .trim()
         .to_string();
-    let docker = s
-        .exec
-        .run(&Cmd::new("docker").arg("--version"))
-        .map(|o| o.stdout)
-        .unwrap_or_default();
+    let docker = s.exec.run(&docker_v).map(|o| o.stdout).unwrap_or_default();
     // "Docker version 28.2.2, build e6534b4"
     let docker = docker
         .split_whitespace()

@@ -59,6 +59,7 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> u8 {
     let ui = if args.json { Ui::plain() } else { Ui::detect() };
     let exec = Exec::new(global.verbose, false).memoized();
     let platform = Platform::detect();
+    prefetch_local(&exec);
     let lookup = Session::new(exec.clone(), ui.quiet(), platform);
     let targets = match pick_targets(&lookup, args) {
         Ok(targets) => targets,
@@ -115,6 +116,17 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> u8 {
         EXIT_FAILED
     } else {
         EXIT_OK
+    }
+}
+
+/// Run the local checks' slowest commands (each docker call starts a Go program) at once, in the
+/// background: the memoized Exec hands their answers to the checks when they ask, so the local
+/// checks run concurrently with each other, as the remote probe runs concurrently with them.
+fn prefetch_local(exec: &Exec) {
+    let [ssh_v, docker_v] = crate::tools::version_cmds();
+    for cmd in [ssh_v, docker_v, context::show_cmd()] {
+        let exec = exec.clone();
+        std::thread::spawn(move || exec.run(&cmd));
     }
 }
 
