@@ -117,7 +117,7 @@ pub enum Mode {
 #[derive(Debug, Default)]
 pub struct Report {
     pub findings: Vec<Finding>,
-    /// How many fixes changed something (or would have, under --dry-run).
+    /// How many fixes moved their check (or would have, under --dry-run).
     pub changed: usize,
     /// Setup stopped at a blocking failure.
     pub stopped: bool,
@@ -167,8 +167,13 @@ pub fn run(
                     did = None;
                 }
                 Ok(sentence) => {
-                    report.changed += 1;
+                    let before = finding.status;
                     finding = step.check(s);
+                    // A fix that was declined ("you said no") leaves the check as it was: it
+                    // changed nothing, and the count says so.
+                    if finding.status != before {
+                        report.changed += 1;
+                    }
                     if finding.status != Status::Fail {
                         did = Some(sentence);
                     }
@@ -198,4 +203,105 @@ pub fn run(
         }
     }
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::Exec;
+    use crate::platform::Platform;
+    use crate::ui::Ui;
+
+    /// A step whose check fails until its fix runs, and whose fix may be declined.
+    struct Offer {
+        accept: bool,
+        done: bool,
+    }
+
+    impl Step for Offer {
+        fn id(&self) -> String {
+            "offer".into()
+        }
+        fn check(&mut self, _: &mut Session) -> Finding {
+            if self.done {
+                Finding::ok("offer", "done")
+            } else {
+                Finding::warn("offer", "not done", "do it").fixable()
+            }
+        }
+        fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
+            self.done = self.accept;
+            Ok(if self.accept {
+                "did it"
+            } else {
+                "left it (you said no)"
+            }
+            .into())
+        }
+    }
+
+    fn run_one(accept: bool) -> (Report, Vec<(Status, String)>) {
+        let mut s = Session::new(Exec::default(), Ui::plain(), Platform::Linux);
+        let mut steps: Vec<Box<dyn Step>> = vec![Box::new(Offer {
+            accept,
+            done: false,
+        })];
+        let mut shown = Vec::new();
+        let report = run(&mut s, &mut steps, Mode::Setup, &mut |_, f, did| {
+            shown.push((f.status, did.unwrap_or(&f.message).to_string()))
+        });
+        (report, shown)
+    }
+
+    #[test]
+    fn a_fix_counts_as_a_change_only_when_it_moved_the_check() {
+        let (report, shown) = run_one(true);
+        assert_eq!(report.changed, 1);
+        assert_eq!(shown, [(Status::Ok, "did it".to_string())]);
+        let (report, shown) = run_one(false);
+        assert_eq!(report.changed, 0, "a declined offer changed nothing");
+        assert_eq!(shown, [(Status::Warn, "left it (you said no)".to_string())]);
+    }
+
+    #[test]
+    fn doctor_never_calls_fix_and_skips_what_depends_on_a_failure() {
+        struct Fails;
+        impl Step for Fails {
+            fn id(&self) -> String {
+                "first".into()
+            }
+            fn check(&mut self, _: &mut Session) -> Finding {
+                Finding::fail("first", "broken", "mend it").fixable()
+            }
+            fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
+                panic!("doctor must not fix")
+            }
+        }
+        struct Later;
+        impl Step for Later {
+            fn id(&self) -> String {
+                "later".into()
+            }
+            fn needs(&self) -> &'static [&'static str] {
+                &["first"]
+            }
+            fn check(&mut self, _: &mut Session) -> Finding {
+                panic!("a check whose dependency failed must not run")
+            }
+            fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
+                unreachable!()
+            }
+        }
+        let mut s = Session::new(Exec::default(), Ui::plain(), Platform::Linux);
+        let mut steps: Vec<Box<dyn Step>> = vec![Box::new(Fails), Box::new(Later)];
+        let report = run(&mut s, &mut steps, Mode::Doctor, &mut |_, _, _| {});
+        let statuses: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| (f.id.as_str(), f.status))
+            .collect();
+        assert_eq!(statuses, [("first", Status::Fail), ("later", Status::Skip)]);
+        assert_eq!(report.findings[1].message, "skipped: first did not pass");
+        assert_eq!(report.changed, 0);
+    }
 }
