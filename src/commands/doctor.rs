@@ -59,7 +59,6 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> u8 {
     let ui = if args.json { Ui::plain() } else { Ui::detect() };
     let exec = Exec::new(global.verbose, false).memoized();
     let platform = Platform::detect();
-    prefetch_local(&exec);
     let lookup = Session::new(exec.clone(), ui.quiet(), platform);
     let targets = match pick_targets(&lookup, args) {
         Ok(targets) => targets,
@@ -72,6 +71,8 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> u8 {
         println!("no ssh:// docker contexts to check; rdock setup user@host makes one");
         return EXIT_OK;
     }
+    // Only now: nothing may run for a target that is refused.
+    prefetch_local(&exec);
 
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Report>>> = Mutex::new(targets.iter().map(|_| None).collect());
