@@ -135,10 +135,12 @@ pub struct VscodeArgs {
 /// What the VS Code step needs; shared by `rdock setup` and `rdock vscode`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct VscodeOptions {
-    /// A settings.json to edit instead of the discovered ones (repeatable; created when missing)
+    /// A settings.json to use instead of the discovered ones (repeatable; setup and vscode create
+    /// it when missing, doctor only reads it)
     #[arg(long = "settings", value_name = "PATH")]
     pub settings: Vec<PathBuf>,
-    /// Milliseconds for docker.explorerRefreshInterval (at least 1000)
+    /// Milliseconds for docker.explorerRefreshInterval: the value written, or for doctor the least
+    /// it accepts (at least 1000)
     #[arg(long, value_name = "MS", default_value_t = 3000, value_parser = clap::value_parser!(u64).range(1000..))]
     pub refresh_interval: u64,
 }
