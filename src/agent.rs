@@ -56,7 +56,7 @@ impl AgentFacts {
             .flatten()
             .and_then(|config| {
                 let conf = config.with_file_name(platform::PAGEANT_CONF);
-                let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
+                let read = |path: &Path| ssh_config::read(path).unwrap_or_default();
                 pageant_pipe(&read(&config), &read(&conf))
             });
         AgentFacts {

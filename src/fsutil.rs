@@ -107,6 +107,18 @@ pub fn read_regular(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// [`read_regular`] for a file that may not exist yet: None when it does not.
+pub fn read_optional(path: &Path, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    match read_regular(path, max) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The most rdock reads of ~/.ssh/config or a known_hosts file.
+pub const MAX_TEXT_BYTES: u64 = 64 << 20;
+
 /// The permission bits of a file (Unix), or None where the OS has no such thing.
 pub fn mode(path: &Path) -> Option<u32> {
     #[cfg(unix)]
@@ -199,6 +211,12 @@ mod tests {
         fs::write(&file, "12345").unwrap();
         assert_eq!(read_regular(&file, 5).unwrap(), b"12345");
         assert!(read_regular(&file, 4).is_err());
+        assert_eq!(read_optional(&dir.path().join("missing"), 5).unwrap(), None);
+        assert_eq!(
+            read_optional(&file, 5).unwrap().as_deref(),
+            Some(&b"12345"[..])
+        );
+        assert!(read_optional(dir.path(), 5).is_err());
     }
 
     #[test]

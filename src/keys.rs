@@ -38,6 +38,22 @@ pub fn public_blob(line: &str) -> Option<&str> {
     looks_right.then_some(blob)
 }
 
+/// The first line of a `.pub` file, trimmed.
+fn first_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// The blob of the public key at `path`, when it is a regular file holding one.
+pub fn read_public_blob(path: &Path) -> Option<String> {
+    let bytes = fsutil::read_optional(path, MAX_KEY_BYTES).ok()??;
+    public_blob(&first_line(&bytes)).map(str::to_string)
+}
+
 pub fn default_identity() -> PathBuf {
     fsutil::expand_tilde("~/.ssh/id_ed25519")
 }
@@ -223,9 +239,9 @@ impl Step for KeyStep {
                 use_other,
             );
         };
-        let public_line = match fs::read_to_string(&public) {
-            Ok(text) => text.lines().next().unwrap_or("").trim().to_string(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let public_line = match fsutil::read_optional(&public, MAX_KEY_BYTES) {
+            Ok(Some(bytes)) => first_line(&bytes),
+            Ok(None) => {
                 self.pending = Some(Pending::DerivePublic(derived));
                 return Finding::fail(
                     "key",

@@ -204,11 +204,9 @@ fn append(file: &std::path::Path, lines: &str) -> Result<()> {
     if let Some(dir) = file.parent() {
         fsutil::create_private_dir(dir)?;
     }
-    let mut contents = match std::fs::read(file) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
-    };
+    let mut contents = fsutil::read_optional(file, fsutil::MAX_TEXT_BYTES)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .unwrap_or_default();
     if !contents.is_empty() && !contents.ends_with(b"\n") {
         contents.push(b'\n');
     }

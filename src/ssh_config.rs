@@ -394,14 +394,14 @@ pub fn user_config() -> Option<PathBuf> {
 
 /// The file's text, or "" when it does not exist.
 pub fn read(path: &Path) -> Result<String> {
-    match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+    match fsutil::read_optional(path, fsutil::MAX_TEXT_BYTES) {
+        Ok(Some(bytes)) => String::from_utf8(bytes).map_err(|_| {
             anyhow::anyhow!(
                 "{} is not UTF-8 text; rdock leaves it as it is",
                 path.display()
             )
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Ok(None) => Ok(String::new()),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
     }
 }

@@ -776,12 +776,9 @@ pub fn steps(env: &Discovery, opts: &VscodeOptions) -> Vec<Box<dyn Step>> {
 /// A settings.json larger than this is not one rdock will edit.
 const MAX_SETTINGS_BYTES: u64 = 16 << 20;
 
+/// A settings.json: only a regular file, size-capped, None when missing.
 fn read_settings(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    match fsutil::read_regular(path, MAX_SETTINGS_BYTES) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    fsutil::read_optional(path, MAX_SETTINGS_BYTES)
 }
 
 /// For steps whose findings are never fixable.

@@ -693,7 +693,27 @@ fn a_fifo_or_a_device_as_a_path_never_hangs() {
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
     let fifo_s = fifo.to_str().unwrap();
+    // A real-looking private key whose .pub is a FIFO: the .pub is read too.
+    let key = w.path("cwd/key");
+    fs::write(
+        &key,
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAfake\n-----END OPENSSH PRIVATE KEY-----\n",
+    )
+    .unwrap();
+    fs::set_permissions(&key, fs::Permissions::from_mode(0o600)).unwrap();
+    let pub_fifo = w.path("cwd/key.pub");
+    assert!(Command::new("mkfifo")
+        .arg(&pub_fifo)
+        .status()
+        .unwrap()
+        .success());
+    let (key_s, pub_s) = (key.to_str().unwrap(), pub_fifo.to_str().unwrap());
     for (args, path) in [
+        (
+            vec!["setup", "u@127.0.0.1:1", "--identity", key_s, "--yes"],
+            pub_s,
+        ),
+        (vec!["doctor", "u@127.0.0.1:1", "--identity", key_s], pub_s),
         (vec!["vscode", "--settings", fifo_s], fifo_s),
         (
             vec!["doctor", "u@127.0.0.1:1", "--identity", fifo_s],

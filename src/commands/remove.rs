@@ -124,10 +124,7 @@ fn revoke_hint(ctx: &ContextInfo) -> Option<String> {
     let user = dest.user.clone().unwrap_or_else(|| "USER".into());
     let port = dest.port.unwrap_or(22);
     let public = crate::keys::public_path(&crate::keys::default_identity());
-    let blob = std::fs::read_to_string(&public)
-        .ok()
-        .and_then(|line| crate::keys::public_blob(&line).map(str::to_string))
-        .unwrap_or_else(|| "KEY-BLOB".into());
+    let blob = crate::keys::read_public_blob(&public).unwrap_or_else(|| "KEY-BLOB".into());
     let script = format!(
         "grep -v -F '{blob}' ~/.ssh/authorized_keys > ~/.ssh/authorized_keys.rdock && mv ~/.ssh/authorized_keys.rdock ~/.ssh/authorized_keys"
     );
