@@ -1,9 +1,6 @@
 //! `rdock doctor [CONTEXT | DESTINATION] [--all] [--json] [--strict]`: every step's check, no fix.
 //! It never writes a file, never prompts and never adds a host key.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-
 use serde_json::json;
 
 use crate::agent::{AgentKeysStep, AgentStep, IdentityStep};
@@ -22,7 +19,7 @@ use crate::tools::ToolsStep;
 use crate::ui::Ui;
 use crate::vscode::{self, Discovery};
 
-use super::{render, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::{parallel_map, render, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 /// How many contexts `--all` checks at once.
 const PARALLEL: usize = 8;
@@ -74,32 +71,17 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> u8 {
     // Only now: nothing may run for a target that is refused.
     prefetch_local(&exec);
 
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Report>>> = Mutex::new(targets.iter().map(|_| None).collect());
     let single = targets.len() == 1;
-    std::thread::scope(|scope| {
-        for _ in 0..PARALLEL.min(targets.len()) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(target) = targets.get(i) else { break };
-                let ui = if single { ui.clone() } else { ui.quiet() };
-                let vscode = single.then_some(&args.vscode);
-                let report = diagnose(
-                    target,
-                    args,
-                    Session::new(exec.clone(), ui, platform),
-                    vscode,
-                );
-                results.lock().unwrap()[i] = Some(report);
-            });
-        }
+    let mut reports: Vec<Report> = parallel_map(&targets, PARALLEL, |target| {
+        let ui = if single { ui.clone() } else { ui.quiet() };
+        let vscode = single.then_some(&args.vscode);
+        diagnose(
+            target,
+            args,
+            Session::new(exec.clone(), ui, platform),
+            vscode,
+        )
     });
-    let mut reports: Vec<Report> = results
-        .into_inner()
-        .unwrap()
-        .into_iter()
-        .flatten()
-        .collect();
     if !single {
         // The editors are the same for every context: check them once, in a block of their own.
         let mut s = Session::new(exec.clone(), ui.quiet(), platform);
