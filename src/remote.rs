@@ -61,25 +61,26 @@ pub struct Probe {
 /// ssh options that make rdock's own connections behave like the docker CLI's, never prompt,
 /// never accept or rewrite a host key, and give up in bounded time.
 pub fn batch_options() -> Vec<String> {
-    [
-        "-o",
-        "BatchMode=yes",
-        "-o",
+    options(&["BatchMode=yes"])
+}
+
+/// `-o` options for every ssh rdock starts itself, after `extra`: never accept or rewrite a host
+/// key, never change the agent (whatever the user's config says), a bounded connect, no TTY.
+fn options(extra: &[&str]) -> Vec<String> {
+    let timeout = format!("ConnectTimeout={CONNECT_TIMEOUT}");
+    let common = [
         "StrictHostKeyChecking=yes",
-        "-o",
         "UpdateHostKeys=no",
-        "-o",
-        // rdock's own ssh calls never change the agent, whatever the user's config says.
         "AddKeysToAgent=no",
-        "-o",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([
-        format!("ConnectTimeout={CONNECT_TIMEOUT}"),
-        "-T".to_string(),
-    ])
-    .collect()
+        &timeout,
+    ];
+    let mut args: Vec<String> = extra
+        .iter()
+        .chain(common.iter())
+        .flat_map(|o| ["-o".to_string(), o.to_string()])
+        .collect();
+    args.push("-T".into());
+    args
 }
 
 /// Start the probe in the background (doctor: nothing changes while it runs, so the remote
@@ -319,21 +320,11 @@ impl Step for AuthStep {
             bail!("the key was not installed (you said no)");
         }
         let cmd = Cmd::new("ssh")
-            .args([
-                "-o",
-                "StrictHostKeyChecking=yes",
-                "-o",
-                "UpdateHostKeys=no",
-                "-o",
+            .args(options(&[
                 "PubkeyAuthentication=no",
-                "-o",
                 "PreferredAuthentications=keyboard-interactive,password",
-                "-o",
                 "NumberOfPasswordPrompts=3",
-                "-o",
-            ])
-            .arg(format!("ConnectTimeout={CONNECT_TIMEOUT}"))
-            .arg("-T")
+            ]))
             .args(r.ssh_target_args())
             .arg(INSTALL_KEY_SCRIPT)
             .stdin(format!("{}\n", key.public_line))
@@ -531,6 +522,15 @@ mod tests {
             Connect::Unreachable(
                 "ssh: connect to host 127.0.0.1 port 1: Connection refused".into()
             )
+        );
+    }
+
+    #[test]
+    fn every_ssh_of_rdock_refuses_new_host_keys_and_leaves_the_agent_alone() {
+        let batch = batch_options().join(" ");
+        assert_eq!(
+            batch,
+            "-o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T"
         );
     }
 
