@@ -162,9 +162,8 @@ pub fn run(
                     report.changed += 1;
                     // Nothing changed, so a second check would say the same: later steps that
                     // depend on this one cannot be judged yet.
-                    finding = Finding::skip(&id, sentence.clone());
+                    finding = Finding::skip(&id, sentence);
                     outcome.insert(id.clone(), format!("{id} is not done yet (--dry-run)"));
-                    did = None;
                 }
                 Ok(sentence) => {
                     let before = finding.status;
