@@ -26,6 +26,17 @@ pub struct GlobalArgs {
     /// Print each step and the commands it would run; change nothing
     #[arg(long, global = true)]
     pub dry_run: bool,
+    /// When to colour the output: auto (a terminal, unless NO_COLOR is set), always or never
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Color {
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,28 +1,20 @@
 //! rdock: reach Docker on a remote Linux box over SSH.
 //!
-//! The modules follow the nouns of VS Code's guide "Connect to remote Docker over SSH":
-//! destination, keys, agent, known hosts, the remote probe, the docker context, VS Code settings
-//! and the platform. `exec` is the only module that starts processes; `step` is the one model of
-//! a step that both `setup` and `doctor` run.
+//! Layers, each using only those before it:
+//! - [`sys`]: processes (the only place that starts one), files, the terminal, the environment;
+//! - [`ssh`], [`docker`], [`vscode`]: the guide's nouns, as functions over `sys` and text;
+//! - [`steps`]: the one model of a step (check, fix) and the plan setup and doctor share;
+//! - [`render`]: every line and JSON document a person or a script reads;
+//! - [`commands`]: one file per subcommand; [`cli`] holds every clap type.
 
-pub mod agent;
 pub mod cli;
 pub mod commands;
-pub mod context;
-pub mod destination;
-pub mod exec;
-pub mod fsutil;
-pub mod keys;
-pub mod known_hosts;
-pub mod lock;
-pub mod multiplex;
-pub mod platform;
-pub mod remote;
-pub mod session;
-pub mod ssh_config;
-pub mod step;
-pub mod tools;
-pub mod ui;
+pub mod docker;
+pub mod error;
+pub mod render;
+pub mod ssh;
+pub mod steps;
+pub mod sys;
 pub mod vscode;
 
 pub use commands::run;

@@ -4,8 +4,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    let cli = rdock::cli::Cli::parse();
-    ExitCode::from(rdock::run(cli))
+    rdock::run(rdock::cli::Cli::parse())
 }
 
 /// `rdock doctor | head` must end quietly when the reader goes away, as other Unix tools do,

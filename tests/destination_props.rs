@@ -9,8 +9,8 @@
 use std::net::Ipv6Addr;
 
 use proptest::prelude::*;
-use rdock::context::validate_name;
-use rdock::destination::{default_context_name, Destination};
+use rdock::docker::{default_context_name, validate_name};
+use rdock::ssh::destination::Destination;
 
 /// Characters that would let a value act as something else (a shell would act on them, or they
 /// split or end an argument, or they are a path). None may ever be in an accepted user or host.

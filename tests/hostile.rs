@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use rdock::remote::{INSTALL_KEY_SCRIPT, PROBE_SCRIPT};
+use rdock::ssh::probe::{INSTALL_KEY_SCRIPT, PROBE_SCRIPT};
 
 use crate::harness::{run_bounded, Run};
 

@@ -14,6 +14,7 @@ mod fleet;
 mod harness;
 #[cfg(unix)]
 mod hostile;
+mod layers;
 mod platform;
 #[cfg(unix)]
 mod setup;

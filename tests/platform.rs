@@ -4,11 +4,13 @@
 
 use std::path::Path;
 
-use rdock::agent::{self, AgentFacts, AgentState, AgentTarget};
-use rdock::exec::Effect;
-use rdock::platform::{self, Platform, RunState, ServiceState, StartType};
-use rdock::ssh_config::{self, ConfigFacts, AGENT_BLOCK};
-use rdock::step::Status;
+use rdock::ssh::agent::{self, AgentFacts, AgentState, AgentTarget};
+use rdock::ssh::config::{self as ssh_config, AGENT_BLOCK};
+use rdock::steps::agent as agent_step;
+use rdock::steps::ssh_config::{self as config_step, ConfigFacts};
+use rdock::steps::Status;
+use rdock::sys::exec::Effect;
+use rdock::sys::platform::{self, Platform, RunState, ServiceState, StartType};
 
 // `sc qc ssh-agent` and `sc query ssh-agent` as Windows prints them (CRLF, aligned columns).
 const QC_DISABLED: &str = "[SC] QueryServiceConfig SUCCESS\r\n\r\nSERVICE_NAME: ssh-agent\r\n        TYPE               : 10  WIN32_OWN_PROCESS \r\n        START_TYPE         : 4   DISABLED\r\n        ERROR_CONTROL      : 1   NORMAL\r\n        BINARY_PATH_NAME   : C:\\Windows\\System32\\OpenSSH\\ssh-agent.exe\r\n        LOAD_ORDER_GROUP   : \r\n        TAG                : 0\r\n        DISPLAY_NAME       : OpenSSH Authentication Agent\r\n        DEPENDENCIES       : \r\n        SERVICE_START_NAME : LocalSystem\r\n";
@@ -25,7 +27,7 @@ fn service(start: StartType, state: RunState) -> ServiceState {
     ServiceState { start, state }
 }
 
-fn displays(cmds: &[rdock::exec::Cmd]) -> Vec<String> {
+fn displays(cmds: &[rdock::sys::exec::Cmd]) -> Vec<String> {
     cmds.iter().map(|c| c.display()).collect()
 }
 
@@ -286,7 +288,13 @@ fn the_identity_fix_uses_the_keychain_on_macos() {
         agent::add_key_cmd(Platform::Linux, &AgentTarget::Env, key).display(),
         "ssh-add -- /Users/me/.ssh/id_ed25519"
     );
-    let f = agent::not_held(Platform::MacOs, &AgentTarget::Env, key, 2);
+    let f = agent_step::not_held(
+        Platform::MacOs,
+        &AgentTarget::Env,
+        key,
+        &key.display().to_string(),
+        2,
+    );
     assert_eq!(f.status, Status::Fail);
     assert!(f.fixable);
     assert_eq!(
@@ -299,7 +307,7 @@ fn the_identity_fix_uses_the_keychain_on_macos() {
         "ssh-add -- -D"
     );
     let pipe = AgentTarget::Pageant(r"\\.\pipe\pageant.me.abc".into());
-    let f = agent::not_held(Platform::Windows, &pipe, key, 0);
+    let f = agent_step::not_held(Platform::Windows, &pipe, key, &key.display().to_string(), 0);
     assert!(f
         .fix
         .unwrap()
@@ -309,7 +317,13 @@ fn the_identity_fix_uses_the_keychain_on_macos() {
 #[test]
 fn an_empty_agent_under_wsl_says_the_two_agents_are_separate() {
     let key = Path::new("/home/me/.ssh/id_ed25519");
-    let f = agent::not_held(Platform::Wsl, &AgentTarget::Env, key, 0);
+    let f = agent_step::not_held(
+        Platform::Wsl,
+        &AgentTarget::Env,
+        key,
+        &key.display().to_string(),
+        0,
+    );
     assert!(
         f.details
             .iter()
@@ -317,14 +331,26 @@ fn an_empty_agent_under_wsl_says_the_two_agents_are_separate() {
         "{f:?}"
     );
     // Not when the agent holds other keys, and not on plain Linux.
-    assert!(agent::not_held(Platform::Wsl, &AgentTarget::Env, key, 1)
-        .details
-        .is_empty());
-    assert!(agent::not_held(Platform::Linux, &AgentTarget::Env, key, 0)
-        .details
-        .is_empty());
+    assert!(agent_step::not_held(
+        Platform::Wsl,
+        &AgentTarget::Env,
+        key,
+        &key.display().to_string(),
+        1
+    )
+    .details
+    .is_empty());
+    assert!(agent_step::not_held(
+        Platform::Linux,
+        &AgentTarget::Env,
+        key,
+        &key.display().to_string(),
+        0
+    )
+    .details
+    .is_empty());
     let facts = facts(Platform::Wsl, Some("/tmp/ssh-x/agent.1"), None);
-    let ok = agent::judge(&facts, &AgentState::Answers(0), None, None);
+    let ok = agent_step::judge(&facts, &AgentState::Answers(0), None, None);
     assert_eq!(ok.status, Status::Ok);
     assert!(ok.details[0].contains("separate"), "{ok:?}");
 }
@@ -411,7 +437,7 @@ fn pageants_pipe_counts_only_when_the_config_includes_its_file() {
 #[test]
 fn linux_without_an_agent_gets_eval_and_the_unit() {
     let unit = Path::new("/usr/lib/systemd/user/ssh-agent.service");
-    let f = agent::judge(
+    let f = agent_step::judge(
         &facts(Platform::Linux, None, None),
         &AgentState::NoSocket,
         None,
@@ -421,7 +447,7 @@ fn linux_without_an_agent_gets_eval_and_the_unit() {
     assert!(!f.fixable);
     assert_eq!(f.message, "no ssh-agent: SSH_AUTH_SOCK is not set");
     assert_eq!(f.fix.unwrap(), Platform::Linux.agent_fix(Some(unit)));
-    let f = agent::judge(
+    let f = agent_step::judge(
         &facts(Platform::Linux, Some("/tmp/gone"), None),
         &AgentState::NoAnswer("Error connecting to agent: No such file or directory".into()),
         None,
@@ -431,7 +457,7 @@ fn linux_without_an_agent_gets_eval_and_the_unit() {
         f.message,
         "no ssh-agent answers at SSH_AUTH_SOCK=/tmp/gone (Error connecting to agent: No such file or directory)"
     );
-    let f = agent::judge(
+    let f = agent_step::judge(
         &facts(Platform::Linux, Some("/tmp/a"), None),
         &AgentState::Answers(1),
         None,
@@ -458,7 +484,7 @@ fn windows_stopped_or_disabled_service_is_fixable_with_the_exact_commands() {
             "from an elevated prompt (Run as administrator):\n  net start ssh-agent",
         ),
     ] {
-        let f = agent::judge(&win, &no_answer, Some(&state), None);
+        let f = agent_step::judge(&win, &no_answer, Some(&state), None);
         assert_eq!(f.status, Status::Fail);
         assert!(f.fixable, "{f:?}");
         assert_eq!(f.fix.as_deref(), Some(expected));
@@ -466,7 +492,7 @@ fn windows_stopped_or_disabled_service_is_fixable_with_the_exact_commands() {
     }
     // SSH_AUTH_SOCK naming the service's own pipe is the same agent.
     let named = facts(Platform::Windows, Some(r"\\.\pipe\openssh-ssh-agent"), None);
-    let f = agent::judge(
+    let f = agent_step::judge(
         &named,
         &no_answer,
         Some(&service(StartType::Demand, RunState::Stopped)),
@@ -474,7 +500,7 @@ fn windows_stopped_or_disabled_service_is_fixable_with_the_exact_commands() {
     );
     assert!(f.fixable);
     // Running and not answering: nothing to enable; a restart is the advice.
-    let f = agent::judge(
+    let f = agent_step::judge(
         &win,
         &no_answer,
         Some(&service(StartType::Auto, RunState::Running)),
@@ -483,12 +509,12 @@ fn windows_stopped_or_disabled_service_is_fixable_with_the_exact_commands() {
     assert!(!f.fixable);
     assert!(f.fix.unwrap().contains("net stop ssh-agent"));
     // No service at all: the OpenSSH client is missing.
-    let f = agent::judge(&win, &no_answer, None, None);
+    let f = agent_step::judge(&win, &no_answer, None, None);
     assert!(!f.fixable);
     assert!(f.message.contains("no ssh-agent service"), "{}", f.message);
     assert_eq!(f.fix.unwrap(), Platform::Windows.install_hint("ssh"));
     // The service answering, with SSH_AUTH_SOCK unset as is normal there.
-    let f = agent::judge(&win, &AgentState::Answers(2), None, None);
+    let f = agent_step::judge(&win, &AgentState::Answers(2), None, None);
     assert_eq!(
         f.message,
         r"ssh-agent answers at the ssh-agent service (\\.\pipe\openssh-ssh-agent) (2 keys)"
@@ -506,7 +532,7 @@ fn windows_pageant_gets_the_advice_that_serves_both_clients() {
     ] {
         assert!(advice.contains(part), "{part:?} missing in\n{advice}");
     }
-    let f = agent::judge(
+    let f = agent_step::judge(
         &facts(Platform::Windows, Some("pageant"), None),
         &AgentState::PageantName,
         None,
@@ -516,12 +542,12 @@ fn windows_pageant_gets_the_advice_that_serves_both_clients() {
     assert_eq!(f.fix.as_deref(), Some(advice.as_str()));
     let pipe = r"\\.\pipe\pageant.me.abc";
     let wired = facts(Platform::Windows, Some("pageant"), Some(pipe));
-    let f = agent::judge(&wired, &AgentState::Answers(1), None, None);
+    let f = agent_step::judge(&wired, &AgentState::Answers(1), None, None);
     assert_eq!(
         f.message,
         r"ssh-agent answers at Pageant's pipe \\.\pipe\pageant.me.abc (from pageant.conf) (1 key)"
     );
-    let f = agent::judge(
+    let f = agent_step::judge(
         &wired,
         &AgentState::NoAnswer("Connection refused".into()),
         None,
@@ -550,7 +576,7 @@ fn config(platform: Platform, text: &str) -> ConfigFacts {
 
 #[test]
 fn linux_without_addkeystoagent_is_offered_the_block() {
-    let f = ssh_config::judge(&config(Platform::Linux, "Host *\n  User me\n"));
+    let f = config_step::judge(&config(Platform::Linux, "Host *\n  User me\n"));
     assert_eq!(f.status, Status::Warn);
     assert!(f.fixable);
     assert!(
@@ -564,7 +590,7 @@ fn linux_without_addkeystoagent_is_offered_the_block() {
         Some("add at the top of ~/.ssh/config:\n  AddKeysToAgent yes")
     );
     // Without a terminal or --yes: a warning that names --yes, and nothing to ask.
-    let f = ssh_config::judge(&ConfigFacts {
+    let f = config_step::judge(&ConfigFacts {
         can_ask: false,
         ..config(Platform::Linux, "")
     });
@@ -577,7 +603,7 @@ fn linux_without_addkeystoagent_is_offered_the_block() {
 fn the_block_or_the_users_own_lines_make_it_ok() {
     let body = ssh_config::agent_block_body(Platform::Linux, false, "").unwrap();
     let written = ssh_config::set_block("Host *\n  User me\n", AGENT_BLOCK, &body);
-    let f = ssh_config::judge(&config(Platform::Linux, &written));
+    let f = config_step::judge(&config(Platform::Linux, &written));
     assert_eq!(
         (f.status, f.message.as_str()),
         (
@@ -585,7 +611,7 @@ fn the_block_or_the_users_own_lines_make_it_ok() {
             "~/.ssh/config sets AddKeysToAgent yes (rdock's block)"
         )
     );
-    let f = ssh_config::judge(&config(
+    let f = config_step::judge(&config(
         Platform::Linux,
         "addkeystoagent=yes\nHost *\n  User me\n",
     ));
@@ -597,7 +623,7 @@ fn the_block_or_the_users_own_lines_make_it_ok() {
         )
     );
     // Set only for one host: not in effect for every host.
-    let f = ssh_config::judge(&config(Platform::Linux, "Host x\n  AddKeysToAgent yes\n"));
+    let f = config_step::judge(&config(Platform::Linux, "Host x\n  AddKeysToAgent yes\n"));
     assert!(f.fixable);
 }
 
@@ -608,7 +634,7 @@ fn an_earlier_line_that_overrides_the_block_is_named_not_rewritten() {
         "AddKeysToAgent no\n{}",
         ssh_config::set_block("", AGENT_BLOCK, &body)
     );
-    let f = ssh_config::judge(&config(Platform::Linux, &text));
+    let f = config_step::judge(&config(Platform::Linux, &text));
     assert_eq!(f.status, Status::Warn);
     assert!(!f.fixable, "rewriting the block would change nothing");
     assert_eq!(
@@ -619,7 +645,7 @@ fn an_earlier_line_that_overrides_the_block_is_named_not_rewritten() {
 
 #[test]
 fn macos_is_offered_the_keychain_lines_behind_ignoreunknown() {
-    let f = ssh_config::judge(&config(Platform::MacOs, "IgnoreUnknown Foo\n"));
+    let f = config_step::judge(&config(Platform::MacOs, "IgnoreUnknown Foo\n"));
     assert!(f.fixable);
     assert_eq!(
         f.fix.as_deref(),
@@ -630,15 +656,15 @@ fn macos_is_offered_the_keychain_lines_behind_ignoreunknown() {
     let body = ssh_config::agent_block_body(Platform::MacOs, false, "").unwrap();
     let written = ssh_config::set_block("", AGENT_BLOCK, &body);
     assert_eq!(
-        ssh_config::judge(&config(Platform::MacOs, &written)).status,
+        config_step::judge(&config(Platform::MacOs, &written)).status,
         Status::Ok
     );
     assert_eq!(
-        ssh_config::judge(&config(Platform::Linux, &written)).status,
+        config_step::judge(&config(Platform::Linux, &written)).status,
         Status::Ok
     );
     // A block rdock wrote before the user added an IgnoreUnknown of their own is out of date.
-    let f = ssh_config::judge(&config(
+    let f = config_step::judge(&config(
         Platform::MacOs,
         &format!("{written}IgnoreUnknown Foo\n"),
     ));
@@ -652,7 +678,7 @@ fn macos_is_offered_the_keychain_lines_behind_ignoreunknown() {
 
 #[test]
 fn windows_needs_no_block_unless_pageant_is_in_use() {
-    let f = ssh_config::judge(&config(Platform::Windows, ""));
+    let f = config_step::judge(&config(Platform::Windows, ""));
     assert_eq!(f.status, Status::Ok);
     assert!(
         f.message.contains("service keeps its keys"),
@@ -663,7 +689,7 @@ fn windows_needs_no_block_unless_pageant_is_in_use() {
         pageant: true,
         ..config(Platform::Windows, "Host *\r\n  User me\r\n")
     };
-    let f = ssh_config::judge(&pageant);
+    let f = config_step::judge(&pageant);
     assert_eq!(f.status, Status::Warn);
     assert!(f.fixable);
     let fix = f.fix.unwrap();
@@ -677,14 +703,14 @@ fn windows_needs_no_block_unless_pageant_is_in_use() {
         text: "Include pageant.conf\r\n".into(),
         ..pageant.clone()
     };
-    let f = ssh_config::judge(&included);
+    let f = config_step::judge(&included);
     assert_eq!(f.status, Status::Warn);
     assert!(
         f.message.contains("Pageant has not written it"),
         "{}",
         f.message
     );
-    let f = ssh_config::judge(&ConfigFacts {
+    let f = config_step::judge(&ConfigFacts {
         pageant_conf: true,
         ..included
     });
@@ -697,7 +723,7 @@ fn controlmaster_is_a_warning_on_windows_only() {
         control_master: Some(("build".into(), "auto".into())),
         ..config(platform, "")
     };
-    let f = ssh_config::judge(&shared(Platform::Windows));
+    let f = config_step::judge(&shared(Platform::Windows));
     assert_eq!(f.status, Status::Warn);
     assert_eq!(
         f.message,
@@ -709,7 +735,7 @@ fn controlmaster_is_a_warning_on_windows_only() {
     );
     assert!(!f.fixable);
     // Elsewhere multiplexing is fine; only the agent block is judged.
-    let f = ssh_config::judge(&shared(Platform::Linux));
+    let f = config_step::judge(&shared(Platform::Linux));
     assert!(!f.message.contains("ControlMaster"), "{}", f.message);
 }
 

@@ -191,7 +191,7 @@ fn dry_run_writes_nothing_and_shows_the_commands() {
     ]);
     assert_eq!(run.code, Some(0), "{run}");
     assert!(
-        run.stderr
+        run.stdout
             .contains("would run: ssh-keygen -q -t ed25519 -f"),
         "{run}"
     );

@@ -21,11 +21,11 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
-use rdock::platform::Platform;
-use rdock::ssh_config::{
-    self, agent_block_body, remove_block, remove_block_from_file, set_block, write_block,
-    Placement, AGENT_BLOCK,
+use rdock::ssh::config::{
+    self as ssh_config, agent_block_body, remove_block, remove_block_from_file, set_block,
+    write_block, Placement, AGENT_BLOCK,
 };
+use rdock::sys::platform::Platform;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ssh_config")

@@ -16,18 +16,15 @@ use std::process::{Command, Output};
 
 use proptest::prelude::*;
 use rdock::cli::VscodeOptions;
-use rdock::exec::Exec;
-use rdock::platform::Platform;
-use rdock::session::Session;
-use rdock::step::{self, Finding, Mode, Report, Status};
-use rdock::ui::Ui;
+use rdock::steps::plan::{self, EditorOptions, Options, Purpose, Scope};
+use rdock::steps::{self, Finding, Mode, Outcome, Report, Session, Status};
+use rdock::sys::env::Env;
+use rdock::sys::exec::Exec;
+use rdock::sys::platform::Platform;
+use rdock::sys::term::Term;
 use rdock::vscode::{self, Discovery, Edit, KEY};
 
 const INTERVAL: u64 = 3000;
-
-fn session(dry_run: bool) -> Session {
-    Session::new(Exec::new(false, dry_run), Ui::plain(), Platform::Linux)
-}
 
 /// Discovery as on Linux with this home directory and no variables set.
 fn discovery(home: &Path) -> Discovery {
@@ -47,9 +44,43 @@ fn options(settings: Vec<PathBuf>) -> VscodeOptions {
     }
 }
 
-fn run_steps(env: &Discovery, opts: &VscodeOptions, mode: Mode, dry_run: bool) -> Report {
-    let mut steps = vscode::steps(env, opts);
-    step::run(&mut session(dry_run), &mut steps, mode, &mut |_, _, _| {})
+/// The environment a Discovery was made from.
+fn env_of(d: &Discovery) -> Env {
+    let mut env = Env::new(d.platform, &d.home);
+    for (key, value) in [
+        ("XDG_CONFIG_HOME", &d.xdg_config_home),
+        ("APPDATA", &d.appdata),
+        ("VSCODE_PORTABLE", &d.vscode_portable),
+    ] {
+        if let Some(value) = value {
+            env = env.with_var(key, value);
+        }
+    }
+    env
+}
+
+/// The plan's editor steps, run in `mode` (setup, or setup under --dry-run when `dry_run`).
+fn run_steps(d: &Discovery, opts: &VscodeOptions, mode: Mode, dry_run: bool) -> Report {
+    let env = env_of(d);
+    let options = Options {
+        editors: EditorOptions {
+            settings: opts.settings.clone(),
+            interval: opts.refresh_interval,
+        },
+        ..Options::default()
+    };
+    let purpose = match mode {
+        Mode::Doctor => Purpose::Doctor,
+        _ => Purpose::Setup,
+    };
+    let mode = if dry_run && mode == Mode::Setup {
+        Mode::DryRun
+    } else {
+        mode
+    };
+    let mut steps = plan::steps(purpose, Scope::Editors, &options, &env);
+    let mut s = Session::new(Exec::new(false, dry_run), Term::plain(), env);
+    steps::run(&mut s, &mut steps, mode, &mut |_| {})
 }
 
 fn finding<'a>(report: &'a Report, id: &str) -> &'a Finding {
@@ -527,7 +558,7 @@ fn discovery_edits_installed_editors_and_creates_no_folder() {
     fs::create_dir_all(h.join(".config/VSCodium")).unwrap();
     let env = discovery(h);
 
-    let ids: Vec<String> = vscode::targets(&env, &options(vec![]))
+    let ids: Vec<String> = vscode::targets(&env, &[])
         .into_iter()
         .map(|t| t.id)
         .collect();
@@ -545,8 +576,8 @@ fn discovery_edits_installed_editors_and_creates_no_folder() {
     );
     #[cfg(unix)]
     assert_eq!(
-        rdock::fsutil::mode(&settings(h, "Cursor")),
-        Some(vscode::NEW_FILE_MODE)
+        rdock::sys::fsutil::mode(&settings(h, "Cursor")),
+        Some(vscode::settings::NEW_FILE_MODE)
     );
     assert!(!h.join(".config/VSCodium/User").exists());
     for editor in ["Code - Insiders", "Code - OSS"] {
@@ -572,7 +603,7 @@ fn xdg_config_home_moves_the_search() {
         xdg_config_home: Some(xdg.to_string_lossy().into_owned()),
         ..discovery(home.path())
     };
-    let targets = vscode::targets(&env, &options(vec![]));
+    let targets = vscode::targets(&env, &[]);
     assert_eq!(targets.len(), 1);
     assert_eq!(targets[0].id, "vscode:Code-Insiders");
     assert_eq!(
@@ -621,7 +652,7 @@ fn explicit_settings_replace_discovery_and_are_created() {
     );
     assert!(!settings(home.path(), "Code").exists());
 
-    let single = vscode::targets(&discovery(home.path()), &options(vec![first.clone()]));
+    let single = vscode::targets(&discovery(home.path()), std::slice::from_ref(&first));
     assert_eq!(
         (single[0].id.as_str(), single[0].explicit),
         ("vscode", true)
@@ -695,7 +726,7 @@ fn the_mode_of_an_existing_file_is_kept() {
     );
     assert_eq!(report.changed, 1);
     assert!(fs::read_to_string(&file).unwrap().contains(KEY));
-    assert_eq!(rdock::fsutil::mode(&file), Some(0o640));
+    assert_eq!(rdock::sys::fsutil::mode(&file), Some(0o640));
 }
 
 #[test]
@@ -705,17 +736,19 @@ fn dry_run_says_what_it_would_do_and_writes_nothing() {
     fs::write(&code, "{\"docker.explorerRefreshInterval\": 1000}").unwrap();
     let report = run_steps(&discovery(home.path()), &options(vec![]), Mode::Setup, true);
     assert_eq!(report.changed, 2);
+    let would = |id: &str| match &finding(&report, id).outcome {
+        Some(Outcome::WouldDo(would)) => would.clone(),
+        other => panic!("{id}: expected what it would do, got {other:?}"),
+    };
     let f = finding(&report, "vscode:Code");
-    assert_eq!(f.status, Status::Skip);
+    assert_eq!(f.status, Status::Fail, "nothing was fixed");
     assert!(
-        f.message
+        would("vscode:Code")
             .starts_with("would raise docker.explorerRefreshInterval from 1000 to 3000 in"),
         "{}",
-        f.message
+        would("vscode:Code")
     );
-    assert!(finding(&report, "vscode:Cursor")
-        .message
-        .starts_with("would create"));
+    assert!(would("vscode:Cursor").starts_with("would create"));
     assert_eq!(
         fs::read_to_string(&code).unwrap(),
         "{\"docker.explorerRefreshInterval\": 1000}"
@@ -813,7 +846,7 @@ fn an_environment_override_is_a_warning_with_its_fix() {
         env.message
     );
     let fix = env.fix.as_deref().unwrap();
-    let shown = rdock::fsutil::tilde(&file);
+    let shown = env_of(&discovery(home.path())).tilde(&file);
     assert_eq!(
         fix,
         format!(

@@ -1,44 +1,23 @@
 //! `rdock list [--json] [--check]`: one row per ssh:// docker context.
 
+use std::process::ExitCode;
 use std::time::Duration;
 
-use serde::Serialize;
-
 use crate::cli::{GlobalArgs, ListArgs};
-use crate::context::{self, ContextInfo};
-use crate::exec::{Cmd, Exec};
-use crate::platform::Platform;
-use crate::session::Session;
-use crate::ui::Ui;
+use crate::docker::{self, ContextInfo};
+use crate::error::Result;
+use crate::render::{self, ContextRow};
+use crate::sys::exec::Exec;
+use crate::sys::term::Term;
 
-use super::{parallel_map, EXIT_FAILED, EXIT_OK};
+use super::parallel_map;
 
 /// How long `--check` waits for one context's `docker version`.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 
-#[derive(Serialize)]
-struct Row {
-    name: String,
-    endpoint: String,
-    current: bool,
-    /// rdock made it (its description says so).
-    managed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reachable: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    server_version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
 /// Whether a context answers: its server version, or why not.
-fn reach(exec: &Exec, name: &str) -> Result<String, String> {
-    let cmd = Cmd::new("docker")
-        .arg("--context")
-        .arg(name)
-        .args(["version", "--format", "{{.Server.Version}}"])
-        .timeout(CHECK_TIMEOUT);
-    match exec.run(&cmd) {
+fn reach(exec: &Exec, name: &str) -> std::result::Result<String, String> {
+    match exec.run(&docker::server_version_cmd(name, CHECK_TIMEOUT)) {
         Ok(out) if out.success() => Ok(out.stdout.trim().to_string()),
         Ok(out) => Err(ssh_reason(&out.last_error_line())),
         Err(e) => Err(format!("{e:#}")),
@@ -53,94 +32,44 @@ fn ssh_reason(error: &str) -> String {
     }
 }
 
-pub fn run(global: &GlobalArgs, args: &ListArgs) -> u8 {
-    let ui = if args.json { Ui::plain() } else { Ui::detect() };
-    let s = Session::new(Exec::new(global.verbose, false), ui, Platform::detect());
-    let contexts: Vec<ContextInfo> = match context::list(&s) {
-        Ok(all) => all.into_iter().filter(ContextInfo::is_ssh).collect(),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return EXIT_FAILED;
-        }
+pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result {
+    let term = if args.json {
+        Term::plain()
+    } else {
+        Term::detect()
     };
+    let exec = Exec::new(global.verbose, false);
+    let contexts: Vec<ContextInfo> = docker::list(&exec)?
+        .into_iter()
+        .filter(ContextInfo::is_ssh)
+        .collect();
     let checks = if args.check {
         let label = format!("checking {} context(s)", contexts.len());
-        s.ui.spin(&label, || {
-            parallel_map(&contexts, 16, |c| Some(reach(&s.exec, &c.name)))
+        term.spin(&label, || {
+            parallel_map(&contexts, 16, |c| Some(reach(&exec, &c.name)))
         })
     } else {
         contexts.iter().map(|_| None).collect()
     };
-    let rows: Vec<Row> = contexts
+    let rows: Vec<ContextRow> = contexts
         .into_iter()
         .zip(checks)
-        .map(|(c, check)| Row {
-            managed: c.description == context::DESCRIPTION,
-            reachable: check.as_ref().map(Result::is_ok),
+        .map(|(c, check)| ContextRow {
+            managed: c.description == docker::DESCRIPTION,
+            reachable: check.as_ref().map(|r| r.is_ok()),
             server_version: check.as_ref().and_then(|r| r.as_ref().ok().cloned()),
-            error: check.and_then(Result::err),
+            error: check.and_then(|r| r.err()),
             name: c.name,
             endpoint: c.endpoint,
             current: c.current,
         })
         .collect();
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&rows).unwrap_or_default()
-        );
-    } else if rows.is_empty() {
-        println!("no ssh:// docker contexts; rdock setup user@host makes one");
+        render::out(&render::list_json(&rows));
     } else {
-        print_table(&s.ui, &rows, args.check);
+        render::out(&render::list_table(&rows, args.check));
     }
-    EXIT_OK
-}
-
-fn print_table(ui: &Ui, rows: &[Row], check: bool) {
-    let mut table: Vec<Vec<String>> = vec![["NAME", "ENDPOINT", "CURRENT", "RDOCK"]
-        .iter()
-        .map(|h| h.to_string())
-        .collect()];
-    if check {
-        table[0].extend(["REACHABLE".to_string(), "SERVER".to_string()]);
-    }
-    for r in rows {
-        let mut line = vec![
-            r.name.clone(),
-            r.endpoint.clone(),
-            if r.current { "*".into() } else { String::new() },
-            if r.managed { "yes".into() } else { "no".into() },
-        ];
-        if check {
-            let ok = r.reachable == Some(true);
-            line.push(if ok { "yes".into() } else { "no".into() });
-            line.push(match (&r.server_version, &r.error) {
-                (Some(v), _) => v.clone(),
-                (None, Some(e)) => e.clone(),
-                (None, None) => String::new(),
-            });
-        }
-        table.push(line);
-    }
-    let widths: Vec<usize> = (0..table[0].len())
-        .map(|i| {
-            table
-                .iter()
-                .map(|row| row[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for (n, row) in table.iter().enumerate() {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        let line = cells.join("  ").trim_end().to_string();
-        println!("{}", if n == 0 { ui.bold(&line) } else { line });
-    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! One file per subcommand.
+//! One file per subcommand: build the plan, run it, hand the report to `render`.
 
 mod doctor;
 mod list;
@@ -6,18 +6,21 @@ mod remove;
 mod setup;
 mod vscode;
 
-use crate::cli::{Cli, Command};
-use crate::session::Session;
-use crate::step::{Finding, Status};
-use crate::ui::Ui;
+use std::process::ExitCode;
 
-/// Exit codes: 0 ok, 1 something failed, 2 usage.
-pub const EXIT_OK: u8 = 0;
-pub const EXIT_FAILED: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
+use crate::cli::{Cli, Color, Command, GlobalArgs, VscodeOptions};
+use crate::error::{Error, Result};
+use crate::render;
+use crate::steps::plan::EditorOptions;
+use crate::steps::Finding;
 
-pub fn run(cli: Cli) -> u8 {
-    match cli.command {
+pub fn run(cli: Cli) -> ExitCode {
+    anstream::ColorChoice::write_global(match cli.global.color {
+        Color::Auto => anstream::ColorChoice::Auto,
+        Color::Always => anstream::ColorChoice::Always,
+        Color::Never => anstream::ColorChoice::Never,
+    });
+    let result = match cli.command {
         Command::Setup(args) => setup::run(&cli.global, &args),
         Command::Doctor(args) => doctor::run(&cli.global, &args),
         Command::Vscode(args) => vscode::run(&cli.global, &args),
@@ -26,19 +29,21 @@ pub fn run(cli: Cli) -> u8 {
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "rdock", &mut std::io::stdout());
-            EXIT_OK
+            Ok(ExitCode::SUCCESS)
         }
         Command::Man => {
             let man = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
-            match man.render(&mut std::io::stdout()) {
-                Ok(()) => EXIT_OK,
-                Err(e) => {
-                    eprintln!("error: cannot print the man page: {e}");
-                    EXIT_FAILED
-                }
-            }
+            man.render(&mut std::io::stdout())
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(|e| Error::Failed(format!("error: cannot print the man page: {e}")))
         }
-    }
+    };
+    result.unwrap_or_else(|e| {
+        if let Some(message) = e.message() {
+            render::err(&format!("{message}\n"));
+        }
+        e.exit_code()
+    })
 }
 
 /// Run `f` on every item with at most `limit` threads at once; results keep the items' order.
@@ -69,41 +74,23 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(
 }
 
 /// The lock every writing command holds until it returns (none under --dry-run, which writes
-/// nothing, not even the lock file). Err after saying why.
-pub(crate) fn write_lock(dry_run: bool) -> Result<Option<crate::lock::WriteLock>, ()> {
+/// nothing, not even the lock file).
+pub(crate) fn write_lock(dry_run: bool) -> Result<Option<crate::sys::lock::WriteLock>> {
     if dry_run {
         return Ok(None);
     }
-    crate::lock::acquire()
-        .map(Some)
-        .map_err(|e| eprintln!("error: {e:#}"))
+    Ok(Some(crate::sys::lock::acquire()?))
 }
 
-/// Print one step's line (see [`render`]).
-pub(crate) fn show(s: &Session, f: &Finding, did: Option<&str>) {
-    print!("{}", render(&s.ui, s.exec.verbose, f, did));
+/// Print one step's lines as setup goes.
+pub(crate) fn show(global: &GlobalArgs) -> impl FnMut(&Finding) + '_ {
+    move |f| render::out(&render::finding(f, global.verbose))
 }
 
-/// One step's line: ✓/!/✗ with the finding (or what setup did), the fix indented under it, and
-/// the details for problems, or for everything with --verbose.
-pub(crate) fn render(ui: &Ui, verbose: bool, f: &Finding, did: Option<&str>) -> String {
-    let mut out = format!(
-        "{} {:<14} {}\n",
-        ui.symbol(f.status),
-        f.id,
-        did.unwrap_or(&f.message)
-    );
-    let problem = matches!(f.status, Status::Warn | Status::Fail);
-    if let Some(fix) = f.fix.as_deref().filter(|_| problem) {
-        for (i, line) in fix.lines().enumerate() {
-            let lead = if i == 0 { "fix:" } else { "    " };
-            out.push_str(&format!("    {} {}\n", ui.paint(lead, "2"), line));
-        }
+/// The editor options of the command line, as the plan takes them.
+pub(crate) fn editor_options(o: &VscodeOptions) -> EditorOptions {
+    EditorOptions {
+        settings: o.settings.clone(),
+        interval: o.refresh_interval,
     }
-    if verbose || problem {
-        for line in &f.details {
-            out.push_str(&format!("    {line}\n"));
-        }
-    }
-    out
 }

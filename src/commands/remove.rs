@@ -2,99 +2,81 @@
 //! is the current one. Never touches keys, known_hosts or the remote: it says how to revoke the
 //! key there.
 
+use std::process::ExitCode;
+
+use anyhow::bail;
+
 use crate::cli::{GlobalArgs, RemoveArgs};
-use crate::context::{self, ContextInfo};
-use crate::destination::Destination;
-use crate::exec::{quote, Cmd, Exec};
-use crate::platform::Platform;
-use crate::session::Session;
-use crate::step::Status;
-use crate::ui::Ui;
-use crate::{multiplex, ssh_config};
+use crate::docker::{self, ContextInfo};
+use crate::error::{Error, Result};
+use crate::render;
+use crate::ssh::config as ssh_config;
+use crate::ssh::destination::Destination;
+use crate::ssh::{keys, multiplex};
+use crate::sys::env::Env;
+use crate::sys::exec::{quote, Cmd, Exec};
+use crate::sys::term::Term;
 
-use super::{write_lock, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::write_lock;
 
-pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> u8 {
-    if let Err(e) = context::validate_name(&args.name) {
-        eprintln!("error: {e}");
-        return EXIT_USAGE;
-    }
-    let s = Session::new(
-        Exec::new(global.verbose, global.dry_run),
-        Ui::detect(),
-        Platform::detect(),
-    );
-    let found = match context::list(&s) {
-        Ok(all) => all.into_iter().find(|c| c.name == args.name),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return EXIT_FAILED;
-        }
-    };
-    let Some(ctx) = found else {
-        eprintln!(
+pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result {
+    docker::validate_name(&args.name).map_err(|e| Error::Usage(format!("error: {e}")))?;
+    let exec = Exec::new(global.verbose, global.dry_run);
+    let env = Env::from_process();
+    let Some(ctx) = docker::list(&exec)?
+        .into_iter()
+        .find(|c| c.name == args.name)
+    else {
+        return Err(Error::Failed(format!(
             "error: there is no docker context named {}; `rdock list` shows them",
             args.name
-        );
-        return EXIT_FAILED;
+        )));
     };
     if !global.dry_run {
         let question = format!("Remove docker context {} ({})?", ctx.name, ctx.endpoint);
-        match s.ui.confirm(&question, args.yes, "--yes") {
+        match Term::detect().confirm(&[], &question, args.yes, "--yes") {
             Ok(true) => {}
             Ok(false) => {
-                println!("nothing removed");
-                return EXIT_FAILED;
+                render::out("nothing removed\n");
+                return Err(Error::Reported);
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_FAILED;
-            }
+            Err(e) => return Err(Error::Failed(format!("error: {e}"))),
         }
     }
-    let Ok(_lock) = write_lock(global.dry_run) else {
-        return EXIT_FAILED;
-    };
-    match remove(&s, &ctx) {
+    let _lock = write_lock(global.dry_run)?;
+    match remove(&exec, &env, &ctx, global.dry_run) {
         Ok(done) => {
-            for line in done {
-                println!("{} {line}", s.ui.symbol(Status::Ok));
+            render::out(&render::done_lines(&done));
+            if let Some(hint) = revoke_hint(&env, &ctx) {
+                render::out(&format!("{hint}\n"));
             }
-            if let Some(hint) = revoke_hint(&ctx) {
-                println!("{hint}");
-            }
-            EXIT_OK
+            Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("{} {e:#}", s.ui.symbol(Status::Fail));
-            EXIT_FAILED
+            render::out(&render::failed_line(&format!("{e:#}")));
+            Err(Error::Reported)
         }
     }
 }
 
-fn docker(s: &Session, args: &[&str], name: &str) -> anyhow::Result<bool> {
-    let out = s
-        .exec
-        .run(&Cmd::new("docker").args(args).arg("--").arg(name).changes())?;
+/// Run a docker context command; true when --dry-run only printed it.
+fn docker(exec: &Exec, cmd: &Cmd) -> anyhow::Result<bool> {
+    let out = exec.run(cmd)?;
     if !out.success() {
-        anyhow::bail!(
-            "docker {} {name} failed: {}",
-            args.join(" "),
-            out.last_error_line()
-        );
+        bail!("{} failed: {}", cmd.display(), out.last_error_line());
     }
     Ok(out.skipped)
 }
 
 /// What was done (or would be, under --dry-run), a line each.
-fn remove(s: &Session, ctx: &ContextInfo) -> anyhow::Result<Vec<String>> {
+fn remove(exec: &Exec, env: &Env, ctx: &ContextInfo, dry_run: bool) -> anyhow::Result<Vec<String>> {
     let mut done = Vec::new();
     let would = |skipped: bool| if skipped { "would " } else { "" };
     if ctx.current {
-        let skipped = docker(s, &["context", "use"], "default")?;
+        let skipped = docker(exec, &docker::use_cmd("default"))?;
         done.push(format!("{}switch to context default first", would(skipped)));
     }
-    let skipped = docker(s, &["context", "rm"], &ctx.name)?;
+    let skipped = docker(exec, &docker::rm_cmd(&ctx.name))?;
     done.push(format!(
         "{}remove context {} ({})",
         would(skipped),
@@ -103,15 +85,15 @@ fn remove(s: &Session, ctx: &ContextInfo) -> anyhow::Result<Vec<String>> {
     ));
     // rdock's own ssh_config block for this context (multiplexing), and nothing else.
     let block = multiplex::block_name(&ctx.name);
-    if let Some(config) = ssh_config::user_config() {
+    if let Some(config) = env.ssh_config() {
         if ssh_config::has_block(&ssh_config::read(&config)?, &block) {
-            if !s.exec.dry_run {
+            if !dry_run {
                 ssh_config::remove_block_from_file(&config, &block)?;
             }
-            let shown = crate::fsutil::tilde(&config);
             done.push(format!(
-                "{}remove rdock's \"{block}\" block from {shown}",
-                would(s.exec.dry_run)
+                "{}remove rdock's \"{block}\" block from {}",
+                would(dry_run),
+                env.tilde(&config)
             ));
         }
     }
@@ -119,18 +101,18 @@ fn remove(s: &Session, ctx: &ContextInfo) -> anyhow::Result<Vec<String>> {
 }
 
 /// How to take the key off the remote, which rdock never touches itself.
-fn revoke_hint(ctx: &ContextInfo) -> Option<String> {
+fn revoke_hint(env: &Env, ctx: &ContextInfo) -> Option<String> {
     let dest = Destination::parse(&ctx.endpoint).ok()?;
     let user = dest.user.clone().unwrap_or_else(|| "USER".into());
     let port = dest.port.unwrap_or(22);
-    let public = crate::keys::public_path(&crate::keys::default_identity());
-    let blob = crate::keys::read_public_blob(&public).unwrap_or_else(|| "KEY-BLOB".into());
+    let host = dest.host_for_url();
+    let public = keys::public_path(&keys::default_identity(env));
+    let blob = keys::read_public_blob(&public).unwrap_or_else(|| "KEY-BLOB".into());
     let script = format!(
         "grep -v -F '{blob}' ~/.ssh/authorized_keys > ~/.ssh/authorized_keys.rdock && mv ~/.ssh/authorized_keys.rdock ~/.ssh/authorized_keys"
     );
     Some(format!(
-        "Keys, known_hosts and the remote were left as they are. To revoke the key on the remote:\n    ssh -p {port} {user}@{} {}",
-        dest.host_for_url(),
+        "Keys, known_hosts and the remote were left as they are. To revoke the key on the remote:\n    ssh -p {port} {user}@{host} {}",
         quote(&script)
     ))
 }

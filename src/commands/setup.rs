@@ -1,110 +1,64 @@
 //! `rdock setup DESTINATION`: every step of the guide, in order; each checks first and acts only
-//! when needed.
+//! when needed. With `--dry-run` it checks, shows what each fix would run, and changes nothing.
 
-use crate::agent::{AgentKeysStep, AgentStep, IdentityStep};
+use std::process::ExitCode;
+
 use crate::cli::{GlobalArgs, SetupArgs};
-use crate::context::{self, ContextStep, EnvStep, UseStep, VerifyStep};
-use crate::destination::{default_context_name, Destination, DestinationStep};
-use crate::exec::Exec;
-use crate::keys::{self, KeyStep};
-use crate::known_hosts::HostKeyStep;
-use crate::multiplex::MultiplexStep;
-use crate::platform::Platform;
-use crate::remote::{AuthStep, ConnectionStep, RemoteDaemonStep, RemotePathStep};
-use crate::session::Session;
-use crate::step::{self, Mode, Step};
-use crate::tools::ToolsStep;
-use crate::ui::Ui;
-use crate::vscode::{self, Discovery};
+use crate::docker::{self, default_context_name};
+use crate::error::{Error, Result};
+use crate::render;
+use crate::ssh::destination::Destination;
+use crate::ssh::keys;
+use crate::steps::plan::{self, Options, Purpose, Scope};
+use crate::steps::{self, Mode, Session};
+use crate::sys::env::Env;
+use crate::sys::exec::Exec;
+use crate::sys::term::Term;
 
-use super::{show, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-
-pub fn run(global: &GlobalArgs, args: &SetupArgs) -> u8 {
-    let dest = match Destination::parse(&args.destination) {
-        Ok(dest) => dest,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-    };
+pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result {
+    let dest =
+        Destination::parse(&args.destination).map_err(|e| Error::Usage(format!("error: {e}")))?;
     let name = args
         .name
         .clone()
         .unwrap_or_else(|| default_context_name(&dest));
-    if let Err(e) = context::validate_name(&name) {
-        eprintln!("error: {e}");
-        return EXIT_USAGE;
-    }
+    docker::validate_name(&name).map_err(|e| Error::Usage(format!("error: {e}")))?;
+    let env = Env::from_process();
     let mut s = Session::new(
         Exec::new(global.verbose, global.dry_run),
-        Ui::detect(),
-        Platform::detect(),
+        Term::detect(),
+        env.clone(),
     );
     s.dest = Some(dest);
-    let Ok(_lock) = super::write_lock(s.exec.dry_run) else {
-        return EXIT_FAILED;
+    let _lock = super::write_lock(global.dry_run)?;
+    let options = Options {
+        context: name.clone(),
+        identity: Some(
+            args.identity
+                .clone()
+                .unwrap_or_else(|| keys::default_identity(&env)),
+        ),
+        no_passphrase: args.no_passphrase,
+        yes: args.yes,
+        accept_host_key: args.accept_host_key,
+        install_key: args.install_key,
+        force: args.force,
+        no_use: args.no_use,
+        multiplex: args.multiplex,
+        editors: super::editor_options(&args.vscode),
     };
-    let identity = args.identity.clone().unwrap_or_else(keys::default_identity);
-    let mut steps: Vec<Box<dyn Step>> = vec![
-        Box::new(ToolsStep),
-        Box::new(DestinationStep),
-        Box::new(KeyStep::new(Some(identity), args.no_passphrase)),
-        Box::new(crate::ssh_config::SshConfigStep { yes: args.yes }),
-        Box::new(AgentStep { yes: args.yes }),
-        Box::new(IdentityStep),
-        Box::new(AgentKeysStep),
-        Box::new(ConnectionStep),
-        Box::new(HostKeyStep {
-            accept: args.accept_host_key || args.yes,
-        }),
-        Box::new(AuthStep {
-            install: args.install_key || args.yes,
-        }),
-        Box::new(RemotePathStep),
-        Box::new(RemoteDaemonStep),
-        Box::new(ContextStep::new(name.clone(), args.force)),
-        Box::new(UseStep {
-            name: name.clone(),
-            no_use: args.no_use,
-        }),
-        Box::new(EnvStep { name: name.clone() }),
-        Box::new(VerifyStep { name: name.clone() }),
-    ];
-    if args.multiplex {
-        // Before verify, so the check of the whole path runs through the new master.
-        let verify = steps.len() - 1;
-        steps.insert(
-            verify,
-            Box::new(MultiplexStep {
-                context: name.clone(),
-                enable: true,
-            }),
-        );
-    }
-    steps.extend(vscode::steps(
-        &Discovery::from_env(s.platform),
-        &args.vscode,
-    ));
-    let report = step::run(&mut s, &mut steps, Mode::Setup, &mut show);
-    if report.stopped || report.failed() > 0 {
-        println!(
-            "{} setup did not finish: fix what is marked ✗ above, then run it again",
-            s.ui.symbol(step::Status::Fail)
-        );
-        return EXIT_FAILED;
-    }
-    if s.exec.dry_run {
-        println!(
-            "dry run: {} step(s) would change something; nothing was changed",
-            report.changed
-        );
-    } else if report.changed == 0 {
-        println!("Everything is already set up; nothing changed.");
+    let mut steps = plan::steps(Purpose::Setup, Scope::All, &options, &env);
+    let mode = if global.dry_run {
+        Mode::DryRun
     } else {
-        println!(
-            "Done: {} change(s). Try: docker --context {name} ps",
-            report.changed
-        );
-    }
-    EXIT_OK
+        Mode::Setup
+    };
+    let report = steps::run(&mut s, &mut steps, mode, &mut super::show(global));
+    render::out(&render::setup_end(&report, global.dry_run, &name));
+    let failed = report.stopped || report.failed() > 0;
+    Ok(if failed && !global.dry_run {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

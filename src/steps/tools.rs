@@ -1,23 +1,20 @@
 //! The tools the guide relies on must be on PATH.
 
-use anyhow::Result;
+use crate::docker;
+use crate::ssh;
+use crate::sys::exec::Cmd;
 
-use crate::exec::Cmd;
-use crate::session::Session;
-use crate::step::{Finding, Step};
+use super::{Finding, Kind, Session, Step};
 
 /// The client tools rdock drives. ssh-keyscan ships with ssh; rdock uses it to fetch host keys.
 pub const TOOLS: [&str; 5] = ["ssh", "ssh-keygen", "ssh-add", "ssh-keyscan", "docker"];
 
-/// "OpenSSH_9.2p1, docker 28.2.2": what `ssh -V` and `docker --version` say.
 /// What the tools check asks: `ssh -V` and `docker --version`.
 pub fn version_cmds() -> [Cmd; 2] {
-    [
-        Cmd::new("ssh").arg("-V"),
-        Cmd::new("docker").arg("--version"),
-    ]
+    [ssh::version_cmd(), docker::version_cmd()]
 }
 
+/// "OpenSSH_9.2p1, docker 28.2.2": what `ssh -V` and `docker --version` say.
 fn versions(s: &Session) -> String {
     let [ssh_v, docker_v] = version_cmds();
     let ssh = s
@@ -45,17 +42,17 @@ fn versions(s: &Session) -> String {
 pub struct ToolsStep;
 
 impl Step for ToolsStep {
-    fn id(&self) -> String {
-        "tools".into()
+    fn kind(&self) -> Kind {
+        Kind::Tools
     }
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let mut found = Vec::new();
         let mut missing = Vec::new();
         for tool in TOOLS {
-            match which::which(tool) {
-                Ok(path) => found.push(format!("{tool}: {}", path.display())),
-                Err(_) => missing.push(tool),
+            match s.exec.which(tool) {
+                Some(path) => found.push(format!("{tool}: {}", path.display())),
+                None => missing.push(tool),
             }
         }
         if missing.is_empty() {
@@ -69,7 +66,7 @@ impl Step for ToolsStep {
         // ssh, ssh-keygen, ssh-add and ssh-keyscan come from one package: say so once.
         let mut hints: Vec<String> = Vec::new();
         for tool in &missing {
-            let hint = s.platform.install_hint(tool);
+            let hint = s.env.platform.install_hint(tool);
             if !hints.contains(&hint) {
                 hints.push(hint);
             }
@@ -79,9 +76,5 @@ impl Step for ToolsStep {
             format!("not on PATH: {}", missing.join(", ")),
             hints.join("\n"),
         )
-    }
-
-    fn fix(&mut self, _: &mut Session, _: &Finding) -> Result<String> {
-        anyhow::bail!("rdock does not install system packages")
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::exec::Cmd;
+use crate::sys::exec::Cmd;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Platform {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use anyhow::{bail, Result};
 
-use crate::exec::{Cmd, Exec};
+use crate::sys::exec::{Cmd, Exec};
 
 /// A destination as the user typed it, validated. Nothing here has touched ssh yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -353,96 +353,6 @@ fn get(config: &[(String, String)], key: &str) -> Option<String> {
         .map(|(_, v)| v.clone())
 }
 
-/// A docker context name derived from the destination: the host (and the port when one was
-/// given and is not 22), with anything docker does not allow turned into '-'.
-pub fn default_context_name(dest: &Destination) -> String {
-    let mut name: String = dest
-        .host
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if let Some(port) = dest.port.filter(|p| *p != 22) {
-        name.push_str(&format!("-{port}"));
-    }
-    // "a", "0" or "default" are hosts, but not names docker (or rdock) accepts.
-    if crate::context::validate_name(&name).is_err() {
-        name.insert_str(0, "ssh-");
-    }
-    name
-}
-
-/// Step 0: resolve the destination with `ssh -G` and show what ssh will really use.
-pub struct DestinationStep;
-
-impl crate::step::Step for DestinationStep {
-    fn id(&self) -> String {
-        "destination".into()
-    }
-
-    fn needs(&self) -> &'static [&'static str] {
-        &["tools"]
-    }
-
-    fn check(&mut self, s: &mut crate::session::Session) -> crate::step::Finding {
-        use crate::step::Finding;
-        let id = "destination";
-        let Some(dest) = s.dest.clone() else {
-            return Finding::skip(id, "skipped: no destination given");
-        };
-        let r = match resolve(&s.exec, &dest) {
-            Ok(r) => r,
-            Err(e) => {
-                return Finding::fail(
-                    id,
-                    format!("{e:#}"),
-                    "check ~/.ssh/config: `ssh -G HOST` must work",
-                )
-            }
-        };
-        let via = if r.hostname != dest.host {
-            format!(" (via {})", dest.host)
-        } else {
-            String::new()
-        };
-        let finding = match r.user_source {
-            UserSource::Destination => Finding::ok(
-                id,
-                format!("{}{via}, user from the destination", r.display()),
-            ),
-            UserSource::SshConfig => {
-                Finding::ok(id, format!("{}{via}, user from ssh_config", r.display()))
-            }
-            UserSource::LocalName => Finding::warn(
-                id,
-                format!(
-                    "{}{via}: no user given, so your local user name {} was assumed",
-                    r.display(),
-                    r.user
-                ),
-                format!("if the remote account differs: rdock setup USER@{}", dest),
-            ),
-        };
-        s.resolved = Some(r.clone());
-        if s.prefetch {
-            if r.control_master.is_some() {
-                s.master = crate::multiplex::master_state(&s.exec, &r).ok();
-            }
-            crate::remote::start_probe(s);
-        }
-        finding
-    }
-
-    fn fix(&mut self, _: &mut crate::session::Session, _: &crate::step::Finding) -> Result<String> {
-        bail!("nothing to fix")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,18 +440,5 @@ mod tests {
         let cfg = parse_ssh_g(text);
         assert_eq!(get(&cfg, "port").as_deref(), Some("2222"));
         assert_eq!(cfg.iter().filter(|(k, _)| k == "identityfile").count(), 2);
-    }
-
-    #[test]
-    fn context_names_follow_docker_rules() {
-        assert_eq!(
-            default_context_name(&ok("u@127.0.0.1:2222")),
-            "127.0.0.1-2222"
-        );
-        assert_eq!(default_context_name(&ok("box")), "box");
-        assert_eq!(default_context_name(&ok("u@[::1]:22")), "ssh---1");
-        assert_eq!(default_context_name(&ok("box:22")), "box");
-        assert_eq!(default_context_name(&ok("a")), "ssh-a");
-        assert_eq!(default_context_name(&ok("u@default")), "ssh-default");
     }
 }

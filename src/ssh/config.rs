@@ -14,17 +14,15 @@
 //! The text functions ([`set_block`], [`remove_block`]) are pure; [`write_block`] and
 //! [`remove_block_from_file`] write atomically through [`fsutil::write_atomic`] (mode and symlinks
 //! kept; a new file is 0600 in a 0700 `~/.ssh`), and refuse a file whose marker lines do not pair
-//! up ([`check_markers`]), leaving it byte-identical. [`SshConfigStep`] is the setup/doctor step that
-//! keeps the agent settings of this OS in the block named [`AGENT_BLOCK`].
+//! up ([`check_markers`]), leaving it byte-identical. The agent settings of this OS live in the block
+//! named [`AGENT_BLOCK`].
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::fsutil;
-use crate::platform::{self, Platform};
-use crate::session::Session;
-use crate::step::{Finding, Step};
+use crate::sys::fsutil;
+use crate::sys::platform::Platform;
 
 /// The block that holds the agent settings (AddKeysToAgent, UseKeychain, or Pageant's Include).
 pub const AGENT_BLOCK: &str = "agent";
@@ -231,7 +229,7 @@ impl<'a> Lines<'a> {
 }
 
 /// The block's lines, markers included, each ending with `eol`.
-fn render(name: &str, body: &str, eol: &str) -> String {
+pub fn render(name: &str, body: &str, eol: &str) -> String {
     let mut out = format!("{}{eol}", begin_marker(name));
     for line in body.lines() {
         out.push_str(line);
@@ -387,11 +385,6 @@ pub fn check_block(name: &str, body: &str) -> Result<()> {
     Ok(())
 }
 
-/// The user's ssh config, `~/.ssh/config` (on Windows `%USERPROFILE%\.ssh\config`).
-pub fn user_config() -> Option<PathBuf> {
-    dirs::home_dir().map(|home| home.join(".ssh").join("config"))
-}
-
 /// The file's text, or "" when it does not exist.
 pub fn read(path: &Path) -> Result<String> {
     match fsutil::read_optional(path, fsutil::MAX_TEXT_BYTES) {
@@ -406,7 +399,7 @@ pub fn read(path: &Path) -> Result<String> {
     }
 }
 
-fn unbalanced(path: &Path, e: anyhow::Error) -> anyhow::Error {
+pub fn unbalanced(path: &Path, e: anyhow::Error) -> anyhow::Error {
     anyhow::anyhow!(
         "{}: {e}; rdock leaves the file as it is until its marker lines pair up again",
         path.display()
@@ -488,7 +481,7 @@ pub fn includes(text: &str, file: &str) -> bool {
 
 /// Is this directive in effect for every host? `Include` counts when a global `Include` names
 /// the same file; other options when the first global value is this one.
-fn in_effect(text: &str, keyword: &str, value: &str) -> Effect {
+pub fn in_effect(text: &str, keyword: &str, value: &str) -> Effect {
     if keyword.eq_ignore_ascii_case("include") {
         return if includes(text, value) {
             Effect::Yes
@@ -508,230 +501,11 @@ fn file_name(path: &str) -> &str {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-enum Effect {
+pub enum Effect {
     Yes,
     Missing,
     /// Set to something else, on this line.
     Overridden(usize, String),
-}
-
-/// What the `ssh-config` check looks at, gathered by [`SshConfigStep`] (tests make these up).
-#[derive(Clone, Debug)]
-pub struct ConfigFacts {
-    pub platform: Platform,
-    /// The text of ~/.ssh/config ("" when missing).
-    pub text: String,
-    /// Pageant is running or SSH_AUTH_SOCK=pageant (Windows).
-    pub pageant: bool,
-    /// ~/.ssh/pageant.conf exists (Pageant was started with --openssh-config).
-    pub pageant_conf: bool,
-    /// The destination's alias and the ControlMaster value `ssh -G` reports for it, when set.
-    pub control_master: Option<(String, String)>,
-    /// Setup may write the block: --yes was given, or there is a terminal to ask on.
-    pub can_ask: bool,
-}
-
-/// The `ssh-config` finding: are this OS's agent settings in effect, and (on Windows) is
-/// connection sharing off? Fixable when rdock's agent block would make it right and consent can
-/// be had.
-pub fn judge(f: &ConfigFacts) -> Finding {
-    let id = "ssh-config";
-    let mut problems: Vec<(String, String)> = Vec::new();
-    let mut fixable = false;
-    let mut ok = f.platform.agent_config_reason(f.pageant).to_string();
-    if let Some(body) = agent_block_body(f.platform, f.pageant, &f.text) {
-        let wanted = f.platform.agent_config(f.pageant);
-        let summary = summary(&wanted);
-        let effects: Vec<Effect> = wanted
-            .iter()
-            .map(|&(k, v)| in_effect(&f.text, k, v))
-            .collect();
-        let current = set_block(&f.text, AGENT_BLOCK, &body) == f.text;
-        let offer = |problems: &mut Vec<(String, String)>, message: String, what: &str| {
-            let mut fix = format!(
-                "{what}{}:",
-                if f.can_ask {
-                    ""
-                } else {
-                    " (rdock setup --yes does it)"
-                }
-            );
-            for line in body.lines() {
-                fix.push_str(&format!("\n  {line}"));
-            }
-            if f.pageant {
-                fix.push('\n');
-                fix.push_str(&platform::pageant_advice());
-            }
-            problems.push((message, fix));
-        };
-        if effects.iter().all(|e| *e == Effect::Yes) {
-            let mine = has_block(&f.text, AGENT_BLOCK);
-            ok = format!(
-                "~/.ssh/config sets {summary} ({})",
-                if mine {
-                    "rdock's block"
-                } else {
-                    "your own lines"
-                }
-            );
-            // In effect, but the IgnoreUnknown line no longer carries the patterns of the user's
-            // own IgnoreUnknown (rdock's comes first and wins). Otherwise a block that holds more
-            // than this OS needs (a macOS block read on Linux through shared dotfiles) stays.
-            if mine && !current && !f.platform.apple_only_options().is_empty() {
-                fixable = f.can_ask;
-                offer(
-                    &mut problems,
-                    "rdock's block in ~/.ssh/config is out of date".into(),
-                    "make rdock's block in ~/.ssh/config read",
-                );
-            }
-            if f.pageant && !f.pageant_conf {
-                problems.push((
-                    format!(
-                        "~/.ssh/config includes {}, but Pageant has not written it",
-                        platform::PAGEANT_CONF
-                    ),
-                    platform::pageant_advice(),
-                ));
-            }
-        } else if current {
-            // rdock's block is in place, and an earlier line wins over it.
-            for ((k, v), e) in wanted.iter().zip(&effects) {
-                if let Effect::Overridden(line, value) = e {
-                    problems.push((
-                        format!("line {line} of ~/.ssh/config sets {k} {value}, before rdock's {k} {v}"),
-                        format!("delete line {line} of ~/.ssh/config (ssh takes the first value it reads)"),
-                    ));
-                }
-            }
-        } else {
-            fixable = f.can_ask;
-            offer(
-                &mut problems,
-                format!(
-                    "~/.ssh/config does not set {summary}: {}",
-                    f.platform.agent_config_reason(f.pageant)
-                ),
-                "add at the top of ~/.ssh/config",
-            );
-        }
-    }
-    if let Some((host, value)) = &f.control_master {
-        if !f.platform.supports_multiplexing() {
-            problems.push((
-                format!("ControlMaster {value} applies to {host}, and Windows OpenSSH cannot share connections"),
-                format!("remove ControlMaster, ControlPath and ControlPersist for {host} from ~/.ssh/config"),
-            ));
-        }
-    }
-    if problems.is_empty() {
-        return Finding::ok(id, ok);
-    }
-    let (messages, fixes): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
-    let finding = Finding::warn(id, messages.join("; "), fixes.join("\n"));
-    if fixable {
-        finding.fixable()
-    } else {
-        finding
-    }
-}
-
-fn summary(directives: &[(&str, &str)]) -> String {
-    directives
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Keep this OS's agent settings in `~/.ssh/config` (block [`AGENT_BLOCK`]); on Windows, warn
-/// when ControlMaster applies to the destination. An offer, not a requirement: it never blocks
-/// setup, and without a terminal or `--yes` it warns and names `--yes` instead of asking.
-pub struct SshConfigStep {
-    /// `--yes`: write without asking.
-    pub yes: bool,
-}
-
-impl SshConfigStep {
-    fn facts(&self, s: &Session, path: &Path) -> Result<ConfigFacts> {
-        let text = read(path)?;
-        check_markers(&text).map_err(|e| unbalanced(path, e))?;
-        let sock = std::env::var("SSH_AUTH_SOCK").ok();
-        let pageant = s.platform == Platform::Windows
-            && platform::pageant_in_use(s.platform, sock.as_deref(), pageant_running(s));
-        let pageant_conf = path
-            .parent()
-            .is_some_and(|dir| dir.join(platform::PAGEANT_CONF).is_file());
-        let control_master = s
-            .resolved
-            .as_ref()
-            .and_then(|r| Some((r.dest.host.clone(), r.control_master.clone()?)));
-        Ok(ConfigFacts {
-            platform: s.platform,
-            text,
-            pageant,
-            pageant_conf,
-            control_master,
-            can_ask: self.yes || s.ui.is_interactive(),
-        })
-    }
-}
-
-/// Is Pageant running? (`tasklist`, Windows only; false when tasklist cannot be run.)
-pub fn pageant_running(s: &Session) -> bool {
-    s.exec.run(&platform::pageant_query()).is_ok_and(|out| {
-        out.success() && platform::tasklist_has(&out.stdout, platform::PAGEANT_EXE)
-    })
-}
-
-impl Step for SshConfigStep {
-    fn id(&self) -> String {
-        "ssh-config".into()
-    }
-
-    fn blocking(&self) -> bool {
-        false
-    }
-
-    fn check(&mut self, s: &mut Session) -> Finding {
-        let Some(path) = user_config() else {
-            return Finding::skip("ssh-config", "skipped: no home directory");
-        };
-        match self.facts(s, &path) {
-            Ok(facts) => judge(&facts),
-            Err(e) => Finding::warn(
-                "ssh-config",
-                format!("{e:#}"),
-                "correct ~/.ssh/config as this says; rdock changes nothing in it until then",
-            ),
-        }
-    }
-
-    fn fix(&mut self, s: &mut Session, _: &Finding) -> Result<String> {
-        let Some(path) = user_config() else {
-            bail!("no home directory");
-        };
-        let facts = self.facts(s, &path)?;
-        let Some(body) = agent_block_body(facts.platform, facts.pageant, &facts.text) else {
-            bail!("nothing to write");
-        };
-        let what = summary(&facts.platform.agent_config(facts.pageant));
-        if s.exec.dry_run {
-            return Ok(format!("would add {what} to ~/.ssh/config"));
-        }
-        if !self.yes {
-            eprintln!("rdock would add these lines at the top of ~/.ssh/config:");
-            for line in render(AGENT_BLOCK, &body, "\n").lines() {
-                eprintln!("  {line}");
-            }
-        }
-        if !s.ui.confirm("Add them?", self.yes, "--yes")? {
-            return Ok("left ~/.ssh/config as it is (you said no)".into());
-        }
-        write_block(&path, AGENT_BLOCK, &body)?;
-        Ok(format!("added {what} to ~/.ssh/config"))
-    }
 }
 
 #[cfg(test)]

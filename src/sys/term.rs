@@ -1,16 +1,13 @@
-//! Everything rdock says to a person: ✓/!/✗ lines, colour only on a terminal (and never with
-//! NO_COLOR), a spinner while the network is slow, and confirmations that never wait without a TTY.
+//! The terminal: whether a person can answer, yes/no questions that never wait without one, and
+//! a spinner while the network is slow. Colour and every line rdock prints live in `render`.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::step::Status;
-
 #[derive(Clone, Debug)]
-pub struct Ui {
-    color: bool,
+pub struct Term {
     /// stdin and stderr are both a terminal: a person can answer.
     interactive: bool,
     spinner: bool,
@@ -34,31 +31,18 @@ impl std::fmt::Display for NeedsConsent {
 
 impl std::error::Error for NeedsConsent {}
 
-impl Ui {
+impl Term {
     pub fn detect() -> Self {
-        let stdout_tty = std::io::stdout().is_terminal();
         let stderr_tty = std::io::stderr().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Ui {
-            color: stdout_tty && !no_color && std::env::var("TERM").map_or(true, |t| t != "dumb"),
+        Term {
             interactive: std::io::stdin().is_terminal() && stderr_tty,
             spinner: stderr_tty,
         }
     }
 
-    /// A Ui that never colours, never spins and never asks: for tests and --json.
+    /// Never spins and never asks: for tests, --json and work on other threads.
     pub fn plain() -> Self {
-        Ui {
-            color: false,
-            interactive: false,
-            spinner: false,
-        }
-    }
-
-    /// The same colours, but no spinner and no questions: for work on other threads.
-    pub fn quiet(&self) -> Self {
-        Ui {
-            color: self.color,
+        Term {
             interactive: false,
             spinner: false,
         }
@@ -68,32 +52,12 @@ impl Ui {
         self.interactive
     }
 
-    pub fn symbol(&self, status: Status) -> String {
-        let (sym, code) = match status {
-            Status::Ok => ("✓", "32"),
-            Status::Warn => ("!", "33"),
-            Status::Fail => ("✗", "31"),
-            Status::Skip => ("-", "2"),
-        };
-        self.paint(sym, code)
-    }
-
-    pub fn paint(&self, text: &str, sgr: &str) -> String {
-        if self.color {
-            format!("\x1b[{sgr}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-
-    pub fn bold(&self, text: &str) -> String {
-        self.paint(text, "1")
-    }
-
-    /// Ask a yes/no question. `preset` is true when a flag already said yes. Without a terminal and
-    /// without the flag, this returns [`NeedsConsent`] at once instead of waiting.
+    /// Show `lines` on stderr, then ask a yes/no question. `preset` is true when a flag already
+    /// said yes. Without a terminal and without the flag, this returns [`NeedsConsent`] at once
+    /// instead of waiting.
     pub fn confirm(
         &self,
+        lines: &[String],
         question: &str,
         preset: bool,
         flag: &'static str,
@@ -104,8 +68,13 @@ impl Ui {
         if !self.interactive {
             return Err(NeedsConsent { flag });
         }
-        eprint!("{question} [y/N] ");
-        let _ = std::io::stderr().flush();
+        let mut err = std::io::stderr().lock();
+        for line in lines {
+            let _ = writeln!(err, "{line}");
+        }
+        let _ = write!(err, "{question} [y/N] ");
+        let _ = err.flush();
+        drop(err);
         let mut line = String::new();
         if std::io::stdin().lock().read_line(&mut line).is_err() {
             return Ok(false);
@@ -149,19 +118,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plain_ui_uses_bare_symbols() {
-        let ui = Ui::plain();
-        assert_eq!(ui.symbol(Status::Ok), "✓");
-        assert_eq!(ui.symbol(Status::Warn), "!");
-        assert_eq!(ui.symbol(Status::Fail), "✗");
-    }
-
-    #[test]
     fn no_terminal_means_no_waiting_and_names_the_flag() {
-        let err = Ui::plain()
-            .confirm("add it?", false, "--accept-host-key")
+        let err = Term::plain()
+            .confirm(&[], "add it?", false, "--accept-host-key")
             .unwrap_err();
         assert!(err.to_string().contains("--accept-host-key"));
-        assert!(Ui::plain().confirm("add it?", true, "--yes").unwrap());
+        assert!(Term::plain()
+            .confirm(&[], "add it?", true, "--yes")
+            .unwrap());
     }
 }

@@ -2,67 +2,18 @@
 //! ssh-keygen. Never overwrite anything; a file that is not a key is reported and left alone.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
-use crate::exec::Cmd;
-use crate::fsutil;
-use crate::session::Session;
-use crate::step::{Finding, Step};
+use crate::ssh::keys::{
+    default_identity, first_line, looks_like_private_key, openssh_body_ok, public_blob,
+    public_path, set_private_mode, KeyPair, MAX_KEY_BYTES,
+};
+use crate::sys::exec::{quote, Cmd};
+use crate::sys::fsutil;
 
-/// A usable key pair, as later steps need it.
-#[derive(Clone, Debug)]
-pub struct KeyPair {
-    pub private: PathBuf,
-    pub public: PathBuf,
-    /// `type blob comment`, one line.
-    pub public_line: String,
-    /// The base64 key blob: what identifies a key (the comment does not).
-    pub blob: String,
-    /// The private key has a passphrase.
-    pub encrypted: bool,
-}
-
-/// Split `type blob [comment]` and return the blob, when the line looks like an OpenSSH public key.
-pub fn public_blob(line: &str) -> Option<&str> {
-    let mut words = line.split_whitespace();
-    let kind = words.next()?;
-    let blob = words.next()?;
-    let looks_right =
-        (kind.starts_with("ssh-") || kind.starts_with("ecdsa-") || kind.starts_with("sk-"))
-            && blob.len() > 20
-            && blob
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
-    looks_right.then_some(blob)
-}
-
-/// The first line of a `.pub` file, trimmed.
-fn first_line(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
-
-/// The blob of the public key at `path`, when it is a regular file holding one.
-pub fn read_public_blob(path: &Path) -> Option<String> {
-    let bytes = fsutil::read_optional(path, MAX_KEY_BYTES).ok()??;
-    public_blob(&first_line(&bytes)).map(str::to_string)
-}
-
-pub fn default_identity() -> PathBuf {
-    fsutil::expand_tilde("~/.ssh/id_ed25519")
-}
-
-pub fn public_path(private: &Path) -> PathBuf {
-    let mut s = private.as_os_str().to_owned();
-    s.push(".pub");
-    PathBuf::from(s)
-}
+use super::{Finding, Kind, Outcome, Session, Step};
 
 /// What setup would do about the key.
 #[derive(Clone, Debug)]
@@ -87,7 +38,7 @@ impl KeyStep {
         // Absolute, so a path like `-D` can never reach a tool as an option.
         let explicit = explicit.map(|p| std::path::absolute(&p).unwrap_or(p));
         KeyStep {
-            path: explicit.clone().unwrap_or_else(default_identity),
+            path: explicit.clone().unwrap_or_default(),
             explicit,
             no_passphrase,
             pending: None,
@@ -101,44 +52,23 @@ impl KeyStep {
         s.resolved
             .iter()
             .flat_map(|r| r.identity_files.iter())
-            .map(|f| fsutil::expand_tilde(f))
+            .map(|f| s.env.expand(f))
             .find(|p| p.is_file())
-            .unwrap_or_else(default_identity)
-    }
-}
-
-/// A private key is a few KiB; anything much larger is not one.
-const MAX_KEY_BYTES: u64 = 1 << 20;
-
-/// A private key file in any format OpenSSH reads starts with a PEM-style armour line.
-fn looks_like_private_key(bytes: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
-    text.trim_start().starts_with("-----BEGIN ") && text.contains("PRIVATE KEY-----")
-}
-
-/// In OpenSSH's own format the body always begins with the base64 of "openssh-key-v1\0", whether
-/// or not the key has a passphrase: armour around anything else is not a key.
-fn openssh_body_ok(bytes: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
-    let mut lines = text.lines().map(str::trim).skip_while(|l| l.is_empty());
-    match lines.next() {
-        Some("-----BEGIN OPENSSH PRIVATE KEY-----") => lines
-            .next()
-            .is_some_and(|l| l.starts_with("b3BlbnNzaC1rZXktdjE")),
-        _ => true,
+            .unwrap_or_else(|| default_identity(&s.env))
     }
 }
 
 impl Step for KeyStep {
-    fn id(&self) -> String {
-        "key".into()
+    fn kind(&self) -> Kind {
+        Kind::Key
     }
 
-    fn needs(&self) -> &'static [&'static str] {
+    /// A key given with --identity does not depend on what ssh -G says.
+    fn needs(&self) -> &'static [Kind] {
         if self.explicit.is_some() {
             &[]
         } else {
-            &["destination"]
+            Kind::Key.needs()
         }
     }
 
@@ -147,9 +77,9 @@ impl Step for KeyStep {
         s.key = None;
         self.path = self.choose(s);
         let path = &self.path;
-        let shown = fsutil::tilde(path);
+        let shown = s.env.tilde(path);
         let public = public_path(path);
-        let shown_pub = fsutil::tilde(&public);
+        let shown_pub = s.env.tilde(&public);
         let use_other =
             "pass --identity PATH with a real OpenSSH private key; rdock leaves this file as it is";
         match fs::metadata(path) {
@@ -167,7 +97,7 @@ impl Step for KeyStep {
                     format!("no key at {shown}"),
                     format!(
                         "ssh-keygen -t ed25519 -f {}",
-                        crate::exec::quote(&path.to_string_lossy())
+                        quote(&path.to_string_lossy())
                     ),
                 )
                 .fixable();
@@ -199,7 +129,7 @@ impl Step for KeyStep {
             );
         }
         if let Some(mode) = fsutil::mode(path).filter(|m| m & 0o077 != 0) {
-            let chmod = format!("chmod 600 {}", crate::exec::quote(&path.to_string_lossy()));
+            let chmod = format!("chmod 600 {}", quote(&path.to_string_lossy()));
             let open =
                 format!("{shown} is mode {mode:04o}; ssh ignores private keys others can read");
             // ssh-keygen refuses to read such a file; given the bytes on a pipe it checks them.
@@ -248,7 +178,7 @@ impl Step for KeyStep {
                     format!("{shown} has no {shown_pub}"),
                     format!(
                         "ssh-keygen -y -f {0} > {0}.pub",
-                        crate::exec::quote(&path.to_string_lossy())
+                        quote(&path.to_string_lossy())
                     ),
                 )
                 .fixable();
@@ -293,33 +223,16 @@ impl Step for KeyStep {
         Finding::ok("key", format!("{shown} ({kind}, {lock})"))
     }
 
-    fn fix(&mut self, s: &mut Session, _: &Finding) -> Result<String> {
+    fn fix(&mut self, s: &mut Session) -> Result<Outcome> {
         let path = self.path.clone();
-        let shown = fsutil::tilde(&path);
+        let shown = s.env.tilde(&path);
         match self.pending.clone() {
             Some(Pending::Generate) => {
-                let mut cmd = Cmd::new("ssh-keygen")
-                    .args(["-q", "-t", "ed25519", "-f"])
-                    .arg(&path)
-                    .changes();
-                if self.no_passphrase {
-                    cmd = cmd.args(["-N", ""]);
-                } else if s.ui.is_interactive() || s.exec.dry_run {
-                    cmd = cmd.interactive();
-                } else {
-                    bail!(
-                        "a new key needs a passphrase and there is no terminal to type it on; pass --no-passphrase (for scripts), or run rdock in a terminal"
-                    );
-                }
-                if !s.exec.dry_run {
-                    if let Some(dir) = path.parent() {
-                        fsutil::create_private_dir(dir)?;
-                    }
+                let cmd = self.keygen_cmd(s)?;
+                if let Some(dir) = path.parent() {
+                    fsutil::create_private_dir(dir)?;
                 }
                 let out = s.exec.run(&cmd)?;
-                if out.skipped {
-                    return Ok(format!("would create {shown} with ssh-keygen -t ed25519"));
-                }
                 if !out.success() {
                     bail!("ssh-keygen failed: {}", out.last_error_line());
                 }
@@ -328,17 +241,14 @@ impl Step for KeyStep {
                 } else {
                     "with your passphrase"
                 };
-                Ok(format!("created {shown} (ed25519, {how})"))
+                Ok(Outcome::Done(format!("created {shown} (ed25519, {how})")))
             }
             Some(Pending::DerivePublic(line)) => {
                 let public = public_path(&path);
                 let line = match line {
                     Some(line) => line,
-                    None if s.exec.dry_run => String::new(),
-                    None if s.ui.is_interactive() => {
-                        let out = s
-                            .exec
-                            .run(&Cmd::new("ssh-keygen").args(["-y", "-f"]).arg(&path).interactive())?;
+                    None if s.term.is_interactive() => {
+                        let out = s.exec.run(&derive_cmd(&path).interactive())?;
                         if !out.success() {
                             bail!("ssh-keygen -y failed: {}", out.last_error_line());
                         }
@@ -348,78 +258,65 @@ impl Step for KeyStep {
                         "{shown} has a passphrase, so its public half needs it; run `ssh-keygen -y -f {shown} > {shown}.pub` in a terminal, then rerun"
                     ),
                 };
-                if s.exec.dry_run {
-                    eprintln!("would write {} (from ssh-keygen -y)", public.display());
-                    return Ok(format!("would write {}", fsutil::tilde(&public)));
-                }
                 fsutil::create_new(&public, format!("{line}\n").as_bytes(), 0o644)?;
-                Ok(format!("wrote {} from {shown}", fsutil::tilde(&public)))
+                Ok(Outcome::Done(format!(
+                    "wrote {} from {shown}",
+                    s.env.tilde(&public)
+                )))
             }
             Some(Pending::Chmod) => {
-                if s.exec.dry_run {
-                    eprintln!("would run: chmod 600 {}", path.display());
-                    return Ok(format!("would chmod 600 {shown}"));
-                }
                 set_private_mode(&path)?;
-                Ok(format!("{shown} is now mode 0600"))
+                Ok(Outcome::Done(format!("{shown} is now mode 0600")))
             }
             None => bail!("nothing to fix"),
         }
     }
+
+    fn preview(&self, s: &Session, found: &Finding) -> String {
+        let shown = s.env.tilde(&self.path);
+        match &self.pending {
+            Some(Pending::Generate) => match self.keygen_cmd(s) {
+                Ok(cmd) => format!(
+                    "would create {shown} with ssh-keygen -t ed25519\nwould run: {}",
+                    cmd.display()
+                ),
+                Err(e) => format!("would stop: {e:#}"),
+            },
+            Some(Pending::DerivePublic(_)) => format!(
+                "would write {}\nwould run: {} > {}",
+                s.env.tilde(&public_path(&self.path)),
+                derive_cmd(&self.path).display(),
+                quote(&public_path(&self.path).to_string_lossy())
+            ),
+            Some(Pending::Chmod) => format!(
+                "would run: chmod 600 {}",
+                quote(&self.path.to_string_lossy())
+            ),
+            None => format!("would fix it: {}", found.fix.as_deref().unwrap_or("")),
+        }
+    }
 }
 
-#[cfg(unix)]
-fn set_private_mode(path: &Path) -> Result<()> {
-    use anyhow::Context as _;
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("cannot chmod {}", path.display()))
+impl KeyStep {
+    /// `ssh-keygen` for a new key: with `-N ''` for --no-passphrase, else on the terminal.
+    fn keygen_cmd(&self, s: &Session) -> Result<Cmd> {
+        let cmd = Cmd::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-f"])
+            .arg(&self.path)
+            .changes();
+        if self.no_passphrase {
+            Ok(cmd.args(["-N", ""]))
+        } else if s.term.is_interactive() {
+            Ok(cmd.interactive())
+        } else {
+            bail!(
+                "a new key needs a passphrase and there is no terminal to type it on; pass --no-passphrase (for scripts), or run rdock in a terminal"
+            )
+        }
+    }
 }
 
-#[cfg(not(unix))]
-fn set_private_mode(_: &Path) -> Result<()> {
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn blob_is_the_second_word_and_the_comment_does_not_matter() {
-        let a =
-            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA6ixu3nrKF/pkxESXxZUgEiVktgp6sNuxxmpJ0J/CWe a@b";
-        let b = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA6ixu3nrKF/pkxESXxZUgEiVktgp6sNuxxmpJ0J/CWe other";
-        assert_eq!(public_blob(a), public_blob(b));
-        assert!(public_blob(a).is_some());
-        assert_eq!(public_blob("not a key"), None);
-        assert_eq!(public_blob(""), None);
-    }
-
-    #[test]
-    fn private_key_armour_is_recognised() {
-        assert!(looks_like_private_key(
-            b"-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"
-        ));
-        assert!(looks_like_private_key(b"-----BEGIN RSA PRIVATE KEY-----\n"));
-        assert!(!looks_like_private_key(b"garbage"));
-        assert!(!looks_like_private_key(b"\x00\xff\xfe"));
-        let real =
-            b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n";
-        assert!(openssh_body_ok(real));
-        assert!(!openssh_body_ok(
-            b"-----BEGIN OPENSSH PRIVATE KEY-----\ngarbage\n"
-        ));
-        assert!(openssh_body_ok(
-            b"-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n"
-        ));
-    }
-
-    #[test]
-    fn public_path_appends_pub() {
-        assert_eq!(
-            public_path(Path::new("/h/.ssh/id_ed25519")),
-            PathBuf::from("/h/.ssh/id_ed25519.pub")
-        );
-    }
+/// `ssh-keygen -y -f KEY`: the public half of a private key.
+fn derive_cmd(path: &std::path::Path) -> Cmd {
+    Cmd::new("ssh-keygen").args(["-y", "-f"]).arg(path)
 }

@@ -149,25 +149,6 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot create {}", dir.display()))
 }
 
-/// Expand a leading `~/` the way ssh does, with the user's home directory.
-pub fn expand_tilde(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), dirs::home_dir()) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ if path == "~" => dirs::home_dir().unwrap_or_else(|| PathBuf::from(path)),
-        _ => PathBuf::from(path),
-    }
-}
-
-/// Show a path with the home directory as `~`, as people write it.
-pub fn tilde(path: &Path) -> String {
-    if let Some(home) = dirs::home_dir() {
-        if let Ok(rest) = path.strip_prefix(&home) {
-            return format!("~/{}", rest.display());
-        }
-    }
-    path.display().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::fsutil;
+use crate::sys::fsutil;
 
 /// How long a second rdock waits for the first before giving up.
 pub const WAIT: Duration = Duration::from_secs(120);

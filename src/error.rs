@@ -1,0 +1,45 @@
+//! How a command ends when it does not succeed: a usage error (exit 2), or a failure that was
+//! already shown to the person (exit 1, nothing more to print).
+
+use std::process::ExitCode;
+
+/// Exit codes: 0 ok, 1 something failed, 2 usage.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug)]
+pub enum Error {
+    /// The command line asks for something that cannot be: say why, exit 2.
+    Usage(String),
+    /// Something failed: say why, exit 1.
+    Failed(String),
+    /// Something failed and the output already says what: exit 1.
+    Reported,
+}
+
+impl Error {
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            Error::Usage(_) => EXIT_USAGE,
+            Error::Failed(_) | Error::Reported => EXIT_FAILED,
+        })
+    }
+
+    /// The sentence to print on stderr, if any.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Error::Usage(m) | Error::Failed(m) => Some(m),
+            Error::Reported => None,
+        }
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        Error::Failed(format!("error: {e:#}"))
+    }
+}
+
+/// What every command returns.
+pub type Result<T = ExitCode> = std::result::Result<T, Error>;

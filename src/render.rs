@@ -1,0 +1,408 @@
+//! Every line and every JSON document rdock shows: ✓/!/✗ lines, doctor's groups, `list`'s table,
+//! the closing lines. Colour is written as ANSI styles here and printed through anstream
+//! ([`out`]), which keeps it only where it belongs: a terminal, with NO_COLOR, CLICOLOR and
+//! CLICOLOR_FORCE respected per stream, and `--color` over all of them.
+//!
+//! Nothing here runs a command or reads a file.
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::steps::{Finding, Group, Outcome, Report, Status};
+
+const OK: Style = AnsiColor::Green.on_default();
+const WARN: Style = AnsiColor::Yellow.on_default();
+const FAIL: Style = AnsiColor::Red.on_default();
+const WOULD: Style = AnsiColor::Cyan.on_default();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+fn paint(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// Print to stdout, through anstream (colour only where it belongs).
+pub fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = anstream::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// Print to stderr, through anstream.
+pub fn err(text: &str) {
+    use std::io::Write;
+    let mut stderr = anstream::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+}
+
+pub fn symbol(status: Status) -> String {
+    match status {
+        Status::Ok => paint(OK, "✓"),
+        Status::Warn => paint(WARN, "!"),
+        Status::Fail => paint(FAIL, "✗"),
+        Status::Skip => paint(DIM, "-"),
+    }
+}
+
+pub fn bold(text: &str) -> String {
+    paint(BOLD, text)
+}
+
+/// One step's lines: ✓/!/✗ with the finding (or what setup did), the fix indented under it, and
+/// the details for problems, or for everything with --verbose. Under --dry-run a fix that would
+/// run is marked → and followed by what it would do.
+pub fn finding(f: &Finding, verbose: bool) -> String {
+    let (sym, text) = match &f.outcome {
+        Some(Outcome::Done(did)) => (symbol(f.status), did.clone()),
+        Some(Outcome::WouldDo(_)) => (paint(WOULD, "→"), f.message.clone()),
+        _ => (symbol(f.status), f.message.clone()),
+    };
+    let mut out = format!("{sym} {:<14} {text}\n", f.id);
+    let problem = matches!(f.status, Status::Warn | Status::Fail);
+    match &f.outcome {
+        Some(Outcome::WouldDo(would)) => {
+            for line in would.lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
+        }
+        Some(Outcome::Declined(why)) => {
+            out.push_str(&format!("    {} {why}\n", paint(DIM, "not done:")));
+        }
+        _ => {}
+    }
+    let would = matches!(f.outcome, Some(Outcome::WouldDo(_)));
+    if let Some(fix) = f.fix.as_deref().filter(|_| problem && !would) {
+        for (i, line) in fix.lines().enumerate() {
+            let lead = if i == 0 { "fix:" } else { "    " };
+            out.push_str(&format!("    {} {line}\n", paint(DIM, lead)));
+        }
+    }
+    if verbose || problem {
+        for line in &f.details {
+            out.push_str(&format!("    {line}\n"));
+        }
+    }
+    out
+}
+
+/// The last line of `rdock setup`.
+pub fn setup_end(report: &Report, dry_run: bool, context: &str) -> String {
+    if dry_run {
+        let blocked = report.failed() + report.warned();
+        let mut line = format!("dry run: {} step(s) would change something", report.changed);
+        if blocked > 0 {
+            line.push_str(&format!(", {blocked} need(s) you first (see fix: above)"));
+        }
+        line.push_str("; nothing was changed\n");
+        return line;
+    }
+    if report.stopped || report.failed() > 0 {
+        return format!(
+            "{} setup did not finish: fix what is marked ✗ above, then run it again\n",
+            symbol(Status::Fail)
+        );
+    }
+    if report.changed == 0 {
+        "Everything is already set up; nothing changed.\n".into()
+    } else {
+        format!(
+            "Done: {} change(s). Try: docker --context {context} ps\n",
+            report.changed
+        )
+    }
+}
+
+/// The last line of `rdock vscode`: what changed (or would), and what failed.
+pub fn vscode_end(report: &Report, dry_run: bool) -> String {
+    let files = |n: usize| format!("{n} settings file{}", if n == 1 { "" } else { "s" });
+    let changed = match (report.changed, dry_run) {
+        (0, _) => "nothing changed".to_string(),
+        (n, true) => format!("{} would change (--dry-run: nothing was written)", files(n)),
+        (n, false) => format!("{} changed", files(n)),
+    };
+    match report.failed() {
+        0 => changed,
+        failed => format!("{changed}; {failed} failed"),
+    }
+}
+
+/// What doctor looked at, for its title and its JSON.
+pub struct DoctorTarget {
+    pub context: String,
+    pub destination: String,
+    /// The context's endpoint, when the target is an existing context.
+    pub endpoint: Option<String>,
+}
+
+impl DoctorTarget {
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "kind": if self.endpoint.is_some() { "context" } else { "destination" },
+            "context": self.context,
+            "destination": self.destination,
+            "endpoint": self.endpoint,
+        })
+    }
+
+    fn title(&self) -> String {
+        match &self.endpoint {
+            Some(endpoint) => format!("context {} → {endpoint}", self.context),
+            None => format!(
+                "destination {} (context {})",
+                self.destination, self.context
+            ),
+        }
+    }
+}
+
+fn summary(failed: usize, warned: usize) -> String {
+    if failed == 0 && warned == 0 {
+        return "no issues found".into();
+    }
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "{}, {}",
+        plural(failed, "problem"),
+        plural(warned, "warning")
+    )
+}
+
+/// Doctor's report, as text: a block per target (and one for the editors with --all), checks
+/// under their group, and a closing summary.
+pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) -> String {
+    let mut out = String::new();
+    for (i, report) in reports.iter().enumerate() {
+        let title = match targets.get(i) {
+            Some(t) => format!("rdock doctor: {}", t.title()),
+            None => "rdock doctor: editors".into(),
+        };
+        out.push_str(&format!("{}\n", bold(&title)));
+        let mut last: Option<Group> = None;
+        for f in &report.findings {
+            if f.group != last {
+                if let Some(g) = f.group {
+                    out.push_str(&format!("{}\n", bold(g.title())));
+                }
+                last = f.group;
+            }
+            out.push_str(&format!(
+                "  {}",
+                finding(f, verbose).replace("\n    ", "\n      ")
+            ));
+        }
+        out.push('\n');
+    }
+    let (failed, warned) = totals(reports);
+    let status = if failed > 0 {
+        Status::Fail
+    } else if warned > 0 {
+        Status::Warn
+    } else {
+        Status::Ok
+    };
+    let scope = if targets.len() > 1 {
+        format!("{} contexts: ", targets.len())
+    } else {
+        String::new()
+    };
+    out.push_str(&format!(
+        "{} {scope}{}\n",
+        symbol(status),
+        summary(failed, warned)
+    ));
+    out
+}
+
+/// Problems and warnings over every report.
+pub fn totals(reports: &[Report]) -> (usize, usize) {
+    (
+        reports.iter().map(Report::failed).sum(),
+        reports.iter().map(Report::warned).sum(),
+    )
+}
+
+fn checks_json(findings: &[Finding]) -> serde_json::Value {
+    findings
+        .iter()
+        .map(|f| json!({"id": f.id, "status": f.status, "message": f.message, "fix": f.fix}))
+        .collect()
+}
+
+fn summary_json(failed: usize, warned: usize) -> serde_json::Value {
+    json!({"problems": failed, "warnings": warned, "text": summary(failed, warned)})
+}
+
+/// Doctor's report as one JSON document (a stable interface: see README).
+pub fn doctor_json(targets: &[DoctorTarget], reports: &[Report]) -> String {
+    let (failed, warned) = totals(reports);
+    let value = if let ([t], [r]) = (targets, reports) {
+        json!({"target": t.json(), "checks": checks_json(&r.findings), "summary": summary_json(failed, warned)})
+    } else {
+        let blocks: Vec<_> = targets
+            .iter()
+            .zip(reports)
+            .map(|(t, r)| json!({"target": t.json(), "checks": checks_json(&r.findings), "summary": summary_json(r.failed(), r.warned())}))
+            .collect();
+        let editors = reports.get(targets.len()).map(|r| checks_json(&r.findings));
+        json!({"targets": blocks, "editors": editors, "summary": summary_json(failed, warned)})
+    };
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    )
+}
+
+/// One row of `rdock list`.
+#[derive(Serialize)]
+pub struct ContextRow {
+    pub name: String,
+    pub endpoint: String,
+    pub current: bool,
+    /// rdock made it (its description says so).
+    pub managed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reachable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+pub fn list_json(rows: &[ContextRow]) -> String {
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(rows).unwrap_or_default()
+    )
+}
+
+/// `rdock list` as a table, with reachability columns after `--check`.
+pub fn list_table(rows: &[ContextRow], check: bool) -> String {
+    if rows.is_empty() {
+        return "no ssh:// docker contexts; rdock setup user@host makes one\n".into();
+    }
+    let mut table: Vec<Vec<String>> = vec![["NAME", "ENDPOINT", "CURRENT", "RDOCK"]
+        .iter()
+        .map(|h| h.to_string())
+        .collect()];
+    if check {
+        table[0].extend(["REACHABLE".to_string(), "SERVER".to_string()]);
+    }
+    for r in rows {
+        let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+        let mut line = vec![
+            r.name.clone(),
+            r.endpoint.clone(),
+            if r.current { "*".into() } else { String::new() },
+            yes_no(r.managed),
+        ];
+        if check {
+            line.push(yes_no(r.reachable == Some(true)));
+            line.push(match (&r.server_version, &r.error) {
+                (Some(v), _) => v.clone(),
+                (None, Some(e)) => e.clone(),
+                (None, None) => String::new(),
+            });
+        }
+        table.push(line);
+    }
+    let widths: Vec<usize> = (0..table[0].len())
+        .map(|i| {
+            table
+                .iter()
+                .map(|row| row[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (n, row) in table.iter().enumerate() {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        let line = cells.join("  ").trim_end().to_string();
+        out.push_str(&if n == 0 { bold(&line) } else { line });
+        out.push('\n');
+    }
+    out
+}
+
+/// A ✓ line per thing `rdock remove` did (or would do).
+pub fn done_lines(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("{} {l}\n", symbol(Status::Ok)))
+        .collect()
+}
+
+/// A ✗ line for a failure.
+pub fn failed_line(message: &str) -> String {
+    format!("{} {message}\n", symbol(Status::Fail))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(text: &str) -> String {
+        anstream::adapter::strip_str(text).to_string()
+    }
+
+    #[test]
+    fn symbols_are_bare_once_styles_are_stripped() {
+        assert_eq!(plain(&symbol(Status::Ok)), "✓");
+        assert_eq!(plain(&symbol(Status::Warn)), "!");
+        assert_eq!(plain(&symbol(Status::Fail)), "✗");
+        assert_eq!(plain(&symbol(Status::Skip)), "-");
+    }
+
+    #[test]
+    fn a_would_do_line_shows_the_commands_not_the_fix() {
+        let mut f = Finding::fail(
+            "key",
+            "no key at ~/.ssh/id_ed25519",
+            "ssh-keygen -t ed25519",
+        );
+        f.outcome = Some(Outcome::WouldDo(
+            "would create ~/.ssh/id_ed25519\nwould run: ssh-keygen -q".into(),
+        ));
+        assert_eq!(
+            plain(&finding(&f, false)),
+            "→ key            no key at ~/.ssh/id_ed25519\n    would create ~/.ssh/id_ed25519\n    would run: ssh-keygen -q\n"
+        );
+    }
+
+    #[test]
+    fn a_declined_fix_says_why_and_keeps_the_fix() {
+        let mut f = Finding::fail("host-key", "not known", "rdock setup --accept-host-key");
+        f.outcome = Some(Outcome::Declined("pass --accept-host-key to agree".into()));
+        assert_eq!(
+            plain(&finding(&f, false)),
+            "✗ host-key       not known\n    not done: pass --accept-host-key to agree\n    fix: rdock setup --accept-host-key\n"
+        );
+    }
+
+    #[test]
+    fn vscode_end_says_nothing_changed_or_counts() {
+        let report = |changed: usize, failed: usize| Report {
+            findings: (0..failed)
+                .map(|_| Finding::fail("vscode", "x", "y"))
+                .collect(),
+            changed,
+            stopped: false,
+        };
+        assert_eq!(vscode_end(&report(0, 0), false), "nothing changed");
+        assert_eq!(vscode_end(&report(1, 0), false), "1 settings file changed");
+        assert_eq!(
+            vscode_end(&report(2, 1), false),
+            "2 settings files changed; 1 failed"
+        );
+        assert_eq!(
+            vscode_end(&report(2, 0), true),
+            "2 settings files would change (--dry-run: nothing was written)"
+        );
+    }
+}

@@ -1,0 +1,198 @@
+//! The ssh-agent: it must answer, and it must hold the key, because the docker CLI runs ssh with
+//! no terminal and cannot ask for a passphrase.
+//!
+//! rdock asks the agent ssh will use: SSH_AUTH_SOCK, or on Windows the ssh-agent service's pipe
+//! when that is unset, or Pageant's pipe when ~/.ssh/config includes the file Pageant writes. What
+//! is read from the machine is gathered in [`AgentFacts`] and judged by pure functions, so every
+//! OS's branch is tested on any OS.
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+use crate::ssh::config as ssh_config;
+use crate::sys::env::Env;
+use crate::sys::exec::{last_line, Cmd, Exec, Output};
+use crate::sys::platform::{self, Platform, ServiceState};
+
+/// Past this many keys, servers stop at MaxAuthTries (6 by default) before reaching the right one.
+pub const MAX_AGENT_KEYS: usize = 5;
+
+/// What rdock reads from the machine to find the agent (tests make these up).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentFacts {
+    pub platform: Platform,
+    /// SSH_AUTH_SOCK, when set and not empty.
+    pub auth_sock: Option<String>,
+    /// Windows: the `IdentityAgent` in ~/.ssh/pageant.conf, when ~/.ssh/config includes that file
+    /// (see [`pageant_pipe`]).
+    pub pageant_pipe: Option<String>,
+}
+
+/// Which agent rdock asks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentTarget {
+    /// What SSH_AUTH_SOCK names; on Windows, when it is unset, the ssh-agent service.
+    Env,
+    /// Pageant's named pipe: ssh reaches it through `IdentityAgent` (which beats SSH_AUTH_SOCK);
+    /// ssh-add gets it as SSH_AUTH_SOCK.
+    Pageant(String),
+    /// SSH_AUTH_SOCK is not set, and this OS needs it.
+    NoSocket,
+    /// SSH_AUTH_SOCK=pageant, which OpenSSH cannot use, and nothing leads ssh to Pageant's pipe.
+    PageantName,
+}
+
+impl AgentFacts {
+    /// Read SSH_AUTH_SOCK and, on Windows, ~/.ssh/config and ~/.ssh/pageant.conf.
+    pub fn gather(env: &Env) -> Self {
+        let p = env.platform;
+        let auth_sock = env.var("SSH_AUTH_SOCK");
+        let pageant_pipe = (p == Platform::Windows)
+            .then(|| env.ssh_config())
+            .flatten()
+            .and_then(|config| {
+                let conf = config.with_file_name(platform::PAGEANT_CONF);
+                let read = |path: &Path| ssh_config::read(path).unwrap_or_default();
+                pageant_pipe(&read(&config), &read(&conf))
+            });
+        AgentFacts {
+            platform: p,
+            auth_sock,
+            pageant_pipe,
+        }
+    }
+
+    pub fn target(&self) -> AgentTarget {
+        let windows = self.platform == Platform::Windows;
+        if let Some(pipe) = &self.pageant_pipe {
+            return AgentTarget::Pageant(pipe.clone());
+        }
+        match self.auth_sock.as_deref() {
+            Some("pageant") if windows => AgentTarget::PageantName,
+            Some(_) => AgentTarget::Env,
+            None if windows => AgentTarget::Env,
+            None => AgentTarget::NoSocket,
+        }
+    }
+
+    /// Where the agent is, in words.
+    pub fn place(&self) -> String {
+        match (self.target(), &self.auth_sock) {
+            (AgentTarget::Pageant(pipe), _) => {
+                format!("Pageant's pipe {pipe} (from {})", platform::PAGEANT_CONF)
+            }
+            (_, Some(sock)) => sock.clone(),
+            (_, None) => format!(
+                "the {} service ({})",
+                platform::AGENT_SERVICE,
+                platform::WINDOWS_AGENT_PIPE
+            ),
+        }
+    }
+}
+
+/// Pageant's pipe, as ssh will find it: the `IdentityAgent` of `conf` (what
+/// `pageant --openssh-config` wrote), when `config` (~/.ssh/config) includes pageant.conf before
+/// any Host line. A name written with escaped backslashes (`\\\\.\\pipe\\…`, which newer
+/// OpenSSH unescapes) is unescaped the same way.
+pub fn pageant_pipe(config: &str, conf: &str) -> Option<String> {
+    if !ssh_config::includes(config, platform::PAGEANT_CONF) {
+        return None;
+    }
+    let (_, args) = ssh_config::global_value(conf, "IdentityAgent")?;
+    let pipe = args.into_iter().next()?;
+    Some(if pipe.starts_with(r"\\\\") {
+        pipe.replace(r"\\", "\\")
+    } else {
+        pipe
+    })
+}
+
+/// `ssh-add ARGS` against the agent ssh will use.
+pub fn ssh_add(target: &AgentTarget) -> Cmd {
+    let cmd = Cmd::new("ssh-add");
+    match target {
+        AgentTarget::Pageant(pipe) => cmd.env("SSH_AUTH_SOCK", pipe),
+        _ => cmd,
+    }
+}
+
+/// The command that adds a key: `ssh-add KEY`, on macOS `ssh-add --apple-use-keychain KEY`
+/// (`--` first when the path starts with `-`, so that it is never read as an option).
+pub fn add_key_cmd(p: Platform, target: &AgentTarget, key: &Path) -> Cmd {
+    // `--`: whatever the path looks like, it is never an option (`-D` would empty the agent).
+    ssh_add(target)
+        .args(p.ssh_add_options())
+        .arg("--")
+        .arg(key)
+        .changes()
+}
+
+/// What `ssh-add -l` says about the agent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentState {
+    /// Answers; holds this many keys.
+    Answers(usize),
+    /// SSH_AUTH_SOCK is not set (and this OS needs it).
+    NoSocket,
+    /// SSH_AUTH_SOCK=pageant, and OpenSSH has no way to Pageant.
+    PageantName,
+    /// `ssh-add -l` exit 2: nothing answers there.
+    NoAnswer(String),
+}
+
+/// Read the agent's state. `ssh-add -l` exits 0 with keys, 1 with none, 2 when no agent answers.
+pub fn agent_state(exec: &Exec, facts: &AgentFacts) -> Result<AgentState> {
+    let target = facts.target();
+    match target {
+        AgentTarget::NoSocket => return Ok(AgentState::NoSocket),
+        AgentTarget::PageantName => return Ok(AgentState::PageantName),
+        _ => {}
+    }
+    let out = exec.run(&ssh_add(&target).arg("-l"))?;
+    Ok(match out.code {
+        Some(0) => AgentState::Answers(out.stdout.lines().filter(|l| !l.trim().is_empty()).count()),
+        Some(1) => AgentState::Answers(0),
+        _ => AgentState::NoAnswer(out.last_error_line()),
+    })
+}
+
+/// The public keys the agent holds, as `type blob comment` lines (`ssh-add -L`).
+pub fn agent_keys(exec: &Exec, facts: &AgentFacts) -> Result<Vec<String>> {
+    let out = exec.run(&ssh_add(&facts.target()).arg("-L"))?;
+    match out.code {
+        Some(0) => Ok(out
+            .stdout
+            .lines()
+            .filter(|l| crate::ssh::keys::public_blob(l).is_some())
+            .map(str::to_string)
+            .collect()),
+        Some(1) => Ok(Vec::new()),
+        _ => bail!("ssh-add -L failed: {}", out.last_error_line()),
+    }
+}
+
+/// On Windows, ssh uses the service when SSH_AUTH_SOCK is unset or names the service's pipe.
+pub fn windows_service_is_the_agent(facts: &AgentFacts) -> bool {
+    facts.target() == AgentTarget::Env
+        && facts
+            .auth_sock
+            .as_deref()
+            .is_none_or(|s| s.eq_ignore_ascii_case(platform::WINDOWS_AGENT_PIPE))
+}
+
+/// `sc qc` and `sc query` for the ssh-agent service; None when it is not installed.
+pub fn read_service(exec: &Exec) -> Option<ServiceState> {
+    let qc = exec.run(&platform::sc_qc()).ok()?;
+    let query = exec.run(&platform::sc_query()).ok()?;
+    ServiceState::parse(&qc.stdout, &query.stdout)
+}
+
+/// sc and net report errors on stdout; ssh tools on stderr.
+pub fn failure_line(out: &Output) -> String {
+    match out.last_error_line() {
+        line if line.is_empty() => last_line(&out.stdout),
+        line => line,
+    }
+}

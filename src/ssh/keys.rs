@@ -1,0 +1,140 @@
+//! The key pair: what a key file is, its public half and its blob. Nothing here overwrites a file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::sys::env::Env;
+use crate::sys::fsutil;
+
+/// A usable key pair, as later steps need it.
+#[derive(Clone, Debug)]
+pub struct KeyPair {
+    pub private: PathBuf,
+    pub public: PathBuf,
+    /// `type blob comment`, one line.
+    pub public_line: String,
+    /// The base64 key blob: what identifies a key (the comment does not).
+    pub blob: String,
+    /// The private key has a passphrase.
+    pub encrypted: bool,
+}
+
+/// Split `type blob [comment]` and return the blob, when the line looks like an OpenSSH public key.
+pub fn public_blob(line: &str) -> Option<&str> {
+    let mut words = line.split_whitespace();
+    let kind = words.next()?;
+    let blob = words.next()?;
+    let looks_right =
+        (kind.starts_with("ssh-") || kind.starts_with("ecdsa-") || kind.starts_with("sk-"))
+            && blob.len() > 20
+            && blob
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b));
+    looks_right.then_some(blob)
+}
+
+/// The first line of a `.pub` file, trimmed.
+pub fn first_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// The blob of the public key at `path`, when it is a regular file holding one.
+pub fn read_public_blob(path: &Path) -> Option<String> {
+    let bytes = fsutil::read_optional(path, MAX_KEY_BYTES).ok()??;
+    public_blob(&first_line(&bytes)).map(str::to_string)
+}
+
+/// The key rdock makes when there is none: `~/.ssh/id_ed25519`.
+pub fn default_identity(env: &Env) -> PathBuf {
+    env.expand("~/.ssh/id_ed25519")
+}
+
+pub fn public_path(private: &Path) -> PathBuf {
+    let mut s = private.as_os_str().to_owned();
+    s.push(".pub");
+    PathBuf::from(s)
+}
+
+/// A private key is a few KiB; anything much larger is not one.
+pub const MAX_KEY_BYTES: u64 = 1 << 20;
+
+/// A private key file in any format OpenSSH reads starts with a PEM-style armour line.
+pub fn looks_like_private_key(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
+    text.trim_start().starts_with("-----BEGIN ") && text.contains("PRIVATE KEY-----")
+}
+
+/// In OpenSSH's own format the body always begins with the base64 of "openssh-key-v1\0", whether
+/// or not the key has a passphrase: armour around anything else is not a key.
+pub fn openssh_body_ok(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)]);
+    let mut lines = text.lines().map(str::trim).skip_while(|l| l.is_empty());
+    match lines.next() {
+        Some("-----BEGIN OPENSSH PRIVATE KEY-----") => lines
+            .next()
+            .is_some_and(|l| l.starts_with("b3BlbnNzaC1rZXktdjE")),
+        _ => true,
+    }
+}
+
+#[cfg(unix)]
+pub fn set_private_mode(path: &Path) -> Result<()> {
+    use anyhow::Context as _;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot chmod {}", path.display()))
+}
+
+#[cfg(not(unix))]
+pub fn set_private_mode(_: &Path) -> Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_is_the_second_word_and_the_comment_does_not_matter() {
+        let a =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA6ixu3nrKF/pkxESXxZUgEiVktgp6sNuxxmpJ0J/CWe a@b";
+        let b = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA6ixu3nrKF/pkxESXxZUgEiVktgp6sNuxxmpJ0J/CWe other";
+        assert_eq!(public_blob(a), public_blob(b));
+        assert!(public_blob(a).is_some());
+        assert_eq!(public_blob("not a key"), None);
+        assert_eq!(public_blob(""), None);
+    }
+
+    #[test]
+    fn private_key_armour_is_recognised() {
+        assert!(looks_like_private_key(
+            b"-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n"
+        ));
+        assert!(looks_like_private_key(b"-----BEGIN RSA PRIVATE KEY-----\n"));
+        assert!(!looks_like_private_key(b"garbage"));
+        assert!(!looks_like_private_key(b"\x00\xff\xfe"));
+        let real =
+            b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n";
+        assert!(openssh_body_ok(real));
+        assert!(!openssh_body_ok(
+            b"-----BEGIN OPENSSH PRIVATE KEY-----\ngarbage\n"
+        ));
+        assert!(openssh_body_ok(
+            b"-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n"
+        ));
+    }
+
+    #[test]
+    fn public_path_appends_pub() {
+        assert_eq!(
+            public_path(Path::new("/h/.ssh/id_ed25519")),
+            PathBuf::from("/h/.ssh/id_ed25519.pub")
+        );
+    }
+}

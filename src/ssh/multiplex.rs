@@ -1,0 +1,106 @@
+//! SSH multiplexing for docker's ssh connections: a managed `Host` block in `~/.ssh/config` with
+//! `ControlMaster auto`, `ControlPath ~/.ssh/rdock-%C` and `ControlPersist 10m`, as Docker's own
+//! documentation advises for ssh:// hosts. Linux and macOS only: Windows OpenSSH has no
+//! ControlMaster.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::ssh::destination::Resolved;
+use crate::sys::exec::{Cmd, Exec};
+
+/// The managed block for one context.
+pub fn block_name(context: &str) -> String {
+    format!("multiplex {context}")
+}
+
+/// The block's text: a `Host` section for the host the docker CLI connects to.
+pub fn block_body(host: &str) -> String {
+    format!(
+        "Host {host}\n    ControlMaster auto\n    ControlPath ~/.ssh/rdock-%C\n    ControlPersist 10m\n"
+    )
+}
+
+/// What `ssh -O check` says about the control socket `ssh -G` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Master {
+    Running,
+    /// No socket: the next connection starts a master.
+    None,
+    /// A socket file that nothing answers on (a master that died).
+    Stale(PathBuf),
+}
+
+/// Read `ssh -O check`'s answer. A refused connection to an existing socket is a stale one.
+pub fn parse_check(code: Option<i32>, stderr: &str, path: &str) -> Master {
+    if code == Some(0) {
+        Master::Running
+    } else if stderr.contains("Connection refused") && !path.is_empty() {
+        Master::Stale(PathBuf::from(path))
+    } else {
+        Master::None
+    }
+}
+
+/// Ask ssh about the master for this destination (`ssh -O check`).
+pub fn master_state(exec: &Exec, r: &Resolved) -> Result<Master> {
+    let out = exec.run(
+        &Cmd::new("ssh")
+            .args(["-O", "check"])
+            .args(r.ssh_target_args()),
+    )?;
+    Ok(parse_check(
+        out.code,
+        &out.stderr,
+        r.control_path.as_deref().unwrap_or(""),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ssh::config as ssh_config;
+
+    #[test]
+    fn the_block_is_a_host_section_with_docker_s_advice() {
+        let body = block_body("build-box");
+        assert_eq!(
+            ssh_config::Placement::of(&body),
+            ssh_config::Placement::Host
+        );
+        assert!(ssh_config::check_block(&block_name("build-box"), &body).is_ok());
+        for line in [
+            "Host build-box",
+            "ControlMaster auto",
+            "ControlPath ~/.ssh/rdock-%C",
+            "ControlPersist 10m",
+        ] {
+            assert!(body.contains(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn ssh_o_check_answers_are_told_apart() {
+        assert_eq!(
+            parse_check(Some(0), "Master running (pid=1)\n", "/h/.ssh/rdock-x"),
+            Master::Running
+        );
+        assert_eq!(
+            parse_check(
+                Some(255),
+                "Control socket connect(/h/.ssh/rdock-x): Connection refused\n",
+                "/h/.ssh/rdock-x"
+            ),
+            Master::Stale(PathBuf::from("/h/.ssh/rdock-x"))
+        );
+        assert_eq!(
+            parse_check(
+                Some(255),
+                "Control socket connect(/h/.ssh/rdock-x): No such file or directory\n",
+                "/h/.ssh/rdock-x"
+            ),
+            Master::None
+        );
+    }
+}

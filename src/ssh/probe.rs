@@ -1,0 +1,265 @@
+//! The remote probe: one ssh round trip, made the way the docker CLI connects (BatchMode, no
+//! terminal, strict host key checking), that tells whether the host key, the key and the remote
+//! docker are right. The remote command is a fixed string: no part of user input is in it.
+
+use std::time::Duration;
+
+use crate::ssh::destination::Resolved;
+use crate::sys::exec::{last_line, Cmd, Exec};
+
+/// Seconds ssh may spend connecting. The whole probe is bounded by [`PROBE_TIMEOUT`].
+pub const CONNECT_TIMEOUT: u64 = 10;
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
+
+const MARKER: &str = "rdock-probe-1";
+
+/// Runs on the remote under `sh`, whatever the login shell. Reports whether docker is on the
+/// non-interactive PATH and what `docker version` says.
+pub const PROBE_SCRIPT: &str = "/bin/sh -c 'echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); echo \"docker-exit=$?\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; fi'";
+
+/// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless its blob is already
+/// there. umask 077 keeps ~/.ssh and the file private.
+pub const INSTALL_KEY_SCRIPT: &str = "/bin/sh -c 'umask 077; set -f; mkdir -p \"$HOME/.ssh\" && f=\"$HOME/.ssh/authorized_keys\" && touch \"$f\" && IFS= read -r key && set -- $key && if grep -qF \"$2\" \"$f\"; then echo rdock-key-present; else if [ -s \"$f\" ] && [ -n \"$(tail -c 1 \"$f\")\" ]; then echo >> \"$f\"; fi; printf \"%s\\n\" \"$key\" >> \"$f\" && echo rdock-key-added; fi'";
+
+/// How the connection went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Connect {
+    Ok,
+    /// The server refused every key offered.
+    AuthRefused(String),
+    /// The host key differs from the one in known_hosts.
+    HostKeyChanged(String),
+    /// No host key is known (strict checking refused it).
+    HostKeyUnknown(String),
+    /// Could not reach sshd, or it did not speak SSH in time.
+    Unreachable(String),
+}
+
+/// What the remote says about docker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RemoteDocker {
+    Server(String),
+    NotOnPath,
+    PermissionDenied(String),
+    DaemonDown(String),
+    Other(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub connect: Connect,
+    /// Where `command -v docker` found docker on the remote's non-interactive PATH.
+    pub docker_path: Option<String>,
+    pub docker: Option<RemoteDocker>,
+}
+
+/// ssh options that make rdock's own connections behave like the docker CLI's, never prompt,
+/// never accept or rewrite a host key, and give up in bounded time.
+pub fn batch_options() -> Vec<String> {
+    options(&["BatchMode=yes"])
+}
+
+/// `-o` options for every ssh rdock starts itself, after `extra`: never accept or rewrite a host
+/// key, never change the agent (whatever the user's config says), a bounded connect, no TTY.
+pub fn options(extra: &[&str]) -> Vec<String> {
+    let timeout = format!("ConnectTimeout={CONNECT_TIMEOUT}");
+    let common = [
+        "StrictHostKeyChecking=yes",
+        "UpdateHostKeys=no",
+        "AddKeysToAgent=no",
+        &timeout,
+    ];
+    let mut args: Vec<String> = extra
+        .iter()
+        .chain(common.iter())
+        .flat_map(|o| ["-o".to_string(), o.to_string()])
+        .collect();
+    args.push("-T".into());
+    args
+}
+
+/// One ssh round trip, as the docker CLI connects, that runs [`PROBE_SCRIPT`] on the remote.
+pub fn run(exec: &Exec, r: &Resolved) -> Probe {
+    let cmd = Cmd::new("ssh")
+        .args(batch_options())
+        .args(r.ssh_target_args())
+        .arg(PROBE_SCRIPT)
+        .timeout(PROBE_TIMEOUT);
+    match exec.run(&cmd) {
+        Ok(out) => parse_probe(out.code, &out.stdout, &out.stderr),
+        Err(e) => Probe {
+            connect: Connect::Unreachable(format!(
+                "no SSH answer from {}:{} within {} s ({e:#})",
+                r.hostname,
+                r.port,
+                PROBE_TIMEOUT.as_secs()
+            )),
+            docker_path: None,
+            docker: None,
+        },
+    }
+}
+
+/// Read the probe's result from ssh's exit code and output.
+pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
+    let mut lines = stdout.lines();
+    if lines.next().map(str::trim) == Some(MARKER) {
+        let docker_path = lines
+            .next()
+            .and_then(|l| l.strip_prefix("docker-path="))
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty());
+        let exit = lines
+            .next()
+            .and_then(|l| l.strip_prefix("docker-exit="))
+            .and_then(|n| n.trim().parse::<i32>().ok())
+            .unwrap_or(-1);
+        let text = lines.collect::<Vec<_>>().join("\n").trim().to_string();
+        return Probe {
+            connect: Connect::Ok,
+            docker_path,
+            docker: Some(classify_docker(exit, &text)),
+        };
+    }
+    let last = stderr
+        .lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty() && !l.starts_with('@'))
+        .unwrap_or("")
+        .to_string();
+    let connect = if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
+        || stderr.contains("HOST KEY HAS CHANGED")
+    {
+        Connect::HostKeyChanged(stderr.trim().to_string())
+    } else if stderr.contains("Host key verification failed") {
+        Connect::HostKeyUnknown(last)
+    } else if stderr.contains("Permission denied (")
+        || stderr.contains("Too many authentication failures")
+    {
+        Connect::AuthRefused(last)
+    } else if code == Some(255) || code.is_none() {
+        Connect::Unreachable(last)
+    } else {
+        Connect::Unreachable(format!(
+            "the remote shell did not run the probe (exit {code:?}): {last}"
+        ))
+    };
+    Probe {
+        connect,
+        docker_path: None,
+        docker: None,
+    }
+}
+
+fn classify_docker(exit: i32, text: &str) -> RemoteDocker {
+    let lower = text.to_ascii_lowercase();
+    match exit {
+        0 => RemoteDocker::Server(text.lines().last().unwrap_or("").trim().to_string()),
+        127 => RemoteDocker::NotOnPath,
+        _ if lower.contains("permission denied") => RemoteDocker::PermissionDenied(last_line(text)),
+        _ if lower.contains("cannot connect to the docker daemon")
+            || lower.contains("is the docker daemon running") =>
+        {
+            RemoteDocker::DaemonDown(last_line(text))
+        }
+        _ => RemoteDocker::Other(last_line(text)),
+    }
+}
+
+/// The one password login that appends the public key (given on stdin) to the remote
+/// authorized_keys: password and keyboard-interactive only, so the person types it once.
+pub fn install_key_cmd(r: &Resolved, public_line: &str) -> Cmd {
+    Cmd::new("ssh")
+        .args(options(&[
+            "PubkeyAuthentication=no",
+            "PreferredAuthentications=keyboard-interactive,password",
+            "NumberOfPasswordPrompts=3",
+        ]))
+        .args(r.ssh_target_args())
+        .arg(INSTALL_KEY_SCRIPT)
+        .stdin(format!("{public_line}\n"))
+        .changes()
+        .interactive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_output_is_classified() {
+        let ok = parse_probe(
+            Some(0),
+            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=0\n28.2.2\n",
+            "",
+        );
+        assert_eq!(ok.connect, Connect::Ok);
+        assert_eq!(ok.docker, Some(RemoteDocker::Server("28.2.2".into())));
+        assert_eq!(ok.docker_path.as_deref(), Some("/usr/bin/docker"));
+        let missing = parse_probe(
+            Some(0),
+            "rdock-probe-1\ndocker-path=\ndocker-exit=127\n",
+            "",
+        );
+        assert_eq!(missing.docker, Some(RemoteDocker::NotOnPath));
+        let denied = parse_probe(
+            Some(0),
+            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\npermission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock\n",
+            "",
+        );
+        assert!(matches!(
+            denied.docker,
+            Some(RemoteDocker::PermissionDenied(_))
+        ));
+        let down = parse_probe(
+            Some(0),
+            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+            "",
+        );
+        assert!(matches!(down.docker, Some(RemoteDocker::DaemonDown(_))));
+    }
+
+    #[test]
+    fn ssh_failures_are_told_apart() {
+        let changed = "@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@@@\nHost key verification failed.\n";
+        assert!(matches!(
+            parse_probe(Some(255), "", changed).connect,
+            Connect::HostKeyChanged(_)
+        ));
+        let unknown = "No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\nHost key verification failed.\n";
+        assert!(matches!(
+            parse_probe(Some(255), "", unknown).connect,
+            Connect::HostKeyUnknown(_)
+        ));
+        let denied = "u@127.0.0.1: Permission denied (publickey,password).\n";
+        assert!(matches!(
+            parse_probe(Some(255), "", denied).connect,
+            Connect::AuthRefused(_)
+        ));
+        let refused = "ssh: connect to host 127.0.0.1 port 1: Connection refused\n";
+        assert_eq!(
+            parse_probe(Some(255), "", refused).connect,
+            Connect::Unreachable(
+                "ssh: connect to host 127.0.0.1 port 1: Connection refused".into()
+            )
+        );
+    }
+
+    #[test]
+    fn every_ssh_of_rdock_refuses_new_host_keys_and_leaves_the_agent_alone() {
+        let batch = batch_options().join(" ");
+        assert_eq!(
+            batch,
+            "-o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T"
+        );
+    }
+
+    #[test]
+    fn remote_scripts_are_fixed_strings_for_sh() {
+        for script in [PROBE_SCRIPT, INSTALL_KEY_SCRIPT] {
+            assert!(script.starts_with("/bin/sh -c '") && script.ends_with('\''));
+            // Exactly one pair of single quotes: nothing inside can end the sh -c argument early.
+            assert_eq!(script.matches('\'').count(), 2, "{script}");
+        }
+    }
+}

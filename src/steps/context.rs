@@ -1,0 +1,238 @@
+//! The docker context: `docker context create NAME --docker host=ssh://user@host:port`, always with
+//! an explicit user and port, then `docker context use NAME`, then a real `docker version`.
+
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+
+use crate::docker;
+use crate::sys::exec::quote;
+
+use super::{Finding, Kind, Outcome, Session, Step};
+
+/// The endpoint setup writes: from what ssh -G said.
+fn endpoint(s: &Session) -> Option<String> {
+    s.resolved.as_ref().map(|r| r.endpoint())
+}
+
+/// The context exists and points where setup would point it.
+pub struct ContextStep {
+    pub name: String,
+    pub force: bool,
+    existing: Option<String>,
+}
+
+impl ContextStep {
+    pub fn new(name: String, force: bool) -> Self {
+        ContextStep {
+            name,
+            force,
+            existing: None,
+        }
+    }
+}
+
+impl Step for ContextStep {
+    fn kind(&self) -> Kind {
+        Kind::Context
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let id = "context";
+        let Some(want) = endpoint(s) else {
+            return Finding::skip(id, "skipped: no destination");
+        };
+        let name = &self.name;
+        let create = format!(
+            "docker context create {} --docker {}",
+            quote(name),
+            quote(&format!("host={want}"))
+        );
+        self.existing = None;
+        match docker::endpoint_of(&s.exec, name) {
+            Err(e) => Finding::fail(
+                id,
+                format!("{e:#}"),
+                "check that the docker CLI works: docker context ls",
+            ),
+            Ok(None) => Finding::fail(id, format!("no docker context {name}"), create).fixable(),
+            Ok(Some(have)) if have == want => Finding::ok(id, format!("context {name} → {want}")),
+            Ok(Some(have)) => {
+                self.existing = Some(have.clone());
+                let f = Finding::fail(
+                    id,
+                    format!("context {name} already points to {have}, not {want}"),
+                    format!(
+                        "rerun with --force to update it (docker context update {} --docker {}), or pick another name with --name",
+                        quote(name),
+                        quote(&format!("host={want}"))
+                    ),
+                );
+                if self.force {
+                    f.fixable()
+                } else {
+                    f
+                }
+            }
+        }
+    }
+
+    fn fix(&mut self, s: &mut Session) -> Result<Outcome> {
+        let Some(want) = endpoint(s) else {
+            bail!("no destination");
+        };
+        let update = self.existing.is_some();
+        let out = s.exec.run(&docker::create_cmd(&self.name, &want, update))?;
+        if !out.success() {
+            bail!("docker context failed: {}", out.last_error_line());
+        }
+        let verb = if update { "updated" } else { "created" };
+        Ok(Outcome::Done(format!(
+            "{verb} context {} → {want}",
+            self.name
+        )))
+    }
+
+    fn preview(&self, s: &Session, _: &Finding) -> String {
+        let Some(want) = endpoint(s) else {
+            return "would create the context".into();
+        };
+        let update = self.existing.is_some();
+        format!(
+            "would {} context {} → {want}\nwould run: {}",
+            if update { "update" } else { "create" },
+            self.name,
+            docker::create_cmd(&self.name, &want, update).display()
+        )
+    }
+}
+
+/// `docker context use NAME`, unless --no-use.
+pub struct UseStep {
+    pub name: String,
+    pub no_use: bool,
+}
+
+impl Step for UseStep {
+    fn kind(&self) -> Kind {
+        Kind::Use
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let id = "use";
+        match docker::current(&s.exec) {
+            Err(e) => Finding::fail(
+                id,
+                format!("{e:#}"),
+                "check that the docker CLI works: docker context ls",
+            ),
+            Ok(cur) if cur == self.name => {
+                Finding::ok(id, format!("{} is the current context", self.name))
+            }
+            Ok(cur) if self.no_use => Finding::skip(
+                id,
+                format!(
+                    "left {cur} as the current context (--no-use); use docker --context {}",
+                    self.name
+                ),
+            ),
+            Ok(cur) => Finding::warn(
+                id,
+                format!("the current context is {cur}, not {}", self.name),
+                format!("docker context use {}", quote(&self.name)),
+            )
+            .fixable(),
+        }
+    }
+
+    fn fix(&mut self, s: &mut Session) -> Result<Outcome> {
+        let out = s.exec.run(&docker::use_cmd(&self.name))?;
+        if !out.success() {
+            bail!("docker context use failed: {}", out.last_error_line());
+        }
+        Ok(Outcome::Done(format!("switched to context {}", self.name)))
+    }
+
+    fn preview(&self, _: &Session, _: &Finding) -> String {
+        format!(
+            "would switch to context {}\nwould run: {}",
+            self.name,
+            docker::use_cmd(&self.name).display()
+        )
+    }
+}
+
+/// DOCKER_HOST or DOCKER_CONTEXT in the environment wins over the current context, so docker
+/// commands would not reach this context at all.
+pub struct EnvStep {
+    pub name: String,
+}
+
+impl Step for EnvStep {
+    fn kind(&self) -> Kind {
+        Kind::Environment
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let id = "environment";
+        match docker::env_override(&self.name, &|v| s.env.var(v)) {
+            Some((var, value)) => Finding::fail(
+                id,
+                format!(
+                    "{var}={value} is set, so docker ignores context {}",
+                    self.name
+                ),
+                format!("unset {var}  (and remove it from your shell profile)"),
+            ),
+            None => Finding::ok(
+                id,
+                "neither DOCKER_HOST nor DOCKER_CONTEXT overrides the context",
+            ),
+        }
+    }
+}
+
+/// A real `docker --context NAME version`, through ssh, as every docker command will go.
+pub struct VerifyStep {
+    pub name: String,
+}
+
+impl Step for VerifyStep {
+    fn kind(&self) -> Kind {
+        Kind::Verify
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let id = "verify";
+        let cmd = docker::server_version_cmd(&self.name, Duration::from_secs(60));
+        let out = s
+            .term
+            .spin(&format!("docker --context {} version", self.name), || {
+                s.exec.run(&cmd)
+            });
+        let again = format!(
+            "docker --context {} version shows the whole error; rdock doctor {0} diagnoses it",
+            quote(&self.name)
+        );
+        match out {
+            Ok(out) if out.success() => Finding::ok(
+                id,
+                format!(
+                    "docker --context {} version: server {}",
+                    self.name,
+                    out.stdout.trim()
+                ),
+            ),
+            Ok(out) => Finding::fail(
+                id,
+                format!(
+                    "docker --context {} version failed: {}",
+                    self.name,
+                    out.last_error_line()
+                ),
+                again,
+            ),
+            Err(e) => Finding::fail(id, format!("{e:#}"), again),
+        }
+    }
+}

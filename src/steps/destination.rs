@@ -1,0 +1,62 @@
+//! Resolve the destination with `ssh -G` and show what ssh will really use.
+
+use crate::ssh::destination::{resolve, UserSource};
+use crate::ssh::multiplex;
+
+use super::{remote, Finding, Kind, Session, Step};
+
+pub struct DestinationStep;
+
+impl Step for DestinationStep {
+    fn kind(&self) -> Kind {
+        Kind::Destination
+    }
+
+    fn check(&mut self, s: &mut Session) -> Finding {
+        let id = "destination";
+        let Some(dest) = s.dest.clone() else {
+            return Finding::skip(id, "skipped: no destination given");
+        };
+        let r = match resolve(&s.exec, &dest) {
+            Ok(r) => r,
+            Err(e) => {
+                return Finding::fail(
+                    id,
+                    format!("{e:#}"),
+                    "check ~/.ssh/config: `ssh -G HOST` must work",
+                )
+            }
+        };
+        let via = if r.hostname != dest.host {
+            format!(" (via {})", dest.host)
+        } else {
+            String::new()
+        };
+        let finding = match r.user_source {
+            UserSource::Destination => Finding::ok(
+                id,
+                format!("{}{via}, user from the destination", r.display()),
+            ),
+            UserSource::SshConfig => {
+                Finding::ok(id, format!("{}{via}, user from ssh_config", r.display()))
+            }
+            UserSource::LocalName => Finding::warn(
+                id,
+                format!(
+                    "{}{via}: no user given, so your local user name {} was assumed",
+                    r.display(),
+                    r.user
+                ),
+                format!("if the remote account differs: rdock setup USER@{}", dest),
+            ),
+        };
+        s.resolved = Some(r.clone());
+        if s.prefetch {
+            if r.control_master.is_some() {
+                s.master = multiplex::master_state(&s.exec, &r).ok();
+            }
+            remote::start_probe(s);
+        }
+        finding
+    }
+}

@@ -1,0 +1,342 @@
+//! The plan: every step, in the order setup and doctor run them, with what each needs, where
+//! doctor lists it and whether a failure stops setup. Both commands build their steps here, from
+//! this one list.
+
+use std::path::PathBuf;
+
+use crate::sys::env::Env;
+use crate::vscode::{self, Discovery};
+
+use super::agent::{AgentKeysStep, AgentStep, IdentityStep};
+use super::context::{ContextStep, EnvStep, UseStep, VerifyStep};
+use super::destination::DestinationStep;
+use super::host_key::HostKeyStep;
+use super::key::KeyStep;
+use super::multiplex::MultiplexStep;
+use super::remote::{AuthStep, ConnectionStep, RemoteDaemonStep, RemotePathStep};
+use super::ssh_config::SshConfigStep;
+use super::tools::ToolsStep;
+use super::vscode::{EnvironmentStep, ExtensionsStep, NothingFound, SettingsStep};
+use super::Step;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Tools,
+    Destination,
+    Key,
+    SshConfig,
+    Agent,
+    Identity,
+    AgentKeys,
+    Connection,
+    HostKey,
+    Auth,
+    RemotePath,
+    RemoteDaemon,
+    Multiplex,
+    Context,
+    Use,
+    Environment,
+    Verify,
+    VscodeSettings,
+    VscodeEnv,
+    VscodeExt,
+}
+
+/// Where doctor lists a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Group {
+    Local,
+    Remote,
+    Docker,
+    Editors,
+}
+
+impl Group {
+    pub fn title(self) -> &'static str {
+        match self {
+            Group::Local => "Local",
+            Group::Remote => "Remote",
+            Group::Docker => "Docker context",
+            Group::Editors => "VS Code",
+        }
+    }
+}
+
+/// One step of the plan.
+pub struct Meta {
+    pub kind: Kind,
+    pub id: &'static str,
+    pub group: Group,
+    /// Earlier steps this one depends on.
+    pub needs: &'static [Kind],
+    /// A failure stops setup (later steps depend on it).
+    pub blocking: bool,
+}
+
+const fn meta(
+    kind: Kind,
+    id: &'static str,
+    group: Group,
+    needs: &'static [Kind],
+    blocking: bool,
+) -> Meta {
+    Meta {
+        kind,
+        id,
+        group,
+        needs,
+        blocking,
+    }
+}
+
+use Group::*;
+use Kind::*;
+
+/// Every step, in order.
+pub const PLAN: [Meta; 20] = [
+    meta(Tools, "tools", Local, &[], true),
+    meta(Destination, "destination", Local, &[Tools], true),
+    meta(Key, "key", Local, &[Destination], true),
+    meta(SshConfig, "ssh-config", Local, &[], false),
+    meta(Agent, "agent", Local, &[], true),
+    meta(Identity, "identity", Local, &[Key, Agent], true),
+    meta(AgentKeys, "agent-keys", Local, &[Agent], false),
+    meta(Connection, "connection", Remote, &[Destination], true),
+    meta(HostKey, "host-key", Remote, &[Connection], true),
+    meta(Auth, "auth", Remote, &[HostKey, Identity], true),
+    meta(RemotePath, "remote-path", Remote, &[Auth], true),
+    meta(RemoteDaemon, "remote-daemon", Remote, &[RemotePath], true),
+    meta(Multiplex, "multiplex", Remote, &[Destination], false),
+    meta(
+        Kind::Context,
+        "context",
+        Group::Docker,
+        &[Destination, Tools],
+        true,
+    ),
+    meta(Use, "use", Group::Docker, &[Kind::Context], true),
+    meta(Environment, "environment", Group::Docker, &[], false),
+    meta(
+        Verify,
+        "verify",
+        Group::Docker,
+        &[Kind::Context, RemoteDaemon, Identity],
+        true,
+    ),
+    meta(VscodeSettings, "vscode", Editors, &[], false),
+    meta(VscodeEnv, "vscode-env", Editors, &[], false),
+    meta(VscodeExt, "vscode-ext", Editors, &[], false),
+];
+
+impl Kind {
+    fn meta(self) -> &'static Meta {
+        PLAN.iter()
+            .find(|m| m.kind == self)
+            .expect("every kind is in the plan")
+    }
+    pub fn id(self) -> &'static str {
+        self.meta().id
+    }
+    pub fn group(self) -> Group {
+        self.meta().group
+    }
+    pub fn needs(self) -> &'static [Kind] {
+        self.meta().needs
+    }
+    pub fn blocking(self) -> bool {
+        self.meta().blocking
+    }
+}
+
+/// Which command the steps are for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Setup,
+    Doctor,
+}
+
+/// Which part of the plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// Everything but the editors (doctor --all checks those once, on their own).
+    Destination,
+    /// The editors alone (rdock vscode, and doctor --all's editors block).
+    Editors,
+}
+
+/// The editor part of the options.
+#[derive(Clone, Debug, Default)]
+pub struct EditorOptions {
+    /// `--settings`: files to use instead of the discovered ones.
+    pub settings: Vec<PathBuf>,
+    /// `--refresh-interval`.
+    pub interval: u64,
+}
+
+/// What the command line says about the steps.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The docker context.
+    pub context: String,
+    /// The key to use; None: the one ssh would offer.
+    pub identity: Option<PathBuf>,
+    pub no_passphrase: bool,
+    pub yes: bool,
+    pub accept_host_key: bool,
+    pub install_key: bool,
+    pub force: bool,
+    /// Leave the current context alone.
+    pub no_use: bool,
+    pub multiplex: bool,
+    pub editors: EditorOptions,
+}
+
+/// The steps for `purpose`, in the plan's order.
+pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<dyn Step>> {
+    let setup = purpose == Purpose::Setup;
+    let editors = match scope {
+        Scope::Destination => None,
+        _ => Some(vscode::targets(
+            &Discovery::from_env(env),
+            &o.editors.settings,
+        )),
+    };
+    let mut out: Vec<Box<dyn Step>> = Vec::new();
+    for m in &PLAN {
+        let wanted = match scope {
+            Scope::All => true,
+            Scope::Destination => m.group != Editors,
+            Scope::Editors => m.group == Editors,
+        };
+        if !wanted {
+            continue;
+        }
+        let context = o.context.clone();
+        match m.kind {
+            Tools => out.push(Box::new(ToolsStep)),
+            Destination => out.push(Box::new(DestinationStep)),
+            Key => out.push(Box::new(KeyStep::new(o.identity.clone(), o.no_passphrase))),
+            SshConfig => out.push(Box::new(SshConfigStep {
+                yes: setup && o.yes,
+            })),
+            Agent => out.push(Box::new(AgentStep {
+                yes: setup && o.yes,
+            })),
+            Identity => out.push(Box::new(IdentityStep)),
+            AgentKeys => out.push(Box::new(AgentKeysStep)),
+            Connection => out.push(Box::new(ConnectionStep)),
+            HostKey => out.push(Box::new(HostKeyStep {
+                accept: setup && (o.accept_host_key || o.yes),
+            })),
+            Auth => out.push(Box::new(AuthStep {
+                install: setup && (o.install_key || o.yes),
+            })),
+            RemotePath => out.push(Box::new(RemotePathStep)),
+            RemoteDaemon => out.push(Box::new(RemoteDaemonStep)),
+            // Setup turns multiplexing on only when asked; doctor always reports it.
+            Multiplex if setup && !o.multiplex => {}
+            Multiplex => out.push(Box::new(MultiplexStep {
+                context,
+                enable: setup,
+            })),
+            Kind::Context => out.push(Box::new(ContextStep::new(context, setup && o.force))),
+            Use => out.push(Box::new(UseStep {
+                name: context,
+                no_use: o.no_use,
+            })),
+            Environment => out.push(Box::new(EnvStep { name: context })),
+            // Doctor's remote checks already made the round trip; setup proves the whole path.
+            Verify if setup => out.push(Box::new(VerifyStep { name: context })),
+            Verify => {}
+            VscodeSettings => match editors.as_deref() {
+                Some([]) | None => out.push(Box::new(NothingFound {
+                    looked_in: Discovery::from_env(env).config_dir(),
+                })),
+                Some(targets) => out.extend(targets.iter().map(|target| {
+                    Box::new(SettingsStep {
+                        target: target.clone(),
+                        interval: o.editors.interval,
+                    }) as Box<dyn Step>
+                })),
+            },
+            VscodeEnv => {
+                if let Some(targets) = editors.as_deref().filter(|t| !t.is_empty()) {
+                    out.push(Box::new(EnvironmentStep {
+                        paths: targets.iter().map(|t| t.path.clone()).collect(),
+                    }));
+                }
+            }
+            VscodeExt => {
+                if editors.as_deref().is_some_and(|t| !t.is_empty()) {
+                    out.push(Box::new(ExtensionsStep {
+                        dirs: Discovery::from_env(env).extension_dirs(),
+                    }));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::platform::Platform;
+
+    #[test]
+    fn every_need_names_an_earlier_step() {
+        for (i, m) in PLAN.iter().enumerate() {
+            for need in m.needs {
+                let at = PLAN.iter().position(|e| e.kind == *need).unwrap();
+                assert!(at < i, "{} needs {}, which comes later", m.id, need.id());
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_is_in_the_plan_once_with_its_own_id() {
+        let mut ids: Vec<&str> = PLAN.iter().map(|m| m.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), PLAN.len());
+        for m in &PLAN {
+            assert_eq!(m.kind.id(), m.id);
+        }
+    }
+
+    #[test]
+    fn setup_and_doctor_take_their_steps_from_the_one_list_in_its_order() {
+        let env = Env::new(Platform::Linux, "/nonexistent-home");
+        let o = Options {
+            context: "box".into(),
+            multiplex: true,
+            ..Options::default()
+        };
+        let ids = |purpose, o: &Options| -> Vec<String> {
+            steps(purpose, Scope::Destination, o, &env)
+                .iter()
+                .map(|s| s.id())
+                .collect()
+        };
+        let all: Vec<String> = PLAN
+            .iter()
+            .filter(|m| m.group != Editors)
+            .map(|m| m.id.to_string())
+            .collect();
+        let setup = ids(Purpose::Setup, &o);
+        assert_eq!(setup, all, "setup --multiplex runs every step");
+        let doctor = ids(Purpose::Doctor, &o);
+        let without_verify: Vec<String> = all.iter().filter(|i| *i != "verify").cloned().collect();
+        assert_eq!(doctor, without_verify, "doctor runs every check but verify");
+        let plain = ids(
+            Purpose::Setup,
+            &Options {
+                multiplex: false,
+                ..o.clone()
+            },
+        );
+        assert!(!plain.contains(&"multiplex".to_string()));
+    }
+}

@@ -1,0 +1,67 @@
+//! What one invocation of rdock knows: how to run commands, the terminal, the environment, and
+//! the facts earlier steps learned that later steps need.
+
+use crate::ssh::destination::{Destination, Resolved};
+use crate::ssh::keys::KeyPair;
+use crate::ssh::multiplex::Master;
+use crate::ssh::probe::Probe;
+use crate::sys::env::Env;
+use crate::sys::exec::Exec;
+use crate::sys::term::Term;
+
+use super::Outcome;
+
+pub struct Session {
+    pub exec: Exec,
+    pub term: Term,
+    pub env: Env,
+    /// The destination as given, when there is one.
+    pub dest: Option<Destination>,
+    /// What `ssh -G` made of it (set by the destination step).
+    pub resolved: Option<Resolved>,
+    /// The key pair (set by the key step).
+    pub key: Option<KeyPair>,
+    /// The one ssh round trip's result, reused by every remote check.
+    pub probe: Option<Probe>,
+    /// The probe, running in the background (see `remote::start_probe`).
+    pub probe_job: Option<std::thread::JoinHandle<Probe>>,
+    /// The control master's state, read before the probe connected (a connection replaces a
+    /// stale socket, so afterwards it could no longer be seen).
+    pub master: Option<Master>,
+    /// Start the remote probe as soon as the destination is resolved (doctor: read-only, so
+    /// nothing a later step does can change its answer).
+    pub prefetch: bool,
+}
+
+impl Session {
+    pub fn new(exec: Exec, term: Term, env: Env) -> Self {
+        Session {
+            exec,
+            term,
+            env,
+            dest: None,
+            resolved: None,
+            key: None,
+            probe: None,
+            probe_job: None,
+            master: None,
+            prefetch: false,
+        }
+    }
+
+    /// Ask before a change: None when the person (or `flag`, through `preset`) agreed, else the
+    /// outcome that says why nothing was done. `lines` are shown before the question.
+    pub fn consent(
+        &self,
+        lines: &[String],
+        question: &str,
+        preset: bool,
+        flag: &'static str,
+    ) -> Option<Outcome> {
+        match self.term.confirm(lines, question, preset, flag) {
+            Ok(true) => None,
+            Ok(false) => Some(Outcome::Declined("you said no".into())),
+            Err(no_terminal) => Some(Outcome::Declined(no_terminal.to_string())),
+        }
+    }
+}

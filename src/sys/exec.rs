@@ -1,0 +1,829 @@
+//! The one place that spawns processes.
+//!
+//! Every command gets a timeout, is echoed with `--verbose`, and, when it changes something,
+//! is only printed under `--dry-run`. Arguments always travel as argv: nothing goes through a shell.
+//!
+//! [`Exec::scripted`] answers commands from a [`Script`] of canned replies instead of starting
+//! them, and records what ran, so code that runs commands can be tested in-process, on any OS.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use anyhow::{anyhow, Context as _, Result};
+use wait_timeout::ChildExt;
+
+/// How long a command may run when its caller does not say.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
+/// Commands that may wait on a person (a passphrase, a password) get longer, but still a bound.
+pub const INTERACTIVE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Does running this command change anything on disk, in the agent or on the remote?
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    ReadOnly,
+    Changes,
+}
+
+/// A command to run: a program and its argv, plus how to run it.
+#[derive(Clone, Debug)]
+pub struct Cmd {
+    program: String,
+    args: Vec<OsString>,
+    env: Vec<(String, String)>,
+    env_remove: Vec<String>,
+    stdin: Option<Vec<u8>>,
+    timeout: Duration,
+    effect: Effect,
+    interactive: bool,
+}
+
+impl Cmd {
+    /// A read-only command with the default timeout.
+    pub fn new(program: &str) -> Self {
+        Cmd {
+            program: program.to_string(),
+            args: Vec::new(),
+            env: Vec::new(),
+            env_remove: Vec::new(),
+            stdin: None,
+            timeout: DEFAULT_TIMEOUT,
+            effect: Effect::ReadOnly,
+            interactive: false,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
+    /// Run without this variable in the environment.
+    pub fn env_remove(mut self, key: &str) -> Self {
+        self.env_remove.push(key.to_string());
+        self
+    }
+
+    /// Bytes for the child's stdin. Without this, stdin is /dev/null (or the terminal when interactive).
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Mark the command as one that changes state: under `--dry-run` it is printed, not run.
+    pub fn changes(mut self) -> Self {
+        self.effect = Effect::Changes;
+        self
+    }
+
+    /// The command may talk to the person at the terminal (ssh-keygen, ssh-add, a password prompt).
+    /// It keeps the terminal's process group and gets [`INTERACTIVE_TIMEOUT`].
+    pub fn interactive(mut self) -> Self {
+        self.interactive = true;
+        self.timeout = INTERACTIVE_TIMEOUT;
+        self
+    }
+
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
+    pub fn effect(&self) -> Effect {
+        self.effect
+    }
+
+    /// The argv as a person would type it into a POSIX shell.
+    pub fn display(&self) -> String {
+        let mut words = vec![quote(&self.program)];
+        words.extend(self.args.iter().map(|a| quote(&a.to_string_lossy())));
+        words.join(" ")
+    }
+}
+
+/// Quote one word for display in a POSIX shell, only when it needs it.
+pub fn quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@=,+%^~[]".contains(c));
+    if plain && !word.starts_with('~') {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// What a finished command left behind.
+#[derive(Clone, Debug, Default)]
+pub struct Output {
+    /// The exit code, or None when a signal ended it.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    /// True when `--dry-run` printed the command instead of running it.
+    pub skipped: bool,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// The last non-empty line of stderr, for one-line messages.
+    pub fn last_error_line(&self) -> String {
+        last_line(&self.stderr)
+    }
+}
+
+/// The last non-empty line of a text, trimmed.
+pub fn last_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .rfind(|l| !l.is_empty())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Answers already had, by command: see [`Exec::memoized`].
+type Memo = Arc<Mutex<HashMap<String, Arc<OnceLock<Result<Output, String>>>>>>;
+
+/// Runs commands. One value is made per invocation of rdock and handed to everything that needs it.
+#[derive(Clone, Debug, Default)]
+pub struct Exec {
+    pub verbose: bool,
+    pub dry_run: bool,
+    memo: Option<Memo>,
+    /// Set by [`Exec::scripted`]: answer from the script instead of starting processes.
+    script: Option<Arc<Mutex<Scripted>>>,
+}
+
+impl Exec {
+    pub fn new(verbose: bool, dry_run: bool) -> Self {
+        Exec {
+            verbose,
+            dry_run,
+            memo: None,
+            script: None,
+        }
+    }
+
+    /// An `Exec` that starts no process: each command gets its reply from `script`, and is
+    /// recorded (see [`Exec::ran`]). Everything else is as with [`Exec::new`]: `--verbose` echo,
+    /// `--dry-run` (set the public field), [`Exec::memoized`]. A command the script has no reply
+    /// for is an error that names its argv. Clones share the script and the record.
+    pub fn scripted(script: Script) -> Self {
+        Exec {
+            script: Some(Arc::new(Mutex::new(Scripted {
+                given: vec![0; script.rules.len()],
+                script,
+                ..Scripted::default()
+            }))),
+            ..Exec::default()
+        }
+    }
+
+    /// The commands a scripted `Exec` (or any clone of it) was asked to start, in order: those
+    /// with a reply and those without. A memoized command appears once, a change skipped by
+    /// `--dry-run` not at all. Always empty for an `Exec` that starts real processes.
+    pub fn ran(&self) -> Vec<Ran> {
+        self.record(|s| s.ran.clone())
+    }
+
+    /// The changes a scripted `Exec` printed under `--dry-run` instead of running, in order.
+    pub fn skipped(&self) -> Vec<Ran> {
+        self.record(|s| s.skipped.clone())
+    }
+
+    /// The argv ([`Cmd::display`]) of each command a scripted `Exec` had no reply for, in order.
+    /// Callers may turn that error into a finding; this shows it to a test all the same.
+    pub fn unscripted(&self) -> Vec<String> {
+        self.record(|s| s.unscripted.clone())
+    }
+
+    /// Where `program` is on PATH, or None. A scripted `Exec` has every program its script has a
+    /// rule for, under `/scripted/`, and no other.
+    pub fn which(&self, program: &str) -> Option<std::path::PathBuf> {
+        match &self.script {
+            None => which::which(program).ok(),
+            Some(s) => {
+                let s = s.lock().unwrap_or_else(|e| e.into_inner());
+                let known = s
+                    .script
+                    .rules
+                    .iter()
+                    .any(|r| r.argv.first().is_some_and(|p| p == program));
+                known.then(|| std::path::Path::new("/scripted").join(program))
+            }
+        }
+    }
+
+    fn record<T: Default>(&self, read: impl FnOnce(&Scripted) -> T) -> T {
+        self.script
+            .as_ref()
+            .map(|s| read(&s.lock().unwrap_or_else(|e| e.into_inner())))
+            .unwrap_or_default()
+    }
+
+    /// Run each read-only command once and reuse its answer, across clones and threads: for
+    /// `rdock doctor --all`, which changes nothing, so the same command gives the same answer
+    /// (`ssh -V`, `ssh-add -L`, `docker context ls` are asked once, not once per context).
+    pub fn memoized(mut self) -> Self {
+        self.memo = Some(Memo::default());
+        self
+    }
+
+    /// Run a command to completion or until its timeout. A non-zero exit is not an error here:
+    /// callers read [`Output::code`]. Errors are: the program could not be started, or it timed out.
+    pub fn run(&self, cmd: &Cmd) -> Result<Output> {
+        if self.dry_run && cmd.effect == Effect::Changes {
+            eprintln!("would run: {}", cmd.display());
+            if let Some(script) = &self.script {
+                let mut script = script.lock().unwrap_or_else(|e| e.into_inner());
+                script.skipped.push(Ran::of(cmd));
+            }
+            return Ok(Output {
+                code: Some(0),
+                skipped: true,
+                ..Output::default()
+            });
+        }
+        let memo = self
+            .memo
+            .as_ref()
+            .filter(|_| cmd.effect == Effect::ReadOnly && !cmd.interactive);
+        let Some(memo) = memo else {
+            return self.spawn(cmd);
+        };
+        let key = format!("{cmd:?}");
+        let cell = memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
+        // A second caller of the same command waits here for the first one's answer.
+        cell.get_or_init(|| self.spawn(cmd).map_err(|e| format!("{e:#}")))
+            .clone()
+            .map_err(|e| anyhow!(e))
+    }
+
+    fn spawn(&self, cmd: &Cmd) -> Result<Output> {
+        if self.verbose {
+            eprintln!("$ {}", cmd.display());
+        }
+        match &self.script {
+            Some(script) => script.lock().unwrap_or_else(|e| e.into_inner()).answer(cmd),
+            None => spawn_and_wait(cmd),
+        }
+    }
+}
+
+/// The error for a program that could not be started, whichever backend: the cause is attached.
+fn could_not_run(cmd: &Cmd) -> String {
+    format!("could not run `{}`", cmd.program)
+}
+
+/// The error for a command stopped at its timeout, whichever backend.
+fn timed_out(cmd: &Cmd) -> anyhow::Error {
+    anyhow!(
+        "`{}` did not finish within {} s and was stopped",
+        cmd.display(),
+        cmd.timeout.as_secs()
+    )
+}
+
+/// Canned replies for [`Exec::scripted`], by argv: the program, then its args.
+///
+/// A command is answered by the rule given with [`Script::on`] for exactly its argv; failing
+/// that, by the rule with the longest prefix of its argv given with [`Script::on_prefix`]; failing
+/// that, it is an error. Environment and stdin do not take part in matching: read them from
+/// [`Exec::ran`]. Giving a rule again for the same argv queues another reply: the replies come
+/// back in the order given, one per run, and the last one repeats (a check, a fix, the check
+/// again).
+#[derive(Clone, Debug, Default)]
+pub struct Script {
+    rules: Vec<Rule>,
+}
+
+#[derive(Clone, Debug)]
+struct Rule {
+    argv: Vec<OsString>,
+    prefix: bool,
+    replies: Vec<Reply>,
+}
+
+impl Script {
+    pub fn new() -> Self {
+        Script::default()
+    }
+
+    /// Reply to the command whose argv is exactly `argv`, e.g. `&["ssh", "-G", "--", "box"]`.
+    pub fn on(self, argv: &[&str], reply: Reply) -> Self {
+        self.rule(argv, false, reply)
+    }
+
+    /// Reply to every command whose argv starts with `prefix` (e.g. `&["ssh", "-G"]`, whatever
+    /// the options and destination after it) and that no exact rule answers.
+    pub fn on_prefix(self, prefix: &[&str], reply: Reply) -> Self {
+        self.rule(prefix, true, reply)
+    }
+
+    fn rule(mut self, argv: &[&str], prefix: bool, reply: Reply) -> Self {
+        let argv: Vec<OsString> = argv.iter().map(OsString::from).collect();
+        match self
+            .rules
+            .iter_mut()
+            .find(|r| r.prefix == prefix && r.argv == argv)
+        {
+            Some(rule) => rule.replies.push(reply),
+            None => self.rules.push(Rule {
+                argv,
+                prefix,
+                replies: vec![reply],
+            }),
+        }
+        self
+    }
+
+    /// The index of the rule that answers `argv`.
+    fn find(&self, argv: &[OsString]) -> Option<usize> {
+        let exact = self.rules.iter().position(|r| !r.prefix && r.argv == argv);
+        exact.or_else(|| {
+            (self.rules.iter().enumerate())
+                .filter(|(_, r)| r.prefix && argv.starts_with(&r.argv))
+                .max_by_key(|(_, r)| r.argv.len())
+                .map(|(i, _)| i)
+        })
+    }
+}
+
+/// What a scripted command does: exit with output, time out, or fail to start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply(Outcome);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Outcome {
+    Exit {
+        code: Option<i32>,
+        stdout: String,
+        stderr: String,
+    },
+    TimesOut,
+    CannotStart,
+}
+
+impl Reply {
+    /// Exit 0 with this stdout and no stderr.
+    pub fn ok(stdout: impl Into<String>) -> Self {
+        Reply::exit(Some(0), stdout, "")
+    }
+
+    /// Exit with `code` and this stderr, no stdout.
+    pub fn fail(code: i32, stderr: impl Into<String>) -> Self {
+        Reply::exit(Some(code), "", stderr)
+    }
+
+    /// Exit with `code` (None: ended by a signal) and this output.
+    pub fn exit(code: Option<i32>, stdout: impl Into<String>, stderr: impl Into<String>) -> Self {
+        Reply(Outcome::Exit {
+            code,
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+        })
+    }
+
+    /// The command runs past its timeout: [`Exec::run`] returns the error a real timeout gives,
+    /// at once.
+    pub fn times_out() -> Self {
+        Reply(Outcome::TimesOut)
+    }
+
+    /// The program cannot be started: [`Exec::run`] returns the error a missing program gives.
+    pub fn cannot_start() -> Self {
+        Reply(Outcome::CannotStart)
+    }
+}
+
+/// A command as a scripted [`Exec`] was asked to run it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ran {
+    /// The program, then its args.
+    pub argv: Vec<String>,
+    /// Variables set for the command, in the order set.
+    pub env: Vec<(String, String)>,
+    /// Variables removed from its environment (a variable also set is set: it is applied last).
+    pub env_remove: Vec<String>,
+    /// The bytes given to its stdin.
+    pub stdin: Option<Vec<u8>>,
+    pub effect: Effect,
+    pub interactive: bool,
+    pub timeout: Duration,
+}
+
+impl Ran {
+    fn of(cmd: &Cmd) -> Self {
+        Ran {
+            argv: std::iter::once(cmd.program.clone())
+                .chain(cmd.args.iter().map(|a| a.to_string_lossy().into_owned()))
+                .collect(),
+            env: cmd.env.clone(),
+            env_remove: cmd.env_remove.clone(),
+            stdin: cmd.stdin.clone(),
+            effect: cmd.effect,
+            interactive: cmd.interactive,
+            timeout: cmd.timeout,
+        }
+    }
+
+    /// The argv as [`Cmd::display`] shows it.
+    pub fn display(&self) -> String {
+        self.argv
+            .iter()
+            .map(|w| quote(w))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The value the command set for `key`, the last one when it was set more than once.
+    pub fn env_var(&self, key: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .rfind(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The state a scripted [`Exec`] and its clones share.
+#[derive(Debug, Default)]
+struct Scripted {
+    script: Script,
+    /// How many replies each rule has given.
+    given: Vec<usize>,
+    ran: Vec<Ran>,
+    skipped: Vec<Ran>,
+    unscripted: Vec<String>,
+}
+
+impl Scripted {
+    fn answer(&mut self, cmd: &Cmd) -> Result<Output> {
+        let ran = Ran::of(cmd);
+        let hint = format!("{:?}", ran.argv);
+        self.ran.push(ran);
+        let argv: Vec<OsString> = std::iter::once(OsString::from(&cmd.program))
+            .chain(cmd.args.iter().cloned())
+            .collect();
+        let Some(i) = self.script.find(&argv) else {
+            self.unscripted.push(cmd.display());
+            return Err(anyhow!(
+                "no scripted reply for `{}`: add Script::on(&{hint}, …)",
+                cmd.display()
+            ));
+        };
+        let replies = &self.script.rules[i].replies;
+        let reply = &replies[self.given[i].min(replies.len() - 1)];
+        self.given[i] += 1;
+        match &reply.0 {
+            Outcome::Exit {
+                code,
+                stdout,
+                stderr,
+            } => Ok(Output {
+                code: *code,
+                stdout: stdout.clone(),
+                stderr: stderr.clone(),
+                skipped: false,
+            }),
+            Outcome::TimesOut => Err(timed_out(cmd)),
+            Outcome::CannotStart => Err(anyhow::Error::new(std::io::Error::from_raw_os_error(2))
+                .context(could_not_run(cmd))),
+        }
+    }
+}
+
+fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
+    let mut command = Command::new(&cmd.program);
+    command.args(&cmd.args);
+    for k in &cmd.env_remove {
+        command.env_remove(k);
+    }
+    for (k, v) in &cmd.env {
+        command.env(k, v);
+    }
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    match (&cmd.stdin, cmd.interactive) {
+        (Some(_), _) => command.stdin(Stdio::piped()),
+        (None, true) => command.stdin(Stdio::inherit()),
+        (None, false) => command.stdin(Stdio::null()),
+    };
+    #[cfg(unix)]
+    if !cmd.interactive {
+        // Its own process group, so a timeout can end the command and anything it started
+        // (a ProxyCommand, say), and so it can never read from our terminal.
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    let mut child = command.spawn().with_context(|| could_not_run(cmd))?;
+
+    let stdin_bytes = cmd.stdin.clone();
+    let mut stdin = child.stdin.take();
+    let writer = std::thread::spawn(move || {
+        if let (Some(pipe), Some(bytes)) = (stdin.as_mut(), stdin_bytes) {
+            // A child that exits before reading all of it is not our error to report.
+            let _ = pipe.write_all(&bytes);
+        }
+        drop(stdin);
+    });
+    let stdout = child.stdout.take().map(reader);
+    let stderr = child.stderr.take().map(reader);
+
+    let status = match child.wait_timeout(cmd.timeout)? {
+        Some(status) => status,
+        None => {
+            kill(&mut child, cmd.interactive);
+            let _ = child.wait();
+            return Err(timed_out(cmd));
+        }
+    };
+    let _ = writer.join();
+    let collect = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {
+        h.and_then(|h| h.join().ok())
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    };
+    Ok(Output {
+        code: status.code(),
+        stdout: collect(stdout),
+        stderr: collect(stderr),
+        skipped: false,
+    })
+}
+
+fn reader<R: Read + Send + 'static>(mut pipe: R) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = pipe.read_to_end(&mut buf);
+        buf
+    })
+}
+
+fn kill(child: &mut std::process::Child, interactive: bool) {
+    #[cfg(unix)]
+    if !interactive {
+        // The child leads its own process group (see above): end the whole group.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let _ = interactive;
+    let _ = child.kill();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_leaves_plain_words_alone_and_quotes_the_rest() {
+        assert_eq!(quote("ssh://u@h:22"), "ssh://u@h:22");
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("~/.ssh"), "'~/.ssh'");
+    }
+
+    #[test]
+    fn dry_run_prints_changes_instead_of_running_them() {
+        let exec = Exec::new(false, true);
+        let out = exec
+            .run(&Cmd::new("definitely-not-a-program-rdock").changes())
+            .unwrap();
+        assert!(out.skipped && out.success());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn timeout_stops_a_command_that_hangs() {
+        let exec = Exec::default();
+        let start = std::time::Instant::now();
+        let err = exec
+            .run(
+                &Cmd::new("sleep")
+                    .arg("30")
+                    .timeout(Duration::from_millis(300)),
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("did not finish within"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn memoized_runs_a_read_only_command_once_and_never_a_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let script = format!("echo x >> {}", log.display());
+        let exec = Exec::new(false, false).memoized();
+        let count = |exec: &Exec, cmd: &Cmd| {
+            for _ in 0..3 {
+                exec.clone().run(cmd).unwrap();
+            }
+            std::fs::read_to_string(&log).unwrap().lines().count()
+        };
+        assert_eq!(count(&exec, &Cmd::new("sh").args(["-c", &script])), 1);
+        assert_eq!(
+            count(&exec, &Cmd::new("sh").args(["-c", &script]).changes()),
+            4
+        );
+    }
+
+    #[test]
+    fn scripted_answers_from_the_script_and_records_what_ran() {
+        let exec = Exec::scripted(
+            Script::new()
+                .on(
+                    &["ssh", "-G", "--", "box"],
+                    Reply::ok("user me\nhostname box\n"),
+                )
+                .on(
+                    &["ssh-add", "-L"],
+                    Reply::fail(1, "The agent has no identities.\n"),
+                ),
+        );
+        let out = exec
+            .run(&Cmd::new("ssh").args(["-G", "--", "box"]))
+            .unwrap();
+        assert_eq!(out.stdout, "user me\nhostname box\n");
+        assert!(out.success() && !out.skipped);
+        let out = exec
+            .clone()
+            .run(
+                &Cmd::new("ssh-add")
+                    .arg("-L")
+                    .env("SSH_AUTH_SOCK", "/tmp/agent")
+                    .env_remove("DOCKER_HOST")
+                    .stdin("key\n"),
+            )
+            .unwrap();
+        assert_eq!(out.code, Some(1));
+        assert_eq!(out.last_error_line(), "The agent has no identities.");
+
+        let ran = exec.ran();
+        let lines: Vec<String> = ran.iter().map(Ran::display).collect();
+        assert_eq!(lines, ["ssh -G -- box", "ssh-add -L"]);
+        assert_eq!(ran[0].argv, ["ssh", "-G", "--", "box"]);
+        assert_eq!(ran[1].env_var("SSH_AUTH_SOCK"), Some("/tmp/agent"));
+        assert_eq!(ran[1].env_remove, ["DOCKER_HOST"]);
+        assert_eq!(ran[1].stdin.as_deref(), Some(&b"key\n"[..]));
+        assert!(exec.unscripted().is_empty());
+        assert!(Exec::default().ran().is_empty());
+    }
+
+    #[test]
+    fn scripted_without_a_reply_errors_with_the_argv() {
+        let exec = Exec::scripted(Script::new().on(&["ssh", "-V"], Reply::ok("")));
+        let err = exec
+            .run(&Cmd::new("ssh").args(["-G", "--", "my box"]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`ssh -G -- 'my box'`"), "{err}");
+        assert!(err.contains(r#"["ssh", "-G", "--", "my box"]"#), "{err}");
+        assert_eq!(exec.unscripted(), ["ssh -G -- 'my box'"]);
+        assert_eq!(exec.ran().len(), 1);
+    }
+
+    #[test]
+    fn scripted_exact_beats_prefix_and_the_longest_prefix_wins() {
+        let exec = Exec::scripted(
+            Script::new()
+                .on_prefix(&["ssh"], Reply::ok("any ssh"))
+                .on_prefix(&["ssh", "-G", "--"], Reply::ok("any -G"))
+                .on(&["ssh", "-G", "--", "box"], Reply::ok("box")),
+        );
+        let stdout = |args: &[&str]| exec.run(&Cmd::new("ssh").args(args)).unwrap().stdout;
+        assert_eq!(stdout(&["-G", "--", "box"]), "box");
+        assert_eq!(stdout(&["-G", "--", "other"]), "any -G");
+        assert_eq!(stdout(&["-V"]), "any ssh");
+        assert!(exec.run(&Cmd::new("docker")).is_err());
+    }
+
+    #[test]
+    fn scripted_replies_to_one_argv_come_in_turn_and_the_last_repeats() {
+        let exec = Exec::scripted(
+            Script::new()
+                .on(&["ssh-add", "-L"], Reply::fail(1, "no identities"))
+                .on(&["ssh-add", "-L"], Reply::ok("ssh-ed25519 AAAA\n")),
+        );
+        let codes: Vec<_> = (0..3)
+            .map(|_| exec.run(&Cmd::new("ssh-add").arg("-L")).unwrap().code)
+            .collect();
+        assert_eq!(codes, [Some(1), Some(0), Some(0)]);
+    }
+
+    #[test]
+    fn scripted_dry_run_skips_changes_and_records_them_apart() {
+        let mut exec = Exec::scripted(
+            Script::new()
+                .on(&["ssh-add", "-L"], Reply::ok(""))
+                .on(&["ssh-add", "key"], Reply::fail(1, "must not run")),
+        );
+        exec.dry_run = true;
+        exec.run(&Cmd::new("ssh-add").arg("-L")).unwrap();
+        let out = exec.run(&Cmd::new("ssh-add").arg("key").changes()).unwrap();
+        assert!(out.skipped && out.success());
+        let shown = |v: Vec<Ran>| v.iter().map(Ran::display).collect::<Vec<_>>();
+        assert_eq!(shown(exec.ran()), ["ssh-add -L"]);
+        assert_eq!(shown(exec.skipped()), ["ssh-add key"]);
+    }
+
+    #[test]
+    fn scripted_memoized_runs_a_read_only_command_once_across_threads() {
+        let exec = Exec::scripted(
+            Script::new()
+                .on(&["ssh", "-V"], Reply::exit(Some(0), "", "OpenSSH_9.6\n"))
+                .on(&["touch", "f"], Reply::ok("")),
+        )
+        .memoized();
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                let exec = exec.clone();
+                s.spawn(move || {
+                    let out = exec.run(&Cmd::new("ssh").arg("-V")).unwrap();
+                    assert_eq!(out.stderr, "OpenSSH_9.6\n");
+                    exec.run(&Cmd::new("touch").arg("f").changes()).unwrap();
+                });
+            }
+        });
+        let ran = exec.ran();
+        let count = |line: &str| ran.iter().filter(|r| r.display() == line).count();
+        assert_eq!((count("ssh -V"), count("touch f")), (1, 4));
+    }
+
+    #[test]
+    fn scripted_timeout_and_start_failure_are_errors_shaped_like_real_ones() {
+        let exec = Exec::scripted(
+            Script::new()
+                .on(&["sleep", "30"], Reply::times_out())
+                .on(&["definitely-not-a-program-rdock"], Reply::cannot_start()),
+        );
+        let sleep = Cmd::new("sleep")
+            .arg("30")
+            .timeout(Duration::from_millis(300));
+        let err = exec.run(&sleep).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`sleep 30` did not finish within 0 s and was stopped"
+        );
+        let missing = Cmd::new("definitely-not-a-program-rdock");
+        let err = exec.run(&missing).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "could not run `definitely-not-a-program-rdock`"
+        );
+        #[cfg(unix)]
+        {
+            let real = Exec::default();
+            assert_eq!(
+                format!("{:#}", real.run(&sleep).unwrap_err()),
+                format!("{:#}", exec.run(&sleep).unwrap_err())
+            );
+            assert_eq!(
+                format!("{:#}", real.run(&missing).unwrap_err()),
+                format!("{:#}", exec.run(&missing).unwrap_err())
+            );
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn stdin_reaches_the_child_and_output_comes_back() {
+        let out = Exec::default()
+            .run(&Cmd::new("cat").stdin("hello\n"))
+            .unwrap();
+        assert_eq!(out.stdout, "hello\n");
+        assert!(out.success());
+    }
+}

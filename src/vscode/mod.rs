@@ -1,0 +1,11 @@
+//! VS Code settings: `docker.explorerRefreshInterval` in the settings.json of every installed
+//! VS Code-like editor ([`discovery`]), edited byte for byte ([`settings`]), and which installed
+//! Docker extensions read it at all ([`extensions`]).
+
+pub mod discovery;
+pub mod extensions;
+pub mod settings;
+
+pub use discovery::{targets, Discovery, Target, EDITORS};
+pub use extensions::{installed_extensions, Extension};
+pub use settings::{edit_bytes, edit_text, Before, Edit, KEY};
