@@ -37,7 +37,7 @@ cargo fmt --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
 
-# Cross-target checks (issue 5): every OS branch is unit-tested on Linux through Platform; this
+# Cross-target checks: every OS branch is unit-tested on Linux through Platform; this
 # proves the code that only Windows and macOS compile is clean too, and runs the Windows binary.
 echo "== cross-target: clippy -D warnings for Windows and macOS"
 for target in x86_64-pc-windows-gnu x86_64-apple-darwin; do
