@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::steps::{Finding, Group, Outcome, Report, Status};
+use crate::sys::term::{needs_escape, visible};
 
 const OK: Style = AnsiColor::Green.on_default();
 const WARN: Style = AnsiColor::Yellow.on_default();
@@ -22,19 +23,73 @@ fn paint(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
 }
 
-/// Print to stdout, through anstream (colour only where it belongs).
+/// The exact escape sequences rdock's own styles write: the only ones [`guard`] lets through.
+fn own_styles() -> Vec<String> {
+    [OK, WARN, FAIL, WOULD, DIM, BOLD]
+        .iter()
+        .flat_map(|s| [s.render().to_string(), s.render_reset().to_string()])
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The last line of defence before a terminal: every control character that is not part of one
+/// of rdock's own styles is made visible, so a message that forgot [`visible`] still cannot
+/// drive the terminal. (Each piece of text rdock did not write goes through [`visible`] first,
+/// so a style in it is shown, not applied.)
+pub fn guard(text: &str) -> String {
+    let styles = own_styles();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\x1b' {
+            if let Some(style) = styles.iter().find(|s| rest.starts_with(s.as_str())) {
+                out.push_str(style);
+                rest = &rest[style.len()..];
+                continue;
+            }
+        }
+        if needs_escape(c) && c != '\n' && c != '\t' {
+            out.push_str(&visible(c.encode_utf8(&mut [0; 4])));
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// Print to stdout, through [`guard`] and anstream (colour only where it belongs).
 pub fn out(text: &str) {
     use std::io::Write;
     let mut stdout = anstream::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.write_all(guard(text).as_bytes());
     let _ = stdout.flush();
 }
 
-/// Print to stderr, through anstream.
+/// Print to stderr, through [`guard`] and anstream.
 pub fn err(text: &str) {
     use std::io::Write;
     let mut stderr = anstream::stderr().lock();
-    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.write_all(guard(text).as_bytes());
+}
+
+/// JSON with every character [`visible`] would escape written as a `\u` escape: still valid JSON
+/// that parses to the same strings, with no control or bidi character on the terminal.
+fn json_text(value: &impl Serialize) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if needs_escape(c) && c != '\n' {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\n');
+    out
 }
 
 pub fn symbol(status: Status) -> String {
@@ -55,33 +110,40 @@ pub fn bold(text: &str) -> String {
 /// run is marked → and followed by what it would do.
 pub fn finding(f: &Finding, verbose: bool) -> String {
     let (sym, text) = match &f.outcome {
-        Some(Outcome::Done(did)) => (symbol(f.status), did.clone()),
-        Some(Outcome::WouldDo(_)) => (paint(WOULD, "→"), f.message.clone()),
-        _ => (symbol(f.status), f.message.clone()),
+        Some(Outcome::Done(did)) => (symbol(f.status), visible(did)),
+        Some(Outcome::WouldDo(_)) => (paint(WOULD, "→"), visible(&f.message)),
+        _ => (symbol(f.status), visible(&f.message)),
     };
-    let mut out = format!("{sym} {:<14} {text}\n", f.id);
+    let text = text.replace('\n', "\n    ");
+    let mut out = format!("{sym} {:<14} {text}\n", visible(&f.id));
     let problem = matches!(f.status, Status::Warn | Status::Fail);
     match &f.outcome {
         Some(Outcome::WouldDo(would)) => {
-            for line in would.lines() {
+            for line in visible(would).lines() {
                 out.push_str(&format!("    {line}\n"));
             }
         }
         Some(Outcome::Declined(why)) => {
-            out.push_str(&format!("    {} {why}\n", paint(DIM, "not done:")));
+            out.push_str(&format!(
+                "    {} {}\n",
+                paint(DIM, "not done:"),
+                visible(why)
+            ));
         }
         _ => {}
     }
     let would = matches!(f.outcome, Some(Outcome::WouldDo(_)));
     if let Some(fix) = f.fix.as_deref().filter(|_| problem && !would) {
-        for (i, line) in fix.lines().enumerate() {
+        for (i, line) in visible(fix).lines().enumerate() {
             let lead = if i == 0 { "fix:" } else { "    " };
             out.push_str(&format!("    {} {line}\n", paint(DIM, lead)));
         }
     }
     if verbose || problem {
         for line in &f.details {
-            out.push_str(&format!("    {line}\n"));
+            for line in visible(line).lines() {
+                out.push_str(&format!("    {line}\n"));
+            }
         }
     }
     out
@@ -108,8 +170,9 @@ pub fn setup_end(report: &Report, dry_run: bool, context: &str) -> String {
         "Everything is already set up; nothing changed.\n".into()
     } else {
         format!(
-            "Done: {} change(s). Try: docker --context {context} ps\n",
-            report.changed
+            "Done: {} change(s). Try: docker --context {} ps\n",
+            report.changed,
+            visible(context)
         )
     }
 }
@@ -178,7 +241,7 @@ pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) 
             Some(t) => format!("rdock doctor: {}", t.title()),
             None => "rdock doctor: editors".into(),
         };
-        out.push_str(&format!("{}\n", bold(&title)));
+        out.push_str(&format!("{}\n", bold(&visible(&title))));
         let mut last: Option<Group> = None;
         for f in &report.findings {
             if f.group != last {
@@ -248,10 +311,7 @@ pub fn doctor_json(targets: &[DoctorTarget], reports: &[Report]) -> String {
         let editors = reports.get(targets.len()).map(|r| checks_json(&r.findings));
         json!({"targets": blocks, "editors": editors, "summary": summary_json(failed, warned)})
     };
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(&value).unwrap_or_default()
-    )
+    json_text(&value)
 }
 
 /// One row of `rdock list`.
@@ -271,10 +331,7 @@ pub struct ContextRow {
 }
 
 pub fn list_json(rows: &[ContextRow]) -> String {
-    format!(
-        "{}\n",
-        serde_json::to_string_pretty(rows).unwrap_or_default()
-    )
+    json_text(&rows)
 }
 
 /// `rdock list` as a table, with reachability columns after `--check`.
@@ -292,16 +349,16 @@ pub fn list_table(rows: &[ContextRow], check: bool) -> String {
     for r in rows {
         let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
         let mut line = vec![
-            r.name.clone(),
-            r.endpoint.clone(),
+            visible(&r.name),
+            visible(&r.endpoint),
             if r.current { "*".into() } else { String::new() },
             yes_no(r.managed),
         ];
         if check {
             line.push(yes_no(r.reachable == Some(true)));
             line.push(match (&r.server_version, &r.error) {
-                (Some(v), _) => v.clone(),
-                (None, Some(e)) => e.clone(),
+                (Some(v), _) => visible(v),
+                (None, Some(e)) => visible(e),
                 (None, None) => String::new(),
             });
         }
@@ -334,13 +391,13 @@ pub fn list_table(rows: &[ContextRow], check: bool) -> String {
 pub fn done_lines(lines: &[String]) -> String {
     lines
         .iter()
-        .map(|l| format!("{} {l}\n", symbol(Status::Ok)))
+        .map(|l| format!("{} {}\n", symbol(Status::Ok), visible(l)))
         .collect()
 }
 
 /// A ✗ line for a failure.
 pub fn failed_line(message: &str) -> String {
-    format!("{} {message}\n", symbol(Status::Fail))
+    format!("{} {}\n", symbol(Status::Fail), visible(message))
 }
 
 #[cfg(test)]
@@ -349,6 +406,40 @@ mod tests {
 
     fn plain(text: &str) -> String {
         anstream::adapter::strip_str(text).to_string()
+    }
+
+    #[test]
+    fn own_styles_pass_the_guard_and_nothing_else_does() {
+        let line = format!("{} ok \x1b]0;title\x07 \x1b[8mhidden", symbol(Status::Ok));
+        let guarded = guard(&line);
+        assert!(guarded.starts_with(&symbol(Status::Ok)), "{guarded:?}");
+        assert!(
+            guarded.ends_with("ok \\x1b]0;title\\x07 \\x1b[8mhidden"),
+            "{guarded:?}"
+        );
+    }
+
+    #[test]
+    fn untrusted_text_in_a_finding_is_shown_as_data() {
+        let f = Finding::fail("remote-daemon", "docker said \x1b[2J\u{202e}x", "run \x07");
+        let shown = finding(&f, false);
+        assert!(
+            !plain(&shown).chars().any(|c| needs_escape(c) && c != '\n'),
+            "{shown:?}"
+        );
+        assert!(shown.contains("\\x1b[2J\\u{202e}x") && shown.contains("run \\x07"));
+    }
+
+    #[test]
+    fn json_escapes_controls_and_still_parses_to_the_same_text() {
+        let text = "v\x1b]52;c;eA==\x07\u{9b}\u{202e}\0";
+        let json = json_text(&serde_json::json!({"message": text}));
+        assert!(
+            !json.chars().any(|c| needs_escape(c) && c != '\n'),
+            "{json:?}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["message"], text);
     }
 
     #[test]
@@ -392,7 +483,7 @@ mod tests {
                 .map(|_| Finding::fail("vscode", "x", "y"))
                 .collect(),
             changed,
-            stopped: false,
+            ..Report::default()
         };
         assert_eq!(vscode_end(&report(0, 0), false), "nothing changed");
         assert_eq!(vscode_end(&report(1, 0), false), "1 settings file changed");

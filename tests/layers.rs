@@ -123,7 +123,9 @@ fn render_runs_nothing_and_reads_no_file() {
             "Cmd",
             "std::fs",
             "std::process",
-            "crate::sys",
+            "crate::sys::exec",
+            "crate::sys::fsutil",
+            "crate::sys::lock",
             "crate::commands",
         ],
     );

@@ -6,6 +6,52 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::sys::signal;
+
+/// Longest line shown as it is; a longer one is cut with a note.
+pub const MAX_LINE_CHARS: usize = 1000;
+
+/// Text rdock did not write itself (the remote's output, ssh's banners, file names, context
+/// names…) made safe to show on a terminal: every control character but the line break and tab
+/// (C0, DEL, C1) and every bidirectional override is written as a visible escape (`\x1b`,
+/// `\u{202e}`), so no text can move the cursor, retitle the window, write the clipboard or
+/// reorder what is shown. Lines longer than [`MAX_LINE_CHARS`] are cut with a note. Every line
+/// rdock prints goes through here.
+pub fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let total = line.chars().count();
+        for (shown, c) in line.chars().enumerate() {
+            if shown == MAX_LINE_CHARS {
+                out.push_str(&format!(" … ({} more characters cut)", total - shown));
+                break;
+            }
+            match c {
+                '\t' => out.push(c),
+                c if needs_escape(c) => {
+                    if (c as u32) < 0x100 {
+                        out.push_str(&format!("\\x{:02x}", c as u32));
+                    } else {
+                        out.push_str(&format!("\\u{{{:x}}}", c as u32));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out
+}
+
+/// A character that can drive a terminal or reorder text: C0 and C1 controls, DEL, and the
+/// bidirectional embeddings, overrides and isolates.
+pub fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 #[derive(Clone, Debug)]
 pub struct Term {
     /// stdin and stderr are both a terminal: a person can answer.
@@ -70,16 +116,31 @@ impl Term {
         }
         let mut err = std::io::stderr().lock();
         for line in lines {
-            let _ = writeln!(err, "{line}");
+            let _ = writeln!(err, "{}", visible(line));
         }
-        let _ = write!(err, "{question} [y/N] ");
+        let _ = write!(err, "{} [y/N] ", visible(question));
         let _ = err.flush();
         drop(err);
-        let mut line = String::new();
-        if std::io::stdin().lock().read_line(&mut line).is_err() {
-            return Ok(false);
+        // Read on another thread, so that Ctrl-C (which rdock catches) ends the question too.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let read = std::io::stdin().lock().read_line(&mut line);
+            let _ = tx.send(read.map(|_| line));
+        });
+        loop {
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(Ok(line)) => {
+                    return Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+                }
+                Ok(Err(_)) => return Ok(false),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if signal::caught().is_none() => {}
+                Err(_) => {
+                    eprintln!();
+                    return Ok(false);
+                }
+            }
         }
-        Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
     }
 
     /// Show a spinner on stderr while `work` runs, when stderr is a terminal.
@@ -96,7 +157,7 @@ impl Term {
             // Stay quiet for fast answers: most loopback round trips never show a spinner.
             std::thread::sleep(Duration::from_millis(150));
             while !flag.load(Ordering::Relaxed) {
-                eprint!("\r{} {label}", frames[i % frames.len()]);
+                eprint!("\r{} {}", frames[i % frames.len()], visible(&label));
                 let _ = std::io::stderr().flush();
                 i += 1;
                 std::thread::sleep(Duration::from_millis(80));
@@ -116,6 +177,31 @@ impl Term {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn controls_and_bidi_overrides_become_visible_and_lines_stay_lines() {
+        let hostile = "v1\x1b]0;pwned\x07\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\u{202e}txt\0\u{9b}31m\r";
+        let shown = visible(hostile);
+        assert_eq!(
+            shown,
+            "v1\\x1b]0;pwned\\x07\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J\\u{202e}txt\\x00\\x9b31m\\x0d"
+        );
+        assert!(!shown.chars().any(needs_escape));
+        assert_eq!(visible("a\n\tb ✓ é"), "a\n\tb ✓ é");
+    }
+
+    #[test]
+    fn a_long_line_is_cut_with_a_note() {
+        let long = "x".repeat(MAX_LINE_CHARS + 5);
+        let shown = visible(&format!("{long}\nnext"));
+        assert_eq!(
+            shown,
+            format!(
+                "{} … (5 more characters cut)\nnext",
+                "x".repeat(MAX_LINE_CHARS)
+            )
+        );
+    }
 
     #[test]
     fn no_terminal_means_no_waiting_and_names_the_flag() {
