@@ -16,6 +16,8 @@ pub enum Error {
     Failed(String),
     /// Something failed and the output already says what: exit 1.
     Reported,
+    /// A signal stopped rdock (after it finished what it was doing): exit 128 + the signal.
+    Interrupted(i32),
 }
 
 impl Error {
@@ -23,21 +25,29 @@ impl Error {
         ExitCode::from(match self {
             Error::Usage(_) => EXIT_USAGE,
             Error::Failed(_) | Error::Reported => EXIT_FAILED,
+            Error::Interrupted(signal) => (128 + signal).clamp(0, 255) as u8,
         })
     }
 
     /// The sentence to print on stderr, if any.
-    pub fn message(&self) -> Option<&str> {
+    pub fn message(&self) -> Option<String> {
         match self {
-            Error::Usage(m) | Error::Failed(m) => Some(m),
+            Error::Usage(m) | Error::Failed(m) => Some(m.clone()),
             Error::Reported => None,
+            Error::Interrupted(signal) => Some(format!(
+                "rdock: {}",
+                crate::sys::signal::Interrupted(*signal)
+            )),
         }
     }
 }
 
 impl From<anyhow::Error> for Error {
     fn from(e: anyhow::Error) -> Self {
-        Error::Failed(format!("error: {e:#}"))
+        match e.downcast_ref::<crate::sys::signal::Interrupted>() {
+            Some(interrupted) => Error::Interrupted(interrupted.0),
+            None => Error::Failed(format!("error: {e:#}")),
+        }
     }
 }
 

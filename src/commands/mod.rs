@@ -15,6 +15,7 @@ use crate::steps::plan::EditorOptions;
 use crate::steps::Finding;
 
 pub fn run(cli: Cli) -> ExitCode {
+    crate::sys::signal::install();
     anstream::ColorChoice::write_global(match cli.global.color {
         Color::Auto => anstream::ColorChoice::Auto,
         Color::Always => anstream::ColorChoice::Always,
@@ -38,8 +39,13 @@ pub fn run(cli: Cli) -> ExitCode {
                 .map_err(|e| Error::Failed(format!("error: cannot print the man page: {e}")))
         }
     };
+    let result = match (result, crate::sys::signal::caught()) {
+        (_, Some(signal)) => Err(Error::Interrupted(signal)),
+        (result, _) => result,
+    };
     result.unwrap_or_else(|e| {
         if let Some(message) = e.message() {
+            let message = message.as_str();
             render::err(&format!("{message}\n"));
         }
         e.exit_code()

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::ssh::destination::Resolved;
-use crate::sys::exec::{last_line, Cmd, Exec};
+use crate::sys::exec::{last_line, Cmd, Exec, TooMuchOutput};
 
 /// Seconds ssh may spend connecting. The whole probe is bounded by [`PROBE_TIMEOUT`].
 pub const CONNECT_TIMEOUT: u64 = 10;
@@ -33,6 +33,9 @@ pub enum Connect {
     HostKeyUnknown(String),
     /// Could not reach sshd, or it did not speak SSH in time.
     Unreachable(String),
+    /// The remote answered with more than rdock reads (a shell startup file or a program that
+    /// never stops printing).
+    TooMuch(String),
 }
 
 /// What the remote says about docker.
@@ -85,18 +88,27 @@ pub fn run(exec: &Exec, r: &Resolved) -> Probe {
         .args(r.ssh_target_args())
         .arg(PROBE_SCRIPT)
         .timeout(PROBE_TIMEOUT);
-    match exec.run(&cmd) {
-        Ok(out) => parse_probe(out.code, &out.stdout, &out.stderr),
-        Err(e) => Probe {
-            connect: Connect::Unreachable(format!(
+    let connect = match exec.run(&cmd) {
+        Ok(out) => return parse_probe(out.code, &out.stdout, &out.stderr),
+        Err(e) => match e.downcast_ref::<TooMuchOutput>() {
+            Some(too_much) => Connect::TooMuch(format!(
+                "{}:{} answered rdock's probe with more than {} KiB; rdock stopped reading",
+                r.hostname,
+                r.port,
+                too_much.cap / 1024
+            )),
+            None => Connect::Unreachable(format!(
                 "no SSH answer from {}:{} within {} s ({e:#})",
                 r.hostname,
                 r.port,
                 PROBE_TIMEOUT.as_secs()
             )),
-            docker_path: None,
-            docker: None,
         },
+    };
+    Probe {
+        connect,
+        docker_path: None,
+        docker: None,
     }
 }
 

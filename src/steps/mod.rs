@@ -170,6 +170,8 @@ pub struct Report {
     pub changed: usize,
     /// Setup stopped at a blocking failure.
     pub stopped: bool,
+    /// A signal (Ctrl-C, SIGTERM) stopped the run: its number.
+    pub interrupted: Option<i32>,
 }
 
 impl Report {
@@ -201,6 +203,10 @@ pub fn run(
     // Why a step did not pass, by kind: what a step that needs it is skipped with.
     let mut blocked: HashMap<Kind, String> = HashMap::new();
     for step in steps.iter_mut() {
+        if let Some(signal) = crate::sys::signal::caught() {
+            report.interrupted = Some(signal);
+            break;
+        }
         let kind = step.kind();
         let id = step.id();
         let mut finding = match step.needs().iter().find_map(|n| blocked.get(n)) {
@@ -236,6 +242,7 @@ pub fn run(
             break;
         }
     }
+    report.interrupted = report.interrupted.or(crate::sys::signal::caught());
     report
 }
 

@@ -65,6 +65,17 @@ fn unreachable_fix(r: &Resolved) -> String {
     )
 }
 
+/// The fix when the remote prints without end.
+fn too_much_fix(r: &Resolved) -> String {
+    format!(
+        "something on {} prints without end when ssh runs a command there: look at the remote user's shell startup files (~/.bashrc, ~/.profile); `ssh -p {} {}@{} true | head -c 300` shows the start of it",
+        r.hostname,
+        r.port,
+        r.user,
+        r.dest.host_for_url()
+    )
+}
+
 /// sshd answers at all (told apart from an unknown host key or a refused key).
 pub struct ConnectionStep;
 
@@ -84,6 +95,7 @@ impl Step for ConnectionStep {
                 format!("cannot reach {}:{}: {why}", r.hostname, r.port),
                 unreachable_fix(&r),
             ),
+            Ok(Connect::TooMuch(why)) => Finding::fail(id, why, too_much_fix(&r)),
             Ok(_) => Finding::ok(id, format!("sshd answers on {}:{}", r.hostname, r.port)),
             Err(e) => Finding::fail(id, format!("{e:#}"), unreachable_fix(&r)),
         }
@@ -130,6 +142,7 @@ impl Step for AuthStep {
                 format!("cannot reach {}:{}: {why}", r.hostname, r.port),
                 unreachable_fix(&r),
             ),
+            Connect::TooMuch(why) => Finding::fail("auth", why, too_much_fix(&r)),
         }
     }
 

@@ -39,7 +39,13 @@ pub struct Cmd {
     timeout: Duration,
     effect: Effect,
     interactive: bool,
+    /// Most bytes kept of stdout, and of stderr: past that the command is stopped.
+    max_output: usize,
 }
+
+/// What a command may print on each stream before rdock stops it: no tool rdock runs says this
+/// much, so more is a remote (or a program) that never stops talking.
+pub const MAX_OUTPUT: usize = 1 << 20;
 
 impl Cmd {
     /// A read-only command with the default timeout.
@@ -53,7 +59,14 @@ impl Cmd {
             timeout: DEFAULT_TIMEOUT,
             effect: Effect::ReadOnly,
             interactive: false,
+            max_output: MAX_OUTPUT,
         }
+    }
+
+    /// Keep at most `bytes` of stdout and of stderr; past that the command is stopped.
+    pub fn max_output(mut self, bytes: usize) -> Self {
+        self.max_output = bytes;
+        self
     }
 
     pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
@@ -258,7 +271,7 @@ impl Exec {
     /// callers read [`Output::code`]. Errors are: the program could not be started, or it timed out.
     pub fn run(&self, cmd: &Cmd) -> Result<Output> {
         if self.dry_run && cmd.effect == Effect::Changes {
-            eprintln!("would run: {}", cmd.display());
+            eprintln!("would run: {}", crate::sys::term::visible(&cmd.display()));
             if let Some(script) = &self.script {
                 let mut script = script.lock().unwrap_or_else(|e| e.into_inner());
                 script.skipped.push(Ran::of(cmd));
@@ -291,7 +304,7 @@ impl Exec {
 
     fn spawn(&self, cmd: &Cmd) -> Result<Output> {
         if self.verbose {
-            eprintln!("$ {}", cmd.display());
+            eprintln!("$ {}", crate::sys::term::visible(&cmd.display()));
         }
         match &self.script {
             Some(script) => script.lock().unwrap_or_else(|e| e.into_inner()).answer(cmd),
@@ -555,15 +568,35 @@ fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
         }
         drop(stdin);
     });
-    let stdout = child.stdout.take().map(reader);
-    let stderr = child.stderr.take().map(reader);
+    let overflow = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stdout = child
+        .stdout
+        .take()
+        .map(|p| reader(p, cmd.max_output, overflow.clone()));
+    let stderr = child
+        .stderr
+        .take()
+        .map(|p| reader(p, cmd.max_output, overflow.clone()));
 
-    let status = match child.wait_timeout(cmd.timeout)? {
-        Some(status) => status,
-        None => {
+    let deadline = std::time::Instant::now() + cmd.timeout;
+    let status = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if let Some(status) = child.wait_timeout(left.min(POLL))? {
+            break status;
+        }
+        let stop = if overflow.load(std::sync::atomic::Ordering::SeqCst) {
+            Some(anyhow::Error::new(TooMuchOutput::of(cmd)))
+        } else if let Err(interrupted) = crate::sys::signal::check() {
+            Some(anyhow::Error::new(interrupted))
+        } else if left.is_zero() {
+            Some(timed_out(cmd))
+        } else {
+            None
+        };
+        if let Some(error) = stop {
             kill(&mut child, cmd.interactive);
             let _ = child.wait();
-            return Err(timed_out(cmd));
+            return Err(error);
         }
     };
     let _ = writer.join();
@@ -572,18 +605,72 @@ fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default()
     };
+    let (stdout, stderr) = (collect(stdout), collect(stderr));
+    if overflow.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(anyhow::Error::new(TooMuchOutput::of(cmd)));
+    }
     Ok(Output {
         code: status.code(),
-        stdout: collect(stdout),
-        stderr: collect(stderr),
+        stdout,
+        stderr,
         skipped: false,
     })
 }
 
-fn reader<R: Read + Send + 'static>(mut pipe: R) -> std::thread::JoinHandle<Vec<u8>> {
+/// A command printed more than its cap ([`Cmd::max_output`]) and was stopped.
+#[derive(Debug)]
+pub struct TooMuchOutput {
+    pub cmd: String,
+    pub cap: usize,
+}
+
+impl TooMuchOutput {
+    fn of(cmd: &Cmd) -> Self {
+        TooMuchOutput {
+            cmd: cmd.display(),
+            cap: cmd.max_output,
+        }
+    }
+}
+
+impl std::fmt::Display for TooMuchOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` printed more than {} KiB and was stopped",
+            self.cmd,
+            self.cap / 1024
+        )
+    }
+}
+
+impl std::error::Error for TooMuchOutput {}
+
+/// How often a running command is checked for its timeout, its output and a signal.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Read a pipe to its end, keeping at most `cap` bytes: past that, flag `overflow` and stop
+/// reading (the command is then stopped).
+fn reader<R: Read + Send + 'static>(
+    mut pipe: R,
+    cap: usize,
+    overflow: Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
         let mut buf = Vec::new();
-        let _ = pipe.read_to_end(&mut buf);
+        let mut chunk = [0u8; 64 * 1024];
+        loop {
+            match pipe.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) if buf.len() + n > cap => {
+                    overflow.store(true, std::sync::atomic::Ordering::SeqCst);
+                    break;
+                }
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
         buf
     })
 }
@@ -622,6 +709,28 @@ mod tests {
             .run(&Cmd::new("definitely-not-a-program-rdock").changes())
             .unwrap();
         assert!(out.skipped && out.success());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_command_that_never_stops_talking_is_stopped_with_memory_bounded() {
+        let start = std::time::Instant::now();
+        let err = Exec::default()
+            .run(&Cmd::new("yes").max_output(64 * 1024))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("printed more than 64 KiB"),
+            "{err}"
+        );
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let out = Exec::default()
+            .run(
+                &Cmd::new("head")
+                    .args(["-c", "65536", "/dev/zero"])
+                    .max_output(64 * 1024),
+            )
+            .unwrap();
+        assert_eq!(out.stdout.len(), 65536, "exactly the cap is kept");
     }
 
     #[cfg(unix)]

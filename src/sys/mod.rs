@@ -6,4 +6,5 @@ pub mod exec;
 pub mod fsutil;
 pub mod lock;
 pub mod platform;
+pub mod signal;
 pub mod term;
