@@ -90,15 +90,21 @@ pub struct SetupArgs {
     /// Docker context name (default: derived from the destination)
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// Answer yes to every confirmation
+    /// Answer yes to every confirmation, except trusting a host key (see --accept-host-key and
+    /// --host-key)
     #[arg(short, long)]
     pub yes: bool,
     /// Create a new key without a passphrase (for scripts)
     #[arg(long)]
     pub no_passphrase: bool,
-    /// Trust the host key ssh-keyscan fetches when it is unknown (a changed key is never accepted)
+    /// Trust the host key ssh-keyscan fetches when it is unknown, unseen (trust on first use; a
+    /// changed key is never accepted). --yes does not imply this
     #[arg(long)]
     pub accept_host_key: bool,
+    /// Trust an unknown host key only when its fingerprint is this one, as `ssh-keygen -lf` on the
+    /// server prints it (repeatable; a changed key is never accepted)
+    #[arg(long = "host-key", value_name = "SHA256:…", value_parser = parse_fingerprint)]
+    pub host_keys: Vec<String>,
     /// Append the public key to the remote authorized_keys over one password login
     #[arg(long)]
     pub install_key: bool,
@@ -154,4 +160,13 @@ pub struct VscodeOptions {
     /// it accepts (at least 1000)
     #[arg(long, value_name = "MS", default_value_t = 3000, value_parser = clap::value_parser!(u64).range(1000..))]
     pub refresh_interval: u64,
+}
+
+/// A `--host-key` value: `SHA256:` and 43 base64 characters.
+fn parse_fingerprint(text: &str) -> Result<String, String> {
+    if crate::ssh::known_hosts::is_sha256_fingerprint(text) {
+        Ok(text.to_string())
+    } else {
+        Err("expected a SHA256 fingerprint as ssh prints it: SHA256: and 43 base64 characters (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the server)".into())
+    }
 }

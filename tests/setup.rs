@@ -144,7 +144,13 @@ fn a_context_that_points_elsewhere_is_refused_without_force() {
         ],
     );
     assert_eq!(made.code, Some(0), "{made}");
-    let args = ["setup", &sb.dest(), "--yes", "--no-passphrase"];
+    let args = [
+        "setup",
+        &sb.dest(),
+        "--yes",
+        "--no-passphrase",
+        "--accept-host-key",
+    ];
     let run = sb.rdock(&args);
     assert_eq!(run.code, Some(1), "{run}");
     assert!(

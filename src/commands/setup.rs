@@ -41,6 +41,7 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result {
         no_passphrase: args.no_passphrase,
         yes: args.yes,
         accept_host_key: args.accept_host_key,
+        host_keys: args.host_keys.clone(),
         install_key: args.install_key,
         force: args.force,
         no_use: args.no_use,

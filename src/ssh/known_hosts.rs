@@ -82,41 +82,92 @@ pub fn scan(exec: &Exec, r: &Resolved) -> Result<String> {
     Ok(lines)
 }
 
-/// The fingerprints of known_hosts lines, as "ED25519 SHA256:…", one per key.
-pub fn fingerprints(exec: &Exec, lines: &str) -> Result<Vec<String>> {
+/// One host key, as ssh-keyscan found it: its known_hosts line and its fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostKey {
+    /// `name type blob`, with a newline.
+    pub line: String,
+    /// "ED25519"
+    pub kind: String,
+    /// "SHA256:…", as ssh-keygen -l prints it.
+    pub fingerprint: String,
+}
+
+/// The fingerprint of each known_hosts line, as `ssh-keygen -l` computes it.
+pub fn fingerprints(exec: &Exec, lines: &str) -> Result<Vec<HostKey>> {
+    let mut keys = Vec::new();
+    for line in lines.lines().filter(|l| !l.trim().is_empty()) {
+        let out = exec.run(
+            &Cmd::new("ssh-keygen")
+                .args(["-l", "-f", "-"])
+                .stdin(format!("{line}\n")),
+        )?;
+        // "256 SHA256:… name (ED25519)"
+        let words: Vec<&str> = out.stdout.split_whitespace().collect();
+        let (Some(fingerprint), Some(kind)) = (
+            words.iter().find(|w| w.starts_with("SHA256:")),
+            words.last(),
+        ) else {
+            bail!(
+                "ssh-keygen -l cannot read the host key {line:?}: {}",
+                out.last_error_line()
+            );
+        };
+        keys.push(HostKey {
+            line: format!("{line}\n"),
+            kind: kind.trim_matches(|c| c == '(' || c == ')').to_string(),
+            fingerprint: fingerprint.to_string(),
+        });
+    }
+    Ok(keys)
+}
+
+/// The SHA256 fingerprints of the keys `file` holds for `name` (hashed entries included).
+pub fn known_fingerprints(exec: &Exec, file: &Path, name: &str) -> Result<Vec<String>> {
     let out = exec.run(
         &Cmd::new("ssh-keygen")
-            .args(["-l", "-f", "-"])
-            .stdin(lines.to_string()),
+            .args(["-l", "-F", name, "-f"])
+            .arg(file),
     )?;
     Ok(out
         .stdout
         .lines()
-        .filter_map(|line| {
-            // "256 SHA256:… name (ED25519)" -> "ED25519 SHA256:…"
-            let w: Vec<&str> = line.split_whitespace().collect();
-            let (fp, kind) = (w.get(1)?, w.last()?);
-            Some(format!(
-                "{} {fp}",
-                kind.trim_matches(|c| c == '(' || c == ')')
-            ))
-        })
+        .filter(|l| !l.starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .filter(|w| w.starts_with("SHA256:"))
+        .map(str::to_string)
         .collect())
+}
+
+/// Is `text` a SHA256 fingerprint as ssh prints them (`SHA256:` and 43 base64 characters)?
+pub fn is_sha256_fingerprint(text: &str) -> bool {
+    text.strip_prefix("SHA256:").is_some_and(|b64| {
+        b64.len() == 43
+            && b64
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+    })
 }
 
 /// Record known_hosts lines in `file`, hashed first when `hash` (HashKnownHosts yes).
 pub fn record(exec: &Exec, file: &Path, lines: &str, hash: bool) -> Result<()> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    fsutil::create_private_dir(dir)?;
     let entries = if hash {
-        hash_entries(exec, lines)?
+        hash_entries(exec, dir, lines)?
     } else {
         lines.to_string()
     };
     append(file, &entries)
 }
 
-/// Hash host names as ssh does when HashKnownHosts is on, with ssh-keygen -H on a private copy.
-fn hash_entries(exec: &Exec, lines: &str) -> Result<String> {
-    let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
+/// Hash host names as ssh does when HashKnownHosts is on, with ssh-keygen -H on a private copy
+/// in a private temporary directory beside the known_hosts file (never in a shared /tmp).
+fn hash_entries(exec: &Exec, beside: &Path, lines: &str) -> Result<String> {
+    let dir = tempfile::Builder::new()
+        .prefix(".rdock-hash-")
+        .tempdir_in(beside)
+        .with_context(|| format!("cannot make a temporary directory in {}", beside.display()))?;
     let file = dir.path().join("known_hosts");
     std::fs::write(&file, lines)?;
     let out = exec.run(&Cmd::new("ssh-keygen").arg("-H").arg("-f").arg(&file))?;

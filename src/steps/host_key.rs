@@ -4,16 +4,22 @@
 
 use anyhow::{bail, Result};
 
-use crate::ssh::known_hosts;
+use crate::ssh::known_hosts::{self, HostKey};
 use crate::ssh::probe::Connect;
 use crate::sys::exec::quote;
 
 use super::{remote, Finding, Kind, Outcome, Session, Step};
 
 pub struct HostKeyStep {
-    /// `--accept-host-key` or `--yes`.
+    /// `--accept-host-key`: trust an unknown key unseen.
     pub accept: bool,
+    /// `--host-key`: an unknown key is trusted when its fingerprint is one of these.
+    pub pinned: Vec<String>,
 }
+
+/// What to pass when there is no terminal to confirm a fingerprint on.
+const TRUST_FLAGS: &str =
+    "--host-key SHA256:… (the server's fingerprint) or --accept-host-key (trust on first use)";
 
 impl Step for HostKeyStep {
     fn kind(&self) -> Kind {
@@ -33,7 +39,7 @@ impl Step for HostKeyStep {
                     id,
                     format!("the host key of {name} is not in known_hosts"),
                     format!(
-                        "rdock setup {} shows its fingerprint and asks (--accept-host-key without a terminal), or connect once with `ssh -p {} {}@{}` and check the fingerprint",
+                        "rdock setup {} shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh -p {} {}@{}` and check the fingerprint",
                         r.dest, r.port, r.user, r.dest.host_for_url()
                     ),
                 )
@@ -58,6 +64,20 @@ impl Step for HostKeyStep {
                 .detail(warning);
             }
         }
+        if !self.pinned.is_empty() {
+            let known = known_hosts::known_fingerprints(&s.exec, &file, &name).unwrap_or_default();
+            if !known.iter().any(|fp| self.pinned.contains(fp)) {
+                return Finding::fail(
+                    id,
+                    format!(
+                        "{} already holds a host key of {name} ({}), and it matches no --host-key",
+                        s.env.tilde(&file),
+                        known.join(", ")
+                    ),
+                    "check the fingerprint you were given; rdock never replaces a known host key",
+                );
+            }
+        }
         Finding::ok(
             id,
             format!("the host key of {name} is known ({})", s.env.tilde(&file)),
@@ -74,25 +94,49 @@ impl Step for HostKeyStep {
             .spin(&format!("fetching the host key of {name}"), || {
                 known_hosts::scan(&s.exec, &r)
             })?;
-        let shown: Vec<String> = std::iter::once(format!(
-            "The host key of {name} is not known yet. ssh-keyscan found:"
-        ))
-        .chain(
-            known_hosts::fingerprints(&s.exec, &lines)?
-                .into_iter()
-                .map(|fp| format!("  {fp}")),
-        )
-        .collect();
-        let question = "Do these fingerprints match the server's?";
-        if let Some(no) = s.consent(&shown, question, self.accept, "--accept-host-key") {
-            return Ok(no);
-        }
+        let keys = known_hosts::fingerprints(&s.exec, &lines)?;
+        let presented = |keys: &[HostKey]| -> String {
+            keys.iter()
+                .map(|k| format!("{} {}", k.kind, k.fingerprint))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let trusted: Vec<HostKey> = if self.pinned.is_empty() {
+            let shown: Vec<String> = std::iter::once(format!(
+                "The host key of {name} is not known yet. ssh-keyscan found:"
+            ))
+            .chain(
+                keys.iter()
+                    .map(|k| format!("  {} {}", k.kind, k.fingerprint)),
+            )
+            .collect();
+            let question = "Do these fingerprints match the server's?";
+            if let Some(no) = s.consent(&shown, question, self.accept, TRUST_FLAGS) {
+                return Ok(no);
+            }
+            keys
+        } else {
+            let matching: Vec<HostKey> = keys
+                .iter()
+                .filter(|k| self.pinned.contains(&k.fingerprint))
+                .cloned()
+                .collect();
+            if matching.is_empty() {
+                bail!(
+                    "{name} presents {}, which matches no --host-key; nothing was trusted",
+                    presented(&keys)
+                );
+            }
+            matching
+        };
         let file = known_hosts::first_user_file(&s.env, &r);
+        let lines: String = trusted.iter().map(|k| k.line.as_str()).collect();
         known_hosts::record(&s.exec, &file, &lines, r.hash_known_hosts)?;
         // The probe ran before the key was known: its answer is stale now.
         s.probe = None;
         Ok(Outcome::Done(format!(
-            "added the host key of {name} to {}",
+            "added the host key of {name} ({}) to {}",
+            presented(&trusted),
             s.env.tilde(&file)
         )))
     }

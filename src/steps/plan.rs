@@ -185,6 +185,8 @@ pub struct Options {
     pub no_passphrase: bool,
     pub yes: bool,
     pub accept_host_key: bool,
+    /// `--host-key`: fingerprints an unknown host key must match.
+    pub host_keys: Vec<String>,
     pub install_key: bool,
     pub force: bool,
     /// Leave the current context alone.
@@ -227,8 +229,10 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
             Identity => out.push(Box::new(IdentityStep)),
             AgentKeys => out.push(Box::new(AgentKeysStep)),
             Connection => out.push(Box::new(ConnectionStep)),
+            // Trust is never implied by --yes: only --accept-host-key or a pinned fingerprint.
             HostKey => out.push(Box::new(HostKeyStep {
-                accept: setup && (o.accept_host_key || o.yes),
+                accept: setup && o.accept_host_key,
+                pinned: o.host_keys.clone(),
             })),
             Auth => out.push(Box::new(AuthStep {
                 install: setup && (o.install_key || o.yes),
