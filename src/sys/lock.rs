@@ -26,6 +26,31 @@ pub fn lock_path() -> Option<PathBuf> {
         .map(|d| d.join("rdock").join("lock"))
 }
 
+/// Refuse a lock directory or file that is not the user's own: another user's, a symbolic link,
+/// or (for the directory) one that others may write to.
+#[cfg(unix)]
+fn refuse_foreign(path: &std::path::Path, dir: bool) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let me = unsafe { libc::getuid() };
+    let kind_ok = if dir { meta.is_dir() } else { meta.is_file() };
+    if !kind_ok || meta.uid() != me || (dir && meta.mode() & 0o022 != 0) {
+        bail!(
+            "{} is not a private {} of yours; rdock will not lock through it",
+            path.display(),
+            if dir { "directory" } else { "file" }
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn refuse_foreign(_: &std::path::Path, _: bool) -> Result<()> {
+    Ok(())
+}
+
 /// Take the lock, waiting up to [`WAIT`] for another rdock to finish.
 pub fn acquire() -> Result<WriteLock> {
     let Some(path) = lock_path() else {
@@ -33,13 +58,23 @@ pub fn acquire() -> Result<WriteLock> {
     };
     if let Some(dir) = path.parent() {
         fsutil::create_private_dir(dir)?;
+        refuse_foreign(dir, true)?;
     }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        // Never through a link someone planted, and private when new.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = options.open(&path).with_context(|| {
+        format!(
+            "cannot open the lock file {} (rdock refuses a symbolic link there)",
+            path.display()
+        )
+    })?;
+    refuse_foreign(&path, false)?;
     let start = Instant::now();
     let mut told = false;
     loop {
@@ -49,7 +84,7 @@ pub fn acquire() -> Result<WriteLock> {
                 if !told {
                     eprintln!(
                         "waiting for another rdock to finish (lock {})",
-                        path.display()
+                        crate::sys::term::visible(&path.display().to_string())
                     );
                     told = true;
                 }
