@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Fuzz rdock's two parsers of untrusted text with cargo-fuzz (libFuzzer + AddressSanitizer):
-#   destination    rdock::destination::Destination::parse (never panics; what it accepts is safe
-#                  as one argv element and survives the Display round trip)
+# Fuzz rdock's three parsers of untrusted text with cargo-fuzz (libFuzzer + AddressSanitizer):
+#   destination    rdock::ssh::destination::Destination::parse (never panics; what it accepts is
+#                  safe as one argv element and survives the Display round trip)
 #   settings_edit  rdock::vscode::edit_bytes (never panics; a changed file re-parses, keeps every
 #                  other byte and property, and a second edit is Unchanged)
+#   probe          rdock::ssh::probe::parse_probe, which reads what the remote printed (never
+#                  panics; all it keeps is shown as data, with no control character)
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]     (default 60; targets run one after the other)
 #
@@ -34,9 +36,14 @@ for d in 'u@h.example:2222' 'ssh://u@h:22' 'u@[::1]:2222' 'ssh://[fe80::1]' 'myv
   printf '%s' "$d" > "corpus/destination/seed-$(printf '%s' "$d" | cksum | cut -d' ' -f1)"
 done
 
+mkdir -p corpus/probe
+printf '\000rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=0\n28.2.2\n' > corpus/probe/seed-ok
+printf '\377\000u@h: Permission denied (publickey).\n' > corpus/probe/seed-refused
+printf '\000hello from bashrc\nrdock-probe-1\n' > corpus/probe/seed-noise
+
 cargo fuzz build
 status=0
-for target in destination settings_edit; do
+for target in destination settings_edit probe; do
   echo "== fuzz $target for $secs s"
   log="$(mktemp)"
   # -rss_limit_mb: the default 2 GB is plenty; -timeout: one input may take at most 10 s.

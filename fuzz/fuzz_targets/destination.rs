@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rdock::destination::Destination;
+use rdock::ssh::destination::Destination;
 
 /// What no accepted user or host may hold: a shell would act on it, or ssh would read an option.
 const FORBIDDEN: &str = ";|&$`'\"\\<>(){}*?!#~^,=/ ";
@@ -50,5 +50,5 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(again, dest, "{input:?} -> {shown:?}");
     assert_eq!(again.to_string(), shown);
     // The name rdock derives never panics either.
-    let _ = rdock::destination::default_context_name(&dest);
+    let _ = rdock::docker::default_context_name(&dest);
 });

@@ -51,13 +51,13 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(Edit::Changed { text: new, before }) => {
             // The new text parses as settings, and its top level is an object holding the interval.
-            let parsed = jsonc_parser::parse_to_value(body(&new), &rdock::vscode::parse_options())
+            let parsed = jsonc_parser::parse_to_value(body(&new), &rdock::vscode::settings::parse_options())
                 .unwrap_or_else(|e| panic!("{old:?} became {new:?}, which does not parse: {e}"));
             let Some(JsonValue::Object(got)) = parsed else {
                 panic!("{old:?} became {new:?}, whose top level is not an object");
             };
             // Every other property is as it was.
-            let mut expected = match jsonc_parser::parse_to_value(body(old), &rdock::vscode::parse_options()) {
+            let mut expected = match jsonc_parser::parse_to_value(body(old), &rdock::vscode::settings::parse_options()) {
                 Ok(Some(JsonValue::Object(o))) => o.take_inner(),
                 Ok(None) => Default::default(),
                 other => panic!("{old:?} was edited but is not an object: {other:?}"),
