@@ -78,7 +78,7 @@ fn missing_requirement() -> Option<String> {
     None
 }
 
-fn which(tool: &str) -> Option<PathBuf> {
+pub fn which(tool: &str) -> Option<PathBuf> {
     if tool.starts_with('/') {
         return Path::new(tool).exists().then(|| PathBuf::from(tool));
     }

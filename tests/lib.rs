@@ -17,6 +17,8 @@ mod hostile;
 mod layers;
 mod platform;
 #[cfg(unix)]
+mod remote_data;
+#[cfg(unix)]
 mod setup;
 mod ssh_config;
 mod vscode;

@@ -1,0 +1,397 @@
+//! What the remote says is data, end to end: a hostile remote cannot drive the user's terminal
+//! through rdock, a remote that never stops printing is cut off with memory bounded, --yes never
+//! trusts a host key, --host-key pins one, and Ctrl-C at any point of setup leaves nothing half
+//! done.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::harness::{which, Run, Sandbox};
+
+/// Everything a terminal would act on, in one string: OSC 0 (title), OSC 52 (clipboard), CSI 2J
+/// (clear), a bidi override, a C1 CSI, BEL and NUL.
+const HOSTILE: &str =
+    r"\033]0;pwned\007\033]52;c;cm0gLXJmIH4K\007\033[2J\342\200\256evil\302\2331m\000";
+
+/// A `docker` for the remote user that answers `docker version` with HOSTILE (or, in mode
+/// `error`, fails with it on stderr; in mode `flood`, prints 200 MB), and hands everything else
+/// (docker's own `system dial-stdio`) to the real docker CLI.
+fn hostile_docker(sb: &Sandbox, mode: &str) -> PathBuf {
+    let bin = sb.dir.join("hostile-bin");
+    fs::create_dir_all(&bin).unwrap();
+    let real = which("docker").expect("a docker CLI");
+    let script = format!(
+        r#"#!/bin/sh
+if [ "$1" = version ]; then
+  case {mode} in
+    error) printf '{HOSTILE} daemon says no\n' >&2; exit 1;;
+    flood) head -c 200000000 /dev/zero | tr '\000' x; exit 0;;
+    *) printf '{HOSTILE}28.0.0\n'; exit 0;;
+  esac
+fi
+exec {real} "$@"
+"#,
+        real = real.display()
+    );
+    let path = bin.join("docker");
+    fs::write(&path, script).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// A sandbox whose sshd shows a hostile banner and puts the hostile docker first on PATH.
+fn hostile_sandbox(mode: &str) -> Option<Sandbox> {
+    let mut sb = Sandbox::start()?;
+    let bin = hostile_docker(&sb, mode);
+    let banner = sb.dir.join("banner");
+    let text = String::from_utf8(
+        std::process::Command::new("printf")
+            .arg(format!("{HOSTILE} welcome\\n"))
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    fs::write(&banner, text).unwrap();
+    sb.restart_sshd_with(&[
+        &format!("Banner {}", banner.display()),
+        &format!("SetEnv PATH={}:/usr/local/bin:/usr/bin:/bin", bin.display()),
+    ]);
+    Some(sb)
+}
+
+/// A character a terminal would act on, other than a line break or tab.
+fn is_raw_control(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn assert_shown_as_data(what: &str, run: &Run) {
+    let raw: Vec<char> = run.all().chars().filter(|c| is_raw_control(*c)).collect();
+    assert!(
+        raw.is_empty(),
+        "{what}: raw {raw:?} reached the terminal:\n{run}"
+    );
+}
+
+const ALL_YES: [&str; 4] = [
+    "--yes",
+    "--no-passphrase",
+    "--install-key",
+    "--accept-host-key",
+];
+
+#[test]
+fn a_hostile_remote_is_shown_as_visible_text_in_every_output() {
+    let Some(sb) = hostile_sandbox("ok") else {
+        return;
+    };
+    let dest = sb.dest();
+    let before = sb.rdock(&["doctor", &dest]);
+    assert_shown_as_data("doctor before setup", &before);
+    let mut setup = vec!["setup", dest.as_str()];
+    setup.extend(ALL_YES);
+    let run = sb.rdock(&setup);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_shown_as_data("setup", &run);
+    let doctor = sb.rdock(&["doctor"]);
+    assert_shown_as_data("doctor", &doctor);
+    assert!(
+        doctor.stdout.contains(
+            r"\x1b]0;pwned\x07\x1b]52;c;cm0gLXJmIH4K\x07\x1b[2J\u{202e}evil\x9b1m28.0.0"
+        ),
+        "the version is shown escaped:\n{doctor}"
+    );
+    for args in [
+        vec!["doctor", "--json"],
+        vec!["list", "--check"],
+        vec!["list", "--check", "--json"],
+    ] {
+        let run = sb.rdock(&args);
+        assert_shown_as_data(&args.join(" "), &run);
+    }
+    let json = sb.rdock(&["doctor", "--json"]);
+    let value: serde_json::Value =
+        serde_json::from_str(&json.stdout).expect("doctor --json parses");
+    let daemon = value["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "remote-daemon")
+        .unwrap();
+    assert!(
+        daemon["message"]
+            .as_str()
+            .unwrap()
+            .contains("\u{1b}]52;c;cm0gLXJmIH4K\u{7}"),
+        "JSON holds the characters themselves, escaped in its text: {json}"
+    );
+    // With colour forced, the only escapes are rdock's own styles.
+    let coloured = sb.rdock(&["--color", "always", "doctor"]);
+    let stripped = coloured.stdout.replace("\x1b[", "");
+    assert!(
+        !stripped.contains('\x1b') && !stripped.contains('\x07') && !stripped.contains('\u{202e}'),
+        "{coloured}"
+    );
+}
+
+#[test]
+fn a_hostile_docker_error_is_shown_as_visible_text() {
+    let Some(sb) = hostile_sandbox("error") else {
+        return;
+    };
+    let dest = sb.dest();
+    let mut setup = vec!["setup", dest.as_str()];
+    setup.extend(ALL_YES);
+    let run = sb.rdock(&setup);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert_shown_as_data("setup", &run);
+    assert!(run.stdout.contains(r"\x1b[2J\u{202e}evil"), "{run}");
+    let doctor = sb.rdock(&["doctor", &sb.dest(), "--json"]);
+    assert_shown_as_data("doctor --json", &doctor);
+    serde_json::from_str::<serde_json::Value>(&doctor.stdout).expect("doctor --json parses");
+}
+
+/// The highest resident set size a process reaches, sampled from /proc while it runs.
+fn peak_rss_kib(pid: u32, until: &std::sync::atomic::AtomicBool) -> u64 {
+    let mut peak = 0;
+    while !until.load(std::sync::atomic::Ordering::SeqCst) {
+        if let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) {
+            let rss = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or(0);
+            peak = peak.max(rss);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    peak
+}
+
+/// The pid of the user's rdock, once it runs.
+fn rdock_pid(user: &str) -> Option<u32> {
+    let out = std::process::Command::new("pgrep")
+        .args(["-u", user, "-x", "rdock"])
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[test]
+fn a_remote_that_prints_200_mb_gets_a_clear_error_and_memory_stays_small() {
+    let Some(sb) = hostile_sandbox("flood") else {
+        return;
+    };
+    let mut setup = vec!["setup".to_string(), sb.dest()];
+    setup.extend(ALL_YES.map(String::from));
+    setup.push("--no-use".into());
+    let mut cmd = sb.as_local(sb.shared.rdock.to_str().unwrap());
+    cmd.args(&setup);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watch = {
+        let done = done.clone();
+        let user = sb.local.name.clone();
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let pid = loop {
+                if let Some(pid) = rdock_pid(&user) {
+                    break Some(pid);
+                }
+                if done.load(std::sync::atomic::Ordering::SeqCst)
+                    || start.elapsed() > Duration::from_secs(30)
+                {
+                    break None;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            };
+            pid.map(|pid| peak_rss_kib(pid, &done))
+        })
+    };
+    let run = crate::harness::run_bounded(cmd, Duration::from_secs(120));
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let peak = watch.join().unwrap().expect("rdock was seen running");
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains("more than 1024 KiB"),
+        "a clear error: {run}"
+    );
+    assert!(peak < 64 * 1024, "rdock's memory peaked at {peak} KiB");
+    assert!(
+        run.elapsed < Duration::from_secs(60),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
+#[test]
+fn yes_alone_never_trusts_an_unknown_host_key_and_host_key_pins_it() {
+    let Some(sb) = Sandbox::start() else { return };
+    let dest = sb.dest();
+    let known = sb.local.home.join(".ssh/known_hosts");
+    let run = sb.rdock(&["setup", &dest, "--yes", "--no-passphrase"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains("--host-key SHA256:") && run.stdout.contains("--accept-host-key"),
+        "the flags that answer are named: {run}"
+    );
+    assert!(
+        !known.exists() || fs::read_to_string(&known).unwrap().is_empty(),
+        "{run}"
+    );
+
+    let fingerprint = |pubkey: &Path| -> String {
+        let out = std::process::Command::new("ssh-keygen")
+            .arg("-lf")
+            .arg(pubkey)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string()
+    };
+    // Another key's fingerprint: nothing is trusted.
+    let other = sb.dir.join("other");
+    let made = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&other)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let wrong = fingerprint(&other.with_extension("pub"));
+    let run = sb.rdock(&[
+        "setup",
+        &dest,
+        "--yes",
+        "--no-passphrase",
+        "--host-key",
+        &wrong,
+    ]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(run.stdout.contains("matches no --host-key"), "{run}");
+    assert!(
+        !known.exists() || fs::read_to_string(&known).unwrap().is_empty(),
+        "{run}"
+    );
+
+    // The server's own fingerprint: trusted without a question, and only that key recorded.
+    let right = fingerprint(&sb.dir.join("hostkey.pub"));
+    let run = sb.rdock(&[
+        "setup",
+        &dest,
+        "--yes",
+        "--no-passphrase",
+        "--host-key",
+        &right,
+    ]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stdout.contains(&format!("ED25519 {right}")), "{run}");
+    let entries = fs::read_to_string(&known).unwrap();
+    assert_eq!(entries.lines().count(), 1, "{entries}");
+    // A malformed fingerprint is a usage error.
+    let run = sb.rdock(&["setup", &dest, "--host-key", "SHA256:short"]);
+    assert_eq!(run.code, Some(2), "{run}");
+}
+
+/// Files under `dir` whose names say they are temporary (tempfile's `.tmp…`, rdock's `.rdock-…`).
+fn temp_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = e.path();
+            if name.starts_with(".tmp") || name.starts_with(".rdock-") {
+                found.push(path.clone());
+            }
+            if path.is_dir() && !path.is_symlink() {
+                todo.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Run setup with --verbose and send SIGINT to rdock when it starts its `n`th command. None when
+/// setup finished before that.
+fn setup_interrupted_at(sb: &Sandbox, n: usize) -> Option<(Option<i32>, String)> {
+    let mut cmd = sb.as_local(sb.shared.rdock.to_str().unwrap());
+    cmd.args(["--verbose", "setup", &sb.dest()]).args(ALL_YES);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = 0;
+    let mut sent = false;
+    let mut log = String::new();
+    for line in stderr.lines() {
+        let line = line.unwrap_or_default();
+        log.push_str(&line);
+        log.push('\n');
+        if line.starts_with("$ ") {
+            seen += 1;
+            if seen == n && !sent {
+                let _ = std::process::Command::new("pkill")
+                    .args(["-INT", "-u", &sb.local.name, "-x", "rdock"])
+                    .status();
+                sent = true;
+            }
+        }
+    }
+    let status = child.wait().unwrap();
+    sent.then_some((status.code(), log))
+}
+
+#[test]
+fn ctrl_c_at_any_command_of_setup_leaves_files_whole_and_exits_130() {
+    let mut n = 1;
+    loop {
+        let Some(sb) = Sandbox::start() else { return };
+        let Some((code, log)) = setup_interrupted_at(&sb, n) else {
+            assert!(n > 10, "setup ran only {n} commands");
+            break;
+        };
+        // rdock may have finished the command and the step before it noticed; it never goes on.
+        assert!(
+            code == Some(130) || code == Some(0),
+            "command {n}: exit {code:?}\n{log}"
+        );
+        if code == Some(130) {
+            assert!(log.contains("interrupted by Ctrl-C"), "command {n}:\n{log}");
+        }
+        let leftovers: Vec<PathBuf> = [&sb.local.home, &sb.remote.home]
+            .iter()
+            .flat_map(|h| temp_files(h))
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "command {n}: temp files left: {leftovers:?}\n{log}"
+        );
+        // Whatever was written is whole, and the lock is free: the next setup finishes the job.
+        let mut again = vec!["setup".to_string(), sb.dest()];
+        again.extend(ALL_YES.map(String::from));
+        let args: Vec<&str> = again.iter().map(String::as_str).collect();
+        let run = sb.rdock(&args);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "command {n}: the setup after it failed:\n{log}\n{run}"
+        );
+        let doctor = sb.rdock(&["doctor"]);
+        assert_eq!(doctor.code, Some(0), "command {n}: {doctor}");
+        n += 1;
+    }
+}
