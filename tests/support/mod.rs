@@ -3,3 +3,5 @@
 #[cfg(unix)]
 pub mod fake_tools;
 pub mod golden;
+#[cfg(unix)]
+pub mod snapshot;
