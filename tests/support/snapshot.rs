@@ -45,7 +45,10 @@ const FILTERS: &[(&str, &str)] = &[
         r#""server_version": "[VERSION]""#,
     ),
     (r"\((/[\w.-]+)+/docker\)", "([DOCKER_BIN])"),
-    // Docker's own words for an error, which change with its version.
+    // Docker's own words for an error, which change with its version, and for an endpoint that
+    // refuses the connection, from run to run (ssh's "Connection refused", or docker's "broken
+    // pipe" when it loses the race with ssh): the error column of `list --check`.
+    (r"\b(no +no +)\S.*", "${1}[DOCKER_ERROR]"),
     (
         r"(may not use the docker socket) \(.*\)",
         "$1 ([DOCKER_ERROR])",
