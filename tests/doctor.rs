@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use crate::harness::{free_port, Run, Sandbox};
+use crate::support::snapshot::Transcript;
 
 /// Run doctor with --json and return the parsed object.
 fn doctor_json(sb: &Sandbox, args: &[&str]) -> (Run, Value) {
@@ -134,12 +135,15 @@ fn agent_without_the_identity_names_ssh_add() {
     skipped.extend(AFTER_AUTH);
     assert_only(&v, "identity", "ssh-add", &skipped);
     assert_eq!(sb.snapshot_home(), before, "doctor changed a file");
+    let transcript = Transcript::new(&sb);
+    transcript.assert("doctor_identity_not_in_agent", &[&text]);
     // With no agent at all, the agent check fails and names this OS's fix.
     sb.env.insert("SSH_AUTH_SOCK".into(), String::new());
     let (_, v) = doctor_json(&sb, &[&sb.context()]);
     let mut skipped = vec!["identity", "agent-keys", "auth"];
     skipped.extend(AFTER_AUTH);
     assert_only(&v, "agent", "ssh-agent", &skipped);
+    transcript.assert("doctor_no_agent", &[&sb.rdock(&["doctor", &sb.context()])]);
 }
 
 #[test]
@@ -161,6 +165,7 @@ fn empty_known_hosts_fails_the_host_key_check() {
         b"",
         "doctor added a host key"
     );
+    Transcript::new(&sb).assert("doctor_host_key_unknown", &[&sb.rdock(&["doctor"])]);
 }
 
 #[test]
@@ -183,6 +188,10 @@ fn remote_user_outside_group_docker_gets_the_usermod_fix() {
         &format!("usermod -aG docker {}", sb.remote.name),
         &[],
     );
+    Transcript::new(&sb).assert(
+        "doctor_remote_user_not_in_group_docker",
+        &[&sb.rdock(&["doctor"])],
+    );
 }
 
 #[test]
@@ -198,6 +207,10 @@ fn docker_missing_from_the_remote_path_is_told_apart() {
         .as_str()
         .unwrap()
         .contains("exit 127"));
+    Transcript::new(&sb).assert(
+        "doctor_docker_not_on_remote_path",
+        &[&sb.rdock(&["doctor"])],
+    );
 }
 
 #[test]
@@ -211,6 +224,8 @@ fn docker_host_in_the_environment_is_reported() {
     let (run, v) = doctor_json(&sb, &[&sb.context()]);
     assert_eq!(run.code, Some(1), "{run}");
     assert_only(&v, "environment", "unset DOCKER_HOST", &[]);
+    let text = sb.rdock(&["doctor", &sb.context()]);
+    Transcript::new(&sb).assert("doctor_docker_host_set", &[&text]);
 }
 
 #[test]
@@ -251,6 +266,9 @@ fn a_context_on_a_dead_port_fails_the_connection_check() {
     assert_only(&v_no_use, "connection", &format!("port {dead}"), &skipped);
     assert_eq!(check(&v, "use")["status"], "warn");
     assert!(run.elapsed.as_secs() < 20, "took {:?}", run.elapsed);
+    Transcript::new(&sb)
+        .port(dead, "[DEAD_PORT]")
+        .assert("doctor_dead_port", &[&sb.rdock(&["doctor", "dead"])]);
 }
 
 #[test]
@@ -263,16 +281,18 @@ fn without_a_target_and_a_local_current_context_doctor_says_how_to_pick() {
         "{run}"
     );
     assert!(run.stderr.contains("rdock doctor --all"), "{run}");
+    Transcript::new(&sb).assert("doctor_no_target", &[&run]);
 }
 
+/// What a user reads from doctor after setup, as text and as JSON, pinned in tests/snapshots/.
+/// (Each fault's transcript is pinned by the test that injects it.)
 #[test]
-#[ignore = "prints what a user sees; run by hand with --ignored --nocapture"]
-fn show_doctor_output() {
+fn a_green_doctor_reads_as_pinned() {
     let Some(sb) = Sandbox::start() else { return };
     sb.setup_ok();
-    println!("{}", sb.rdock(&["doctor"]));
-    sb.local("ssh-add", &["-D"]);
-    println!("{}", sb.rdock(&["doctor"]));
+    let transcript = Transcript::new(&sb);
+    transcript.assert("doctor_green", &[&sb.rdock(&["doctor"])]);
+    transcript.assert("doctor_green_json", &[&sb.rdock(&["doctor", "--json"])]);
 }
 
 #[test]
@@ -303,4 +323,5 @@ fn a_settings_json_at_1000_fails_its_editor_check() {
         text,
         "doctor changed settings.json"
     );
+    Transcript::new(&sb).assert("doctor_vscode_interval_too_low", &[&sb.rdock(&["doctor"])]);
 }

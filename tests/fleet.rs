@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::harness::{free_port, Sandbox};
+use crate::support::snapshot::Transcript;
 
 /// Another context for the sandbox's own sshd, under another name.
 fn add_context(sb: &Sandbox, name: &str, port: u16) {
@@ -58,6 +59,10 @@ fn list_checks_live_and_dead_contexts() {
     let text = sb.rdock(&["list"]);
     assert!(text.stdout.starts_with("NAME"), "{text}");
     assert!(text.stdout.contains(&sb.context()), "{text}");
+    let checked = sb.rdock(&["list", "--check"]);
+    Transcript::new(&sb)
+        .port(dead, "[DEAD_PORT]")
+        .assert("list", &[&text, &checked]);
 }
 
 #[test]
@@ -93,6 +98,7 @@ fn removing_the_current_context_switches_to_default_and_keeps_keys() {
         !sb.authorized_keys().is_empty(),
         "remove touched the remote"
     );
+    Transcript::new(&sb).assert("remove_current_context", &[&refused, &run]);
 }
 
 #[test]

@@ -200,7 +200,8 @@ pub struct User {
 impl User {
     fn create(prefix: &str, root: &Path, groups: &[&str]) -> User {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let name = format!("{prefix}{}x{n}", std::process::id() % 100_000);
+        // Always as long (rdr01234x005): a table that lists it is as wide whatever the pid.
+        let name = format!("{prefix}{:05}x{n:03}", std::process::id() % 100_000);
         let home = root.join(&name);
         let _guard = USERS.lock().unwrap_or_else(|e| e.into_inner());
         let mut args = vec!["-m", "-d", home.to_str().unwrap(), "-s", "/bin/sh"];
@@ -237,6 +238,8 @@ pub struct Sandbox {
 }
 
 pub struct Run {
+    /// What ran, as a person would type it: `rdock doctor --json`.
+    pub command: String,
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
@@ -455,12 +458,16 @@ impl Sandbox {
     pub fn local(&self, program: &str, args: &[&str]) -> Run {
         let mut cmd = self.as_local(program);
         cmd.args(args);
-        run_bounded(cmd, Duration::from_secs(120))
+        let mut run = run_bounded(cmd, Duration::from_secs(120));
+        run.command = command_line(program, args.iter().copied());
+        run
     }
 
     /// Run rdock as the local user.
     pub fn rdock(&self, args: &[&str]) -> Run {
-        self.local(self.shared.rdock.to_str().unwrap(), args)
+        let mut run = self.local(self.shared.rdock.to_str().unwrap(), args);
+        run.command = command_line("rdock", args.iter().copied());
+        run
     }
 
     /// `rdock setup DEST --yes --no-passphrase --install-key --accept-host-key`, which must work.
@@ -577,12 +584,19 @@ impl Drop for Sandbox {
     }
 }
 
+/// A free port of five digits (whatever this machine's ephemeral range), so that output which
+/// aligns columns around one is as wide on every run.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if port >= 10_000 {
+            return port;
+        }
+    }
 }
 
 fn wait_for_banner(port: u16, dir: &Path) {
@@ -637,10 +651,34 @@ pub fn run_bounded(mut cmd: Command, limit: Duration) -> Run {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     Run {
+        command: command_line(
+            &cmd.get_program().to_string_lossy(),
+            args.iter().map(String::as_str),
+        ),
         code,
         stdout: o.join().unwrap(),
         stderr: e.join().unwrap(),
         elapsed: start.elapsed(),
     }
+}
+
+/// A program and its arguments as one line, an argument with a space or a quote (or none at all)
+/// in single quotes.
+fn command_line<'a>(program: &str, args: impl Iterator<Item = &'a str>) -> String {
+    let quoted = args.map(|a| {
+        if a.is_empty() || a.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
+            format!("'{}'", a.replace('\'', "'\\''"))
+        } else {
+            a.to_string()
+        }
+    });
+    std::iter::once(program.to_string())
+        .chain(quoted)
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -6,7 +6,8 @@
 //! No sandbox: rdock runs with HOME and every XDG directory pointed into a fresh, empty temp dir
 //! (which must stay empty), and with PATH holding only fake `ssh`, `ssh-keygen`, `ssh-add`,
 //! `ssh-keyscan`, `docker`, `sh` and `bash` that record their argv (and what `ssh` got on stdin)
-//! before answering just enough for setup to go through. A call recorded is a command rdock ran.
+//! before answering just enough for setup to go through (tests/support/fake_tools.rs). A call
+//! recorded is a command rdock ran.
 //!
 //! A NUL cannot be passed in argv at all; the parser's refusal of it is tested in
 //! tests/destination_props.rs.
@@ -22,99 +23,15 @@ use std::time::Duration;
 use rdock::ssh::probe::{INSTALL_KEY_SCRIPT, PROBE_SCRIPT};
 
 use crate::harness::{run_bounded, Run};
+use crate::support::fake_tools::{FakeTools, BLOB};
 
 const RDOCK: &str = env!("CARGO_BIN_EXE_rdock");
-
-/// The public key blob every fake tool agrees on.
-const BLOB: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIA6ixu3nrKF/pkxESXxZUgEiVktgp6sNuxxmpJ0J/CWe";
-
-/// One fake tool for every name: records `argv[0]`'s base name and every argument, NUL-separated,
-/// in a file of its own under $FAKE_LOG (and the stdin of a key-installing ssh next to it), then
-/// answers as the real tool would, from state kept in $FAKE_STATE.
-const FAKE_TOOL: &str = r#"#!/bin/sh
-prog=${0##*/}
-n=$$; while ! (set -C; : > "$FAKE_LOG/call$n") 2>/dev/null; do n=$n.x; done
-f=$FAKE_LOG/call$n
-printf '%s\0' "$prog" "$@" > "$f"
-S=$FAKE_STATE
-has() { w=$1; shift; for a in "$@"; do [ "$a" = "$w" ] && return 0; done; return 1; }
-after() { w=$1; shift; while [ $# -gt 1 ]; do [ "$1" = "$w" ] && { printf '%s' "$2"; return 0; }; shift; done; return 1; }
-last() { l=; for a in "$@"; do l=$a; done; printf '%s' "$l"; }
-case $prog in
-ssh)
-  if has -V "$@"; then echo "OpenSSH_9.2p1 fake" >&2; exit 0; fi
-  user=$(after -l "$@") || user=nobody
-  port=$(after -p "$@") || port=22
-  host=$(after -- "$@")
-  if has -G "$@"; then
-    printf 'user %s\nhostname %s\nport %s\nidentityfile ~/.ssh/id_ed25519\nuserknownhostsfile ~/.ssh/known_hosts\nglobalknownhostsfile /nonexistent/ssh_known_hosts\nhashknownhosts no\n' "$user" "$host" "$port"
-    exit 0
-  fi
-  if has PubkeyAuthentication=no "$@"; then
-    /bin/cat > "$f.stdin"; /bin/cp "$f.stdin" "$S/authorized"; echo rdock-key-added; exit 0
-  fi
-  if [ ! -f "$S/authorized" ]; then echo "$user@$host: Permission denied (publickey)." >&2; exit 255; fi
-  printf 'rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=0\n28.0.0\n'
-  exit 0;;
-ssh-keygen)
-  if has -F "$@"; then file=$(after -f "$@"); [ -f "$file" ] && { /bin/cat "$file"; exit 0; }; exit 1; fi
-  if has -l "$@"; then /bin/cat > /dev/null; echo "256 SHA256:fakefingerprint host (ED25519)"; exit 0; fi
-  if has -y "$@"; then echo "ssh-ed25519 $FAKE_BLOB fake"; exit 0; fi
-  if has -t "$@"; then
-    key=$(after -f "$@")
-    (umask 077; printf -- '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAfake\n-----END OPENSSH PRIVATE KEY-----\n' > "$key")
-    echo "ssh-ed25519 $FAKE_BLOB fake" > "$key.pub"
-    exit 0
-  fi
-  exit 99;;
-ssh-add)
-  case ${1-} in
-  -l) [ -f "$S/agent" ] && { echo "256 SHA256:fakefingerprint fake (ED25519)"; exit 0; }; echo "The agent has no identities."; exit 1;;
-  -L) [ -f "$S/agent" ] && { /bin/cat "$S/agent"; exit 0; }; echo "The agent has no identities."; exit 1;;
-  *) /bin/cat "$(last "$@").pub" > "$S/agent" && exit 0; exit 1;;
-  esac;;
-ssh-keyscan) echo "$(last "$@") ssh-ed25519 $FAKE_BLOB"; exit 0;;
-docker)
-  case "$*" in
-  --version) echo "Docker version 28.0.0, build fake"; exit 0;;
-  "context ls"*)
-    cur=default; [ -f "$S/current" ] && cur=$(/bin/cat "$S/current")
-    c=false; [ "$cur" = default ] && c=true
-    echo "{\"Current\":$c,\"Description\":\"\",\"DockerEndpoint\":\"unix:///var/run/docker.sock\",\"Error\":\"\",\"Name\":\"default\"}"
-    for f in "$S"/ctx-*; do
-      [ -f "$f" ] || continue; n=${f##*/ctx-}; c=false; [ "$cur" = "$n" ] && c=true
-      echo "{\"Current\":$c,\"Description\":\"managed by rdock\",\"DockerEndpoint\":\"$(/bin/cat "$f")\",\"Error\":\"\",\"Name\":\"$n\"}"
-    done
-    exit 0;;
-  "context show") if [ -f "$S/current" ]; then /bin/cat "$S/current"; else echo default; fi; exit 0;;
-  "context inspect"*)
-    name=$(last "$@"); [ -f "$S/ctx-$name" ] && { /bin/cat "$S/ctx-$name"; exit 0; }
-    echo "context \"$name\": context not found" >&2; exit 1;;
-  "context create"*|"context update"*) name=$(last "$@"); h=$(after --docker "$@"); echo "${h#host=}" > "$S/ctx-$name"; echo "$name"; exit 0;;
-  "context use"*) last "$@" > "$S/current"; exit 0;;
-  "--context "*) echo 28.0.0; exit 0;;
-  esac
-  exit 99;;
-esac
-echo "fake $prog: rdock must not run this" >&2
-exit 99
-"#;
-
-/// The programs a run may find on PATH: all fakes.
-const TOOLS: [&str; 7] = [
-    "ssh",
-    "ssh-keygen",
-    "ssh-add",
-    "ssh-keyscan",
-    "docker",
-    "sh",
-    "bash",
-];
 
 /// A fresh world for one run of rdock: an empty HOME, fake tools, their log and state, and an
 /// empty working directory.
 struct World {
     root: tempfile::TempDir,
+    fakes: FakeTools,
 }
 
 impl World {
@@ -123,17 +40,12 @@ impl World {
             .prefix("rdock-hostile-")
             .tempdir()
             .unwrap();
-        let w = World { root };
-        for dir in ["home", "bin", "calls", "state", "cwd"] {
-            fs::create_dir(w.path(dir)).unwrap();
+        let dir = |rel: &str| root.path().join(rel);
+        for rel in ["home", "cwd"] {
+            fs::create_dir(dir(rel)).unwrap();
         }
-        let fake = w.path("bin").join("fake-tool");
-        fs::write(&fake, FAKE_TOOL).unwrap();
-        fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
-        for tool in TOOLS {
-            std::os::unix::fs::symlink("fake-tool", w.path("bin").join(tool)).unwrap();
-        }
-        w
+        let fakes = FakeTools::install(dir("bin"), dir("calls"), dir("state"));
+        World { root, fakes }
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -153,54 +65,18 @@ impl World {
             .env("HOME", &home)
             .env("USER", "rdock-hostile")
             .env("LOGNAME", "rdock-hostile")
-            .env("PATH", self.path("bin"))
             .env("LANG", "C.UTF-8")
             .env("XDG_CONFIG_HOME", home.join(".config"))
             .env("XDG_STATE_HOME", home.join(".local/state"))
             .env("XDG_CACHE_HOME", home.join(".cache"))
             .env("XDG_DATA_HOME", home.join(".local/share"))
             .env("XDG_RUNTIME_DIR", home.join(".run"))
-            .env("SSH_AUTH_SOCK", self.path("agent.sock"))
-            .env("FAKE_LOG", self.path("calls"))
-            .env("FAKE_STATE", self.path("state"))
-            .env("FAKE_BLOB", BLOB)
+            .env("SSH_AUTH_SOCK", self.path("agent.sock"));
+        self.fakes
+            .env(&mut cmd)
             .current_dir(self.path("cwd"))
             .stdin(std::process::Stdio::null());
         run_bounded(cmd, Duration::from_secs(60))
-    }
-
-    /// Every command rdock ran: argv, program name first.
-    fn calls(&self) -> Vec<Vec<String>> {
-        let mut files: Vec<PathBuf> = fs::read_dir(self.path("calls"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_none_or(|x| x != "stdin"))
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|f| {
-                let bytes = fs::read(f).unwrap();
-                let mut argv: Vec<String> = bytes
-                    .split(|b| *b == 0)
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect();
-                argv.pop(); // after the last NUL
-                argv
-            })
-            .collect()
-    }
-
-    /// What the ssh calls that installed a key read on stdin.
-    fn ssh_stdin(&self) -> Vec<String> {
-        fs::read_dir(self.path("calls"))
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "stdin"))
-            .map(|p| fs::read_to_string(p).unwrap())
-            .collect()
     }
 
     /// Every path under a directory, relative to it.
@@ -351,6 +227,7 @@ fn assert_refused(args: &[&str], why: &str, allowed: Allowed) {
         assert_eq!(w.listing("cwd"), Vec::<String>::new(), "{shown}");
         assert_eq!(w.listing("state"), Vec::<String>::new(), "{shown}");
         let stray: Vec<_> = w
+            .fakes
             .calls()
             .into_iter()
             .filter(|c| allowed != Allowed::ContextList || !is_context_list(c))
@@ -442,7 +319,10 @@ fn proxycommand_as_destination_is_refused_and_never_runs() {
             "{args:?}: {run}"
         );
         assert!(!pwned.exists(), "{args:?} ran the ProxyCommand: {run}");
-        assert!(!w.calls().iter().any(|c| c[0].starts_with("ssh")), "{run}");
+        assert!(
+            !w.fakes.calls().iter().any(|c| c[0].starts_with("ssh")),
+            "{run}"
+        );
     }
     assert_eq!(w.listing("home"), Vec::<String>::new());
 }
@@ -468,7 +348,7 @@ fn arguments_that_are_not_utf8_are_refused_without_a_panic() {
         assert!(run.stderr.contains("UTF-8"), "{args:?}: {run}");
         assert!(!run.all().contains("panicked"), "{run}");
         assert_eq!(w.listing("home"), Vec::<String>::new());
-        assert!(w.calls().is_empty(), "{:?}", w.calls());
+        assert!(w.fakes.calls().is_empty(), "{:?}", w.fakes.calls());
     }
 }
 
@@ -501,9 +381,9 @@ fn every_value_reaches_its_tool_as_one_argv_element() {
         "--accept-host-key",
         "--install-key",
     ]);
-    assert_eq!(run.code, Some(0), "{run}\ncalls: {:#?}", w.calls());
+    assert_eq!(run.code, Some(0), "{run}\ncalls: {:#?}", w.fakes.calls());
     assert!(!run.all().contains("panicked"), "{run}");
-    let calls = w.calls();
+    let calls = w.fakes.calls();
     let listing = w.listing("cwd");
     assert!(
         !listing
@@ -561,7 +441,7 @@ fn every_value_reaches_its_tool_as_one_argv_element() {
         }
     }
     // The key went to authorized_keys on stdin, and only there.
-    let stdin = w.ssh_stdin();
+    let stdin = w.fakes.ssh_stdin();
     assert_eq!(stdin, [format!("ssh-ed25519 {BLOB} fake\n")], "{calls:#?}");
 
     let keyscan = named("ssh-keyscan");
@@ -633,7 +513,7 @@ fn a_key_path_starting_with_a_dash_is_not_an_option() {
         "--install-key",
     ]);
     assert!(!run.all().contains("panicked"), "{run}");
-    for call in w.calls() {
+    for call in w.fakes.calls() {
         let Some(at) = call.iter().position(|a| a == "-D") else {
             continue;
         };
@@ -674,6 +554,7 @@ fn a_context_with_a_hostile_endpoint_is_never_connected_to() {
             );
             assert!(!run.all().contains("panicked"), "{shown}");
             let ssh: Vec<_> = w
+                .fakes
                 .calls()
                 .into_iter()
                 .filter(|c| c[0].starts_with("ssh"))
@@ -737,11 +618,9 @@ fn a_fifo_or_a_device_as_a_path_never_hangs() {
         cmd.args(&argv)
             .env_clear()
             .env("HOME", w.home())
-            .env("PATH", w.path("bin"))
-            .env("SSH_AUTH_SOCK", w.path("agent.sock"))
-            .env("FAKE_LOG", w.path("calls"))
-            .env("FAKE_STATE", w.path("state"))
-            .env("FAKE_BLOB", BLOB)
+            .env("SSH_AUTH_SOCK", w.path("agent.sock"));
+        w.fakes
+            .env(&mut cmd)
             .current_dir(w.path("cwd"))
             .stdin(std::process::Stdio::null());
         let run = run_bounded(cmd, Duration::from_secs(20));

@@ -1,4 +1,5 @@
-//! The one integration test binary: a small harness (tests/harness.rs) and a file per area.
+//! The one integration test binary: a small harness (tests/harness.rs), what several areas share
+//! (tests/support/) and a file per area.
 //! The end-to-end modules drive a real sshd and dockerd through throwaway Unix users: Unix only.
 
 #[cfg(unix)]
@@ -21,4 +22,5 @@ mod remote_data;
 #[cfg(unix)]
 mod setup;
 mod ssh_config;
+mod support;
 mod vscode;

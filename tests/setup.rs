@@ -1,6 +1,7 @@
 //! `rdock setup` end to end, against a real sshd and a real dockerd.
 
 use crate::harness::Sandbox;
+use crate::support::snapshot::Transcript;
 
 #[test]
 fn fresh_user_gets_a_working_context() {
@@ -202,6 +203,7 @@ fn dry_run_writes_nothing_and_shows_the_commands() {
         "{run}"
     );
     assert!(run.stdout.contains("dry run:"), "{run}");
+    Transcript::new(&sb).assert("setup_dry_run", &[&run]);
     assert_eq!(
         before,
         sb.snapshot_home(),
@@ -219,25 +221,30 @@ fn dry_run_writes_nothing_and_shows_the_commands() {
 #[test]
 fn without_a_terminal_or_consent_setup_stops_and_names_the_flag() {
     let Some(sb) = Sandbox::start() else { return };
-    let run = sb.rdock(&["setup", &sb.dest()]);
-    assert_eq!(run.code, Some(1), "{run}");
-    assert!(run.stdout.contains("--no-passphrase"), "{run}");
-    let run = sb.rdock(&["setup", &sb.dest(), "--no-passphrase"]);
-    assert_eq!(run.code, Some(1), "{run}");
-    assert!(run.stdout.contains("--accept-host-key"), "{run}");
+    let passphrase = sb.rdock(&["setup", &sb.dest()]);
+    assert_eq!(passphrase.code, Some(1), "{passphrase}");
+    assert!(
+        passphrase.stdout.contains("--no-passphrase"),
+        "{passphrase}"
+    );
+    let host_key = sb.rdock(&["setup", &sb.dest(), "--no-passphrase"]);
+    assert_eq!(host_key.code, Some(1), "{host_key}");
+    assert!(host_key.stdout.contains("--accept-host-key"), "{host_key}");
     let run = sb.rdock(&["setup", &sb.dest(), "--no-passphrase", "--accept-host-key"]);
     assert_eq!(run.code, Some(1), "{run}");
     assert!(run.stdout.contains("--install-key"), "{run}");
     assert!(run.elapsed.as_secs() < 30, "took {:?}", run.elapsed);
     assert_eq!(sb.authorized_keys(), "");
+    Transcript::new(&sb).assert("setup_without_consent", &[&passphrase, &host_key, &run]);
 }
 
+/// What a user reads from a first setup and a second one, pinned in tests/snapshots/.
 #[test]
-#[ignore = "prints what a user sees; run by hand with --ignored --nocapture"]
-fn show_output() {
+fn a_fresh_setup_and_a_rerun_read_as_pinned() {
     let Some(sb) = Sandbox::start() else { return };
-    println!("{}", sb.setup_ok());
-    println!("{}", sb.setup_ok());
+    let transcript = Transcript::new(&sb);
+    transcript.assert("setup_fresh", &[&sb.setup_ok()]);
+    transcript.assert("setup_rerun", &[&sb.setup_ok()]);
 }
 
 #[test]

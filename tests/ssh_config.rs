@@ -9,16 +9,12 @@
 //!
 //! Each case runs through the file helpers on a temporary copy, then again on the result, which
 //! must change nothing. A case with `error` is a file rdock must refuse (its marker lines do not
-//! pair up): the file keeps every byte and the error is the text of `error`. To rewrite `after`
-//! and `error` from what rdock does now, run
-//!
-//!     RDOCK_BLESS=1 cargo test --test integration ssh_config::golden
-//!
-//! and read the diff before committing it. `.gitattributes` there keeps git from touching the
-//! CRLF and BOM bytes.
+//! pair up): the file keeps every byte and the error is the text of `error`. tests/support/golden.rs
+//! walks the tree; `RDOCK_BLESS=1 cargo test --test integration ssh_config::golden` rewrites
+//! `after` and `error` from what rdock does now (read the diff before committing it).
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use proptest::prelude::*;
 use rdock::ssh::config::{
@@ -27,9 +23,7 @@ use rdock::ssh::config::{
 };
 use rdock::sys::platform::Platform;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ssh_config")
-}
+use crate::support::golden::{Case, Outcome, Tree};
 
 /// What a case's `edit` file asks for, applied to the file at `path`. Returns whether it changed.
 fn apply(edit: &str, path: &Path) -> Result<bool, String> {
@@ -55,103 +49,55 @@ fn apply(edit: &str, path: &Path) -> Result<bool, String> {
     result.map_err(|e| format!("{e:#}"))
 }
 
+const TREE: Tree = Tree {
+    area: "ssh_config",
+    before: "before",
+    after: "after",
+    error: "error",
+    min_cases: 25,
+};
+
 #[test]
 fn golden() {
-    let bless = std::env::var_os("RDOCK_BLESS").is_some_and(|v| v == "1");
-    let mut cases: Vec<PathBuf> = fs::read_dir(root())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 20, "only {} cases", cases.len());
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|case| golden_case(case, bless).err())
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    TREE.check(golden_case);
 }
 
-fn golden_case(case: &Path, bless: bool) -> Result<(), String> {
-    let name = case.file_name().unwrap().to_string_lossy().into_owned();
-    let fail = |what: String| Err(format!("[{name}] {what}"));
-    let edit = fs::read_to_string(case.join("edit")).map_err(|e| format!("[{name}] edit: {e}"))?;
-    let before = fs::read(case.join("before")).ok();
+/// Run the case's edit on a copy of `before` in a temporary home, then again on the result,
+/// which must change nothing.
+fn golden_case(case: &Case) -> Result<Outcome, String> {
+    let edit = case.read("edit")?;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(".ssh").join("config");
-    if let Some(bytes) = &before {
+    if let Some(bytes) = &case.before {
         fs::create_dir(dir.path().join(".ssh")).unwrap();
         fs::write(&file, bytes).unwrap();
     }
-    let result = apply(&edit, &file);
+    let changed = match apply(&edit, &file) {
+        Ok(changed) => changed,
+        Err(err) => {
+            let err = err.replace(&dir.path().display().to_string(), "HOME");
+            return Ok(Outcome::Refused(err, fs::read(&file).ok()));
+        }
+    };
     let got = fs::read(&file).unwrap_or_default();
-
-    // A file rdock must refuse: `error` holds the message, and the file keeps every byte.
-    let error_file = case.join("error");
-    if error_file.exists() || (bless && result.is_err()) {
-        let err = match result {
-            Err(err) => err.replace(&dir.path().display().to_string(), "HOME"),
-            Ok(_) => return fail("expected an error, and the edit succeeded".into()),
-        };
-        if bless {
-            fs::write(&error_file, format!("{err}\n")).unwrap();
-        }
-        let expected = fs::read_to_string(&error_file).unwrap();
-        if err != expected.trim_end() {
-            return fail(format!("error {err:?}, expected {:?}", expected.trim_end()));
-        }
-        if before.as_deref().unwrap_or_default() != got.as_slice() {
-            return fail("a refused file was changed".into());
-        }
-        return Ok(());
-    }
-    let changed = result.map_err(|e| format!("[{name}] {e}"))?;
-    let expected_file = case.join("after");
-    if bless {
-        fs::write(&expected_file, &got).unwrap();
-    }
-    let expected = fs::read(&expected_file).unwrap_or_default();
-    if got != expected {
-        return fail(format!(
-            "got\n{}\nexpected\n{}",
-            String::from_utf8_lossy(&got),
-            String::from_utf8_lossy(&expected)
-        ));
-    }
-    if changed != (before.as_deref().unwrap_or_default() != got.as_slice()) {
-        return fail(format!(
+    if changed != (case.before.as_deref().unwrap_or_default() != got.as_slice()) {
+        return Err(format!(
             "reported changed={changed}, which is not what happened"
         ));
     }
     // A rerun is byte-identical, and does not even write.
-    if apply(&edit, &file).map_err(|e| format!("[{name}] {e}"))? {
-        return fail("a second run said it changed the file".into());
+    if apply(&edit, &file)? {
+        return Err("a second run said it changed the file".into());
     }
     if fs::read(&file).unwrap_or_default() != got {
-        return fail("a second run changed the file".into());
+        return Err("a second run changed the file".into());
     }
-    Ok(())
+    Ok(Outcome::Edited(got))
 }
 
 #[test]
 fn fixtures_hold_their_crlf_and_bom_bytes() {
-    let read = |case: &str, file: &str| fs::read(root().join(case).join(file)).unwrap();
-    for case in ["crlf", "crlf-host-block", "remove-crlf"] {
-        for file in ["before", "after"] {
-            let bytes = read(case, file);
-            assert_eq!(
-                bytes.windows(2).filter(|w| w == b"\r\n").count(),
-                bytes.iter().filter(|b| **b == b'\n').count(),
-                "{case}/{file} lost its CRLF line endings"
-            );
-        }
-    }
-    for file in ["before", "after"] {
-        assert!(
-            read("bom", file).starts_with("\u{feff}".as_bytes()),
-            "bom/{file} lost its BOM"
-        );
-    }
+    TREE.assert_bytes_kept(&["crlf", "crlf-host-block", "remove-crlf"], &["bom"]);
 }
 
 #[test]

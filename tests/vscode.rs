@@ -3,12 +3,9 @@
 //! Golden fixtures live in `tests/fixtures/vscode/<case>/`: `before.json` (absent for a file that
 //! does not exist yet) and `after.json`, the whole expected file. A case with `error.txt` is one
 //! rdock must refuse: the file stays byte-identical and the error, with its line and column, is
-//! the text of `error.txt`. To rewrite `after.json` and `error.txt` from what rdock does now, run
-//!
-//!     RDOCK_BLESS=1 cargo test --test integration vscode::golden
-//!
-//! and read the diff before committing it. `.gitattributes` there keeps git from touching the
-//! CRLF and BOM bytes.
+//! the text of `error.txt`. tests/support/golden.rs walks the tree;
+//! `RDOCK_BLESS=1 cargo test --test integration vscode::golden` rewrites `after.json` and
+//! `error.txt` from what rdock does now (read the diff before committing it).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,6 +20,8 @@ use rdock::sys::exec::Exec;
 use rdock::sys::platform::Platform;
 use rdock::sys::term::Term;
 use rdock::vscode::{self, Discovery, Edit, KEY};
+
+use crate::support::golden::{Case, Outcome, Tree};
 
 const INTERVAL: u64 = 3000;
 
@@ -108,63 +107,34 @@ fn settings(home: &Path, editor: &str) -> PathBuf {
     user_dir(home, editor).join("settings.json")
 }
 
-fn shown(bytes: &[u8]) -> String {
-    format!("{:?}", String::from_utf8_lossy(bytes))
-}
-
 // ---------------------------------------------------------------------------------------------
 // Golden fixtures
 
+const TREE: Tree = Tree {
+    area: "vscode",
+    before: "before.json",
+    after: "after.json",
+    error: "error.txt",
+    min_cases: 39,
+};
+
 #[test]
 fn golden_fixtures() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vscode");
-    let bless = std::env::var_os("RDOCK_BLESS").is_some_and(|v| v == "1");
-    let mut cases: Vec<PathBuf> = fs::read_dir(&root)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
-    assert!(
-        cases.len() >= 35,
-        "only {} cases in {}",
-        cases.len(),
-        root.display()
-    );
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|case| golden_case(case, bless).err())
-        .collect();
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    TREE.check(golden_case);
 }
 
 #[test]
 fn fixtures_hold_their_crlf_and_bom_bytes() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/vscode");
-    let read = |case: &str, file: &str| fs::read(root.join(case).join(file)).unwrap();
-    for file in ["before.json", "after.json"] {
-        let crlf = read("crlf", file);
-        assert_eq!(
-            crlf.windows(2).filter(|w| w == b"\r\n").count(),
-            crlf.iter().filter(|b| **b == b'\n').count(),
-            "crlf/{file} lost its CRLF line endings"
-        );
-        assert!(
-            read("bom", file).starts_with(b"\xef\xbb\xbf"),
-            "bom/{file} lost its BOM"
-        );
-    }
-    assert!(read("malformed-binary", "before.json").contains(&0));
+    TREE.assert_bytes_kept(&["crlf"], &["bom"]);
+    assert!(TREE.read("malformed-binary", "before.json").contains(&0));
 }
 
-/// Run the settings step on a copy of `before.json` and compare with the expected result.
-fn golden_case(case: &Path, bless: bool) -> Result<(), String> {
-    let name = case.file_name().unwrap().to_string_lossy().into_owned();
-    let fail = |what: String| Err(format!("[{name}] {what}"));
-    let before = fs::read(case.join("before.json")).ok();
+/// Run the settings step on a copy of `before.json`, then again, which must change nothing. A
+/// file the editor refuses is reported with its line and column, as a failure rdock cannot fix.
+fn golden_case(case: &Case) -> Result<Outcome, String> {
     let home = tempfile::tempdir().unwrap();
     let file = home.path().join("settings.json");
-    if let Some(bytes) = &before {
+    if let Some(bytes) = &case.before {
         fs::write(&file, bytes).unwrap();
     }
     let opts = options(vec![file.clone()]);
@@ -173,64 +143,36 @@ fn golden_case(case: &Path, bless: bool) -> Result<(), String> {
     let got = fs::read(&file).ok();
     let found = finding(&report, "vscode");
 
-    let error_file = case.join("error.txt");
-    if error_file.exists() {
-        let Some(before) = before else {
-            return fail("an error case needs a before.json".into());
-        };
-        let err = match vscode::edit_bytes(&before, INTERVAL) {
-            Err(err) => err.to_string(),
-            Ok(edit) => return fail(format!("expected an error, got {edit:?}")),
-        };
-        if bless {
-            fs::write(&error_file, format!("{err}\n")).unwrap();
-        }
-        let expected = fs::read_to_string(&error_file).unwrap();
-        if err != expected.trim_end() {
-            return fail(format!("error {err:?}, expected {:?}", expected.trim_end()));
-        }
+    let refused = case
+        .before
+        .as_deref()
+        .and_then(|before| vscode::edit_bytes(before, INTERVAL).err());
+    if let Some(err) = refused {
+        let err = err.to_string();
         if !err.contains(" at line ") || !err.contains(", column ") {
-            return fail(format!("error without line and column: {err}"));
-        }
-        if got.as_deref() != Some(&before[..]) {
-            return fail(format!(
-                "file changed to {}",
-                shown(&got.unwrap_or_default())
-            ));
+            return Err(format!("error without line and column: {err}"));
         }
         if found.status != Status::Fail || found.fixable || !found.message.contains(&err) {
-            return fail(format!("finding {found:?} does not report {err:?}"));
+            return Err(format!("finding {found:?} does not report {err:?}"));
         }
-        return Ok(());
+        return Ok(Outcome::Refused(err, got));
     }
 
     let Some(got) = got else {
-        return fail("no file after the run".into());
+        return Err("no file after the run".into());
     };
-    let after_file = case.join("after.json");
-    if bless {
-        fs::write(&after_file, &got).unwrap();
-    }
-    let expected = fs::read(&after_file).map_err(|e| format!("[{name}] after.json: {e}"))?;
-    if got != expected {
-        return fail(format!(
-            "got\n{}\nexpected\n{}",
-            shown(&got),
-            shown(&expected)
-        ));
-    }
     if found.status != Status::Ok {
-        return fail(format!("finding {found:?}"));
+        return Err(format!("finding {found:?}"));
     }
-    let should_change = before.as_deref() != Some(&expected[..]);
+    let should_change = case.before.as_deref() != Some(&got[..]);
     if report.changed != usize::from(should_change) {
-        return fail(format!("{} changes reported", report.changed));
+        return Err(format!("{} changes reported", report.changed));
     }
     let again = run_steps(&env, &opts, Mode::Setup, false);
-    if again.changed != 0 || fs::read(&file).unwrap() != expected {
-        return fail("a second run changed the file".into());
+    if again.changed != 0 || fs::read(&file).unwrap() != got {
+        return Err("a second run changed the file".into());
     }
-    Ok(())
+    Ok(Outcome::Edited(got))
 }
 
 // ---------------------------------------------------------------------------------------------
