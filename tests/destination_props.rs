@@ -1,4 +1,4 @@
-//! Property tests of the destination parser and of docker context names (issue 6): every valid
+//! Property tests of the destination parser and of docker context names: every valid
 //! form parses to what was meant and survives the Display round trip; a forbidden character or
 //! pattern put anywhere into a valid destination makes it an error, never a panic; and no string
 //! at all makes the parser panic or accept something unsafe to hand to ssh.

@@ -1,4 +1,4 @@
-//! Hostile input (issue 6): a destination, user, host, context name or path that could inject an
+//! Hostile input: a destination, user, host, context name or path that could inject an
 //! option or a shell command is refused with exit 2 and a sentence that says what is wrong, and
 //! nothing is run or written; a legitimate but strange one reaches each tool as exactly one argv
 //! element, after `--`.

@@ -1,4 +1,4 @@
-//! Windows, macOS, WSL and Linux (issue 5): every branch of the per-OS advice and fixes, fed made-up
+//! Windows, macOS, WSL and Linux: every branch of the per-OS advice and fixes, fed made-up
 //! inputs (sc, tasklist and /proc/version outputs, SSH_AUTH_SOCK values, files), so that all of it
 //! runs on Linux; then, end to end, the agent block `rdock setup` writes on Linux.
 

@@ -101,9 +101,9 @@ fn a_hostile_remote_is_shown_as_visible_text_in_every_output() {
     let doctor = sb.rdock(&["doctor"]);
     assert_shown_as_data("doctor", &doctor);
     assert!(
-        doctor.stdout.contains(
-            r"\x1b]0;pwned\x07\x1b]52;c;cm0gLXJmIH4K\x07\x1b[2J\u{202e}evil\x9b1m28.0.0"
-        ),
+        doctor
+            .stdout
+            .contains(r"\x1b]0;pwned\x07\x1b]52;c;cm0gLXJmIH4K\x07\x1b[2J\u{202e}evil\x9b1m28.0.0"),
         "the version is shown escaped:\n{doctor}"
     );
     for args in [

@@ -184,6 +184,61 @@ fn a_context_that_points_elsewhere_is_refused_without_force() {
 }
 
 #[test]
+fn dry_run_with_no_agent_shows_every_step_to_the_end_and_exits_0() {
+    let Some(mut sb) = Sandbox::start() else {
+        return;
+    };
+    // No ssh-agent for this user at all: SSH_AUTH_SOCK is not set.
+    sb.env.insert("SSH_AUTH_SOCK".into(), String::new());
+    let before = sb.snapshot_home();
+    let run = sb.rdock(&["setup", &sb.dest(), "--dry-run"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let ids: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        .collect();
+    let plan = [
+        "tools",
+        "destination",
+        "key",
+        "ssh-config",
+        "agent",
+        "identity",
+        "agent-keys",
+        "connection",
+        "host-key",
+        "auth",
+        "remote-path",
+        "remote-daemon",
+        "context",
+        "use",
+        "environment",
+        "verify",
+        "vscode",
+    ];
+    for id in plan {
+        assert!(ids.contains(&id), "no line for {id}:\n{run}");
+    }
+    assert!(
+        run.stdout
+            .contains("✗ agent          no ssh-agent: SSH_AUTH_SOCK is not set"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("- identity       skipped: "), "{run}");
+    assert!(
+        run.stdout.lines().last().unwrap().starts_with("dry run: "),
+        "{run}"
+    );
+    assert_eq!(
+        before,
+        sb.snapshot_home(),
+        "--dry-run changed the home:\n{run}"
+    );
+}
+
+#[test]
 fn dry_run_writes_nothing_and_shows_the_commands() {
     let Some(sb) = Sandbox::start() else { return };
     let before = sb.snapshot_home();

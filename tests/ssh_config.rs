@@ -1,4 +1,4 @@
-//! ~/.ssh/config managed blocks (issue 5).
+//! ~/.ssh/config managed blocks.
 //!
 //! Golden fixtures live in `tests/fixtures/ssh_config/<case>/`: `before` (absent for a file that
 //! does not exist yet), `edit` (what to do) and `after`, the whole expected file. `edit` is one of

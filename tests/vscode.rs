@@ -1,4 +1,4 @@
-//! VS Code settings tests (issue 3).
+//! VS Code settings tests.
 //!
 //! Golden fixtures live in `tests/fixtures/vscode/<case>/`: `before.json` (absent for a file that
 //! does not exist yet) and `after.json`, the whole expected file. A case with `error.txt` is one
@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 use proptest::prelude::*;
 use rdock::cli::VscodeOptions;
 use rdock::steps::plan::{self, EditorOptions, Options, Purpose, Scope};
-use rdock::steps::{self, Finding, Mode, Outcome, Report, Session, Status};
+use rdock::steps::{self, Finding, Mode, Report, Session, Status};
 use rdock::sys::env::Env;
 use rdock::sys::exec::Exec;
 use rdock::sys::platform::Platform;
@@ -679,7 +679,7 @@ fn dry_run_says_what_it_would_do_and_writes_nothing() {
     let report = run_steps(&discovery(home.path()), &options(vec![]), Mode::Setup, true);
     assert_eq!(report.changed, 2);
     let would = |id: &str| match &finding(&report, id).outcome {
-        Some(Outcome::WouldDo(would)) => would.clone(),
+        Some(rdock::steps::Outcome::WouldDo(would)) => would.clone(),
         other => panic!("{id}: expected what it would do, got {other:?}"),
     };
     let f = finding(&report, "vscode:Code");
