@@ -43,11 +43,11 @@ fn list_checks_live_and_dead_contexts() {
     let gone = row("dead");
     assert_eq!(gone["reachable"], false, "{rows:#}");
     assert_eq!(gone["managed"], false);
+    // docker passes on ssh's own reason ("connect to host … port N: Connection refused") most
+    // of the time; now and then its ssh helper loses the race and says "broken pipe" instead.
+    let error = gone["error"].as_str().unwrap();
     assert!(
-        gone["error"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("port {dead}")),
+        error.contains(&format!("port {dead}")) || error.contains("broken pipe"),
         "{rows:#}"
     );
     // The local-only default context is not listed.
