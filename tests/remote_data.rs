@@ -395,3 +395,81 @@ fn ctrl_c_at_any_command_of_setup_leaves_files_whole_and_exits_130() {
         n += 1;
     }
 }
+
+/// Wait up to 15 s for `ready` to hold.
+fn wait_for(mut ready: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(15) {
+        if ready() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn in_a_real_terminal_the_title_and_clipboard_are_untouched() {
+    let Some(sb) = hostile_sandbox("ok") else {
+        return;
+    };
+    let dest = sb.dest();
+    let mut setup = vec!["setup", dest.as_str()];
+    setup.extend(ALL_YES);
+    assert_eq!(sb.rdock(&setup).code, Some(0));
+    let sock = sb.dir.join("tmux.sock");
+    let tmux = |args: &[&str]| {
+        let out = std::process::Command::new("tmux")
+            .arg("-S")
+            .arg(&sock)
+            .args(args)
+            .output()
+            .expect("tmux (scripts/test.sh installs it)");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    // rdock doctor in a terminal that honours OSC 0 (title) and OSC 52 (clipboard).
+    let doctor = format!(
+        "runuser -u {} -- env HOME={} PATH=/usr/local/bin:/usr/bin:/bin SSH_AUTH_SOCK={} TERM=xterm-256color {} doctor; echo rdock-done; sleep 60",
+        sb.local.name,
+        sb.local.home.display(),
+        sb.agent_sock.display(),
+        sb.shared.rdock.display()
+    );
+    tmux(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-x",
+        "220",
+        "-y",
+        "50",
+        &doctor,
+    ]);
+    tmux(&["set-option", "-g", "set-clipboard", "on"]);
+    let done = wait_for(|| tmux(&["capture-pane", "-p", "-t", ":0"]).contains("rdock-done"));
+    let screen = tmux(&["capture-pane", "-p", "-t", ":0"]);
+    let title = tmux(&["display-message", "-p", "-t", ":0", "#{pane_title}"]);
+    let buffers = tmux(&["list-buffers"]);
+    // The same bytes printed raw, in a second window: the terminal does act on them.
+    let raw = format!("printf '{HOSTILE}\\n'; sleep 60");
+    tmux(&["new-window", "-d", &raw]);
+    let raw_acted =
+        wait_for(|| tmux(&["display-message", "-p", "-t", ":1", "#{pane_title}"]) == "pwned");
+    let raw_buffers = tmux(&["list-buffers"]);
+    tmux(&["kill-server"]);
+    assert!(done, "rdock doctor did not finish:\n{screen}");
+    assert!(
+        screen.contains(r"\x1b]52;c;cm0gLXJmIH4K\x07"),
+        "shown as text:\n{screen}"
+    );
+    assert_ne!(title, "pwned", "rdock's output retitled the terminal");
+    assert!(
+        buffers.is_empty(),
+        "rdock's output wrote the clipboard: {buffers}"
+    );
+    assert!(
+        raw_acted && raw_buffers.contains("rm -rf ~"),
+        "the raw bytes do act ({raw_buffers}): the check can see it"
+    );
+}
