@@ -2,10 +2,9 @@
 # The whole test suite, as README.md gives it and .ci/run calls it.
 # On a fresh Debian machine, as root: installs what the tests need (openssh-server, docker.io, tmux,
 # procps; for the Windows checks the rust targets, gcc-mingw-w64-x86-64 and wine64), then runs
-# cargo fmt
-# --check, clippy with -D warnings (Linux, macOS and Windows targets), the Windows binary under
-# wine64, and every test with the end-to-end tests required (RDOCK_E2E=1), and prints how many
-# end-to-end tests ran.
+# cargo fmt --check, clippy with -D warnings (Linux, macOS and Windows targets), the Windows binary
+# under wine64, and every test with the end-to-end tests required (RDOCK_E2E=1), and prints how
+# many end-to-end tests ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
