@@ -81,7 +81,8 @@ printf 'LIBRARY bcryptprimitives\nEXPORTS\n  ProcessPrng\n' > "$wine_dir/prng.de
 x86_64-w64-mingw32-gcc -O2 -shared -o "$wine_dir/bin/bcryptprimitives.dll" \
   "$wine_dir/prng.c" "$wine_dir/prng.def" -ladvapi32
 # Stand-ins for the OpenSSH client and the docker CLI: ssh -G resolves, no agent answers, the
-# host refuses connections. sc.exe, tasklist.exe and net.exe are wine's own.
+# host refuses connections. sc.exe, tasklist.exe and net.exe are wine's own. The current docker
+# context "build" is in docker's context store under the Windows user's profile (below).
 cat > "$wine_dir/tool.c" <<'EOF'
 #include <stdio.h>
 #include <string.h>
@@ -94,11 +95,6 @@ int main(int argc, char **argv) {
     for (const char *p = argv[0]; *p; p++) if (*p == '\\' || *p == '/') me = p + 1;
     if (strncmp(me, "docker", 6) == 0) {
         if (has(argc, argv, "--version")) { puts("Docker version 27.3.1, build ce12230"); return 0; }
-        if (has(argc, argv, "ls")) {
-            puts("{\"Current\":true,\"Description\":\"\",\"DockerEndpoint\":\"ssh://me@build.example:22\",\"Error\":\"\",\"Name\":\"build\"}");
-            return 0;
-        }
-        if (has(argc, argv, "show")) { puts("build"); return 0; }
         return 1;
     }
     if (strncmp(me, "ssh-add", 7) == 0) {
@@ -120,6 +116,11 @@ for tool in ssh ssh-add ssh-keygen ssh-keyscan docker; do cp "$wine_dir/tool.exe
 export WINEPREFIX="$wine_dir/prefix" WINEDEBUG=-all
 # A fresh prefix: wineboot's first-run notes are not rdock's output.
 timeout 300 /usr/lib/wine/wine64 wineboot --init >/dev/null 2>&1 </dev/null || true
+docker_dir="$WINEPREFIX/drive_c/users/$(id -un)/.docker"
+mkdir -p "$docker_dir/contexts/meta/build"
+printf '{"currentContext": "build"}\n' > "$docker_dir/config.json"
+printf '{"Name":"build","Metadata":{"Description":""},"Endpoints":{"docker":{"Host":"ssh://me@build.example:22","SkipTLSVerify":false}}}\n' \
+  > "$docker_dir/contexts/meta/build/meta.json"
 wine() {
   WINEPATH="Z:${wine_dir//\//\\}\\bin" timeout 300 /usr/lib/wine/wine64 "$wine_dir/bin/rdock.exe" "$@" </dev/null
 }

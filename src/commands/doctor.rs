@@ -7,10 +7,10 @@ use crate::cli::{DoctorArgs, GlobalArgs};
 use crate::docker::{self, default_context_name, ContextInfo};
 use crate::error::{Error, Result};
 use crate::render::{self, DoctorTarget};
-use crate::ssh::destination::Destination;
+use crate::ssh::destination::{Destination, Endpoint};
 use crate::steps::plan::{self, Options, Purpose, Scope};
 use crate::steps::tools::version_cmds;
-use crate::steps::{self, Mode, Report, Session};
+use crate::steps::{self, Finding, Kind, Mode, Report, Session};
 use crate::sys::env::Env;
 use crate::sys::exec::Exec;
 use crate::sys::term::Term;
@@ -23,7 +23,8 @@ const PARALLEL: usize = 8;
 /// What doctor looks at.
 struct Target {
     shown: DoctorTarget,
-    dest: Destination,
+    /// The destination and the socket it names, or why the endpoint cannot be checked.
+    endpoint: std::result::Result<Endpoint, String>,
 }
 
 pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
@@ -34,13 +35,15 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
     };
     let exec = Exec::new(global.verbose, false).memoized();
     let env = Env::from_process();
-    let targets = pick_targets(&exec, args)?;
+    let targets = pick_targets(&env, args)?;
     if targets.is_empty() {
         render::out("no ssh:// docker contexts to check; rdock setup user@host makes one\n");
         return Ok(ExitCode::SUCCESS);
     }
-    // Only now: nothing may run for a target that is refused.
-    prefetch_local(&exec);
+    // Only now, and only when some target can be checked: nothing runs for a refused one.
+    if targets.iter().any(|t| t.endpoint.is_ok()) {
+        prefetch_local(&exec);
+    }
 
     let single = targets.len() == 1;
     let options = |t: &Target| Options {
@@ -57,8 +60,13 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
     };
     let mut reports: Vec<Report> = parallel_map(&targets, PARALLEL, |target| {
         let term = if single { term.clone() } else { Term::plain() };
+        let endpoint = match &target.endpoint {
+            Ok(endpoint) => endpoint,
+            Err(why) => return unreadable(why),
+        };
         let mut s = Session::new(exec.clone(), term, env.clone());
-        s.dest = Some(target.dest.clone());
+        s.dest = Some(endpoint.dest.clone());
+        s.socket = endpoint.socket.clone();
         s.prefetch = true;
         let mut steps = plan::steps(Purpose::Doctor, scope, &options(target), &env);
         steps::run(&mut s, &mut steps, Mode::Doctor, &mut |_| {})
@@ -88,18 +96,33 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
     })
 }
 
+/// The report for a context whose endpoint rdock cannot check: one failure that says why. The
+/// other contexts are checked all the same.
+fn unreadable(why: &str) -> Report {
+    let mut finding = Finding::fail(
+        "context",
+        why,
+        "docker context inspect shows the endpoint; rdock checks ssh://[user@]host[:port][/socket]",
+    );
+    finding.group = Some(Kind::Context.group());
+    Report {
+        findings: vec![finding],
+        ..Report::default()
+    }
+}
+
 /// Run the local checks' slowest commands (each docker call starts a Go program) at once, in the
 /// background: the memoized Exec hands their answers to the checks when they ask, so the local
 /// checks run concurrently with each other, as the remote probe runs concurrently with them.
 fn prefetch_local(exec: &Exec) {
     let [ssh_v, docker_v] = version_cmds();
-    for cmd in [ssh_v, docker_v, docker::show_cmd()] {
+    for cmd in [ssh_v, docker_v] {
         let exec = exec.clone();
         std::thread::spawn(move || exec.run(&cmd));
     }
 }
 
-fn pick_targets(exec: &Exec, args: &DoctorArgs) -> Result<Vec<Target>> {
+fn pick_targets(env: &Env, args: &DoctorArgs) -> Result<Vec<Target>> {
     // Refuse what is neither a context name nor a destination before running anything.
     if let Some(arg) = args
         .target
@@ -112,21 +135,19 @@ fn pick_targets(exec: &Exec, args: &DoctorArgs) -> Result<Vec<Target>> {
             )));
         }
     }
-    let contexts = docker::list(exec)?;
+    let contexts = docker::list(env)?;
     let from_context = |c: &ContextInfo| -> Result<Target> {
-        let dest = Destination::parse(&c.endpoint).map_err(|e| {
-            Error::Failed(format!(
-                "error: context {} has an endpoint rdock cannot check: {e}",
-                c.name
-            ))
-        })?;
+        let endpoint = Endpoint::parse(&c.endpoint)
+            .map_err(|e| format!("context {} has an endpoint rdock cannot check: {e}", c.name));
         Ok(Target {
             shown: DoctorTarget {
                 context: c.name.clone(),
-                destination: dest.to_string(),
+                destination: endpoint
+                    .as_ref()
+                    .map_or_else(|_| c.endpoint.clone(), |e| e.dest.to_string()),
                 endpoint: Some(c.endpoint.clone()),
             },
-            dest,
+            endpoint,
         })
     };
     if args.all {
@@ -137,7 +158,8 @@ fn pick_targets(exec: &Exec, args: &DoctorArgs) -> Result<Vec<Target>> {
             .collect();
     }
     let Some(arg) = &args.target else {
-        let current = contexts.iter().find(|c| c.current);
+        let chosen = docker::chosen_context(env)?;
+        let current = contexts.iter().find(|c| c.name == chosen);
         return match current {
             Some(c) if c.is_ssh() => Ok(vec![from_context(c)?]),
             Some(c) => Err(Error::Usage(format!(
@@ -167,6 +189,6 @@ fn pick_targets(exec: &Exec, args: &DoctorArgs) -> Result<Vec<Target>> {
             destination: dest.to_string(),
             endpoint: None,
         },
-        dest,
+        endpoint: Ok(Endpoint { dest, socket: None }),
     }])
 }

@@ -7,6 +7,7 @@ use crate::cli::{GlobalArgs, ListArgs};
 use crate::docker::{self, ContextInfo};
 use crate::error::Result;
 use crate::render::{self, ContextRow};
+use crate::sys::env::Env;
 use crate::sys::exec::Exec;
 use crate::sys::term::Term;
 
@@ -39,7 +40,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result {
         Term::detect()
     };
     let exec = Exec::new(global.verbose, false);
-    let contexts: Vec<ContextInfo> = docker::list(&exec)?
+    let contexts: Vec<ContextInfo> = docker::list(&Env::from_process())?
         .into_iter()
         .filter(ContextInfo::is_ssh)
         .collect();

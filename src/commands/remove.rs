@@ -23,7 +23,7 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result {
     docker::validate_name(&args.name).map_err(|e| Error::Usage(format!("error: {e}")))?;
     let exec = Exec::new(global.verbose, global.dry_run);
     let env = Env::from_process();
-    let Some(ctx) = docker::list(&exec)?
+    let Some(ctx) = docker::list(&env)?
         .into_iter()
         .find(|c| c.name == args.name)
     else {

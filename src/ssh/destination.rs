@@ -203,6 +203,47 @@ impl fmt::Display for Destination {
     }
 }
 
+/// A docker context's ssh endpoint: the destination, and the remote daemon's socket when the URL
+/// names one (`ssh://u@h/run/user/1000/docker.sock`, as rootless docker needs; docker CLI 24+).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub dest: Destination,
+    pub socket: Option<String>,
+}
+
+impl Endpoint {
+    pub fn parse(url: &str) -> Result<Self, InvalidDestination> {
+        let Some(rest) = url.strip_prefix("ssh://") else {
+            return refuse(url, "a docker endpoint rdock checks starts with ssh://");
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(at) => (&rest[..at], Some(&rest[at..])),
+            None => (rest, None),
+        };
+        let dest = Destination::parse(&format!("ssh://{authority}"))?;
+        let socket = match path.filter(|p| *p != "/") {
+            None => None,
+            Some(p) if is_socket_path(p) => Some(p.to_string()),
+            Some(_) => {
+                return refuse(
+                    url,
+                    "the socket path may hold only letters, digits and . _ - / and no ..",
+                )
+            }
+        };
+        Ok(Endpoint { dest, socket })
+    }
+}
+
+/// An absolute path of plain characters, with no `..`: safe to hand to the remote's shell.
+fn is_socket_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.split('/').any(|part| part == "..")
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+}
+
 /// Where the user came from, so rdock can say when the local name was assumed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UserSource {
@@ -228,17 +269,33 @@ pub struct Resolved {
     pub control_master: Option<String>,
     /// The control socket, with ssh's tokens (%C…) expanded.
     pub control_path: Option<String>,
+    /// The remote daemon's socket, when the endpoint names one.
+    pub socket: Option<String>,
 }
 
 impl Resolved {
-    /// The endpoint setup writes into the docker context: always with an explicit user and port.
+    /// The endpoint setup writes into the docker context: always with an explicit user and port
+    /// (and the socket path, when there is one).
     pub fn endpoint(&self) -> String {
         format!(
-            "ssh://{}@{}:{}",
+            "ssh://{}@{}:{}{}",
             self.user,
             self.dest.host_for_url(),
-            self.port
+            self.port,
+            self.socket.as_deref().unwrap_or("")
         )
+    }
+
+    /// Does an endpoint reach the same place ssh would for this destination: the same
+    /// destination (ssh -G fills in what it leaves out, as it does for docker) and socket?
+    pub fn same_endpoint(&self, endpoint: &str) -> bool {
+        endpoint == self.endpoint()
+            || Endpoint::parse(endpoint).is_ok_and(|e| {
+                e.socket == self.socket
+                    && e.dest.host == self.dest.host
+                    && e.dest.user.as_deref().is_none_or(|u| u == self.user)
+                    && e.dest.port.unwrap_or(self.port) == self.port
+            })
     }
 
     /// `user@host:port` for messages.
@@ -311,6 +368,7 @@ pub fn resolve(exec: &Exec, dest: &Destination) -> Result<Resolved> {
         hash_known_hosts: get(&config, "hashknownhosts").as_deref() == Some("yes"),
         control_master: get(&config, "controlmaster").filter(|v| v != "false" && v != "no"),
         control_path: get(&config, "controlpath").filter(|v| v != "none"),
+        socket: None,
     })
 }
 
@@ -423,6 +481,28 @@ mod tests {
                 err.to_string().starts_with("invalid destination"),
                 "{bad}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn endpoints_take_a_socket_path_and_nothing_a_shell_would_read() {
+        let e = Endpoint::parse("ssh://u@h/run/user/1000/docker.sock").unwrap();
+        assert_eq!(
+            (e.dest, e.socket.as_deref()),
+            (ok("u@h"), Some("/run/user/1000/docker.sock"))
+        );
+        let e = Endpoint::parse("ssh://u@[::1]:2222").unwrap();
+        assert_eq!((e.dest, e.socket), (ok("u@[::1]:2222"), None));
+        assert_eq!(Endpoint::parse("ssh://h/").unwrap().socket, None);
+        for bad in [
+            "tcp://h:2375",
+            "ssh://h/run/$(id)",
+            "ssh://h/../etc/x",
+            "ssh://h/a b",
+            "ssh://-oProxyCommand=x/s",
+            "ssh://h/a;b",
+        ] {
+            assert!(Endpoint::parse(bad).is_err(), "{bad}");
         }
     }
 

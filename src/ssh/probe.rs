@@ -14,8 +14,9 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 const MARKER: &str = "rdock-probe-1";
 
 /// Runs on the remote under `sh`, whatever the login shell. Reports whether docker is on the
-/// non-interactive PATH and what `docker version` says.
-pub const PROBE_SCRIPT: &str = "/bin/sh -c 'echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); echo \"docker-exit=$?\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; fi'";
+/// non-interactive PATH and what `docker version` says; asks the socket named on stdin (a
+/// context's socket path, already checked to be plain) when there is one.
+pub const PROBE_SCRIPT: &str = "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); echo \"docker-exit=$?\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; fi'";
 
 /// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless its blob is already
 /// there. umask 077 keeps ~/.ssh and the file private.
@@ -87,6 +88,7 @@ pub fn run(exec: &Exec, r: &Resolved) -> Probe {
         .args(batch_options())
         .args(r.ssh_target_args())
         .arg(PROBE_SCRIPT)
+        .stdin(format!("{}\n", r.socket.as_deref().unwrap_or("")))
         .timeout(PROBE_TIMEOUT);
     let connect = match exec.run(&cmd) {
         Ok(out) => return parse_probe(out.code, &out.stdout, &out.stderr),

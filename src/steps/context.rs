@@ -43,20 +43,38 @@ impl Step for ContextStep {
             return Finding::skip(id, "skipped: no destination");
         };
         let name = &self.name;
+        let socket = s.resolved.as_ref().and_then(|r| r.socket.clone());
+        if let (Some(socket), Some(v)) = (socket, s.docker_version) {
+            if v < docker::SOCKET_PATH_FROM {
+                return Finding::fail(
+                    id,
+                    format!(
+                        "context {name} names the socket {socket}, and docker CLI {} cannot use a socket path in an ssh:// endpoint",
+                        docker::show_version(v)
+                    ),
+                    format!(
+                        "upgrade the docker CLI to {} or later",
+                        docker::show_version(docker::SOCKET_PATH_FROM)
+                    ),
+                );
+            }
+        }
         let create = format!(
             "docker context create {} --docker {}",
             quote(name),
             quote(&format!("host={want}"))
         );
         self.existing = None;
-        match docker::endpoint_of(&s.exec, name) {
+        match docker::endpoint_of(&s.env, name) {
             Err(e) => Finding::fail(
                 id,
                 format!("{e:#}"),
-                "check that the docker CLI works: docker context ls",
+                "check docker's context store (DOCKER_CONFIG, or ~/.docker): docker context ls reads the same files",
             ),
             Ok(None) => Finding::fail(id, format!("no docker context {name}"), create).fixable(),
-            Ok(Some(have)) if have == want => Finding::ok(id, format!("context {name} → {want}")),
+            Ok(Some(have)) if s.resolved.as_ref().is_some_and(|r| r.same_endpoint(&have)) => {
+                Finding::ok(id, format!("context {name} → {have}"))
+            }
             Ok(Some(have)) => {
                 self.existing = Some(have.clone());
                 let f = Finding::fail(
@@ -120,11 +138,11 @@ impl Step for UseStep {
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "use";
-        match docker::current(&s.exec) {
+        match docker::configured_current(&s.env) {
             Err(e) => Finding::fail(
                 id,
                 format!("{e:#}"),
-                "check that the docker CLI works: docker context ls",
+                "check docker's context store (DOCKER_CONFIG, or ~/.docker): docker context ls reads the same files",
             ),
             Ok(cur) if cur == self.name => {
                 Finding::ok(id, format!("{} is the current context", self.name))

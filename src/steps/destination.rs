@@ -1,6 +1,6 @@
 //! Resolve the destination with `ssh -G` and show what ssh will really use.
 
-use crate::ssh::destination::{resolve, UserSource};
+use crate::ssh::destination::{resolve, Resolved, UserSource};
 use crate::ssh::multiplex;
 
 use super::{remote, Finding, Kind, Session, Step};
@@ -18,7 +18,10 @@ impl Step for DestinationStep {
             return Finding::skip(id, "skipped: no destination given");
         };
         let r = match resolve(&s.exec, &dest) {
-            Ok(r) => r,
+            Ok(r) => Resolved {
+                socket: s.socket.clone(),
+                ..r
+            },
             Err(e) => {
                 return Finding::fail(
                     id,

@@ -17,6 +17,8 @@ pub struct Session {
     pub env: Env,
     /// The destination as given, when there is one.
     pub dest: Option<Destination>,
+    /// The remote daemon's socket, when the context's endpoint names one.
+    pub socket: Option<String>,
     /// What `ssh -G` made of it (set by the destination step).
     pub resolved: Option<Resolved>,
     /// The key pair (set by the key step).
@@ -31,6 +33,8 @@ pub struct Session {
     /// Start the remote probe as soon as the destination is resolved (doctor: read-only, so
     /// nothing a later step does can change its answer).
     pub prefetch: bool,
+    /// The docker CLI's version (set by the tools step).
+    pub docker_version: Option<crate::docker::Version>,
 }
 
 impl Session {
@@ -40,12 +44,14 @@ impl Session {
             term,
             env,
             dest: None,
+            socket: None,
             resolved: None,
             key: None,
             probe: None,
             probe_job: None,
             master: None,
             prefetch: false,
+            docker_version: None,
         }
     }
 

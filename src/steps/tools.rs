@@ -14,8 +14,9 @@ pub fn version_cmds() -> [Cmd; 2] {
     [ssh::version_cmd(), docker::version_cmd()]
 }
 
-/// "OpenSSH_9.2p1, docker 28.2.2": what `ssh -V` and `docker --version` say.
-fn versions(s: &Session) -> String {
+/// "OpenSSH_9.2p1, docker 28.2.2": what `ssh -V` and `docker --version` say; and the docker
+/// CLI's version, when it could be read.
+fn versions(s: &Session) -> (String, Option<docker::Version>) {
     let [ssh_v, docker_v] = version_cmds();
     let ssh = s
         .exec
@@ -29,14 +30,9 @@ fn versions(s: &Session) -> String {
         .trim()
         .to_string();
     let docker = s.exec.run(&docker_v).map(|o| o.stdout).unwrap_or_default();
-    // "Docker version 28.2.2, build e6534b4"
-    let docker = docker
-        .split_whitespace()
-        .nth(2)
-        .unwrap_or("?")
-        .trim_end_matches(',')
-        .to_string();
-    format!("{ssh}, docker {docker}")
+    let version = docker::parse_version(&docker);
+    let shown = version.map_or_else(|| "?".to_string(), docker::show_version);
+    (format!("{ssh}, docker {shown}"), version)
 }
 
 pub struct ToolsStep;
@@ -56,10 +52,26 @@ impl Step for ToolsStep {
             }
         }
         if missing.is_empty() {
-            let mut f = Finding::ok(
-                "tools",
-                format!("{} on PATH ({})", TOOLS.join(", "), versions(s)),
-            );
+            let (shown, docker_version) = versions(s);
+            s.docker_version = docker_version;
+            let mut f = Finding::ok("tools", format!("{} on PATH ({shown})", TOOLS.join(", ")));
+            if let Some(v) = docker_version.filter(|v| docker::dials_on_every_call(*v)) {
+                let remote_current = docker::configured_current(&s.env)
+                    .ok()
+                    .and_then(|name| docker::endpoint_of(&s.env, &name).ok().flatten())
+                    .is_some_and(|endpoint| endpoint.starts_with("ssh://"));
+                if remote_current {
+                    f = Finding::warn(
+                        "tools",
+                        format!(
+                            "{} on PATH ({shown}); docker CLI {} connects to the current context on every call, so with an ssh:// context current every docker command pays an ssh round trip",
+                            TOOLS.join(", "),
+                            docker::show_version(v)
+                        ),
+                        "upgrade the docker CLI to 25.0 or later (fixed in 23.0.7 and 24.0.6): see https://docs.docker.com/engine/install/",
+                    );
+                }
+            }
             f.details = found;
             return f;
         }

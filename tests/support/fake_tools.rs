@@ -58,23 +58,17 @@ ssh-add)
   esac;;
 ssh-keyscan) echo "$(last "$@") ssh-ed25519 $FAKE_BLOB"; exit 0;;
 docker)
+  # Local calls come as `docker --context default …`; contexts live in docker's own store.
+  if [ "$1" = --context ] && [ "$2" = default ]; then shift 2; fi
+  D=${DOCKER_CONFIG:-$HOME/.docker}
   case "$*" in
   --version) echo "Docker version 28.0.0, build fake"; exit 0;;
-  "context ls"*)
-    cur=default; [ -f "$S/current" ] && cur=$(/bin/cat "$S/current")
-    c=false; [ "$cur" = default ] && c=true
-    echo "{\"Current\":$c,\"Description\":\"\",\"DockerEndpoint\":\"unix:///var/run/docker.sock\",\"Error\":\"\",\"Name\":\"default\"}"
-    for f in "$S"/ctx-*; do
-      [ -f "$f" ] || continue; n=${f##*/ctx-}; c=false; [ "$cur" = "$n" ] && c=true
-      echo "{\"Current\":$c,\"Description\":\"managed by rdock\",\"DockerEndpoint\":\"$(/bin/cat "$f")\",\"Error\":\"\",\"Name\":\"$n\"}"
-    done
-    exit 0;;
-  "context show") if [ -f "$S/current" ]; then /bin/cat "$S/current"; else echo default; fi; exit 0;;
-  "context inspect"*)
-    name=$(last "$@"); [ -f "$S/ctx-$name" ] && { /bin/cat "$S/ctx-$name"; exit 0; }
-    echo "context \"$name\": context not found" >&2; exit 1;;
-  "context create"*|"context update"*) name=$(last "$@"); h=$(after --docker "$@"); echo "${h#host=}" > "$S/ctx-$name"; echo "$name"; exit 0;;
-  "context use"*) last "$@" > "$S/current"; exit 0;;
+  "context create"*|"context update"*)
+    name=$(last "$@"); h=$(after --docker "$@"); /bin/mkdir -p "$D/contexts/meta/$name"
+    printf '{"Name":"%s","Metadata":{"Description":"managed by rdock"},"Endpoints":{"docker":{"Host":"%s"}}}' "$name" "${h#host=}" > "$D/contexts/meta/$name/meta.json"
+    echo "$name"; exit 0;;
+  "context use"*) /bin/mkdir -p "$D"; printf '{"currentContext":"%s"}' "$(last "$@")" > "$D/config.json"; exit 0;;
+  "context rm"*) /bin/rm -r "$D/contexts/meta/$(last "$@")"; exit 0;;
   "--context "*) echo 28.0.0; exit 0;;
   esac
   exit 99;;
@@ -117,12 +111,34 @@ impl FakeTools {
         FakeTools { bin, log, state }
     }
 
-    /// PATH holding only the fakes, and the variables they read.
+    /// PATH holding only the fakes, and the variables they read. docker's context store is in
+    /// the state directory (DOCKER_CONFIG), so a run leaves the home as it was.
     pub fn env<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
         cmd.env("PATH", &self.bin)
             .env("FAKE_LOG", &self.log)
             .env("FAKE_STATE", &self.state)
             .env("FAKE_BLOB", BLOB)
+            .env("DOCKER_CONFIG", self.state.join("docker"))
+    }
+
+    /// A docker context someone made, current or not, as docker's store holds it.
+    pub fn plant_context(&self, name: &str, endpoint: &str, current: bool) {
+        let docker = self.state.join("docker");
+        let meta = docker.join("contexts/meta").join(name);
+        fs::create_dir_all(&meta).unwrap();
+        let json = serde_json::json!({
+            "Name": name,
+            "Metadata": {"Description": ""},
+            "Endpoints": {"docker": {"Host": endpoint}},
+        });
+        fs::write(meta.join("meta.json"), json.to_string()).unwrap();
+        if current {
+            fs::write(
+                docker.join("config.json"),
+                serde_json::json!({"currentContext": name}).to_string(),
+            )
+            .unwrap();
+        }
     }
 
     /// Every command rdock ran: argv, program name first.
