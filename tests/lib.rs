@@ -19,4 +19,5 @@ mod platform;
 #[cfg(unix)]
 mod setup;
 mod ssh_config;
+mod steps;
 mod vscode;
