@@ -9,6 +9,7 @@ mod destination;
 mod host_key;
 mod key;
 mod multiplex;
+mod plan;
 mod recorded;
 mod remote;
 mod ssh_config;
@@ -359,6 +360,12 @@ impl Done {
             .unwrap_or_else(|| panic!("no {prefix:?} in {:?}", self.ran()));
         assert!(found.next().is_none(), "{prefix:?} ran twice");
         one
+    }
+
+    /// The ids of the findings a fix acted on (or, under --dry-run, would act on).
+    pub fn acted(&self) -> Vec<&str> {
+        let acted = self.report.findings.iter().filter(|f| f.outcome.is_some());
+        acted.map(|f| f.id.as_str()).collect()
     }
 
     pub fn outcome(&self, id: &str) -> Option<&Outcome> {
