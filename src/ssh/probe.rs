@@ -89,9 +89,8 @@ pub fn run(exec: &Exec, r: &Resolved) -> Probe {
         Ok(out) => parse_probe(out.code, &out.stdout, &out.stderr),
         Err(e) => Probe {
             connect: Connect::Unreachable(format!(
-                "no SSH answer from {}:{} within {} s ({e:#})",
-                r.hostname,
-                r.port,
+                "no SSH answer from {} within {} s ({e:#})",
+                r.address(),
                 PROBE_TIMEOUT.as_secs()
             )),
             docker_path: None,

@@ -14,6 +14,7 @@ recorded! {
     SSH_V = "ssh-V.stderr";
     DOCKER_VERSION = "docker-version.stdout";
     SSH_G_PLAIN = "ssh-G-plain.stdout";
+    SSH_G_IPV6 = "ssh-G-ipv6.stdout";
     SSH_G_LOCAL_USER = "ssh-G-local-user.stdout";
     SSH_G_LOCAL_USER_F_NONE = "ssh-G-local-user-F-none.stdout";
     SSH_G_ALIAS = "ssh-G-alias.stdout";
@@ -50,6 +51,7 @@ recorded! {
     HOST_KEY_UNKNOWN = "ssh-host-key-unknown.stderr";
     HOST_KEY_CHANGED = "ssh-host-key-changed.stderr";
     CONNECTION_REFUSED = "ssh-connection-refused.stderr";
+    CONNECTION_REFUSED_IPV6 = "ssh-connection-refused-ipv6.stderr";
     KEYSCAN = "ssh-keyscan.stdout";
     KEYSCAN_STDERR = "ssh-keyscan.stderr";
     KEYGEN_F = "ssh-keygen-F.stdout";

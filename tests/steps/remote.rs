@@ -5,6 +5,7 @@ use rdock::ssh::probe::{INSTALL_KEY_SCRIPT, PROBE_SCRIPT};
 use rdock::steps::plan::Options;
 use rdock::steps::{Mode, Outcome, Status};
 use rdock::sys::exec::{quote, Reply};
+use rdock::sys::platform::Platform;
 
 use super::recorded::*;
 use super::{no_consent, options, said, Rig};
@@ -249,4 +250,74 @@ fn the_daemon_down_or_its_socket_denied_each_get_their_command() {
         )
     );
     assert!(done.report.stopped);
+}
+
+/// u@[::1]:2222 with the key, the probe answering so.
+fn ipv6(probe: Reply) -> Rig {
+    let rig = Rig::new(Platform::Linux).dest("u@[::1]:2222").key();
+    let g = rig.at_home(SSH_G_IPV6);
+    rig.on(
+        &["ssh", "-G", "-l", "u", "-p", "2222", "--", "::1"],
+        Reply::ok(g),
+    )
+    .probe(probe)
+}
+
+#[test]
+fn an_ipv6_address_is_bare_in_the_ssh_commands_a_fix_names() {
+    // ssh reads `u@[::1]` as the host name "[::1]" ("Could not resolve hostname [::1]"): on its
+    // command line an IPv6 address goes bare. URLs and known_hosts put it in brackets.
+    let done = ipv6(ssh_failed(CONNECTION_REFUSED_IPV6)).run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(
+        said(done.find("connection")),
+        (
+            Status::Fail,
+            "cannot reach [::1]:2222: ssh: connect to host ::1 port 2222: Connection refused",
+            Some("check that ::1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@::1` shows where it stops")
+        )
+    );
+
+    let rig = ipv6(ssh_failed(HOST_KEY_UNKNOWN)).unknown_hosts();
+    let done = rig.run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(
+        done.find("connection").message,
+        "sshd answers on [::1]:2222"
+    );
+    assert_eq!(
+        said(done.find("host-key")),
+        (
+            Status::Fail,
+            "the host key of [::1]:2222 is not in known_hosts",
+            Some("rdock setup u@[::1]:2222 shows its fingerprint and asks (--accept-host-key without a terminal), or connect once with `ssh -p 2222 u@::1` and check the fingerprint")
+        )
+    );
+
+    let known = |rig: Rig| {
+        let file = rig.write(".ssh/known_hosts", KEYSCAN.replace("127.0.0.1", "::1"));
+        let file = file.to_string_lossy().into_owned();
+        let found = KEYGEN_F.replace("127.0.0.1", "::1");
+        rig.on(
+            &["ssh-keygen", "-F", "[::1]:2222", "-f", &file],
+            Reply::ok(found),
+        )
+        .unknown_hosts()
+    };
+    let done = known(ipv6(ssh_failed(KEY_REFUSED))).run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(
+        done.find("auth").fix.as_deref(),
+        Some("ssh-copy-id -i ~/.ssh/id_ed25519.pub -p 2222 u@::1   (or rerun rdock setup with --install-key)")
+    );
+    let done = known(ipv6(Reply::ok(PROBE_NO_DOCKER))).run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(
+        said(done.find("remote-path")),
+        (
+            Status::Fail,
+            "docker is not on the non-interactive PATH of u@[::1]:2222 (exit 127)",
+            Some("install docker on ::1, or put its directory on PATH for non-interactive shells (e.g. in ~/.bashrc above the interactive check); `ssh -p 2222 u@::1 command -v docker` must print a path")
+        )
+    );
+    assert_eq!(
+        done.s.resolved.as_ref().unwrap().endpoint(),
+        "ssh://u@[::1]:2222"
+    );
 }
