@@ -22,5 +22,6 @@ mod remote_data;
 #[cfg(unix)]
 mod setup;
 mod ssh_config;
+mod steps;
 mod support;
 mod vscode;

@@ -13,13 +13,13 @@ use rdock::sys::exec::Effect;
 use rdock::sys::platform::{self, Platform, RunState, ServiceState, StartType};
 
 // `sc qc ssh-agent` and `sc query ssh-agent` as Windows prints them (CRLF, aligned columns).
-const QC_DISABLED: &str = "[SC] QueryServiceConfig SUCCESS\r\n\r\nSERVICE_NAME: ssh-agent\r\n        TYPE               : 10  WIN32_OWN_PROCESS \r\n        START_TYPE         : 4   DISABLED\r\n        ERROR_CONTROL      : 1   NORMAL\r\n        BINARY_PATH_NAME   : C:\\Windows\\System32\\OpenSSH\\ssh-agent.exe\r\n        LOAD_ORDER_GROUP   : \r\n        TAG                : 0\r\n        DISPLAY_NAME       : OpenSSH Authentication Agent\r\n        DEPENDENCIES       : \r\n        SERVICE_START_NAME : LocalSystem\r\n";
-const QUERY_STOPPED: &str = "\r\nSERVICE_NAME: ssh-agent \r\n        TYPE               : 10  WIN32_OWN_PROCESS  \r\n        STATE              : 1  STOPPED \r\n        WIN32_EXIT_CODE    : 1077  (0x435)\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n";
-const QUERY_RUNNING: &str = "\r\nSERVICE_NAME: ssh-agent \r\n        TYPE               : 10  WIN32_OWN_PROCESS  \r\n        STATE              : 4  RUNNING \r\n                                (STOPPABLE, NOT_PAUSABLE, IGNORES_SHUTDOWN)\r\n        WIN32_EXIT_CODE    : 0  (0x0)\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n";
-const SC_NOT_INSTALLED: &str =
+pub(crate) const QC_DISABLED: &str = "[SC] QueryServiceConfig SUCCESS\r\n\r\nSERVICE_NAME: ssh-agent\r\n        TYPE               : 10  WIN32_OWN_PROCESS \r\n        START_TYPE         : 4   DISABLED\r\n        ERROR_CONTROL      : 1   NORMAL\r\n        BINARY_PATH_NAME   : C:\\Windows\\System32\\OpenSSH\\ssh-agent.exe\r\n        LOAD_ORDER_GROUP   : \r\n        TAG                : 0\r\n        DISPLAY_NAME       : OpenSSH Authentication Agent\r\n        DEPENDENCIES       : \r\n        SERVICE_START_NAME : LocalSystem\r\n";
+pub(crate) const QUERY_STOPPED: &str = "\r\nSERVICE_NAME: ssh-agent \r\n        TYPE               : 10  WIN32_OWN_PROCESS  \r\n        STATE              : 1  STOPPED \r\n        WIN32_EXIT_CODE    : 1077  (0x435)\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n";
+pub(crate) const QUERY_RUNNING: &str = "\r\nSERVICE_NAME: ssh-agent \r\n        TYPE               : 10  WIN32_OWN_PROCESS  \r\n        STATE              : 4  RUNNING \r\n                                (STOPPABLE, NOT_PAUSABLE, IGNORES_SHUTDOWN)\r\n        WIN32_EXIT_CODE    : 0  (0x0)\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n";
+pub(crate) const SC_NOT_INSTALLED: &str =
     "[SC] OpenService FAILED 1060:\r\n\r\nThe specified service does not exist as an installed service.\r\n\r\n";
 
-fn qc(start: &str) -> String {
+pub(crate) fn qc(start: &str) -> String {
     QC_DISABLED.replace("4   DISABLED", start)
 }
 

@@ -300,7 +300,18 @@ impl Resolved {
 
     /// `user@host:port` for messages.
     pub fn display(&self) -> String {
-        format!("{}@{}:{}", self.user, bracket(&self.hostname), self.port)
+        format!("{}@{}", self.user, self.address())
+    }
+
+    /// `host:port` for messages, an IPv6 address in brackets.
+    pub fn address(&self) -> String {
+        format!("{}:{}", bracket(&self.hostname), self.port)
+    }
+
+    /// `-p PORT USER@HOST` for an ssh command a person types: on ssh's command line an IPv6
+    /// address goes bare (`u@[::1]` would name the host "[::1]").
+    pub fn login_args(&self) -> String {
+        format!("-p {} {}@{}", self.port, self.user, self.dest.host)
     }
 
     /// The name ssh looks up in known_hosts: `host`, or `[host]:port` when the port is not 22.

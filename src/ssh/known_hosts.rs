@@ -73,11 +73,7 @@ pub fn scan(exec: &Exec, r: &Resolved) -> Result<String> {
             line if line.is_empty() => "no answer".to_string(),
             line => line,
         };
-        bail!(
-            "ssh-keyscan got no host key from {}:{} ({why})",
-            r.hostname,
-            r.port
-        );
+        bail!("ssh-keyscan got no host key from {} ({why})", r.address());
     }
     Ok(lines)
 }

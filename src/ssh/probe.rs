@@ -94,15 +94,13 @@ pub fn run(exec: &Exec, r: &Resolved) -> Probe {
         Ok(out) => return parse_probe(out.code, &out.stdout, &out.stderr),
         Err(e) => match e.downcast_ref::<TooMuchOutput>() {
             Some(too_much) => Connect::TooMuch(format!(
-                "{}:{} answered rdock's probe with more than {} KiB; rdock stopped reading",
-                r.hostname,
-                r.port,
+                "{} answered rdock's probe with more than {} KiB; rdock stopped reading",
+                r.address(),
                 too_much.cap / 1024
             )),
             None => Connect::Unreachable(format!(
-                "no SSH answer from {}:{} within {} s ({e:#})",
-                r.hostname,
-                r.port,
+                "no SSH answer from {} within {} s ({e:#})",
+                r.address(),
                 PROBE_TIMEOUT.as_secs()
             )),
         },

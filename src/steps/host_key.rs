@@ -39,8 +39,8 @@ impl Step for HostKeyStep {
                     id,
                     format!("the host key of {name} is not in known_hosts"),
                     format!(
-                        "rdock setup {} shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh -p {} {}@{}` and check the fingerprint",
-                        r.dest, r.port, r.user, r.dest.host_for_url()
+                        "rdock setup {} shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh {}` and check the fingerprint",
+                        r.dest, r.login_args()
                     ),
                 )
                 .fixable();

@@ -47,32 +47,26 @@ fn ssh_copy_id(r: &Resolved, s: &Session) -> String {
         .map(|k| s.env.tilde(&k.public))
         .unwrap_or_else(|| "~/.ssh/id_ed25519.pub".into());
     format!(
-        "ssh-copy-id -i {public} -p {} {}@{}   (or rerun rdock setup with --install-key)",
-        r.port,
-        r.user,
-        r.dest.host_for_url()
+        "ssh-copy-id -i {public} {}   (or rerun rdock setup with --install-key)",
+        r.login_args()
     )
 }
 
 fn unreachable_fix(r: &Resolved) -> String {
     format!(
-        "check that {} is up and sshd listens on port {}; `ssh -v -p {} {}@{}` shows where it stops",
+        "check that {} is up and sshd listens on port {}; `ssh -v {}` shows where it stops",
         r.hostname,
         r.port,
-        r.port,
-        r.user,
-        r.dest.host_for_url()
+        r.login_args()
     )
 }
 
 /// The fix when the remote prints without end.
 fn too_much_fix(r: &Resolved) -> String {
     format!(
-        "something on {} prints without end when ssh runs a command there: look at the remote user's shell startup files (~/.bashrc, ~/.profile); `ssh -p {} {}@{} true | head -c 300` shows the start of it",
+        "something on {} prints without end when ssh runs a command there: look at the remote user's shell startup files (~/.bashrc, ~/.profile); `ssh {} true | head -c 300` shows the start of it",
         r.hostname,
-        r.port,
-        r.user,
-        r.dest.host_for_url()
+        r.login_args()
     )
 }
 
@@ -92,11 +86,11 @@ impl Step for ConnectionStep {
         match probe(s).map(|p| p.connect) {
             Ok(Connect::Unreachable(why)) => Finding::fail(
                 id,
-                format!("cannot reach {}:{}: {why}", r.hostname, r.port),
+                format!("cannot reach {}: {why}", r.address()),
                 unreachable_fix(&r),
             ),
             Ok(Connect::TooMuch(why)) => Finding::fail(id, why, too_much_fix(&r)),
-            Ok(_) => Finding::ok(id, format!("sshd answers on {}:{}", r.hostname, r.port)),
+            Ok(_) => Finding::ok(id, format!("sshd answers on {}", r.address())),
             Err(e) => Finding::fail(id, format!("{e:#}"), unreachable_fix(&r)),
         }
     }
@@ -139,7 +133,7 @@ impl Step for AuthStep {
             ),
             Connect::Unreachable(why) => Finding::fail(
                 "auth",
-                format!("cannot reach {}:{}: {why}", r.hostname, r.port),
+                format!("cannot reach {}: {why}", r.address()),
                 unreachable_fix(&r),
             ),
             Connect::TooMuch(why) => Finding::fail("auth", why, too_much_fix(&r)),
@@ -209,8 +203,8 @@ impl Step for RemotePathStep {
                 id,
                 format!("docker is not on the non-interactive PATH of {} (exit 127)", r.display()),
                 format!(
-                    "install docker on {0}, or put its directory on PATH for non-interactive shells (e.g. in ~/.bashrc above the interactive check); `ssh -p {1} {2}@{3} command -v docker` must print a path",
-                    r.hostname, r.port, r.user, r.dest.host_for_url()
+                    "install docker on {0}, or put its directory on PATH for non-interactive shells (e.g. in ~/.bashrc above the interactive check); `ssh {1} command -v docker` must print a path",
+                    r.hostname, r.login_args()
                 ),
             ),
         }

@@ -392,9 +392,30 @@ impl Script {
     }
 }
 
-/// What a scripted command does: exit with output, time out, or fail to start.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reply(Outcome);
+/// What a scripted command does: exit with output, time out, or fail to start; and what it
+/// changes on disk as it does so ([`Reply::effect`]), as the real tool would.
+#[derive(Clone)]
+pub struct Reply(Outcome, Option<Effect_>);
+
+/// A scripted command's change to the world (a file written, as the real tool writes it).
+type Effect_ = Arc<dyn Fn() + Send + Sync>;
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Reply({:?}{})",
+            self.0,
+            if self.1.is_some() { ", effect" } else { "" }
+        )
+    }
+}
+
+impl PartialEq for Reply {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Outcome {
@@ -420,22 +441,32 @@ impl Reply {
 
     /// Exit with `code` (None: ended by a signal) and this output.
     pub fn exit(code: Option<i32>, stdout: impl Into<String>, stderr: impl Into<String>) -> Self {
-        Reply(Outcome::Exit {
-            code,
-            stdout: stdout.into(),
-            stderr: stderr.into(),
-        })
+        Reply(
+            Outcome::Exit {
+                code,
+                stdout: stdout.into(),
+                stderr: stderr.into(),
+            },
+            None,
+        )
+    }
+
+    /// Run `change` when this reply is given: what the real command would leave behind (a key
+    /// file ssh-keygen writes, docker's context store after `docker context create`).
+    pub fn effect(mut self, change: impl Fn() + Send + Sync + 'static) -> Self {
+        self.1 = Some(Arc::new(change));
+        self
     }
 
     /// The command runs past its timeout: [`Exec::run`] returns the error a real timeout gives,
     /// at once.
     pub fn times_out() -> Self {
-        Reply(Outcome::TimesOut)
+        Reply(Outcome::TimesOut, None)
     }
 
     /// The program cannot be started: [`Exec::run`] returns the error a missing program gives.
     pub fn cannot_start() -> Self {
-        Reply(Outcome::CannotStart)
+        Reply(Outcome::CannotStart, None)
     }
 }
 
@@ -517,6 +548,9 @@ impl Scripted {
         let replies = &self.script.rules[i].replies;
         let reply = &replies[self.given[i].min(replies.len() - 1)];
         self.given[i] += 1;
+        if let Some(change) = &reply.1 {
+            change();
+        }
         match &reply.0 {
             Outcome::Exit {
                 code,

@@ -1,0 +1,457 @@
+//! agent, identity, agent-keys: the agent ssh will use must answer and hold the key; on Windows
+//! the ssh-agent service (enabled and started by setup, with consent, when elevated) or Pageant.
+
+use rdock::steps::plan::Options;
+use rdock::steps::{Mode, Outcome, Status};
+use rdock::sys::exec::{quote, Reply};
+use rdock::sys::platform::{self, Platform};
+
+use super::recorded::*;
+use super::{no_consent, options, said, Rig, AGENT_SOCK};
+
+/// The fix for no agent on Linux: it names the systemd unit when this machine ships one.
+fn linux_agent_fix() -> String {
+    Platform::Linux.agent_fix(platform::systemd_agent_unit(&|p| p.exists()).as_deref())
+}
+
+/// Pageant's pipe, as ~/.ssh/pageant.conf names it.
+const PIPE: &str = r"\\.\pipe\pageant.me.0123abcd";
+
+/// Windows, where ~/.ssh/config includes the pageant.conf Pageant wrote.
+fn pageant() -> Rig {
+    let rig = Rig::new(Platform::Windows);
+    rig.write(".ssh/config", "Include pageant.conf\n");
+    rig.write(".ssh/pageant.conf", format!("IdentityAgent \"{PIPE}\"\n"));
+    rig
+}
+
+/// `--identity ~/.ssh/id_ed25519`, as setup passes it.
+fn identity(rig: &Rig) -> Options {
+    Options {
+        identity: Some(rig.path(".ssh/id_ed25519")),
+        ..options()
+    }
+}
+
+// agent
+
+#[test]
+fn linux_without_ssh_auth_sock_fails_with_eval_and_runs_nothing() {
+    let done = Rig::new(Platform::Linux).run(Mode::Setup, &options(), &["agent"]);
+    let f = done.find("agent");
+    assert_eq!(
+        said(f),
+        (
+            Status::Fail,
+            "no ssh-agent: SSH_AUTH_SOCK is not set",
+            Some(linux_agent_fix().as_str())
+        )
+    );
+    assert!(f
+        .fix
+        .as_deref()
+        .unwrap()
+        .starts_with("eval \"$(ssh-agent -s)\"  (an agent for this shell)\n"));
+    assert!(!f.fixable && done.report.stopped);
+    assert!(done.ran().is_empty());
+}
+
+#[test]
+fn an_agent_answers_with_its_keys_or_is_gone() {
+    let answers = |l: Reply| {
+        let rig = Rig::new(Platform::Linux).agent(l, agent_empty());
+        rig.run(Mode::Doctor, &options(), &["agent"])
+    };
+    let at = format!("ssh-agent answers at {AGENT_SOCK}");
+    let one = answers(Reply::ok(SSH_ADD_L_ONE));
+    assert_eq!(
+        said(one.find("agent")),
+        (Status::Ok, format!("{at} (1 key)").as_str(), None)
+    );
+    assert_eq!(one.ran(), ["ssh-add -l"]);
+    let empty = answers(agent_empty());
+    assert_eq!(
+        said(empty.find("agent")),
+        (Status::Ok, format!("{at} (0 keys)").as_str(), None)
+    );
+    let gone = answers(agent_gone());
+    assert_eq!(
+        said(gone.find("agent")),
+        (
+            Status::Fail,
+            format!("no ssh-agent answers at SSH_AUTH_SOCK={AGENT_SOCK} (Error connecting to agent: No such file or directory)").as_str(),
+            Some(linux_agent_fix().as_str())
+        )
+    );
+    let missing = answers(Reply::cannot_start());
+    let f = missing.find("agent");
+    assert!(f.message.starts_with("could not run `ssh-add`"), "{f:?}");
+}
+
+#[test]
+fn macos_without_an_agent_is_told_about_launchd() {
+    let rig = Rig::new(Platform::MacOs).agent(agent_gone(), agent_gone());
+    let done = rig.run(Mode::Doctor, &options(), &["agent"]);
+    assert_eq!(
+        done.find("agent").fix.as_deref(),
+        Some("launchctl start com.openssh.ssh-agent (macOS starts it at login and sets SSH_AUTH_SOCK), or eval \"$(ssh-agent -s)\" for this shell")
+    );
+}
+
+/// Windows without SSH_AUTH_SOCK: the service's pipe, gone until setup starts the service (then
+/// empty); `sc.exe` describes the service, `net session` whether the prompt is elevated.
+fn windows_service(qc: &str, query: &str, elevation: Reply) -> Rig {
+    Rig::new(Platform::Windows)
+        .on(&["ssh-add", "-l"], agent_gone())
+        .on(&["ssh-add", "-l"], agent_empty())
+        .on(&["sc.exe", "qc", "ssh-agent"], Reply::ok(qc))
+        .on(&["sc.exe", "query", "ssh-agent"], Reply::ok(query))
+        .on(&["net", "session"], elevation)
+        .on(
+            &["sc.exe", "config", "ssh-agent", "start=", "auto"],
+            sc_config_done(),
+        )
+        .on(&["net", "start", "ssh-agent"], net_start_done())
+}
+
+#[test]
+fn windows_setup_enables_and_starts_a_stopped_service_with_consent() {
+    let rig = windows_service(QC_DISABLED, QUERY_STOPPED, elevated());
+    let yes = Options {
+        yes: true,
+        ..options()
+    };
+    let commands = "sc.exe config ssh-agent start= auto\nnet start ssh-agent";
+
+    let doctor = rig.run(Mode::Doctor, &options(), &["agent"]);
+    let f = doctor.find("agent");
+    assert_eq!(
+        said(f),
+        (
+            Status::Fail,
+            "no ssh-agent answers: the ssh-agent service is disabled and is stopped",
+            Some(
+                format!(
+                    "from an elevated prompt (Run as administrator):\n  {}",
+                    commands.replace('\n', "\n  ")
+                )
+                .as_str()
+            )
+        )
+    );
+    assert!(f.fixable);
+
+    let dry = rig.run(Mode::DryRun, &yes, &["agent"]);
+    assert_eq!(
+        dry.would("agent"),
+        format!(
+            "would enable and start the ssh-agent service\nwould run: {}",
+            commands.replace('\n', "\nwould run: ")
+        )
+    );
+
+    let declined = rig.run(Mode::Setup, &options(), &["agent"]);
+    assert_eq!(declined.outcome("agent"), Some(&no_consent("--yes")));
+    assert!(declined.changes().is_empty() && declined.report.stopped);
+
+    let done = rig.run(Mode::Setup, &yes, &["agent"]);
+    let f = done.find("agent");
+    assert_eq!(
+        said(f),
+        (
+            Status::Ok,
+            r"ssh-agent answers at the ssh-agent service (\\.\pipe\openssh-ssh-agent) (0 keys)",
+            None
+        )
+    );
+    assert_eq!(
+        f.outcome,
+        Some(Outcome::Done(
+            "enabled and started the ssh-agent service".into()
+        ))
+    );
+    assert_eq!(done.changes().join("\n"), commands);
+    assert!(!done.report.stopped);
+}
+
+#[test]
+fn windows_setup_changes_no_service_from_a_prompt_that_is_not_elevated() {
+    let rig = windows_service(&qc("3   DEMAND_START"), QUERY_STOPPED, not_elevated());
+    let yes = Options {
+        yes: true,
+        ..options()
+    };
+    let done = rig.run(Mode::Setup, &yes, &["agent"]);
+    assert_eq!(
+        done.find("agent").message,
+        "the ssh-agent service starts only on demand and is stopped; this prompt is not elevated, so rdock cannot change the service. Run, from an elevated prompt (Run as administrator):\n  sc.exe config ssh-agent start= auto\n  net start ssh-agent\nthen run rdock setup again"
+    );
+    assert!(done.changes().is_empty() && done.report.stopped);
+}
+
+#[test]
+fn windows_service_running_but_silent_or_missing_is_not_setups_to_fix() {
+    let running = windows_service(&qc("2   AUTO_START"), QUERY_RUNNING, elevated());
+    let done = running.run(
+        Mode::Setup,
+        &Options {
+            yes: true,
+            ..options()
+        },
+        &["agent"],
+    );
+    let f = done.find("agent");
+    assert_eq!(
+        said(f),
+        (
+            Status::Fail,
+            "the ssh-agent service starts automatically and is running, but does not answer (Error connecting to agent: No such file or directory)",
+            Some("from an elevated prompt: net stop ssh-agent, then net start ssh-agent")
+        )
+    );
+    assert!(!f.fixable && done.changes().is_empty());
+
+    let missing = Rig::new(Platform::Windows)
+        .on(&["ssh-add", "-l"], agent_gone())
+        .on_prefix(&["sc.exe"], Reply::exit(Some(1060), SC_NOT_INSTALLED, ""));
+    let done = missing.run(Mode::Doctor, &options(), &["agent"]);
+    assert_eq!(
+        said(done.find("agent")),
+        (
+            Status::Fail,
+            "no ssh-agent answers, and Windows has no ssh-agent service (the OpenSSH client is not installed)",
+            Some("Add-WindowsCapability -Online -Name OpenSSH.Client~~~~0.0.1.0 (elevated PowerShell)")
+        )
+    );
+}
+
+#[test]
+fn windows_asks_pageant_through_its_pipe() {
+    let rig = pageant().on(&["ssh-add", "-l"], Reply::ok(SSH_ADD_L_ONE));
+    let done = rig.run(Mode::Doctor, &options(), &["agent"]);
+    assert_eq!(
+        said(done.find("agent")),
+        (
+            Status::Ok,
+            format!("ssh-agent answers at Pageant's pipe {PIPE} (from pageant.conf) (1 key)")
+                .as_str(),
+            None
+        )
+    );
+    assert_eq!(
+        done.the(&["ssh-add", "-l"]).env_var("SSH_AUTH_SOCK"),
+        Some(PIPE)
+    );
+
+    let gone = pageant().on(&["ssh-add", "-l"], agent_gone());
+    let done = gone.run(Mode::Doctor, &options(), &["agent"]);
+    assert_eq!(
+        said(done.find("agent")),
+        (
+            Status::Fail,
+            format!("Pageant does not answer at {PIPE} (Error connecting to agent: No such file or directory); that pipe is from an earlier run of Pageant").as_str(),
+            Some(platform::pageant_advice().as_str())
+        )
+    );
+
+    // SSH_AUTH_SOCK=pageant and no pageant.conf: OpenSSH has no way to Pageant.
+    let name = Rig::new(Platform::Windows).var("SSH_AUTH_SOCK", "pageant");
+    let done = name.run(Mode::Doctor, &options(), &["agent"]);
+    assert_eq!(
+        said(done.find("agent")),
+        (
+            Status::Fail,
+            "SSH_AUTH_SOCK=pageant, which OpenSSH (and so the docker CLI) cannot use",
+            Some(platform::pageant_advice().as_str())
+        )
+    );
+    assert!(done.ran().is_empty());
+}
+
+// identity
+
+#[test]
+fn a_key_the_agent_holds_is_ok_and_says_what_ssh_offers() {
+    let rig = Rig::plain().key().agent_with_key();
+    let done = rig.run(
+        Mode::Doctor,
+        &options(),
+        &["destination", "key", "identity"],
+    );
+    let f = done.find("identity");
+    assert_eq!(
+        said(f),
+        (Status::Ok, "the agent holds ~/.ssh/id_ed25519", None)
+    );
+    assert_eq!(
+        f.details,
+        [
+            "agent offers: me@laptop …SeFc+HwdoVJs".to_string(),
+            "then ssh tries the file ~/.ssh/id_ed25519".to_string()
+        ]
+    );
+}
+
+#[test]
+fn setup_adds_a_key_the_agent_lacks_with_a_double_dash_before_its_path() {
+    let rig = Rig::new(Platform::Linux).key();
+    let path = rig.arg(".ssh/id_ed25519");
+    let rig = rig
+        .agent(agent_empty(), agent_empty())
+        .on(&["ssh-add", "-L"], Reply::ok(SSH_ADD_BIG_L_ONE))
+        .on(&["ssh-add", "--", &path], key_added(&path));
+    let add = format!("ssh-add -- {}", quote(&path));
+
+    let doctor = rig.run(Mode::Doctor, &identity(&rig), &["key", "identity"]);
+    let f = doctor.find("identity");
+    assert_eq!(
+        said(f),
+        (
+            Status::Fail,
+            "the agent does not hold ~/.ssh/id_ed25519 (0 other keys)",
+            Some(add.as_str())
+        )
+    );
+    assert!(f.fixable);
+
+    let dry = rig.run(Mode::DryRun, &identity(&rig), &["key", "identity"]);
+    assert_eq!(
+        dry.would("identity"),
+        format!("would add ~/.ssh/id_ed25519 to the agent\nwould run: {add}")
+    );
+
+    let done = rig.run(Mode::Setup, &identity(&rig), &["key", "identity"]);
+    let f = done.find("identity");
+    assert_eq!(f.status, Status::Ok);
+    assert_eq!(
+        f.outcome,
+        Some(Outcome::Done("added ~/.ssh/id_ed25519 to the agent".into()))
+    );
+    assert_eq!(done.the(&["ssh-add", "--"]).argv, ["ssh-add", "--", &path]);
+    assert_eq!(done.changes(), [add]);
+}
+
+#[test]
+fn a_locked_key_is_not_added_without_a_terminal() {
+    let rig = Rig::new(Platform::Linux)
+        .locked_key()
+        .agent(agent_empty(), agent_empty());
+    let path = rig.arg(".ssh/id_ed25519");
+    let done = rig.run(Mode::Setup, &identity(&rig), &["key", "identity"]);
+    assert_eq!(
+        done.find("identity").message,
+        format!("~/.ssh/id_ed25519 has a passphrase and there is no terminal to type it on; run `ssh-add -- {}` in a terminal, then rerun", quote(&path))
+    );
+    assert!(done.changes().is_empty());
+}
+
+#[test]
+fn macos_adds_the_key_with_the_keychain_and_pageant_gets_its_pipe() {
+    let mac = Rig::new(Platform::MacOs).key();
+    let path = mac.arg(".ssh/id_ed25519");
+    let mac = mac
+        .agent(agent_empty(), agent_empty())
+        .on(&["ssh-add", "-L"], Reply::ok(SSH_ADD_BIG_L_ONE))
+        .on(
+            &["ssh-add", "--apple-use-keychain", "--", &path],
+            key_added(&path),
+        );
+    let done = mac.run(Mode::Setup, &identity(&mac), &["key", "identity"]);
+    assert_eq!(done.find("identity").status, Status::Ok);
+    assert_eq!(
+        done.changes(),
+        [format!("ssh-add --apple-use-keychain -- {}", quote(&path))]
+    );
+
+    let win = pageant().key();
+    let path = win.arg(".ssh/id_ed25519");
+    let win = win
+        .on(&["ssh-add", "-L"], agent_empty())
+        .on(&["ssh-add", "-L"], Reply::ok(SSH_ADD_BIG_L_ONE))
+        .on(&["ssh-add", "--", &path], key_added(&path));
+    let doctor = win.run(Mode::Doctor, &identity(&win), &["key", "identity"]);
+    assert_eq!(
+        doctor.find("identity").fix.as_deref(),
+        Some(
+            format!(
+                "ssh-add -- {}  (with SSH_AUTH_SOCK={PIPE}, Pageant's pipe; rdock setup does this)",
+                quote(&path)
+            )
+            .as_str()
+        )
+    );
+    let done = win.run(Mode::Setup, &identity(&win), &["key", "identity"]);
+    assert_eq!(done.find("identity").status, Status::Ok);
+    let add = done.the(&["ssh-add", "--"]);
+    assert_eq!(add.env_var("SSH_AUTH_SOCK"), Some(PIPE));
+    for listing in done.s.exec.ran().iter().filter(|r| r.argv[1] == "-L") {
+        assert_eq!(listing.env_var("SSH_AUTH_SOCK"), Some(PIPE));
+    }
+}
+
+#[test]
+fn under_wsl_an_empty_agent_says_the_two_agents_are_separate() {
+    let rig = Rig::new(Platform::Wsl)
+        .key()
+        .agent(agent_empty(), agent_empty());
+    let done = rig.run(Mode::Doctor, &identity(&rig), &["key", "agent", "identity"]);
+    for id in ["agent", "identity"] {
+        let note = &done.find(id).details[0];
+        assert!(
+            note.contains("the Windows ssh-agent and this Linux agent are separate"),
+            "{id}: {note}"
+        );
+    }
+}
+
+#[test]
+fn an_agent_that_cannot_list_its_keys_fails_identity() {
+    let rig = Rig::new(Platform::Linux)
+        .key()
+        .agent(agent_gone(), agent_gone());
+    let done = rig.run(Mode::Doctor, &identity(&rig), &["key", "identity"]);
+    assert_eq!(
+        said(done.find("identity")),
+        (
+            Status::Fail,
+            "ssh-add -L failed: Error connecting to agent: No such file or directory",
+            Some(linux_agent_fix().as_str())
+        )
+    );
+}
+
+// agent-keys
+
+#[test]
+fn more_than_five_keys_in_the_agent_is_a_warning() {
+    let many =
+        Rig::new(Platform::Linux).agent(Reply::ok(SSH_ADD_L_SEVEN), Reply::ok(SSH_ADD_BIG_L_SEVEN));
+    let done = many.run(Mode::Doctor, &options(), &["agent-keys"]);
+    assert_eq!(
+        said(done.find("agent-keys")),
+        (
+            Status::Warn,
+            "the agent holds 7 keys; servers stop at MaxAuthTries with \"Too many authentication failures\"",
+            Some("ssh-add -D, then ssh-add only the keys you need (or IdentitiesOnly yes with IdentityFile for this host in ~/.ssh/config)")
+        )
+    );
+    let one = Rig::new(Platform::Linux).agent_with_key();
+    let done = one.run(Mode::Setup, &options(), &["agent-keys"]);
+    assert_eq!(
+        said(done.find("agent-keys")),
+        (Status::Ok, "1 of at most 5 keys in the agent", None)
+    );
+    assert_eq!(done.ran(), ["ssh-add -L"]);
+
+    // With no agent at all the plan skips agent-keys (it needs agent); alone, it says why.
+    let none = Rig::new(Platform::Linux).on(&["ssh-add", "-L"], no_agent());
+    let done = none.run(Mode::Doctor, &options(), &["agent-keys"]);
+    assert_eq!(
+        said(done.find("agent-keys")),
+        (
+            Status::Fail,
+            "ssh-add -L failed: Could not open a connection to your authentication agent.",
+            Some(linux_agent_fix().as_str())
+        )
+    );
+}

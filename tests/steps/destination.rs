@@ -1,0 +1,137 @@
+//! destination: what `ssh -G` makes of the destination, and where the user came from.
+
+use std::path::PathBuf;
+
+use rdock::ssh::multiplex::Master;
+use rdock::ssh::probe::Connect;
+use rdock::steps::{Mode, Status};
+use rdock::sys::exec::Reply;
+use rdock::sys::platform::Platform;
+
+use super::recorded::*;
+use super::{options, said, Rig};
+
+#[test]
+fn a_user_and_port_in_the_destination_are_passed_to_ssh_g_before_the_double_dash() {
+    let rig = Rig::plain();
+    let done = rig.run(Mode::Doctor, &options(), &["destination"]);
+    assert_eq!(
+        said(done.find("destination")),
+        (
+            Status::Ok,
+            "u@127.0.0.1:2222, user from the destination",
+            None
+        )
+    );
+    // The user was given: no second `ssh -G -F none` to learn where it came from.
+    assert_eq!(done.ran(), ["ssh -G -l u -p 2222 -- 127.0.0.1"]);
+    let r = done.s.resolved.as_ref().unwrap();
+    let known = [".ssh/known_hosts", ".ssh/known_hosts2"].map(|f| rig.arg(f));
+    assert_eq!(r.user_known_hosts, known, "ssh's home is the test's");
+    assert!(
+        r.hash_known_hosts,
+        "Debian's /etc/ssh/ssh_config says HashKnownHosts yes"
+    );
+    assert_eq!(r.control_master, None, "controlmaster false is off");
+}
+
+#[test]
+fn a_host_alias_shows_the_real_host_and_the_user_from_ssh_config() {
+    let done = Rig::alias().run(Mode::Doctor, &options(), &["destination"]);
+    assert_eq!(
+        said(done.find("destination")),
+        (
+            Status::Ok,
+            "alice@10.0.0.5:2222 (via box), user from ssh_config",
+            None
+        )
+    );
+    assert_eq!(done.ran(), ["ssh -G -- box", "ssh -G -F none -- box"]);
+    let r = done.s.resolved.as_ref().unwrap();
+    assert_eq!(r.endpoint(), "ssh://alice@box:2222");
+    assert_eq!(r.identity_files, ["~/.ssh/id_box"]);
+    assert_eq!(r.control_master.as_deref(), Some("auto"));
+}
+
+#[test]
+fn no_user_anywhere_warns_that_the_local_name_was_assumed() {
+    let rig = Rig::new(Platform::Linux)
+        .dest("127.0.0.1")
+        .on(
+            &["ssh", "-G", "--", "127.0.0.1"],
+            Reply::ok(SSH_G_LOCAL_USER),
+        )
+        .on(
+            &["ssh", "-G", "-F", "none", "--", "127.0.0.1"],
+            Reply::ok(SSH_G_LOCAL_USER_F_NONE),
+        );
+    let done = rig.run(Mode::Setup, &options(), &["destination"]);
+    assert_eq!(
+        said(done.find("destination")),
+        (
+            Status::Warn,
+            "root@127.0.0.1:22: no user given, so your local user name root was assumed",
+            Some("if the remote account differs: rdock setup USER@127.0.0.1")
+        )
+    );
+    assert!(!done.report.stopped);
+}
+
+#[test]
+fn a_config_ssh_cannot_read_fails_and_stops_setup() {
+    let rig = Rig::new(Platform::Linux)
+        .dest("box")
+        .on(&["ssh", "-G", "--", "box"], ssh_g_bad_config());
+    let done = rig.run(Mode::Setup, &options(), &["destination", "key"]);
+    assert_eq!(
+        said(done.find("destination")),
+        (
+            Status::Fail,
+            "`ssh -G` could not resolve box: badcfg: terminating, 1 bad configuration options",
+            Some("check ~/.ssh/config: `ssh -G HOST` must work")
+        )
+    );
+    assert!(done.report.stopped);
+    assert_eq!(done.ids(), ["destination"]);
+}
+
+#[test]
+fn without_a_destination_the_step_is_skipped_and_runs_nothing() {
+    let done = Rig::new(Platform::Linux).run(Mode::Doctor, &options(), &["destination"]);
+    assert_eq!(
+        said(done.find("destination")),
+        (Status::Skip, "skipped: no destination given", None)
+    );
+    assert!(done.ran().is_empty());
+}
+
+#[test]
+fn doctor_reads_the_control_master_before_its_probe_connects() {
+    let rig = Rig::alias()
+        .on(
+            &[
+                "ssh", "-O", "check", "-l", "alice", "-p", "2222", "--", "box",
+            ],
+            o_check_stale(),
+        )
+        .probe(Reply::ok(PROBE_SERVER));
+    let mut s = rig.session(Mode::Doctor);
+    s.prefetch = true;
+    let mut steps = rig.steps(
+        rdock::steps::plan::Purpose::Doctor,
+        &options(),
+        &["destination"],
+    );
+    let mut done = rig.run_in(s, Mode::Doctor, &mut steps);
+    let socket = PathBuf::from(rig.arg(".ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd"));
+    assert_eq!(done.s.master, Some(Master::Stale(socket)));
+    let probe = done
+        .s
+        .probe_job
+        .take()
+        .expect("the probe started")
+        .join()
+        .unwrap();
+    assert_eq!(probe.connect, Connect::Ok);
+    assert_eq!(done.ran()[2], "ssh -O check -l alice -p 2222 -- box");
+}

@@ -1,0 +1,296 @@
+//! key: reuse the key pair ssh would use, derive a missing .pub, make a new key, tighten its mode.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use rdock::steps::plan::{Kind, Options};
+use rdock::steps::{Finding, Mode, Outcome, Session, Status, Step};
+use rdock::sys::exec::{quote, Reply};
+use rdock::sys::platform::Platform;
+
+use super::recorded::*;
+use super::{options, private_file, said, Rig};
+
+/// `--identity ~/.ssh/id_ed25519`, as setup passes it, and `--no-passphrase` when `bare`.
+fn identity(rig: &Rig, bare: bool) -> Options {
+    Options {
+        identity: Some(rig.path(".ssh/id_ed25519")),
+        no_passphrase: bare,
+        ..options()
+    }
+}
+
+/// The key step, and what the real ssh-keygen leaves behind when its fix ran (a scripted one
+/// writes nothing): the recorded key pair at `path`.
+struct KeygenWrites {
+    step: Box<dyn Step>,
+    path: PathBuf,
+}
+
+impl Step for KeygenWrites {
+    fn kind(&self) -> Kind {
+        self.step.kind()
+    }
+    fn needs(&self) -> &'static [Kind] {
+        self.step.needs()
+    }
+    fn check(&mut self, s: &mut Session) -> Finding {
+        self.step.check(s)
+    }
+    fn fix(&mut self, s: &mut Session) -> Result<Outcome> {
+        let done = self.step.fix(s);
+        private_file(&self.path, KEY);
+        std::fs::write(self.path.with_extension("pub"), KEY_PUB).unwrap();
+        done
+    }
+    fn preview(&self, s: &Session, found: &Finding) -> String {
+        self.step.preview(s, found)
+    }
+}
+
+#[test]
+fn the_first_identity_file_ssh_g_names_that_exists_is_the_key() {
+    let rig = Rig::plain().key();
+    let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
+    assert_eq!(
+        said(done.find("key")),
+        (
+            Status::Ok,
+            "~/.ssh/id_ed25519 (ssh-ed25519, no passphrase)",
+            None
+        )
+    );
+    let key = done.s.key.as_ref().unwrap();
+    assert_eq!(key.public_line, key_line());
+    assert!(!key.encrypted);
+    // `-P ''`: ssh-keygen answers at once instead of asking for a passphrase.
+    let derive = done.the(&["ssh-keygen", "-y"]);
+    assert_eq!(
+        derive.argv,
+        [
+            "ssh-keygen",
+            "-y",
+            "-P",
+            "",
+            "-f",
+            &rig.arg(".ssh/id_ed25519")
+        ]
+    );
+}
+
+#[test]
+fn a_key_with_a_passphrase_is_used_as_it_is() {
+    let rig = Rig::new(Platform::Linux).locked_key();
+    let done = rig.run(Mode::Setup, &identity(&rig, false), &["key"]);
+    assert_eq!(
+        said(done.find("key")),
+        (
+            Status::Ok,
+            "~/.ssh/id_ed25519 (ssh-ed25519, with a passphrase)",
+            None
+        )
+    );
+    assert!(done.s.key.as_ref().unwrap().encrypted);
+}
+
+#[test]
+fn no_key_is_made_by_setup_with_ssh_keygen_and_checked_again() {
+    let rig = Rig::new(Platform::Linux).key_files(None, None, Reply::ok(SSH_KEYGEN_Y));
+    let path = rig.arg(".ssh/id_ed25519");
+    let keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-f", &path, "-N", ""];
+    let rig = rig.on(&keygen, Reply::ok(""));
+
+    let doctor = rig.run(Mode::Doctor, &options(), &["key"]);
+    let f = doctor.find("key");
+    assert_eq!(
+        said(f),
+        (
+            Status::Fail,
+            "no key at ~/.ssh/id_ed25519",
+            Some(format!("ssh-keygen -t ed25519 -f {}", quote(&path)).as_str())
+        )
+    );
+    assert!(f.fixable && f.outcome.is_none());
+
+    let dry = rig.run(Mode::DryRun, &identity(&rig, true), &["key"]);
+    assert_eq!(
+        dry.would("key"),
+        format!(
+            "would create ~/.ssh/id_ed25519 with ssh-keygen -t ed25519\nwould run: ssh-keygen -q -t ed25519 -f {} -N ''",
+            quote(&path)
+        )
+    );
+    assert!(!rig.path(".ssh").exists(), "--dry-run made no folder");
+
+    let o = identity(&rig, true);
+    let step = rig
+        .steps(rdock::steps::plan::Purpose::Setup, &o, &["key"])
+        .remove(0);
+    let path = rig.path(".ssh/id_ed25519");
+    let done = rig.run_steps(Mode::Setup, vec![Box::new(KeygenWrites { step, path })]);
+    let f = done.find("key");
+    assert_eq!(
+        said(f),
+        (
+            Status::Ok,
+            "~/.ssh/id_ed25519 (ssh-ed25519, no passphrase)",
+            None
+        )
+    );
+    assert_eq!(
+        f.outcome,
+        Some(Outcome::Done(
+            "created ~/.ssh/id_ed25519 (ed25519, no passphrase)".into()
+        ))
+    );
+    assert_eq!(
+        done.changes(),
+        [format!(
+            "ssh-keygen -q -t ed25519 -f {} -N ''",
+            quote(&rig.arg(".ssh/id_ed25519"))
+        )]
+    );
+    assert_eq!(done.report.changed, 1);
+}
+
+#[test]
+fn a_new_key_without_a_terminal_needs_no_passphrase_said() {
+    let rig = Rig::new(Platform::Linux);
+    let o = identity(&rig, false);
+    let why = "a new key needs a passphrase and there is no terminal to type it on; pass --no-passphrase (for scripts), or run rdock in a terminal";
+    let dry = rig.run(Mode::DryRun, &o, &["key"]);
+    assert_eq!(dry.would("key"), format!("would stop: {why}"));
+    let done = rig.run(Mode::Setup, &o, &["key"]);
+    let f = done.find("key");
+    assert_eq!((f.status, f.message.as_str()), (Status::Fail, why));
+    assert!(done.ran().is_empty() && done.report.stopped);
+}
+
+#[test]
+fn a_missing_pub_is_written_from_the_private_key() {
+    let rig = Rig::new(Platform::Linux).key();
+    std::fs::remove_file(rig.path(".ssh/id_ed25519.pub")).unwrap();
+    let path = quote(&rig.arg(".ssh/id_ed25519"));
+    let o = identity(&rig, false);
+
+    let dry = rig.run(Mode::DryRun, &o, &["key"]);
+    assert_eq!(
+        said(dry.find("key")),
+        (
+            Status::Fail,
+            "~/.ssh/id_ed25519 has no ~/.ssh/id_ed25519.pub",
+            Some(format!("ssh-keygen -y -f {path} > {path}.pub").as_str())
+        )
+    );
+    assert_eq!(
+        dry.would("key"),
+        format!(
+            "would write ~/.ssh/id_ed25519.pub\nwould run: ssh-keygen -y -f {path} > {path}.pub"
+        )
+    );
+
+    let done = rig.run(Mode::Setup, &o, &["key"]);
+    let f = done.find("key");
+    assert_eq!(f.status, Status::Ok);
+    assert_eq!(
+        f.outcome,
+        Some(Outcome::Done(
+            "wrote ~/.ssh/id_ed25519.pub from ~/.ssh/id_ed25519".into()
+        ))
+    );
+    assert_eq!(rig.read(".ssh/id_ed25519.pub"), format!("{}\n", key_line()));
+    assert!(done.changes().is_empty(), "rdock writes it; no tool does");
+}
+
+#[test]
+fn the_pub_of_a_locked_key_needs_a_terminal() {
+    let rig = Rig::new(Platform::Linux).key_files(Some(LOCKED_KEY), None, keygen_y_locked());
+    let done = rig.run(Mode::Setup, &identity(&rig, false), &["key"]);
+    assert_eq!(
+        done.find("key").message,
+        "~/.ssh/id_ed25519 has a passphrase, so its public half needs it; run `ssh-keygen -y -f ~/.ssh/id_ed25519 > ~/.ssh/id_ed25519.pub` in a terminal, then rerun"
+    );
+    assert!(!rig.path(".ssh/id_ed25519.pub").exists());
+}
+
+#[test]
+fn files_that_are_not_the_pair_are_reported_and_left_alone() {
+    // What is in the home, then what the check says and its fix.
+    type Case = (
+        Option<&'static str>,
+        Option<&'static str>,
+        &'static str,
+        &'static str,
+    );
+    let cases: [Case; 3] = [
+        (
+            Some("not a key"),
+            None,
+            "~/.ssh/id_ed25519 is not a private key",
+            "pass --identity PATH with a real OpenSSH private key; rdock leaves this file as it is",
+        ),
+        (
+            Some(KEY),
+            Some(LOCKED_KEY_PUB),
+            "~/.ssh/id_ed25519.pub does not belong to ~/.ssh/id_ed25519",
+            "move ~/.ssh/id_ed25519.pub aside and rerun, or pass --identity PATH",
+        ),
+        (
+            None,
+            Some(KEY_PUB),
+            "~/.ssh/id_ed25519.pub exists but its private key ~/.ssh/id_ed25519 does not",
+            "restore ~/.ssh/id_ed25519, or pass --identity PATH to use another key",
+        ),
+    ];
+    for (private, public, message, fix) in cases {
+        let rig = Rig::new(Platform::Linux).key_files(private, public, Reply::ok(SSH_KEYGEN_Y));
+        let done = rig.run(Mode::Setup, &identity(&rig, true), &["key"]);
+        let f = done.find("key");
+        assert_eq!(said(f), (Status::Fail, message, Some(fix)));
+        assert!(!f.fixable && done.report.stopped, "{message}");
+        let now = std::fs::read_to_string(rig.path(".ssh/id_ed25519.pub")).ok();
+        assert_eq!(now.as_deref(), public, "{message}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_others_can_read_is_verified_on_stdin_then_made_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let rig = Rig::new(Platform::Linux).key();
+    let file = rig.path(".ssh/id_ed25519");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let rig = rig.on(
+        &["ssh-keygen", "-y", "-P", "", "-f", "/dev/stdin"],
+        Reply::ok(SSH_KEYGEN_Y),
+    );
+    let o = identity(&rig, false);
+    let chmod = format!("chmod 600 {}", quote(&rig.arg(".ssh/id_ed25519")));
+
+    let dry = rig.run(Mode::DryRun, &o, &["key"]);
+    assert_eq!(
+        said(dry.find("key")),
+        (
+            Status::Fail,
+            "~/.ssh/id_ed25519 is mode 0644; ssh ignores private keys others can read",
+            Some(chmod.as_str())
+        )
+    );
+    assert_eq!(dry.would("key"), format!("would run: {chmod}"));
+    // ssh-keygen refuses a file others can read: it is given the bytes instead.
+    assert_eq!(
+        dry.the(&["ssh-keygen", "-y"]).stdin.as_deref(),
+        Some(KEY.as_bytes())
+    );
+    let mode = || std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(), 0o644);
+
+    let done = rig.run(Mode::Setup, &o, &["key"]);
+    let f = done.find("key");
+    assert_eq!(f.status, Status::Ok);
+    assert_eq!(
+        f.outcome,
+        Some(Outcome::Done("~/.ssh/id_ed25519 is now mode 0600".into()))
+    );
+    assert_eq!(mode(), 0o600);
+}

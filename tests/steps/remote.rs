@@ -1,0 +1,323 @@
+//! connection, auth, remote-path, remote-daemon: one probe (ssh as the docker CLI runs it, the
+//! probe script on the remote) serves all four; setup installs a refused key with consent.
+
+use rdock::ssh::probe::{INSTALL_KEY_SCRIPT, PROBE_SCRIPT};
+use rdock::steps::plan::Options;
+use rdock::steps::{Mode, Outcome, Status};
+use rdock::sys::exec::{quote, Reply};
+use rdock::sys::platform::Platform;
+
+use super::recorded::*;
+use super::{no_consent, options, said, Rig};
+
+/// Every remote check, and what they need before them.
+const REMOTE: [&str; 7] = [
+    "destination",
+    "key",
+    "connection",
+    "host-key",
+    "auth",
+    "remote-path",
+    "remote-daemon",
+];
+
+/// u@127.0.0.1:2222 with the key, its host key known, and the probe answering so.
+fn remote(probe: Reply) -> Rig {
+    Rig::plain().key().known_host().probe(probe)
+}
+
+fn install_key() -> Options {
+    Options {
+        install_key: true,
+        ..options()
+    }
+}
+
+#[test]
+fn one_probe_serves_every_remote_check_and_connects_as_docker_does() {
+    let done = remote(Reply::ok(PROBE_SERVER)).run(Mode::Doctor, &options(), &REMOTE);
+    let seen: Vec<_> = done.report.findings[2..].iter().map(said).collect();
+    assert_eq!(
+        seen,
+        [
+            (Status::Ok, "sshd answers on 127.0.0.1:2222", None),
+            (
+                Status::Ok,
+                "the host key of [127.0.0.1]:2222 is known (~/.ssh/known_hosts)",
+                None
+            ),
+            (
+                Status::Ok,
+                "u@127.0.0.1:2222 accepts the key (BatchMode)",
+                None
+            ),
+            (
+                Status::Ok,
+                "docker is on the non-interactive PATH of 127.0.0.1 (/usr/local/bin/docker)",
+                None
+            ),
+            (
+                Status::Ok,
+                "docker daemon 28.2.2 answers u on 127.0.0.1",
+                None
+            ),
+        ]
+    );
+    let probe = done.the(&["ssh", "-o", "BatchMode=yes"]);
+    assert_eq!(
+        probe.argv,
+        [
+            "ssh",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "UpdateHostKeys=no",
+            "-o",
+            "AddKeysToAgent=no",
+            "-o",
+            "ConnectTimeout=10",
+            "-T",
+            "-l",
+            "u",
+            "-p",
+            "2222",
+            "--",
+            "127.0.0.1",
+            PROBE_SCRIPT
+        ]
+    );
+}
+
+#[test]
+fn a_refused_or_silent_connection_fails_connection_and_stops_setup() {
+    let fix = "check that 127.0.0.1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@127.0.0.1` shows where it stops";
+    let done = remote(ssh_failed(CONNECTION_REFUSED)).run(Mode::Setup, &options(), &REMOTE);
+    assert_eq!(
+        said(done.find("connection")),
+        (
+            Status::Fail,
+            "cannot reach 127.0.0.1:2222: ssh: connect to host 127.0.0.1 port 2222: Connection refused",
+            Some(fix)
+        )
+    );
+    assert!(done.report.stopped);
+    assert_eq!(done.ids(), ["destination", "key", "connection"]);
+
+    let done = remote(Reply::times_out()).run(Mode::Doctor, &options(), &REMOTE);
+    let f = done.find("connection");
+    assert!(
+        f.message.starts_with("cannot reach 127.0.0.1:2222: no SSH answer from 127.0.0.1:2222 within 20 s (`ssh -o BatchMode=yes"),
+        "{f:?}"
+    );
+    assert_eq!(f.fix.as_deref(), Some(fix));
+    for id in ["host-key", "auth", "remote-path", "remote-daemon"] {
+        assert_eq!(done.find(id).status, Status::Skip, "{id}");
+    }
+}
+
+#[test]
+fn a_refused_key_is_installed_by_setup_with_consent() {
+    let rig = installs(remote(ssh_failed(KEY_REFUSED)), "rdock-key-added\n");
+
+    let doctor = rig.run(Mode::Doctor, &options(), &REMOTE);
+    let f = doctor.find("auth");
+    assert_eq!(
+        said(f),
+        (
+            Status::Fail,
+            "u@127.0.0.1:2222 refused the key (u@127.0.0.1: Permission denied (publickey).)",
+            Some("ssh-copy-id -i ~/.ssh/id_ed25519.pub -p 2222 u@127.0.0.1   (or rerun rdock setup with --install-key)")
+        )
+    );
+    assert!(f.fixable);
+    assert_eq!(
+        doctor.find("remote-path").message,
+        "skipped: auth did not pass"
+    );
+
+    let dry = rig.run(Mode::DryRun, &install_key(), &REMOTE);
+    assert_eq!(
+        dry.would("auth"),
+        format!(
+            "would append the key to ~/.ssh/authorized_keys on u@127.0.0.1:2222 (one password login)\nwould run: ssh -o PubkeyAuthentication=no -o PreferredAuthentications=keyboard-interactive,password -o NumberOfPasswordPrompts=3 -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -l u -p 2222 -- 127.0.0.1 {}",
+            quote(INSTALL_KEY_SCRIPT)
+        )
+    );
+
+    let declined = rig.run(Mode::Setup, &options(), &REMOTE);
+    assert_eq!(declined.outcome("auth"), Some(&no_consent("--install-key")));
+    assert!(declined.changes().is_empty() && declined.report.stopped);
+
+    let done = rig.run(Mode::Setup, &install_key(), &REMOTE);
+    let f = done.find("auth");
+    assert_eq!(
+        said(f),
+        (
+            Status::Ok,
+            "u@127.0.0.1:2222 accepts the key (BatchMode)",
+            None
+        )
+    );
+    assert_eq!(
+        f.outcome,
+        Some(Outcome::Done(
+            "appended the key to ~/.ssh/authorized_keys on u@127.0.0.1:2222".into()
+        ))
+    );
+    let ran = done.the(&["ssh", "-o", "PubkeyAuthentication=no"]);
+    assert_eq!(ran.argv, install_argv());
+    assert_eq!(ran.stdin, Some(format!("{}\n", key_line()).into_bytes()));
+    assert!(ran.interactive, "ssh asks for the password on the terminal");
+    // The probe ran again after the install, and the later checks read its answer.
+    assert_eq!(
+        done.ran()
+            .iter()
+            .filter(|c| c.contains("BatchMode=yes"))
+            .count(),
+        2
+    );
+    assert_eq!(done.find("remote-daemon").status, Status::Ok);
+}
+
+/// The password login that appends the key.
+fn install_argv() -> Vec<String> {
+    let options = "-o PubkeyAuthentication=no -o PreferredAuthentications=keyboard-interactive,password -o NumberOfPasswordPrompts=3 -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -l u -p 2222 -- 127.0.0.1";
+    std::iter::once("ssh")
+        .chain(options.split(' '))
+        .chain([INSTALL_KEY_SCRIPT])
+        .map(str::to_string)
+        .collect()
+}
+
+/// A rig whose probe is answered so, then (after the install) as by a server that takes the
+/// key; the install script prints `stdout`.
+fn installs(rig: Rig, stdout: &str) -> Rig {
+    let install = install_argv();
+    let argv: Vec<&str> = install.iter().map(String::as_str).collect();
+    rig.probe(Reply::ok(PROBE_SERVER))
+        .on(&argv, Reply::ok(stdout))
+}
+
+#[test]
+fn a_key_already_in_authorized_keys_is_said_so() {
+    let rig = installs(remote(ssh_failed(KEY_REFUSED)), "rdock-key-present\n");
+    let done = rig.run(Mode::Setup, &install_key(), &REMOTE);
+    assert_eq!(
+        done.outcome("auth"),
+        Some(&Outcome::Done(
+            "the key was already in authorized_keys on u@127.0.0.1:2222".into()
+        ))
+    );
+}
+
+#[test]
+fn docker_missing_from_the_remote_path_fails_and_skips_the_daemon() {
+    let done = remote(Reply::ok(PROBE_NO_DOCKER)).run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(
+        said(done.find("remote-path")),
+        (
+            Status::Fail,
+            "docker is not on the non-interactive PATH of u@127.0.0.1:2222 (exit 127)",
+            Some("install docker on 127.0.0.1, or put its directory on PATH for non-interactive shells (e.g. in ~/.bashrc above the interactive check); `ssh -p 2222 u@127.0.0.1 command -v docker` must print a path")
+        )
+    );
+    assert_eq!(
+        said(done.find("remote-daemon")),
+        (Status::Skip, "skipped: remote-path did not pass", None)
+    );
+}
+
+#[test]
+fn the_daemon_down_or_its_socket_denied_each_get_their_command() {
+    let done = remote(Reply::ok(PROBE_DAEMON_DOWN)).run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(
+        said(done.find("remote-daemon")),
+        (
+            Status::Fail,
+            "the docker daemon on 127.0.0.1 is not running (Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?)",
+            Some("on 127.0.0.1: sudo systemctl start docker")
+        )
+    );
+    let done = remote(Reply::ok(PROBE_SOCKET_DENIED)).run(Mode::Setup, &options(), &REMOTE);
+    assert_eq!(
+        said(done.find("remote-daemon")),
+        (
+            Status::Fail,
+            "u may not use the docker socket (permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get \"http://%2Fvar%2Frun%2Fdocker.sock/v1.50/version\": dial unix /var/run/docker.sock: connect: permission denied)",
+            Some("on 127.0.0.1: sudo usermod -aG docker u (then log in again)")
+        )
+    );
+    assert!(done.report.stopped);
+}
+
+/// u@[::1]:2222 with the key, the probe answering so.
+fn ipv6(probe: Reply) -> Rig {
+    let rig = Rig::new(Platform::Linux).dest("u@[::1]:2222").key();
+    let g = rig.at_home(SSH_G_IPV6);
+    rig.on(
+        &["ssh", "-G", "-l", "u", "-p", "2222", "--", "::1"],
+        Reply::ok(g),
+    )
+    .probe(probe)
+}
+
+#[test]
+fn an_ipv6_address_is_bare_in_the_ssh_commands_a_fix_names() {
+    // ssh reads `u@[::1]` as the host name "[::1]" ("Could not resolve hostname [::1]"): on its
+    // command line an IPv6 address goes bare. URLs and known_hosts put it in brackets.
+    let done = ipv6(ssh_failed(CONNECTION_REFUSED_IPV6)).run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(
+        said(done.find("connection")),
+        (
+            Status::Fail,
+            "cannot reach [::1]:2222: ssh: connect to host ::1 port 2222: Connection refused",
+            Some("check that ::1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@::1` shows where it stops")
+        )
+    );
+
+    let rig = ipv6(ssh_failed(HOST_KEY_UNKNOWN)).unknown_hosts();
+    let done = rig.run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(
+        done.find("connection").message,
+        "sshd answers on [::1]:2222"
+    );
+    assert_eq!(
+        said(done.find("host-key")),
+        (
+            Status::Fail,
+            "the host key of [::1]:2222 is not in known_hosts",
+            Some("rdock setup u@[::1]:2222 shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh -p 2222 u@::1` and check the fingerprint")
+        )
+    );
+
+    let known = |rig: Rig| {
+        let file = rig.write(".ssh/known_hosts", KEYSCAN.replace("127.0.0.1", "::1"));
+        let file = file.to_string_lossy().into_owned();
+        let found = KEYGEN_F.replace("127.0.0.1", "::1");
+        rig.on(
+            &["ssh-keygen", "-F", "[::1]:2222", "-f", &file],
+            Reply::ok(found),
+        )
+        .unknown_hosts()
+    };
+    let done = known(ipv6(ssh_failed(KEY_REFUSED))).run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(
+        done.find("auth").fix.as_deref(),
+        Some("ssh-copy-id -i ~/.ssh/id_ed25519.pub -p 2222 u@::1   (or rerun rdock setup with --install-key)")
+    );
+    let done = known(ipv6(Reply::ok(PROBE_NO_DOCKER))).run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(
+        said(done.find("remote-path")),
+        (
+            Status::Fail,
+            "docker is not on the non-interactive PATH of u@[::1]:2222 (exit 127)",
+            Some("install docker on ::1, or put its directory on PATH for non-interactive shells (e.g. in ~/.bashrc above the interactive check); `ssh -p 2222 u@::1 command -v docker` must print a path")
+        )
+    );
+    assert_eq!(
+        done.s.resolved.as_ref().unwrap().endpoint(),
+        "ssh://u@[::1]:2222"
+    );
+}
