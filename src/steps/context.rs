@@ -210,6 +210,30 @@ impl Step for EnvStep {
     }
 }
 
+/// `docker --context NAME version`, as verify runs it.
+fn verify_cmd(name: &str) -> crate::sys::exec::Cmd {
+    docker::server_version_cmd(name, Duration::from_secs(60))
+}
+
+/// Start verify's `docker --context NAME version` in the background when setup asked for it
+/// early and the context already points where setup would point it: a rerun that changes
+/// nothing overlaps it with the probe. Any fix forgets it (see `Session::forget_prefetched`), and verify then runs anew.
+pub fn start_verify(s: &mut Session) {
+    let Some(name) = s.verify_early.clone() else {
+        return;
+    };
+    let have = docker::endpoint_of(&s.env, &name).ok().flatten();
+    let same = match (&have, &s.resolved) {
+        (Some(have), Some(r)) => r.same_endpoint(have),
+        _ => false,
+    };
+    if same && s.verify_job.is_none() {
+        let exec = s.exec.clone();
+        let cmd = verify_cmd(&name);
+        s.verify_job = Some((name, std::thread::spawn(move || exec.run(&cmd))));
+    }
+}
+
 /// A real `docker --context NAME version`, through ssh, as every docker command will go.
 pub struct VerifyStep {
     pub name: String,
@@ -222,12 +246,21 @@ impl Step for VerifyStep {
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "verify";
-        let cmd = docker::server_version_cmd(&self.name, Duration::from_secs(60));
-        let out = s
-            .term
-            .spin(&format!("docker --context {} version", self.name), || {
-                s.exec.run(&cmd)
-            });
+        let early = s
+            .verify_job
+            .take()
+            .filter(|(name, _)| *name == self.name)
+            .and_then(|(_, job)| job.join().ok());
+        let out = match early {
+            Some(out) => out,
+            None => {
+                let cmd = verify_cmd(&self.name);
+                s.term
+                    .spin(&format!("docker --context {} version", self.name), || {
+                        s.exec.run(&cmd)
+                    })
+            }
+        };
         let again = format!(
             "docker --context {} version shows the whole error; rdock doctor {0} diagnoses it",
             quote(&self.name)

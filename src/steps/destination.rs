@@ -3,7 +3,7 @@
 use crate::ssh::destination::{resolve, Resolved, UserSource};
 use crate::ssh::multiplex;
 
-use super::{remote, Finding, Kind, Session, Step};
+use super::{context, remote, Finding, Kind, Session, Step};
 
 pub struct DestinationStep;
 
@@ -59,6 +59,7 @@ impl Step for DestinationStep {
                 s.master = multiplex::master_state(&s.exec, &r).ok();
             }
             remote::start_probe(s);
+            context::start_verify(s);
         }
         finding
     }

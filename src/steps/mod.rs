@@ -255,6 +255,7 @@ fn fix_and_recheck(
 ) -> Finding {
     match step.fix(s) {
         Ok(Outcome::Done(sentence)) => {
+            s.forget_prefetched();
             let mut again = step.check(s);
             again.id = found.id.clone();
             if again.status != found.status {

@@ -6,8 +6,10 @@ use crate::ssh::keys::KeyPair;
 use crate::ssh::multiplex::Master;
 use crate::ssh::probe::Probe;
 use crate::sys::env::Env;
-use crate::sys::exec::Exec;
+use crate::sys::exec::{Exec, Output};
 use crate::sys::term::Term;
+
+use std::thread::JoinHandle;
 
 use super::Outcome;
 
@@ -26,7 +28,7 @@ pub struct Session {
     /// The one ssh round trip's result, reused by every remote check.
     pub probe: Option<Probe>,
     /// The probe, running in the background (see `remote::start_probe`).
-    pub probe_job: Option<std::thread::JoinHandle<Probe>>,
+    pub probe_job: Option<JoinHandle<Probe>>,
     /// The control master's state, read before the probe connected (a connection replaces a
     /// stale socket, so afterwards it could no longer be seen).
     pub master: Option<Master>,
@@ -35,6 +37,12 @@ pub struct Session {
     pub prefetch: bool,
     /// The docker CLI's version (set by the tools step).
     pub docker_version: Option<crate::docker::Version>,
+    /// Setup: the context whose `docker --context NAME version` may start as soon as the
+    /// destination is resolved, when the context already exists (a rerun that changes nothing
+    /// then makes its two round trips at once).
+    pub verify_early: Option<String>,
+    /// That `docker --context NAME version`, running in the background.
+    pub verify_job: Option<(String, JoinHandle<anyhow::Result<Output>>)>,
 }
 
 impl Session {
@@ -52,7 +60,17 @@ impl Session {
             master: None,
             prefetch: false,
             docker_version: None,
+            verify_early: None,
+            verify_job: None,
         }
+    }
+
+    /// Forget every answer fetched ahead of its check: a fix changed the world they describe.
+    pub fn forget_prefetched(&mut self) {
+        self.probe = None;
+        self.probe_job = None;
+        self.master = None;
+        self.verify_job = None;
     }
 
     /// Ask before a change: None when the person (or `flag`, through `preset`) agreed, else the
