@@ -20,6 +20,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "rdock-e2e-Pa55";
+/// An sshd_extra line that leaves DOCKER_HOST out of the remote user's environment.
+pub const NO_DOCKER_HOST: &str = "# no DOCKER_HOST";
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// useradd and userdel lock /etc/passwd: one at a time.
@@ -343,17 +345,23 @@ impl Sandbox {
             port = self.port,
             dir = self.dir.display()
         );
+        // The shared dockerd for the remote user's docker, unless a test names none.
         let mut setenv = vec![format!(
             "DOCKER_HOST=unix://{}",
             self.shared.docker_sock.display()
         )];
-        for line in &self.sshd_extra {
+        if self.sshd_extra.iter().any(|l| l == NO_DOCKER_HOST) {
+            setenv.clear();
+        }
+        for line in self.sshd_extra.iter().filter(|l| *l != NO_DOCKER_HOST) {
             match line.strip_prefix("SetEnv ") {
                 Some(vars) => setenv.push(vars.to_string()),
                 None => text.push_str(&format!("{line}\n")),
             }
         }
-        text.push_str(&format!("SetEnv {}\n", setenv.join(" ")));
+        if !setenv.is_empty() {
+            text.push_str(&format!("SetEnv {}\n", setenv.join(" ")));
+        }
         fs::write(&config, text).unwrap();
         config
     }

@@ -15,8 +15,10 @@ const MARKER: &str = "rdock-probe-1";
 
 /// Runs on the remote under `sh`, whatever the login shell. Reports whether docker is on the
 /// non-interactive PATH and what `docker version` says; asks the socket named on stdin (a
-/// context's socket path, already checked to be plain) when there is one.
-pub const PROBE_SCRIPT: &str = "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); echo \"docker-exit=$?\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; fi'";
+/// context's socket path, already checked to be plain) when there is one. When docker's default
+/// socket does not answer, it looks for a rootless daemon's, `$XDG_RUNTIME_DIR/docker.sock`
+/// (else `/run/user/UID/docker.sock`), and reports it when a daemon answers there.
+pub const PROBE_SCRIPT: &str = "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ -z \"$sock\" ]; then r=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock\"; if [ -S \"$r\" ] && v=$(DOCKER_HOST=\"unix://$r\" docker version --format \"{{.Server.Version}}\" 2>/dev/null); then s=$r; else v=; fi; fi; echo \"docker-exit=$rc\"; echo \"rdock-socket=$s\"; echo \"rdock-socket-version=$v\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; fi'";
 
 /// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless its blob is already
 /// there. umask 077 keeps ~/.ssh and the file private.
@@ -55,6 +57,9 @@ pub struct Probe {
     /// Where `command -v docker` found docker on the remote's non-interactive PATH.
     pub docker_path: Option<String>,
     pub docker: Option<RemoteDocker>,
+    /// A daemon that answers on another socket (rootless docker) when the default one does not:
+    /// the socket and that daemon's version.
+    pub other_socket: Option<(String, String)>,
 }
 
 /// ssh options that make rdock's own connections behave like the docker CLI's, never prompt,
@@ -109,6 +114,7 @@ pub fn run(exec: &Exec, r: &Resolved) -> Probe {
         connect,
         docker_path: None,
         docker: None,
+        other_socket: None,
     }
 }
 
@@ -126,11 +132,28 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
             .and_then(|l| l.strip_prefix("docker-exit="))
             .and_then(|n| n.trim().parse::<i32>().ok())
             .unwrap_or(-1);
-        let text = lines.collect::<Vec<_>>().join("\n").trim().to_string();
+        // The script prints these two lines whenever docker ran, before docker's own output.
+        let mut other_socket = None;
+        let mut rest: Vec<&str> = lines.collect();
+        if rest.first().is_some_and(|l| l.starts_with("rdock-socket=")) {
+            let socket = rest[0]["rdock-socket=".len()..].trim().to_string();
+            let version = rest
+                .get(1)
+                .and_then(|l| l.strip_prefix("rdock-socket-version="))
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            rest.drain(..rest.len().min(2));
+            if socket.starts_with('/') && !version.is_empty() {
+                other_socket = Some((socket, version));
+            }
+        }
+        let text = rest.join("\n").trim().to_string();
         return Probe {
             connect: Connect::Ok,
             docker_path,
             docker: Some(classify_docker(exit, &text)),
+            other_socket,
         };
     }
     let last = stderr
@@ -160,6 +183,7 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
         connect,
         docker_path: None,
         docker: None,
+        other_socket: None,
     }
 }
 
@@ -229,6 +253,28 @@ mod tests {
             "",
         );
         assert!(matches!(down.docker, Some(RemoteDocker::DaemonDown(_))));
+    }
+
+    #[test]
+    fn a_rootless_daemon_on_another_socket_is_reported_and_never_read_from_docker_s_output() {
+        let rootless = parse_probe(
+            Some(0),
+            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\nrdock-socket=/run/user/1000/docker.sock\nrdock-socket-version=27.5.1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+            "",
+        );
+        assert_eq!(
+            rootless.other_socket,
+            Some(("/run/user/1000/docker.sock".into(), "27.5.1".into()))
+        );
+        assert!(matches!(rootless.docker, Some(RemoteDocker::DaemonDown(_))));
+        // docker's own output comes after rdock's two lines: it cannot name a socket.
+        let forged = parse_probe(
+            Some(0),
+            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\nrdock-socket=\nrdock-socket-version=\nrdock-socket=/tmp/evil\nrdock-socket-version=1\n",
+            "",
+        );
+        assert_eq!(forged.other_socket, None);
+        assert!(matches!(forged.docker, Some(RemoteDocker::Other(_))));
     }
 
     #[test]

@@ -244,6 +244,23 @@ impl Step for RemoteDaemonStep {
             Ok(found) => found,
             Err(finding) => return *finding,
         };
+        if let (false, Some((socket, v))) = (
+            matches!(probe.docker, Some(RemoteDocker::Server(_))),
+            probe.other_socket.clone(),
+        ) {
+            // A rootless daemon: the context must name its socket, since docker's ssh transport
+            // asks the default one. The context check and setup take it from here.
+            if let Some(resolved) = s.resolved.as_mut() {
+                resolved.socket = Some(socket.clone());
+            }
+            return Finding::ok(
+                id,
+                format!(
+                    "docker daemon {v} answers {} on {} at {socket} (not the default socket: the context names it)",
+                    r.user, r.hostname
+                ),
+            );
+        }
         match probe.docker {
             Some(RemoteDocker::Server(v)) => Finding::ok(
                 id,
