@@ -360,6 +360,9 @@ pub struct Run {
     pub elapsed: Duration,
     /// It was still running at its time limit, and was killed.
     pub timed_out: bool,
+    /// When it was killed: the command lines of it and every process it had started, still
+    /// running then (what it was waiting for).
+    pub left_running: Vec<String>,
 }
 
 impl Run {
@@ -380,7 +383,14 @@ impl std::fmt::Display for Run {
             f,
             "{ended} after {:?}\n--- stdout\n{}--- stderr\n{}",
             self.elapsed, self.stdout, self.stderr
-        )
+        )?;
+        if !self.left_running.is_empty() {
+            writeln!(f, "--- still running when killed")?;
+            for line in &self.left_running {
+                writeln!(f, "{line}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -813,16 +823,21 @@ pub fn run_within(mut cmd: Command, limit: Duration) -> Run {
     let o = read_all(Box::new(child.stdout.take().unwrap()));
     let e = read_all(Box::new(child.stderr.take().unwrap()));
     let mut timed_out = false;
+    let mut left_running = Vec::new();
     let code = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status.code();
         }
         if start.elapsed() > limit {
             timed_out = true;
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", child.id())])
-                .status();
+            // The group, and every process started under it that left the group (rdock starts
+            // its commands in groups of their own).
+            let tree = process_tree(child.id());
+            let mut kill = vec!["-KILL".to_string(), "--".into(), format!("-{}", child.id())];
+            kill.extend(tree.iter().map(|(pid, _)| pid.to_string()));
+            let _ = Command::new("kill").args(&kill).status();
             let _ = child.kill();
+            left_running = tree.into_iter().map(|(_, args)| args).collect();
             break child.wait().ok().and_then(|s| s.code());
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -847,7 +862,40 @@ pub fn run_within(mut cmd: Command, limit: Duration) -> Run {
         stderr: collect(e),
         elapsed,
         timed_out,
+        left_running,
     }
+}
+
+/// `root` and every process below it: pid and command line, parents first.
+fn process_tree(root: u32) -> Vec<(u32, String)> {
+    let ps = sh("ps", &["-e", "-o", "pid=,ppid=,args="]).ok();
+    let rows: Vec<(u32, u32, String)> = ps
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let pid = fields.next()?.parse().ok()?;
+            let ppid = fields.next()?.parse().ok()?;
+            Some((pid, ppid, fields.collect::<Vec<_>>().join(" ")))
+        })
+        .collect();
+    let mut tree: Vec<(u32, String)> = rows
+        .iter()
+        .filter(|(pid, _, _)| *pid == root)
+        .map(|(pid, _, args)| (*pid, args.clone()))
+        .collect();
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i].0;
+        tree.extend(
+            rows.iter()
+                .filter(|(_, ppid, _)| *ppid == parent)
+                .map(|(pid, _, args)| (*pid, args.clone())),
+        );
+        i += 1;
+    }
+    tree
 }
 
 /// A program and its arguments as one line, an argument with a space or a quote (or none at all)
