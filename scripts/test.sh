@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md gives it and .ci/run calls it.
 # On a fresh Debian machine, as root: installs what the tests need (openssh-server, docker.io, tmux,
-# procps; for the Windows checks the rust targets, gcc-mingw-w64-x86-64 and wine64), then runs
-# cargo fmt --check, clippy with -D warnings (Linux, macOS and Windows targets), the Windows binary
-# under wine64, and every test with the end-to-end tests required (RDOCK_E2E=1), and prints how
-# many end-to-end tests ran.
+# procps; Debian 13's docker CLI for the CLI matrix, through scripts/docker-clis.sh; for the
+# Windows checks the rust targets, gcc-mingw-w64-x86-64 and wine64), then runs cargo fmt --check,
+# clippy with -D warnings (Linux, macOS and Windows targets), the Windows binary under wine64, and
+# every test with the end-to-end tests required (RDOCK_E2E=1), and prints how many end-to-end
+# tests ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,11 +27,15 @@ apt_install() {
 need=()
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
-command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+# docker.io: the test daemon, and Debian 12's docker CLI (/usr/bin/docker) for the CLI matrix.
+{ command -v dockerd >/dev/null 2>&1 && [ -x /usr/bin/docker ]; } || need+=(docker.io)
 # tmux: the real terminal the hostile-remote test reads the title and clipboard of; procps: pkill.
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v pkill >/dev/null 2>&1 || need+=(procps)
 apt_install -- "${need[@]}"
+# The docker CLIs the matrix tests run rdock with (Debian 13's docker-cli, fetched once into
+# target/docker-clis/), and their versions.
+bash scripts/docker-clis.sh
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
 done

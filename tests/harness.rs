@@ -180,6 +180,117 @@ fn start_shared() -> Result<Shared, String> {
     })
 }
 
+impl Shared {
+    /// A copy of the docker CLI at `cli` that any user may run (made once per path), since the
+    /// throwaway users may not reach the folder it is in.
+    fn docker_copy(&self, cli: &Path) -> PathBuf {
+        static COPIES: Mutex<BTreeMap<PathBuf, PathBuf>> = Mutex::new(BTreeMap::new());
+        let mut copies = COPIES.lock().unwrap_or_else(|e| e.into_inner());
+        let n = copies.len();
+        copies
+            .entry(cli.to_path_buf())
+            .or_insert_with(|| {
+                let dir = self.dir.join(format!("docker-cli-{n}"));
+                fs::create_dir(&dir).unwrap();
+                fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+                let copy = dir.join("docker");
+                fs::copy(cli, &copy).unwrap_or_else(|e| panic!("cannot copy {cli:?}: {e}"));
+                fs::set_permissions(&copy, fs::Permissions::from_mode(0o755)).unwrap();
+                copy
+            })
+            .clone()
+    }
+}
+
+/// A docker CLI the end-to-end tests can run rdock with.
+#[derive(Clone, Debug)]
+pub struct DockerCli {
+    pub path: PathBuf,
+    /// What `docker --version` says, e.g. `Docker version 26.1.5+dfsg1, build a72d7cd`.
+    pub version: String,
+}
+
+impl std::fmt::Display for DockerCli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.version, self.path.display())
+    }
+}
+
+/// Debian 13's docker CLI, where scripts/docker-clis.sh unpacks it.
+pub const DEBIAN13_DOCKER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/target/docker-clis/debian13/usr/bin/docker"
+);
+
+/// The docker CLIs to run rdock with: the paths in RDOCK_DOCKER_CLIS (separated by ':'), or else
+/// Debian 12's /usr/bin/docker, Debian 13's [`DEBIAN13_DOCKER`] and /usr/local/bin/docker when
+/// there is one (the newest here). A listed CLI that is missing or does not run is left out with
+/// a printed reason, or, under RDOCK_E2E=1, fails the test; so does a list left empty.
+pub fn docker_clis() -> Vec<DockerCli> {
+    let (required, optional): (Vec<String>, Vec<String>) = match std::env::var("RDOCK_DOCKER_CLIS")
+    {
+        Ok(list) if !list.trim().is_empty() => (
+            list.split(':')
+                .filter(|p| !p.is_empty())
+                .map(String::from)
+                .collect(),
+            Vec::new(),
+        ),
+        _ => (
+            vec!["/usr/bin/docker".into(), DEBIAN13_DOCKER.into()],
+            vec!["/usr/local/bin/docker".into()],
+        ),
+    };
+    let required_here = std::env::var("RDOCK_E2E").as_deref() == Ok("1");
+    let mut clis: Vec<DockerCli> = Vec::new();
+    let mut seen = Vec::new();
+    for (path, needed) in required
+        .iter()
+        .map(|p| (p, true))
+        .chain(optional.iter().map(|p| (p, false)))
+    {
+        let path = PathBuf::from(path);
+        if !needed && !path.exists() {
+            continue;
+        }
+        let version = Command::new(&path)
+            .arg("--version")
+            .output()
+            .map_err(|e| e.to_string())
+            .and_then(|o| {
+                let text = String::from_utf8_lossy(&o.stdout).trim().to_string();
+                if o.status.success() && !text.is_empty() {
+                    Ok(text)
+                } else {
+                    Err(String::from_utf8_lossy(&o.stderr).trim().to_string())
+                }
+            });
+        match version {
+            Ok(version) => {
+                // The same binary under two names is tested once.
+                let real = fs::canonicalize(&path).unwrap_or(path.clone());
+                if !seen.contains(&real) {
+                    seen.push(real);
+                    clis.push(DockerCli { path, version });
+                }
+            }
+            Err(why) => {
+                let why = format!(
+                    "the docker CLI {} cannot run ({why}); scripts/docker-clis.sh prepares the matrix's CLIs",
+                    path.display()
+                );
+                assert!(!required_here, "RDOCK_E2E=1 requires it: {why}");
+                eprintln!("skipping it: {why}");
+            }
+        }
+    }
+    assert!(
+        !required_here || !clis.is_empty(),
+        "RDOCK_E2E=1, and no docker CLI to test"
+    );
+    clis
+}
+
 /// Some(shared) when the end-to-end tests can run; None (after saying why) when they are skipped.
 fn shared() -> Option<&'static Shared> {
     match SHARED.get_or_init(start_shared) {
@@ -237,6 +348,9 @@ pub struct Sandbox {
     pub askpass: PathBuf,
     /// Extra environment for every command run as the local user.
     pub env: BTreeMap<String, String>,
+    /// A folder put first on the local user's PATH, holding the `docker` to use
+    /// ([`Sandbox::with_docker`]).
+    pub docker_bin: Option<PathBuf>,
 }
 
 pub struct Run {
@@ -246,6 +360,11 @@ pub struct Run {
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
+    /// It was still running at its time limit, and was killed.
+    pub timed_out: bool,
+    /// When it was killed: the command lines of it and every process it had started, still
+    /// running then (what it was waiting for).
+    pub left_running: Vec<String>,
 }
 
 impl Run {
@@ -257,11 +376,23 @@ impl Run {
 
 impl std::fmt::Display for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ended = if self.timed_out {
+            "killed: still running".to_string()
+        } else {
+            format!("exit {:?}", self.code)
+        };
         write!(
             f,
-            "exit {:?} after {:?}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.elapsed, self.stdout, self.stderr
-        )
+            "{ended} after {:?}\n--- stdout\n{}--- stderr\n{}",
+            self.elapsed, self.stdout, self.stderr
+        )?;
+        if !self.left_running.is_empty() {
+            writeln!(f, "--- still running when killed")?;
+            for line in &self.left_running {
+                writeln!(f, "{line}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -320,10 +451,23 @@ impl Sandbox {
             agent_sock,
             askpass,
             env: BTreeMap::new(),
+            docker_bin: None,
         };
         sb.start_sshd();
         sb.start_agent();
         Some(sb)
+    }
+
+    /// This sandbox with `cli` as the local user's `docker`: a folder holding a `docker` link to a
+    /// copy of it (that any user may run) goes first on the local user's PATH, for every command
+    /// run as that user, rdock's included.
+    pub fn with_docker(mut self, cli: &Path) -> Sandbox {
+        let bin = self.dir.join("docker-bin");
+        fs::create_dir(&bin).unwrap();
+        fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink(self.shared.docker_copy(cli), bin.join("docker")).unwrap();
+        self.docker_bin = Some(bin);
+        self
     }
 
     /// `remote@127.0.0.1:PORT`
@@ -443,7 +587,11 @@ impl Sandbox {
         env.insert("HOME".into(), self.local.home.display().to_string());
         env.insert("USER".into(), self.local.name.clone());
         env.insert("LOGNAME".into(), self.local.name.clone());
-        env.insert("PATH".into(), PATH.into());
+        let path = match &self.docker_bin {
+            Some(bin) => format!("{}:{PATH}", bin.display()),
+            None => PATH.into(),
+        };
+        env.insert("PATH".into(), path);
         env.insert("LANG".into(), "C.UTF-8".into());
         env.insert(
             "SSH_AUTH_SOCK".into(),
@@ -462,11 +610,19 @@ impl Sandbox {
         cmd
     }
 
-    /// Run a program as the local user, with a 120 s bound.
+    /// Run a program as the local user, with a 120 s bound (past it, the test fails).
     pub fn local(&self, program: &str, args: &[&str]) -> Run {
+        let run = self.local_within(program, args, Duration::from_secs(120));
+        assert!(!run.timed_out, "{} did not finish:\n{run}", run.command);
+        run
+    }
+
+    /// Run a program as the local user for at most `limit`; past it, the run is killed and comes
+    /// back with `timed_out` set.
+    pub fn local_within(&self, program: &str, args: &[&str], limit: Duration) -> Run {
         let mut cmd = self.as_local(program);
         cmd.args(args);
-        let mut run = run_bounded(cmd, Duration::from_secs(120));
+        let mut run = run_within(cmd, limit);
         run.command = command_line(program, args.iter().copied());
         run
     }
@@ -478,23 +634,37 @@ impl Sandbox {
         run
     }
 
+    /// Run rdock as the local user for at most `limit`, as [`Sandbox::local_within`] does.
+    pub fn rdock_within(&self, args: &[&str], limit: Duration) -> Run {
+        let mut run = self.local_within(self.shared.rdock.to_str().unwrap(), args, limit);
+        run.command = command_line("rdock", args.iter().copied());
+        run
+    }
+
     /// `rdock setup DEST --yes --no-passphrase --install-key --accept-host-key`, which must work.
     pub fn setup_ok(&self) -> Run {
-        let run = self.rdock(&[
-            "setup",
-            &self.dest(),
-            "--yes",
-            "--no-passphrase",
-            "--install-key",
-            "--accept-host-key",
-        ]);
-        assert_eq!(
-            run.code,
-            Some(0),
+        let run = self.setup_within(Duration::from_secs(120));
+        assert!(
+            run.code == Some(0) && !run.timed_out,
             "setup failed:\n{run}\n--- sshd.log\n{}",
             self.sshd_log()
         );
         run
+    }
+
+    /// `rdock setup DEST --yes --no-passphrase --install-key --accept-host-key` for at most
+    /// `limit`, as [`Sandbox::local_within`] runs it; the caller judges the run.
+    pub fn setup_within(&self, limit: Duration) -> Run {
+        let dest = self.dest();
+        let args = [
+            "setup",
+            &dest,
+            "--yes",
+            "--no-passphrase",
+            "--install-key",
+            "--accept-host-key",
+        ];
+        self.rdock_within(&args, limit)
     }
 
     /// Make `~/.ssh/id_ed25519` (no passphrase) as the local user, then run the shell snippet
@@ -629,35 +799,62 @@ fn wait_for_banner(port: u16, dir: &Path) {
 
 /// Run a command, and kill it if it takes longer than `limit` (a hang is a test failure, not a
 /// stuck suite).
-pub fn run_bounded(mut cmd: Command, limit: Duration) -> Run {
+pub fn run_bounded(cmd: Command, limit: Duration) -> Run {
+    let run = run_within(cmd, limit);
+    assert!(
+        !run.timed_out,
+        "{} did not finish within {limit:?}:\n{run}",
+        run.command
+    );
+    run
+}
+
+/// Run a command in a process group of its own for at most `limit`. Past it, the whole group is
+/// killed and the run comes back with `timed_out` set and what it had printed.
+pub fn run_within(mut cmd: Command, limit: Duration) -> Run {
     let start = Instant::now();
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .expect("spawn");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let o = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out.read_to_string(&mut s);
-        s
-    });
-    let e = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            let _ = tx.send(String::from_utf8_lossy(&bytes).into_owned());
+        });
+        rx
+    };
+    let o = read_all(Box::new(child.stdout.take().unwrap()));
+    let e = read_all(Box::new(child.stderr.take().unwrap()));
+    let mut timed_out = false;
+    let mut left_running = Vec::new();
     let code = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status.code();
         }
         if start.elapsed() > limit {
+            timed_out = true;
+            // The group, and every process started under it that left the group (rdock starts
+            // its commands in groups of their own).
+            let tree = process_tree(child.id());
+            let mut kill = vec!["-KILL".to_string(), "--".into(), format!("-{}", child.id())];
+            kill.extend(tree.iter().map(|(pid, _)| pid.to_string()));
+            let _ = Command::new("kill").args(&kill).status();
             let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not finish within {limit:?}");
+            left_running = tree.into_iter().map(|(_, args)| args).collect();
+            break child.wait().ok().and_then(|s| s.code());
         }
         std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = start.elapsed();
+    // A process that left the group may still hold a pipe open: wait for its end only so long.
+    let collect = |rx: std::sync::mpsc::Receiver<String>| {
+        rx.recv_timeout(Duration::from_secs(5))
+            .unwrap_or_else(|_| "(output still open after the run ended)\n".into())
     };
     let args: Vec<String> = cmd
         .get_args()
@@ -669,10 +866,44 @@ pub fn run_bounded(mut cmd: Command, limit: Duration) -> Run {
             args.iter().map(String::as_str),
         ),
         code,
-        stdout: o.join().unwrap(),
-        stderr: e.join().unwrap(),
-        elapsed: start.elapsed(),
+        stdout: collect(o),
+        stderr: collect(e),
+        elapsed,
+        timed_out,
+        left_running,
     }
+}
+
+/// `root` and every process below it: pid and command line, parents first.
+fn process_tree(root: u32) -> Vec<(u32, String)> {
+    let ps = sh("ps", &["-e", "-o", "pid=,ppid=,args="]).ok();
+    let rows: Vec<(u32, u32, String)> = ps
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let pid = fields.next()?.parse().ok()?;
+            let ppid = fields.next()?.parse().ok()?;
+            Some((pid, ppid, fields.collect::<Vec<_>>().join(" ")))
+        })
+        .collect();
+    let mut tree: Vec<(u32, String)> = rows
+        .iter()
+        .filter(|(pid, _, _)| *pid == root)
+        .map(|(pid, _, args)| (*pid, args.clone()))
+        .collect();
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i].0;
+        tree.extend(
+            rows.iter()
+                .filter(|(_, ppid, _)| *ppid == parent)
+                .map(|(pid, _, args)| (*pid, args.clone())),
+        );
+        i += 1;
+    }
+    tree
 }
 
 /// A program and its arguments as one line, an argument with a space or a quote (or none at all)

@@ -6,6 +6,8 @@
 mod bench;
 mod destination_props;
 #[cfg(unix)]
+mod docker_clis;
+#[cfg(unix)]
 mod doctor;
 #[cfg(unix)]
 mod faults;
