@@ -596,6 +596,7 @@ fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
     let stdin_bytes = cmd.stdin.clone();
     let mut stdin = child.stdin.take();
     let writer = std::thread::spawn(move || {
+        ignore_sigpipe_in_this_thread();
         if let (Some(pipe), Some(bytes)) = (stdin.as_mut(), stdin_bytes) {
             // A child that exits before reading all of it is not our error to report.
             let _ = pipe.write_all(&bytes);
@@ -649,6 +650,22 @@ fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
         stderr,
         skipped: false,
     })
+}
+
+/// A child that exits before reading its stdin (ssh refused at once) must not end rdock: with
+/// SIGPIPE's default action (restored in main, for `rdock doctor | head`) the write would kill
+/// the whole process. SIGPIPE goes to the thread that wrote, so this thread blocks it and gets
+/// the error instead, which it ignores.
+fn ignore_sigpipe_in_this_thread() {
+    #[cfg(unix)]
+    // SAFETY: the set is initialised by sigemptyset before use, and pthread_sigmask only changes
+    // this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
 }
 
 /// A command printed more than its cap ([`Cmd::max_output`]) and was stopped.
@@ -958,6 +975,21 @@ mod tests {
                 format!("{:#}", exec.run(&missing).unwrap_err())
             );
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_child_that_never_reads_its_stdin_does_not_end_rdock() {
+        // SIGPIPE's default action, as main sets it: a write to the closed pipe would kill us.
+        // SAFETY: setting a signal's disposition to its default is always valid.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+        let big = vec![b'x'; 1 << 20];
+        let out = Exec::default()
+            .run(&Cmd::new("true").stdin(big))
+            .unwrap();
+        assert!(out.success());
     }
 
     #[cfg(unix)]
