@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RDOCK_E2E=1 cargo test --release --test integration bench:: -- --ignored --nocapture --test-threads 1 2>&1 \
-  | grep -E '^\||rounds after'
+  | grep -E '^\||^Docker version|rounds after'

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{Run, Sandbox};
+use crate::harness::{docker_clis, Run, Sandbox};
 
 const ROUNDS: usize = 15;
 
@@ -160,4 +160,56 @@ fn bench_table() {
             .unwrap_or("unknown CPU")
             .trim()
     );
+}
+
+/// Doctor and a no-op setup with each docker CLI of the matrix, its ssh:// context current (the
+/// case where CLIs before 23.0 dial the context on every call).
+#[test]
+#[ignore = "a benchmark: run scripts/bench.sh"]
+fn bench_per_docker_cli() {
+    for cli in docker_clis() {
+        let Some(sb) = Sandbox::start() else {
+            return;
+        };
+        let sb = sb.with_docker(&cli.path);
+        sb.setup_ok();
+        let ctx = sb.context();
+        println!(
+            "\n{}\n\n| what | measured | against | ratio |\n| --- | --- | --- | --- |",
+            cli.version
+        );
+        row(
+            "doctor of one context",
+            &format!("rdock doctor {ctx}"),
+            &format!("docker --context {ctx} version"),
+            alternate(
+                || sb.rdock(&["doctor", &ctx]),
+                || sb.local("docker", &["--context", &ctx, "version"]),
+            ),
+        );
+        let setup = [
+            "setup",
+            &sb.dest(),
+            "--yes",
+            "--no-passphrase",
+            "--install-key",
+            "--accept-host-key",
+        ];
+        let port = sb.port.to_string();
+        let ssh_true = [
+            "-p",
+            &port,
+            "-l",
+            &sb.remote.name,
+            "--",
+            "127.0.0.1",
+            "true",
+        ];
+        row(
+            "no-op rerun of setup",
+            "rdock setup (nothing to do)",
+            "one ssh round trip (ssh host true)",
+            alternate(|| sb.rdock(&setup), || sb.local("ssh", &ssh_true)),
+        );
+    }
 }

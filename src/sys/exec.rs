@@ -986,9 +986,7 @@ mod tests {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
         let big = vec![b'x'; 1 << 20];
-        let out = Exec::default()
-            .run(&Cmd::new("true").stdin(big))
-            .unwrap();
+        let out = Exec::default().run(&Cmd::new("true").stdin(big)).unwrap();
         assert!(out.success());
     }
 
