@@ -158,6 +158,10 @@ impl Step for AgentStep {
         )))
     }
 
+    fn can_fix(&self, s: &Session) -> Result<(), String> {
+        service_plan(s).map(|_| ()).map_err(|e| format!("{e:#}"))
+    }
+
     fn preview(&self, s: &Session, _: &Finding) -> String {
         match service_plan(s) {
             Ok((_, cmds)) => {

@@ -272,6 +272,17 @@ impl Step for KeyStep {
         }
     }
 
+    fn can_fix(&self, s: &Session) -> Result<(), String> {
+        match &self.pending {
+            Some(Pending::Generate) => self.keygen_cmd(s).map(|_| ()).map_err(|e| format!("{e:#}")),
+            Some(Pending::DerivePublic(None)) if !s.term.is_interactive() => Err(format!(
+                "{} has a passphrase, so its public half needs a terminal to type it on",
+                s.env.tilde(&self.path)
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn preview(&self, s: &Session, found: &Finding) -> String {
         let shown = s.env.tilde(&self.path);
         match &self.pending {
@@ -280,7 +291,7 @@ impl Step for KeyStep {
                     "would create {shown} with ssh-keygen -t ed25519\nwould run: {}",
                     cmd.display()
                 ),
-                Err(e) => format!("would stop: {e:#}"),
+                Err(e) => format!("{e:#}"),
             },
             Some(Pending::DerivePublic(_)) => format!(
                 "would write {}\nwould run: {} > {}",

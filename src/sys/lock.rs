@@ -121,7 +121,10 @@ mod tests {
         let planted = private.join("planted");
         std::os::unix::fs::symlink("/etc/passwd", &planted).unwrap();
         let err = refuse_foreign(&planted, false).unwrap_err();
-        assert!(err.to_string().contains("not a private file of yours"), "{err}");
+        assert!(
+            err.to_string().contains("not a private file of yours"),
+            "{err}"
+        );
 
         let shared = dir.path().join("shared");
         std::fs::create_dir(&shared).unwrap();

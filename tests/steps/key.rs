@@ -158,8 +158,11 @@ fn a_new_key_without_a_terminal_needs_no_passphrase_said() {
     let rig = Rig::new(Platform::Linux);
     let o = identity(&rig, false);
     let why = "a new key needs a passphrase and there is no terminal to type it on; pass --no-passphrase (for scripts), or run rdock in a terminal";
+    // --dry-run says so too, and does not count it among what setup would change.
     let dry = rig.run(Mode::DryRun, &o, &["key"]);
-    assert_eq!(dry.would("key"), format!("would stop: {why}"));
+    assert_eq!(dry.outcome("key"), Some(&Outcome::Declined(why.into())));
+    assert_eq!(dry.report.changed, 0);
+    assert_eq!(dry.report.failed(), 1);
     let done = rig.run(Mode::Setup, &o, &["key"]);
     let f = done.find("key");
     assert_eq!((f.status, f.message.as_str()), (Status::Fail, why));
