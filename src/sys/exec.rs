@@ -596,6 +596,8 @@ fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
     let stdin_bytes = cmd.stdin.clone();
     let mut stdin = child.stdin.take();
     let writer = std::thread::spawn(move || {
+        #[cfg(unix)]
+        block_sigpipe_in_this_thread();
         if let (Some(pipe), Some(bytes)) = (stdin.as_mut(), stdin_bytes) {
             // A child that exits before reading all of it is not our error to report.
             let _ = pipe.write_all(&bytes);
@@ -649,6 +651,22 @@ fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
         stderr,
         skipped: false,
     })
+}
+
+/// rdock runs with SIGPIPE's default action (see main.rs), under which a write to a child that
+/// has already exited (an ssh refused at once) would end rdock without a word. Blocked in the
+/// thread that writes a child's stdin, the write fails with EPIPE instead; the signal stays
+/// pending on that thread and goes with it when it ends.
+#[cfg(unix)]
+fn block_sigpipe_in_this_thread() {
+    // SAFETY: the set is a local, initialised by sigemptyset before use; pthread_sigmask changes
+    // the mask of the calling thread only.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
 }
 
 /// A command printed more than its cap ([`Cmd::max_output`]) and was stopped.
@@ -961,6 +979,25 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[cfg(unix)]
+    #[test]
+    fn a_child_that_closes_its_stdin_unread_does_not_end_rdock() {
+        // As rdock's main sets it: a write to a pipe nobody reads would end the whole process.
+        // SAFETY: SIG_DFL is always a valid disposition for SIGPIPE.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+        // More than a pipe holds, to a child that closes its stdin first: the write must fail.
+        let out = Exec::default()
+            .run(
+                &Cmd::new("sh")
+                    .args(["-c", "exec 0<&-; sleep 0.2; echo still here"])
+                    .stdin(vec![b'x'; 1 << 20]),
+            )
+            .unwrap();
+        assert_eq!((out.code, out.stdout.trim()), (Some(0), "still here"));
+    }
+
     #[test]
     fn stdin_reaches_the_child_and_output_comes_back() {
         let out = Exec::default()
