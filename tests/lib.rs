@@ -22,6 +22,8 @@ mod platform;
 #[cfg(unix)]
 mod remote_data;
 #[cfg(unix)]
+mod revoke;
+#[cfg(unix)]
 mod setup;
 mod ssh_config;
 mod steps;

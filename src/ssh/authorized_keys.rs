@@ -231,25 +231,11 @@ mod tests {
 
     #[test]
     fn the_revoke_login_offers_only_the_key_and_ends_with_the_host_and_the_script() {
-        let r = Resolved {
-            dest: Destination::parse("me@box:2222").unwrap(),
-            user: "me".into(),
-            user_source: crate::ssh::destination::UserSource::Destination,
-            hostname: "box".into(),
-            port: 2222,
-            identity_files: vec![],
-            user_known_hosts: vec![],
-            global_known_hosts: vec![],
-            host_key_alias: None,
-            hash_known_hosts: false,
-            control_master: None,
-            control_path: None,
-            socket: None,
-        };
+        let r = crate::ssh::destination::tests::resolved_box();
         let cmd = revoke_cmd(&r, Path::new("/h/.ssh/id_ed25519"), BLOB);
         let shown = cmd.display();
         assert!(
-            shown.starts_with("ssh -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -i /h/.ssh/id_ed25519 -l me -p 2222 -- box '/bin/sh -c "),
+            shown.starts_with("ssh -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -i /h/.ssh/id_ed25519 -l u -p 2222 -- box '/bin/sh -c "),
             "{shown}"
         );
         assert!(!shown.contains(BLOB), "the blob goes on stdin: {shown}");
