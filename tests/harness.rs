@@ -690,6 +690,41 @@ impl Sandbox {
         fs::read_to_string(self.remote.home.join(".ssh/authorized_keys")).unwrap_or_default()
     }
 
+    /// Write `bytes` to a file of the remote home (`.ssh/authorized_keys`, say) as the remote
+    /// user, with `mode`; its directory is made (0700) when missing.
+    pub fn write_remote(&self, rel: &str, bytes: &[u8], mode: u32) {
+        let path = self.remote.home.join(rel);
+        let script = "mkdir -p -m 700 \"$(dirname \"$0\")\" && cat > \"$0\" && chmod \"$1\" \"$0\"";
+        let mut child = Command::new("runuser")
+            .args(["-u", &self.remote.name, "--", "sh", "-c", script])
+            .arg(&path)
+            .arg(format!("{mode:o}"))
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+        assert!(child.wait().unwrap().success(), "cannot write {rel}");
+    }
+
+    /// The names in a directory of the remote home, sorted.
+    pub fn remote_listing(&self, rel: &str) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.remote.home.join(rel))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The permission bits of a file of the remote home.
+    pub fn remote_mode(&self, rel: &str) -> u32 {
+        fs::metadata(self.remote.home.join(rel))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    }
+
     /// Every file under a directory of the local home: path -> (mode, bytes or link target).
     pub fn snapshot(&self, rel: &str) -> BTreeMap<String, (u32, Vec<u8>)> {
         let mut out = BTreeMap::new();

@@ -3,6 +3,8 @@
 //! The end-to-end modules drive a real sshd and dockerd through throwaway Unix users: Unix only.
 
 #[cfg(unix)]
+mod authorized_keys;
+#[cfg(unix)]
 mod bench;
 mod destination_props;
 #[cfg(unix)]
@@ -21,6 +23,8 @@ mod layers;
 mod platform;
 #[cfg(unix)]
 mod remote_data;
+#[cfg(unix)]
+mod revoke;
 #[cfg(unix)]
 mod rootless;
 #[cfg(unix)]

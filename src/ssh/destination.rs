@@ -291,11 +291,24 @@ impl Resolved {
     pub fn same_endpoint(&self, endpoint: &str) -> bool {
         endpoint == self.endpoint()
             || Endpoint::parse(endpoint).is_ok_and(|e| {
-                e.socket == self.socket
-                    && e.dest.host == self.dest.host
-                    && e.dest.user.as_deref().is_none_or(|u| u == self.user)
-                    && e.dest.port.unwrap_or(self.port) == self.port
+                e.socket == self.socket && e.dest.host == self.dest.host && self.same_user_port(&e)
             })
+    }
+
+    /// Does an endpoint log in where ssh would for this destination: the same user, host and
+    /// port, whatever daemon socket it names? Its host may be the name given or the HostName ssh
+    /// resolved.
+    pub fn same_login(&self, endpoint: &str) -> bool {
+        Endpoint::parse(endpoint).is_ok_and(|e| {
+            (e.dest.host == self.dest.host || e.dest.host == self.hostname)
+                && self.same_user_port(&e)
+        })
+    }
+
+    /// A user or port the endpoint leaves out is the one ssh -G resolved, as for docker.
+    fn same_user_port(&self, e: &Endpoint) -> bool {
+        e.dest.user.as_deref().is_none_or(|u| u == self.user)
+            && e.dest.port.unwrap_or(self.port) == self.port
     }
 
     /// `user@host:port` for messages.
@@ -423,7 +436,7 @@ fn get(config: &[(String, String)], key: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn ok(input: &str) -> Destination {
@@ -493,6 +506,42 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    /// What `ssh -G` resolves `u@box:2222` to, with `HostName 10.0.0.5` in ssh_config.
+    pub(crate) fn resolved_box() -> Resolved {
+        use crate::sys::exec::{Reply, Script};
+        let exec = Exec::scripted(Script::new().on_prefix(
+            &["ssh", "-G"],
+            Reply::ok("user u\nhostname 10.0.0.5\nport 2222\n"),
+        ));
+        resolve(&exec, &ok("u@box:2222")).unwrap()
+    }
+
+    #[test]
+    fn the_same_login_is_the_same_user_host_and_port_whatever_the_socket() {
+        let r = resolved_box();
+        for same in [
+            "ssh://u@box:2222",
+            "ssh://u@10.0.0.5:2222",
+            "ssh://box:2222",
+            "ssh://u@box:2222/run/user/1000/docker.sock",
+            // ssh -G gives it the port it gives this destination.
+            "ssh://u@box",
+        ] {
+            assert!(r.same_login(same), "{same}");
+        }
+        for other in [
+            "ssh://v@box:2222",
+            "ssh://u@box:22",
+            "ssh://u@other:2222",
+            "unix:///var/run/docker.sock",
+        ] {
+            assert!(!r.same_login(other), "{other}");
+        }
+        // The endpoint setup writes is the same login, and a socket makes another endpoint.
+        assert!(r.same_endpoint("ssh://u@box:2222"));
+        assert!(!r.same_endpoint("ssh://u@box:2222/run/user/1000/docker.sock"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 
 use crate::ssh::destination::Resolved;
+use crate::ssh::keys::{fingerprint_cmd, parse_fingerprint};
 use crate::ssh::probe;
 use crate::sys::env::Env;
 use crate::sys::exec::{Cmd, Exec};
@@ -93,17 +94,8 @@ pub struct HostKey {
 pub fn fingerprints(exec: &Exec, lines: &str) -> Result<Vec<HostKey>> {
     let mut keys = Vec::new();
     for line in lines.lines().filter(|l| !l.trim().is_empty()) {
-        let out = exec.run(
-            &Cmd::new("ssh-keygen")
-                .args(["-l", "-f", "-"])
-                .stdin(format!("{line}\n")),
-        )?;
-        // "256 SHA256:… name (ED25519)"
-        let words: Vec<&str> = out.stdout.split_whitespace().collect();
-        let (Some(fingerprint), Some(kind)) = (
-            words.iter().find(|w| w.starts_with("SHA256:")),
-            words.last(),
-        ) else {
+        let out = exec.run(&fingerprint_cmd(line))?;
+        let Some((kind, fingerprint)) = parse_fingerprint(&out.stdout) else {
             bail!(
                 "ssh-keygen -l cannot read the host key {line:?}: {}",
                 out.last_error_line()
@@ -111,8 +103,8 @@ pub fn fingerprints(exec: &Exec, lines: &str) -> Result<Vec<HostKey>> {
         };
         keys.push(HostKey {
             line: format!("{line}\n"),
-            kind: kind.trim_matches(|c| c == '(' || c == ')').to_string(),
-            fingerprint: fingerprint.to_string(),
+            kind,
+            fingerprint,
         });
     }
     Ok(keys)

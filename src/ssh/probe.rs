@@ -20,9 +20,15 @@ const MARKER: &str = "rdock-probe-1";
 /// (else `/run/user/UID/docker.sock`), and reports it when a daemon answers there.
 pub const PROBE_SCRIPT: &str = "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ -z \"$sock\" ]; then r=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock\"; if [ -S \"$r\" ] && v=$(DOCKER_HOST=\"unix://$r\" docker version --format \"{{.Server.Version}}\" 2>/dev/null); then s=$r; else v=; fi; fi; echo \"docker-exit=$rc\"; echo \"rdock-socket=$s\"; echo \"rdock-socket-version=$v\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; fi'";
 
-/// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless its blob is already
-/// there. umask 077 keeps ~/.ssh and the file private.
-pub const INSTALL_KEY_SCRIPT: &str = "/bin/sh -c 'umask 077; set -f; mkdir -p \"$HOME/.ssh\" && f=\"$HOME/.ssh/authorized_keys\" && touch \"$f\" && IFS= read -r key && set -- $key && if grep -qF \"$2\" \"$f\"; then echo rdock-key-present; else if [ -s \"$f\" ] && [ -n \"$(tail -c 1 \"$f\")\" ]; then echo >> \"$f\"; fi; printf \"%s\\n\" \"$key\" >> \"$f\" && echo rdock-key-added; fi'";
+/// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless a line already holds
+/// its blob as its key (the same match as `rdock remove --revoke`'s, so that a blob only named in
+/// a comment does not count). A last line without a line break gets one first. umask 077 keeps
+/// ~/.ssh and the file private.
+pub const INSTALL_KEY_SCRIPT: &str = concat!(
+    r#"/bin/sh -c 'umask 077; set -f; IFS= read -r key && set -- $key && [ -n "$2" ] && [ -z "$(printf %s "$2" | tr -d A-Za-z0-9+/=)" ] && p=""#,
+    crate::ssh::authorized_keys::key_lines_awk!(),
+    r#"" && mkdir -p "$HOME/.ssh" && f="$HOME/.ssh/authorized_keys" && touch "$f" && n=$(awk -v k="$2" -v o=0 "$p" "$f") && if [ "$n" -gt 0 ]; then echo rdock-key-present; else if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then echo >> "$f"; fi; printf "%s\n" "$key" >> "$f" && echo rdock-key-added; fi'"#
+);
 
 /// How the connection went.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,24 +103,30 @@ pub fn run(exec: &Exec, r: &Resolved) -> Probe {
         .timeout(PROBE_TIMEOUT);
     let connect = match exec.run(&cmd) {
         Ok(out) => return parse_probe(out.code, &out.stdout, &out.stderr),
-        Err(e) => match e.downcast_ref::<TooMuchOutput>() {
-            Some(too_much) => Connect::TooMuch(format!(
-                "{} answered rdock's probe with more than {} KiB; rdock stopped reading",
-                r.address(),
-                too_much.cap / 1024
-            )),
-            None => Connect::Unreachable(format!(
-                "no SSH answer from {} within {} s ({e:#})",
-                r.address(),
-                PROBE_TIMEOUT.as_secs()
-            )),
-        },
+        Err(e) => not_run(r, &e, "rdock's probe"),
     };
     Probe {
         connect,
         docker_path: None,
         docker: None,
         other_socket: None,
+    }
+}
+
+/// How an ssh to `r` (`what`, for the message) that rdock could not run to its end went: it
+/// printed more than rdock reads, or it did not finish in time (or could not start).
+pub fn not_run(r: &Resolved, e: &anyhow::Error, what: &str) -> Connect {
+    match e.downcast_ref::<TooMuchOutput>() {
+        Some(too_much) => Connect::TooMuch(format!(
+            "{} answered {what} with more than {} KiB; rdock stopped reading",
+            r.address(),
+            too_much.cap / 1024
+        )),
+        None => Connect::Unreachable(format!(
+            "no SSH answer from {} within {} s ({e:#})",
+            r.address(),
+            PROBE_TIMEOUT.as_secs()
+        )),
     }
 }
 
@@ -156,13 +168,23 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
             other_socket,
         };
     }
+    Probe {
+        connect: connect_failure(code, stderr),
+        docker_path: None,
+        docker: None,
+        other_socket: None,
+    }
+}
+
+/// Why an ssh that did not run its remote command failed, from its exit code and stderr.
+pub fn connect_failure(code: Option<i32>, stderr: &str) -> Connect {
     let last = stderr
         .lines()
         .map(str::trim)
         .rfind(|l| !l.is_empty() && !l.starts_with('@'))
         .unwrap_or("")
         .to_string();
-    let connect = if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
+    if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
         || stderr.contains("HOST KEY HAS CHANGED")
     {
         Connect::HostKeyChanged(stderr.trim().to_string())
@@ -176,14 +198,8 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
         Connect::Unreachable(last)
     } else {
         Connect::Unreachable(format!(
-            "the remote shell did not run the probe (exit {code:?}): {last}"
+            "the remote shell did not run rdock's command (exit {code:?}): {last}"
         ))
-    };
-    Probe {
-        connect,
-        docker_path: None,
-        docker: None,
-        other_socket: None,
     }
 }
 
@@ -310,14 +326,5 @@ mod tests {
             batch,
             "-o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T"
         );
-    }
-
-    #[test]
-    fn remote_scripts_are_fixed_strings_for_sh() {
-        for script in [PROBE_SCRIPT, INSTALL_KEY_SCRIPT] {
-            assert!(script.starts_with("/bin/sh -c '") && script.ends_with('\''));
-            // Exactly one pair of single quotes: nothing inside can end the sh -c argument early.
-            assert_eq!(script.matches('\'').count(), 2, "{script}");
-        }
     }
 }
