@@ -174,11 +174,27 @@ impl Rig {
 
     /// Destination `u@127.0.0.1:2222`, which `ssh -G` resolves as recorded.
     pub fn plain_host(self) -> Rig {
-        let g = self.at_home(SSH_G_PLAIN);
-        self.dest(PLAIN).on(
-            &["ssh", "-G", "-l", "u", "-p", "2222", "--", "127.0.0.1"],
-            Reply::ok(g),
-        )
+        let (g, bare) = (self.at_home(SSH_G_PLAIN), self.at_home(SSH_G_PLAIN_F_NONE));
+        self.dest(PLAIN)
+            .on(
+                &["ssh", "-G", "-l", "u", "-p", "2222", "--", "127.0.0.1"],
+                Reply::ok(g),
+            )
+            .on(
+                &[
+                    "ssh",
+                    "-G",
+                    "-F",
+                    "none",
+                    "-l",
+                    "u",
+                    "-p",
+                    "2222",
+                    "--",
+                    "127.0.0.1",
+                ],
+                Reply::ok(bare),
+            )
     }
 
     /// Destination `box`, a Host alias for alice@10.0.0.5:2222 with ControlMaster auto, in
@@ -189,6 +205,22 @@ impl Rig {
         self.dest("box")
             .on(&["ssh", "-G", "--", "box"], Reply::ok(g))
             .on(&["ssh", "-G", "-F", "none", "--", "box"], Reply::ok(bare))
+    }
+
+    /// Destination `host`, one of the Host blocks of keywords.ssh_config, in ~/.ssh/config;
+    /// `ssh -G` with and without that file, as recorded (`work`, `legacy` or `envagent`).
+    pub fn keywords_host(self, host: &str) -> Rig {
+        self.write(".ssh/config", KEYWORDS_SSH_CONFIG);
+        let (g, bare) = match host {
+            "work" => (SSH_G_WORK, SSH_G_WORK_F_NONE),
+            "legacy" => (SSH_G_LEGACY, SSH_G_LEGACY_F_NONE),
+            "envagent" => (SSH_G_ENVAGENT, SSH_G_ENVAGENT_F_NONE),
+            _ => panic!("no recording for {host}"),
+        };
+        let (g, bare) = (self.at_home(g), self.at_home(bare));
+        self.dest(host)
+            .on(&["ssh", "-G", "--", host], Reply::ok(g))
+            .on(&["ssh", "-G", "-F", "none", "--", host], Reply::ok(bare))
     }
 
     pub fn dest(mut self, text: &str) -> Rig {

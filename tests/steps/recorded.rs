@@ -15,6 +15,15 @@ recorded! {
     DOCKER_VERSION = "docker-version.stdout";
     SSH_G_PLAIN = "ssh-G-plain.stdout";
     SSH_G_IPV6 = "ssh-G-ipv6.stdout";
+    SSH_G_IPV6_F_NONE = "ssh-G-ipv6-F-none.stdout";
+    SSH_G_PLAIN_F_NONE = "ssh-G-plain-F-none.stdout";
+    KEYWORDS_SSH_CONFIG = "keywords.ssh_config";
+    SSH_G_WORK = "ssh-G-work.stdout";
+    SSH_G_WORK_F_NONE = "ssh-G-work-F-none.stdout";
+    SSH_G_LEGACY = "ssh-G-legacy.stdout";
+    SSH_G_LEGACY_F_NONE = "ssh-G-legacy-F-none.stdout";
+    SSH_G_ENVAGENT_F_NONE = "ssh-G-envagent-F-none.stdout";
+    SSH_G_ENVAGENT = "ssh-G-envagent.stdout";
     SSH_G_LOCAL_USER = "ssh-G-local-user.stdout";
     SSH_G_LOCAL_USER_F_NONE = "ssh-G-local-user-F-none.stdout";
     SSH_G_ALIAS = "ssh-G-alias.stdout";
