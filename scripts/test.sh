@@ -32,6 +32,8 @@ command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 # tmux: the real terminal the hostile-remote test reads the title and clipboard of; procps: pkill.
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v pkill >/dev/null 2>&1 || need+=(procps)
+# iptables: the ProxyJump test keeps the local user from reaching the target directly.
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
 apt_install -- "${need[@]}"
 # The docker CLIs the matrix tests run rdock with (Debian 13's docker-cli, fetched once into
 # target/docker-clis/), and their versions.

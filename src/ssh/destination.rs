@@ -327,13 +327,13 @@ impl Resolved {
         format!("-p {} {}@{}", self.port, self.user, self.dest.host)
     }
 
-    /// The name ssh looks up in known_hosts: `host`, or `[host]:port` when the port is not 22.
+    /// The name ssh looks up in known_hosts: the HostKeyAlias as it is (ssh adds no port to it),
+    /// else `host`, or `[host]:port` when the port is not 22.
     pub fn known_hosts_name(&self) -> String {
-        let host = self.host_key_alias.as_deref().unwrap_or(&self.hostname);
-        if self.port == 22 {
-            host.to_string()
-        } else {
-            format!("[{host}]:{}", self.port)
+        match &self.host_key_alias {
+            Some(alias) => alias.clone(),
+            None if self.port == 22 => self.hostname.clone(),
+            None => format!("[{}]:{}", self.hostname, self.port),
         }
     }
 

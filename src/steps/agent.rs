@@ -247,14 +247,20 @@ impl Step for AgentKeysStep {
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "agent-keys";
-        match agent_keys(&s.exec, &AgentFacts::gather(&s.env, s.resolved.as_ref())) {
+        let facts = AgentFacts::gather(&s.env, s.resolved.as_ref());
+        // ssh-add reads SSH_AUTH_SOCK only: point it at the agent ssh asks.
+        let to = match facts.target() {
+            AgentTarget::Socket(sock) => format!("SSH_AUTH_SOCK={} ", quote(&sock)),
+            _ => String::new(),
+        };
+        match agent_keys(&s.exec, &facts) {
             Ok(keys) if keys.len() > MAX_AGENT_KEYS => Finding::warn(
                 id,
                 format!(
                     "the agent holds {} keys; servers stop at MaxAuthTries with \"Too many authentication failures\"",
                     keys.len()
                 ),
-                "ssh-add -D, then ssh-add only the keys you need (or IdentitiesOnly yes with IdentityFile for this host in ~/.ssh/config)",
+                format!("{to}ssh-add -D, then {to}ssh-add only the keys you need (or IdentitiesOnly yes with IdentityFile for this host in ~/.ssh/config)"),
             ),
             Ok(keys) => Finding::ok(id, format!("{} of at most {MAX_AGENT_KEYS} keys in the agent", keys.len())),
             Err(e) => Finding::fail(id, format!("{e:#}"), agent_fix(s.env.platform)),

@@ -159,7 +159,11 @@ fn one_resolution_reads_every_keyword_that_decides_the_key_the_agent_and_the_rou
     assert_eq!(r.proxy_jump.as_deref(), Some("jump@bastion:2022"));
     assert_eq!(r.proxy_command, None);
     assert_eq!(r.certificate_files, ["~/.ssh/work_ed25519-cert.pub"]);
-    assert_eq!(r.known_hosts_name(), "[workbox]:2200");
+    assert_eq!(
+        r.known_hosts_name(),
+        "workbox",
+        "ssh looks a HostKeyAlias up without the port"
+    );
     // No key exists: the new one goes where IdentityFile says, and the probe would offer it.
     assert_eq!(r.identity, Some(rig.path(".ssh/work_ed25519")));
 }

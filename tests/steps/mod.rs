@@ -292,6 +292,26 @@ impl Rig {
         self.on_prefix(&["ssh", "-o", "BatchMode=yes"], reply)
     }
 
+    /// The ssh that fetches a host key (StrictHostKeyChecking=accept-new into a private file)
+    /// answers as recorded: it writes [`FETCHED`] into its file beside ~/.ssh/known_hosts and
+    /// stops at auth; `ssh-keygen -l` prints that key's fingerprint.
+    pub fn fetches_host_key(self) -> Rig {
+        let ssh_dir = self.path(".ssh");
+        let reply = Reply::fail(255, FETCH_STDERR).effect(move || {
+            for entry in std::fs::read_dir(&ssh_dir).into_iter().flatten().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with(rdock::ssh::known_hosts::FETCH_DIR_PREFIX) {
+                    std::fs::write(entry.path().join("known_hosts"), FETCHED).unwrap();
+                }
+            }
+        });
+        self.on_prefix(&["ssh", "-o", "StrictHostKeyChecking=accept-new"], reply)
+            .on(
+                &["ssh-keygen", "-l", "-f", "-"],
+                Reply::ok(KEYGEN_L_FETCHED),
+            )
+    }
+
     /// ~/.ssh/known_hosts holds the recorded host key of [127.0.0.1]:2222, and `ssh-keygen -F`
     /// finds it there and nothing in any other file (the machine's /etc/ssh may have some).
     pub fn known_host(self) -> Rig {

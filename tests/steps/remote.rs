@@ -333,3 +333,15 @@ fn an_ipv6_address_is_bare_in_the_ssh_commands_a_fix_names() {
         "ssh://u@[::1]:2222"
     );
 }
+
+#[test]
+fn behind_a_proxy_jump_the_unreachable_fix_names_the_jump() {
+    let rig = Rig::new(Platform::Linux)
+        .keywords_host("work")
+        .probe(ssh_failed(CONNECTION_REFUSED));
+    let done = rig.run(Mode::Doctor, &options(), &["destination", "connection"]);
+    assert_eq!(
+        done.find("connection").fix.as_deref(),
+        Some("check that ProxyJump jump@bastion:2022 (from ~/.ssh/config) reaches 10.0.0.7:2200; `ssh -v -p 2200 alice@work` shows where it stops")
+    );
+}
