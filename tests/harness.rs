@@ -512,22 +512,28 @@ impl Sandbox {
 
     fn start_sshd(&mut self) {
         let config = self.write_sshd_config();
+        self.sshd = Some(self.spawn_sshd(&config, "sshd.log", self.port));
+    }
+
+    /// `sshd -D -e -f CONFIG`, logging (appended) to `log` in the sandbox, reaped when the test
+    /// binary ends; returns once it sends its banner on `port`.
+    fn spawn_sshd(&self, config: &Path, log: &str, port: u16) -> Child {
         let log = fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.dir.join("sshd.log"))
+            .open(self.dir.join(log))
             .unwrap();
         let child = Command::new("/usr/sbin/sshd")
             .args(["-D", "-e", "-f"])
-            .arg(&config)
+            .arg(config)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .expect("start sshd");
         reap_when_we_exit(&[child.id()], Path::new("/nonexistent-rdock"));
-        self.sshd = Some(child);
-        wait_for_banner(self.port, &self.dir);
+        wait_for_banner(port, &self.dir);
+        child
     }
 
     fn stop_sshd(&mut self) {
@@ -572,17 +578,7 @@ impl Sandbox {
                 &format!("PidFile {}/sshd-{port}.pid\n", self.dir.display()),
             );
         fs::write(&config, text).unwrap();
-        let log = fs::File::create(self.dir.join(format!("sshd-{port}.log"))).unwrap();
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f"])
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start the second sshd");
-        reap_when_we_exit(&[child.id()], Path::new("/nonexistent-rdock"));
-        wait_for_banner(port, &self.dir);
+        let child = self.spawn_sshd(&config, &format!("sshd-{port}.log"), port);
         SecondSshd { port, child }
     }
 

@@ -6,6 +6,11 @@ use std::time::Duration;
 
 use crate::harness::{RejectPort, Run, Sandbox};
 
+/// A sandbox, or None when the end-to-end tests are skipped here.
+fn start() -> Option<Sandbox> {
+    Sandbox::start()
+}
+
 /// `rdock setup DEST --yes --no-passphrase --install-key --accept-host-key`, which must work.
 fn setup(sb: &Sandbox, dest: &str) -> Run {
     let run = sb.rdock_within(
@@ -62,9 +67,7 @@ fn blob(sb: &Sandbox, rel: &str) -> String {
 
 #[test]
 fn an_alias_with_its_own_identity_file_and_identities_only() {
-    let Some(mut sb) = Sandbox::start() else {
-        return;
-    };
+    let Some(mut sb) = start() else { return };
     let config = host_block(
         &sb,
         "work",
@@ -90,9 +93,7 @@ fn an_alias_with_its_own_identity_file_and_identities_only() {
 
 #[test]
 fn identity_agent_names_the_agent_while_ssh_auth_sock_is_unset() {
-    let Some(mut sb) = Sandbox::start() else {
-        return;
-    };
+    let Some(mut sb) = start() else { return };
     let sock = sb.agent_sock.display().to_string();
     let config = host_block(
         &sb,
@@ -130,9 +131,7 @@ fn identity_agent_names_the_agent_while_ssh_auth_sock_is_unset() {
 
 #[test]
 fn proxy_jump_through_a_bastion_to_a_target_the_local_user_cannot_reach() {
-    let Some(mut sb) = Sandbox::start() else {
-        return;
-    };
+    let Some(mut sb) = start() else { return };
     let target = sb.second_sshd();
     let _reject = RejectPort::new(&sb.local.name, target.port);
     // Directly, the local user cannot reach the target at all.
@@ -180,9 +179,7 @@ fn proxy_jump_through_a_bastion_to_a_target_the_local_user_cannot_reach() {
 
 #[test]
 fn host_key_alias_on_a_port_other_than_22() {
-    let Some(mut sb) = Sandbox::start() else {
-        return;
-    };
+    let Some(mut sb) = start() else { return };
     let config = host_block(&sb, "aliasbox", sb.port, "    HostKeyAlias rdock-box\n");
     sb.write_local(".ssh/config", &config);
     let run = setup(&sb, "aliasbox");
@@ -209,9 +206,7 @@ fn host_key_alias_on_a_port_other_than_22() {
 
 #[test]
 fn an_old_rsa_key_that_already_logs_in_is_used_as_it_is() {
-    let Some(mut sb) = Sandbox::start() else {
-        return;
-    };
+    let Some(mut sb) = start() else { return };
     let made = sb.local(
         "sh",
         &[

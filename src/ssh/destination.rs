@@ -261,29 +261,32 @@ pub struct Resolved {
     /// The HostName ssh would connect to.
     pub hostname: String,
     pub port: u16,
-    /// The identity files ssh tries, in its order, as `ssh -G` prints them (`~/` unexpanded).
+    /// What ssh_config decides about the key, the agent, known hosts and the route, as `ssh -G`
+    /// prints it: the identity files ssh tries, in its order (`~/` unexpanded); whether an
+    /// `IdentityFile` came from ssh_config (the list differs from `ssh -G -F none`'s);
+    /// `IdentitiesOnly yes` (ssh offers only those files, not every key in the agent);
+    /// `IdentityAgent` (a socket path, `none` or `SSH_AUTH_SOCK`); the `CertificateFile`s; the
+    /// known_hosts files and `HostKeyAlias`; `ProxyJump` and `ProxyCommand` (ssh reaches the host
+    /// through them, never directly).
     pub identity_files: Vec<String>,
-    /// An `IdentityFile` came from ssh_config (the list differs from `ssh -G -F none`'s).
     pub identity_file_configured: bool,
-    /// `IdentitiesOnly yes`: ssh offers only the identity files, not every key in the agent.
     pub identities_only: bool,
-    /// `IdentityAgent`, as `ssh -G` prints it: a socket path, `none` or `SSH_AUTH_SOCK`.
     pub identity_agent: Option<String>,
-    pub proxy_jump: Option<String>,
-    pub proxy_command: Option<String>,
     pub certificate_files: Vec<String>,
-    /// The private key ssh will offer, as rdock chose it (see `keys::offered_key`); the probe
-    /// logs in with it alone. Set by the destination step.
-    pub identity: Option<std::path::PathBuf>,
     pub user_known_hosts: Vec<String>,
     pub global_known_hosts: Vec<String>,
     pub host_key_alias: Option<String>,
+    pub proxy_jump: Option<String>,
+    pub proxy_command: Option<String>,
     pub hash_known_hosts: bool,
     pub control_master: Option<String>,
     /// The control socket, with ssh's tokens (%C…) expanded.
     pub control_path: Option<String>,
     /// The remote daemon's socket, when the endpoint names one.
     pub socket: Option<String>,
+    /// The private key ssh will offer, as rdock chose it (see `keys::offered_key`); the probe
+    /// logs in with it alone. Set by the destination step.
+    pub identity: Option<std::path::PathBuf>,
 }
 
 impl Resolved {

@@ -211,56 +211,47 @@ fn a_host_key_alias_is_looked_up_without_the_port_as_ssh_does() {
     assert_eq!(done.the(&["ssh-keygen", "-F"]).argv[2], "workbox");
 }
 
-#[test]
-fn a_revoked_host_key_is_reported_as_revoked_and_never_offered() {
-    let rig = Rig::plain()
-        .probe(ssh_failed(HOST_KEY_UNKNOWN))
-        .fetches_host_key();
+/// ~/.ssh/known_hosts holds one marked line (`@revoked NAME`, `@cert-authority PATTERN`), and
+/// `ssh-keygen -F` finds it there as recorded (`found`).
+fn marked(rig: Rig, marker_and_name: &str, found: &str) -> Rig {
     rig.write(
         ".ssh/known_hosts",
-        "@revoked [127.0.0.1]:2222 ssh-ed25519 AAAA\n",
+        format!("{marker_and_name} ssh-ed25519 AAAA\n"),
     );
     let file = rig.arg(".ssh/known_hosts");
-    let rig = rig
-        .on(
-            &["ssh-keygen", "-F", "[127.0.0.1]:2222", "-f", &file],
-            Reply::ok(KEYGEN_F_REVOKED),
-        )
-        .unknown_hosts();
-    let done = rig.run(Mode::Setup, &accept(), &SLICE);
-    let f = done.find("host-key");
-    assert_eq!(
-        said(f),
-        (
-            Status::Fail,
-            "the host key of [127.0.0.1]:2222 is marked @revoked in ~/.ssh/known_hosts: ssh refuses it",
-            Some("the server's admin must replace its revoked host key; then `rdock setup u@127.0.0.1:2222` shows the new fingerprint and asks")
-        )
+    rig.on(
+        &["ssh-keygen", "-F", "[127.0.0.1]:2222", "-f", &file],
+        Reply::ok(found),
+    )
+    .unknown_hosts()
+}
+
+#[test]
+fn a_revoked_host_key_is_reported_as_revoked_and_never_offered() {
+    let rig = marked(
+        Rig::plain()
+            .probe(ssh_failed(HOST_KEY_UNKNOWN))
+            .fetches_host_key(),
+        "@revoked [127.0.0.1]:2222",
+        KEYGEN_F_REVOKED,
     );
-    assert!(!f.fixable && done.changes().is_empty());
+    let done = rig.run(Mode::Setup, &accept(), &SLICE);
+    done.says(
+        "host-key",
+        Status::Fail,
+        "the host key of [127.0.0.1]:2222 is marked @revoked in ~/.ssh/known_hosts: ssh refuses it",
+        Some("the server's admin must replace its revoked host key; then `rdock setup u@127.0.0.1:2222` shows the new fingerprint and asks"),
+    );
+    assert!(!done.find("host-key").fixable && done.changes().is_empty());
 }
 
 #[test]
 fn a_host_trusted_through_a_cert_authority_needs_no_key_of_its_own() {
-    let rig = Rig::plain().probe(Reply::ok(PROBE_SERVER));
-    rig.write(
-        ".ssh/known_hosts",
-        "@cert-authority [127.0.0.1]:* ssh-ed25519 AAAA\n",
+    let rig = marked(
+        Rig::plain().probe(Reply::ok(PROBE_SERVER)),
+        "@cert-authority [127.0.0.1]:*",
+        KEYGEN_F_CA,
     );
-    let file = rig.arg(".ssh/known_hosts");
-    let rig = rig
-        .on(
-            &["ssh-keygen", "-F", "[127.0.0.1]:2222", "-f", &file],
-            Reply::ok(KEYGEN_F_CA),
-        )
-        .unknown_hosts();
     let done = rig.run(Mode::Doctor, &options(), &SLICE);
-    assert_eq!(
-        said(done.find("host-key")),
-        (
-            Status::Ok,
-            "the host key of [127.0.0.1]:2222 is trusted through a @cert-authority in ~/.ssh/known_hosts",
-            None
-        )
-    );
+    done.says("host-key", Status::Ok, "the host key of [127.0.0.1]:2222 is trusted through a @cert-authority in ~/.ssh/known_hosts", None);
 }

@@ -300,13 +300,11 @@ fn without_any_key_the_new_one_goes_where_the_hosts_identity_file_says() {
     let rig = Rig::new(Platform::Linux).keywords_host("work");
     let path = rig.arg(".ssh/work_ed25519");
     let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
-    assert_eq!(
-        said(done.find("key")),
-        (
-            Status::Fail,
-            "no key at ~/.ssh/work_ed25519",
-            Some(format!("ssh-keygen -t ed25519 -f {}", quote(&path)).as_str())
-        )
+    done.says(
+        "key",
+        Status::Fail,
+        "no key at ~/.ssh/work_ed25519",
+        Some(format!("ssh-keygen -t ed25519 -f {}", quote(&path)).as_str()),
     );
 }
 
@@ -321,13 +319,11 @@ fn an_existing_key_ssh_tries_first_is_used_and_no_ed25519_key_is_made() {
         Reply::ok(SSH_KEYGEN_Y),
     );
     let done = rig.run(Mode::Setup, &options(), &["destination", "key"]);
-    assert_eq!(
-        said(done.find("key")),
-        (
-            Status::Ok,
-            "~/.ssh/id_rsa (ssh-ed25519, no passphrase)",
-            None
-        )
+    done.says(
+        "key",
+        Status::Ok,
+        "~/.ssh/id_rsa (ssh-ed25519, no passphrase)",
+        None,
     );
     assert!(!rig.path(".ssh/id_ed25519").exists());
 }

@@ -175,24 +175,11 @@ impl Rig {
     /// Destination `u@127.0.0.1:2222`, which `ssh -G` resolves as recorded.
     pub fn plain_host(self) -> Rig {
         let (g, bare) = (self.at_home(SSH_G_PLAIN), self.at_home(SSH_G_PLAIN_F_NONE));
+        let argv = |line: &'static str| line.split(' ').collect::<Vec<_>>();
         self.dest(PLAIN)
+            .on(&argv("ssh -G -l u -p 2222 -- 127.0.0.1"), Reply::ok(g))
             .on(
-                &["ssh", "-G", "-l", "u", "-p", "2222", "--", "127.0.0.1"],
-                Reply::ok(g),
-            )
-            .on(
-                &[
-                    "ssh",
-                    "-G",
-                    "-F",
-                    "none",
-                    "-l",
-                    "u",
-                    "-p",
-                    "2222",
-                    "--",
-                    "127.0.0.1",
-                ],
+                &argv("ssh -G -F none -l u -p 2222 -- 127.0.0.1"),
                 Reply::ok(bare),
             )
     }
@@ -442,6 +429,11 @@ pub struct Done {
 }
 
 impl Done {
+    /// Assert what the check `id` said: its status, message and fix.
+    pub fn says(&self, id: &str, status: Status, message: &str, fix: Option<&str>) {
+        assert_eq!(said(self.find(id)), (status, message, fix), "{id}");
+    }
+
     pub fn find(&self, id: &str) -> &Finding {
         self.report
             .findings
