@@ -35,6 +35,8 @@ command -v pkill >/dev/null 2>&1 || need+=(procps)
 # zsh, tcsh: login shells the remote scripts must pass through (tests/authorized_keys.rs).
 command -v zsh >/dev/null 2>&1 || need+=(zsh)
 command -v tcsh >/dev/null 2>&1 || need+=(tcsh)
+# iptables: the ProxyJump test keeps the local user from reaching the target directly.
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
 apt_install -- "${need[@]}"
 # The docker CLIs the matrix tests run rdock with (Debian 13's docker-cli, fetched once into
 # target/docker-clis/), and their versions.

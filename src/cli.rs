@@ -105,7 +105,7 @@ pub struct SetupArgs {
     /// Create a new key without a passphrase (for scripts)
     #[arg(long)]
     pub no_passphrase: bool,
-    /// Trust the host key ssh-keyscan fetches when it is unknown, unseen (trust on first use; a
+    /// Trust the host key ssh fetches when it is unknown, unseen (trust on first use; a
     /// changed key is never accepted). --yes does not imply this
     #[arg(long)]
     pub accept_host_key: bool,

@@ -30,6 +30,8 @@ mod rootless;
 #[cfg(unix)]
 mod setup;
 mod ssh_config;
+#[cfg(unix)]
+mod ssh_config_e2e;
 mod steps;
 mod support;
 mod vscode;

@@ -319,7 +319,7 @@ impl Revocation {
 
     /// Could ssh offer the key with no one to type a passphrase? Then a refusal is the server's.
     fn can_offer(&self, exec: &Exec, env: &Env) -> bool {
-        let held = agent_keys(exec, &AgentFacts::gather(env)).unwrap_or_default();
+        let held = agent_keys(exec, &AgentFacts::gather(env, None)).unwrap_or_default();
         keys::can_offer(exec, &held, &self.private, &self.blob)
     }
 }

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::ssh::destination::Resolved;
 use crate::sys::env::Env;
 use crate::sys::exec::{Cmd, Exec};
 use crate::sys::fsutil;
@@ -108,6 +109,24 @@ pub fn can_offer(exec: &Exec, agent_keys: &[String], private: &Path, blob: &str)
 /// The key rdock makes when there is none: `~/.ssh/id_ed25519`.
 pub fn default_identity(env: &Env) -> PathBuf {
     env.expand("~/.ssh/id_ed25519")
+}
+
+/// The key ssh will offer, which is the key rdock checks, loads and installs: `explicit`
+/// (`--identity`) first; then the first identity file ssh will try that exists, in ssh's order;
+/// when none exists, where a new key goes: the first `IdentityFile` ssh_config names, else
+/// `~/.ssh/id_ed25519`.
+pub fn offered_key(r: &Resolved, explicit: Option<&Path>, env: &Env) -> PathBuf {
+    if let Some(path) = explicit {
+        return path.to_path_buf();
+    }
+    let files = r.identity_files.iter().map(|f| env.expand(f));
+    if let Some(existing) = files.clone().find(|p| p.is_file()) {
+        return existing;
+    }
+    match files.clone().next() {
+        Some(configured) if r.identity_file_configured => configured,
+        _ => default_identity(env),
+    }
 }
 
 pub fn public_path(private: &Path) -> PathBuf {

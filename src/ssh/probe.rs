@@ -93,10 +93,25 @@ pub fn options(extra: &[&str]) -> Vec<String> {
     args
 }
 
+/// `-o IdentitiesOnly=yes -i KEY` when the key ssh offers is known: the probe then tells whether
+/// the remote accepts that key, not whether some other key of the agent's gets in.
+pub fn identity_args(r: &Resolved) -> Vec<String> {
+    match &r.identity {
+        Some(key) => vec![
+            "-o".into(),
+            "IdentitiesOnly=yes".into(),
+            "-i".into(),
+            key.to_string_lossy().into_owned(),
+        ],
+        None => Vec::new(),
+    }
+}
+
 /// One ssh round trip, as the docker CLI connects, that runs [`PROBE_SCRIPT`] on the remote.
 pub fn run(exec: &Exec, r: &Resolved) -> Probe {
     let cmd = Cmd::new("ssh")
         .args(batch_options())
+        .args(identity_args(r))
         .args(r.ssh_target_args())
         .arg(PROBE_SCRIPT)
         .stdin(format!("{}\n", r.socket.as_deref().unwrap_or("")))
