@@ -7,6 +7,7 @@ pub mod agent;
 pub mod config;
 pub mod destination;
 pub mod keys;
+pub mod limits;
 pub mod known_hosts;
 pub mod multiplex;
 pub mod probe;

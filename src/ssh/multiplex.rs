@@ -22,6 +22,9 @@ pub fn block_body(host: &str) -> String {
     )
 }
 
+/// What sharing one connection means for sshd's MaxSessions, said when multiplexing is turned on.
+pub const SESSIONS_NOTE: &str = "docker clients that run at once (compose) now share one connection, and sshd allows 10 sessions on one (MaxSessions): it refuses more with \"Session open refused by peer\"; `MaxSessions 30` in the server's /etc/ssh/sshd_config (then reload sshd) raises it";
+
 /// What `ssh -O check` says about the control socket `ssh -G` names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Master {

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::ssh::destination::Resolved;
+use crate::ssh::limits::{self, Limit};
 use crate::sys::exec::{last_line, Cmd, Exec, TooMuchOutput};
 
 /// Seconds ssh may spend connecting. The whole probe is bounded by [`PROBE_TIMEOUT`].
@@ -13,10 +14,26 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 
 const MARKER: &str = "rdock-probe-1";
 
+/// A snippet for `sh` that sets `lp` to where the remote user's login shell (from the passwd
+/// entry, else `$SHELL`) finds docker, or to nothing, and `s` to that shell. The login shell reads
+/// the user's profile, which may put docker on its PATH where ssh commands do not look. It gets
+/// no stdin and at most 5 s (where `timeout` exists); only an absolute path to an executable
+/// counts, from the last line it prints.
+macro_rules! login_docker {
+    () => {
+        "s=$(getent passwd \"$(id -un)\" 2>/dev/null | cut -d: -f7); [ -n \"$s\" ] || s=$SHELL; lp=; if [ -n \"$s\" ]; then t=; if command -v timeout >/dev/null 2>&1; then t=\"timeout 5\"; fi; lp=$($t \"$s\" -lc \"command -v docker\" </dev/null 2>/dev/null | tail -n 1); case $lp in /*) [ -x \"$lp\" ] || lp=;; *) lp=;; esac; fi"
+    };
+}
+
 /// Runs on the remote under `sh`, whatever the login shell. Reports whether docker is on the
 /// non-interactive PATH and what `docker version` says; asks the socket named on stdin (a
-/// context's socket path, already checked to be plain) when there is one.
-pub const PROBE_SCRIPT: &str = "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); echo \"docker-exit=$?\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; fi'";
+/// context's socket path, already checked to be plain) when there is one. When docker is not on
+/// that PATH, it reports the PATH, the login shell and where that shell finds docker.
+pub const PROBE_SCRIPT: &str = concat!(
+    "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); echo \"docker-exit=$?\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; echo \"path=$PATH\"; ",
+    login_docker!(),
+    "; echo \"login-shell=$s\"; echo \"login-docker=$lp\"; fi'"
+);
 
 /// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless its blob is already
 /// there. umask 077 keeps ~/.ssh and the file private.
@@ -55,6 +72,28 @@ pub struct Probe {
     /// Where `command -v docker` found docker on the remote's non-interactive PATH.
     pub docker_path: Option<String>,
     pub docker: Option<RemoteDocker>,
+    /// When docker is not on that PATH: what the login shell knows.
+    pub login: Option<Login>,
+    /// sshd's limits that ssh's stderr shows were reached (even when the probe went through).
+    pub limits: Vec<Limit>,
+}
+
+/// What the probe learned when docker was not on the non-interactive PATH.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Login {
+    /// The non-interactive PATH.
+    pub path: String,
+    /// The remote user's login shell, as a path (empty when unknown).
+    pub shell: String,
+    /// Where that shell, as a login shell, finds docker.
+    pub docker: Option<String>,
+}
+
+impl Login {
+    /// Is `dir` one of the non-interactive PATH's folders?
+    pub fn path_has(&self, dir: &str) -> bool {
+        self.path.split(':').any(|d| d.trim_end_matches('/') == dir)
+    }
 }
 
 /// ssh options that make rdock's own connections behave like the docker CLI's, never prompt,
@@ -66,6 +105,20 @@ pub fn batch_options() -> Vec<String> {
 /// `-o` options for every ssh rdock starts itself, after `extra`: never accept or rewrite a host
 /// key, never change the agent (whatever the user's config says), a bounded connect, no TTY.
 pub fn options(extra: &[&str]) -> Vec<String> {
+    let mut args = common_options(extra);
+    args.push("-T".into());
+    args
+}
+
+/// [`options`], with a terminal on the remote (`-t`) instead of none: for a command a person
+/// answers there, such as sudo asking for its password.
+pub fn terminal_options(extra: &[&str]) -> Vec<String> {
+    let mut args = common_options(extra);
+    args.push("-t".into());
+    args
+}
+
+fn common_options(extra: &[&str]) -> Vec<String> {
     let timeout = format!("ConnectTimeout={CONNECT_TIMEOUT}");
     let common = [
         "StrictHostKeyChecking=yes",
@@ -73,13 +126,11 @@ pub fn options(extra: &[&str]) -> Vec<String> {
         "AddKeysToAgent=no",
         &timeout,
     ];
-    let mut args: Vec<String> = extra
+    extra
         .iter()
         .chain(common.iter())
         .flat_map(|o| ["-o".to_string(), o.to_string()])
-        .collect();
-    args.push("-T".into());
-    args
+        .collect()
 }
 
 /// One ssh round trip, as the docker CLI connects, that runs [`PROBE_SCRIPT`] on the remote.
@@ -109,6 +160,8 @@ pub fn run(exec: &Exec, r: &Resolved) -> Probe {
         connect,
         docker_path: None,
         docker: None,
+        login: None,
+        limits: Vec::new(),
     }
 }
 
@@ -126,19 +179,42 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
             .and_then(|l| l.strip_prefix("docker-exit="))
             .and_then(|n| n.trim().parse::<i32>().ok())
             .unwrap_or(-1);
-        let text = lines.collect::<Vec<_>>().join("\n").trim().to_string();
+        let rest: Vec<&str> = lines.collect();
+        let login = (exit == 127).then(|| {
+            let field = |key: &str| {
+                rest.iter()
+                    .find_map(|l| l.strip_prefix(key))
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default()
+            };
+            Login {
+                path: field("path="),
+                shell: field("login-shell="),
+                docker: Some(field("login-docker=")).filter(|p| p.starts_with('/')),
+            }
+        });
+        let text = rest.join("\n").trim().to_string();
         return Probe {
             connect: Connect::Ok,
             docker_path,
             docker: Some(classify_docker(exit, &text)),
+            login,
+            limits: limits::recognise(stderr),
         };
     }
-    let last = stderr
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty() && !l.starts_with('@'))
-        .unwrap_or("")
-        .to_string();
+    let found = limits::recognise(stderr);
+    // A connection sshd dropped at MaxStartups: its line says so better than the last one.
+    let evidence = found
+        .iter()
+        .find_map(|&l| limits::evidence(stderr, l).filter(|_| l == Limit::MaxStartups));
+    let last = evidence.unwrap_or_else(|| {
+        stderr
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty() && !l.starts_with('@'))
+            .unwrap_or("")
+            .to_string()
+    });
     let connect = if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
         || stderr.contains("HOST KEY HAS CHANGED")
     {
@@ -160,6 +236,8 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
         connect,
         docker_path: None,
         docker: None,
+        login: None,
+        limits: found,
     }
 }
 
@@ -231,6 +309,59 @@ mod tests {
         assert!(matches!(down.docker, Some(RemoteDocker::DaemonDown(_))));
     }
 
+    /// A recorded output (tests/fixtures/recorded/README.md says how each was made).
+    macro_rules! recorded {
+        ($file:literal) => {
+            include_str!(concat!("../../tests/fixtures/recorded/", $file))
+        };
+    }
+
+    #[test]
+    fn without_docker_on_path_the_login_shell_is_asked() {
+        let bash = parse_probe(Some(0), recorded!("probe-login-bash.stdout"), "");
+        assert_eq!(bash.docker, Some(RemoteDocker::NotOnPath));
+        assert_eq!(
+            bash.login,
+            Some(Login {
+                path: "/usr/local/bin:/usr/bin:/bin:/usr/games".into(),
+                shell: "/bin/bash".into(),
+                docker: Some("/opt/docker/bin/docker".into()),
+            })
+        );
+        assert!(bash.login.as_ref().unwrap().path_has("/usr/local/bin"));
+        let none = parse_probe(Some(0), recorded!("probe-login-none.stdout"), "");
+        assert_eq!(none.login.as_ref().unwrap().shell, "/usr/bin/zsh");
+        assert_eq!(none.login.unwrap().docker, None);
+        // The probe of an older rdock said nothing of the login shell.
+        let old = parse_probe(Some(0), recorded!("probe-no-docker.stdout"), "");
+        assert_eq!(old.login, Some(Login::default()));
+        // Found on PATH: nothing is asked of the login shell.
+        let found = parse_probe(Some(0), recorded!("probe-server.stdout"), "");
+        assert_eq!(found.login, None);
+    }
+
+    #[test]
+    fn sshd_limits_are_read_from_ssh_s_stderr_even_when_the_probe_went_through() {
+        let refused = recorded!("ssh-session-refused.stderr");
+        let through = parse_probe(Some(0), recorded!("probe-server.stdout"), refused);
+        assert_eq!(through.connect, Connect::Ok);
+        assert_eq!(through.limits, [Limit::MaxSessions]);
+        let dropped = parse_probe(Some(255), "", recorded!("ssh-kex-reset.stderr"));
+        assert_eq!(
+            dropped.connect,
+            Connect::Unreachable(
+                "kex_exchange_identification: read: Connection reset by peer".into()
+            )
+        );
+        assert_eq!(dropped.limits, [Limit::MaxStartups]);
+        let refused = parse_probe(
+            Some(255),
+            "",
+            "ssh: connect to host h port 22: Connection refused\n",
+        );
+        assert_eq!(refused.limits, []);
+    }
+
     #[test]
     fn ssh_failures_are_told_apart() {
         let changed = "@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@@@\nHost key verification failed.\n";
@@ -268,6 +399,7 @@ mod tests {
 
     #[test]
     fn remote_scripts_are_fixed_strings_for_sh() {
+        assert!(PROBE_SCRIPT.contains("-lc \"command -v docker\""));
         for script in [PROBE_SCRIPT, INSTALL_KEY_SCRIPT] {
             assert!(script.starts_with("/bin/sh -c '") && script.ends_with('\''));
             // Exactly one pair of single quotes: nothing inside can end the sh -c argument early.

@@ -4,6 +4,7 @@
 use anyhow::{bail, Result};
 
 use crate::ssh::destination::Resolved;
+use crate::ssh::limits::Limit;
 use crate::ssh::probe::{self, Connect, Probe, RemoteDocker};
 
 use super::{Finding, Kind, Outcome, Session, Step};
@@ -83,15 +84,29 @@ impl Step for ConnectionStep {
         let Some(r) = s.resolved.clone() else {
             return Finding::skip(id, "skipped: no destination");
         };
-        match probe(s).map(|p| p.connect) {
-            Ok(Connect::Unreachable(why)) => Finding::fail(
+        let probe = match probe(s) {
+            Ok(probe) => probe,
+            Err(e) => return Finding::fail(id, format!("{e:#}"), unreachable_fix(&r)),
+        };
+        let limit = |l: Limit| probe.limits.contains(&l);
+        match probe.connect {
+            Connect::Unreachable(why) if limit(Limit::MaxStartups) => Finding::fail(
+                id,
+                format!("{}: {} ({why})", r.address(), Limit::MaxStartups.what()),
+                Limit::MaxStartups.fix(&r.hostname),
+            ),
+            Connect::Unreachable(why) => Finding::fail(
                 id,
                 format!("cannot reach {}: {why}", r.address()),
                 unreachable_fix(&r),
             ),
-            Ok(Connect::TooMuch(why)) => Finding::fail(id, why, too_much_fix(&r)),
-            Ok(_) => Finding::ok(id, format!("sshd answers on {}", r.address())),
-            Err(e) => Finding::fail(id, format!("{e:#}"), unreachable_fix(&r)),
+            Connect::TooMuch(why) => Finding::fail(id, why, too_much_fix(&r)),
+            _ if limit(Limit::MaxSessions) => Finding::warn(
+                id,
+                format!("{}: {}", r.address(), Limit::MaxSessions.what()),
+                Limit::MaxSessions.fix(&r.hostname),
+            ),
+            _ => Finding::ok(id, format!("sshd answers on {}", r.address())),
         }
     }
 }

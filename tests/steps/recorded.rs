@@ -56,6 +56,9 @@ recorded! {
     O_CHECK_RUNNING = "ssh-O-check-running.stderr";
     O_CHECK_NONE = "ssh-O-check-none.stderr";
     O_CHECK_STALE = "ssh-O-check-stale.stderr";
+    SESSION_REFUSED = "ssh-session-refused.stderr";
+    KEX_CLOSED = "ssh-kex-closed.stderr";
+    KEX_RESET = "ssh-kex-reset.stderr";
 }
 
 /// The public key line of [`KEY`].

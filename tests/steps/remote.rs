@@ -1,5 +1,6 @@
 //! connection, auth, remote-path, remote-daemon: one probe (ssh as the docker CLI runs it, the
-//! probe script on the remote) serves all four; setup installs a refused key with consent.
+//! probe script on the remote) serves all four; setup installs a refused key with consent. The
+//! connection check reads sshd's limits (MaxSessions, MaxStartups) in ssh's stderr.
 
 use rdock::ssh::probe::{INSTALL_KEY_SCRIPT, PROBE_SCRIPT};
 use rdock::steps::plan::Options;
@@ -320,4 +321,41 @@ fn an_ipv6_address_is_bare_in_the_ssh_commands_a_fix_names() {
         done.s.resolved.as_ref().unwrap().endpoint(),
         "ssh://u@[::1]:2222"
     );
+}
+
+#[test]
+fn sshd_s_limits_get_their_sshd_config_fix() {
+    let kinds = ["destination", "connection"];
+    let refused = Rig::plain().probe(Reply::exit(Some(0), PROBE_SERVER, SESSION_REFUSED));
+    let done = refused.run(Mode::Doctor, &options(), &kinds);
+    assert_eq!(
+        said(done.find("connection")),
+        (
+            Status::Warn,
+            "127.0.0.1:2222: sshd refused another session on the shared connection (MaxSessions, 10 by default), so ssh opened a connection of its own",
+            Some("on 127.0.0.1: set `MaxSessions 30` in /etc/ssh/sshd_config, then reload sshd (`sudo systemctl reload ssh`; the unit is `sshd` on Red Hat-like systems)")
+        )
+    );
+    for (stderr, said_by_ssh) in [
+        (
+            KEX_RESET,
+            "kex_exchange_identification: read: Connection reset by peer",
+        ),
+        (
+            KEX_CLOSED,
+            "kex_exchange_identification: Connection closed by remote host",
+        ),
+    ] {
+        let done = Rig::plain()
+            .probe(ssh_failed(stderr))
+            .run(Mode::Doctor, &options(), &kinds);
+        assert_eq!(
+            said(done.find("connection")),
+            (
+                Status::Fail,
+                format!("127.0.0.1:2222: sshd dropped the connection before the key exchange, as it does past MaxStartups (10 connections logging in at once, by default) ({said_by_ssh})").as_str(),
+                Some("on 127.0.0.1: set `MaxStartups 30:30:100` in /etc/ssh/sshd_config, then reload sshd (`sudo systemctl reload ssh`; the unit is `sshd` on Red Hat-like systems)")
+            )
+        );
+    }
 }
