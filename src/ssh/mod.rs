@@ -7,10 +7,12 @@ pub mod agent;
 pub mod config;
 pub mod destination;
 pub mod keys;
-pub mod limits;
 pub mod known_hosts;
+pub mod limits;
 pub mod multiplex;
 pub mod probe;
+pub mod rc;
+pub mod repair;
 
 use crate::sys::exec::Cmd;
 

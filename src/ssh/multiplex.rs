@@ -60,6 +60,15 @@ pub fn master_state(exec: &Exec, r: &Resolved) -> Result<Master> {
     ))
 }
 
+/// `ssh -O stop`: the master for this destination stops taking new sessions and removes its
+/// socket (its open sessions go on), so the next ssh logs in anew. Nothing when there is no master.
+pub fn stop_cmd(r: &Resolved) -> Cmd {
+    Cmd::new("ssh")
+        .args(["-O", "stop"])
+        .args(r.ssh_target_args())
+        .changes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,7 @@ macro_rules! login_docker {
         "s=$(getent passwd \"$(id -un)\" 2>/dev/null | cut -d: -f7); [ -n \"$s\" ] || s=$SHELL; lp=; if [ -n \"$s\" ]; then t=; if command -v timeout >/dev/null 2>&1; then t=\"timeout 5\"; fi; lp=$($t \"$s\" -lc \"command -v docker\" </dev/null 2>/dev/null | tail -n 1); case $lp in /*) [ -x \"$lp\" ] || lp=;; *) lp=;; esac; fi"
     };
 }
+pub(crate) use login_docker;
 
 /// Runs on the remote under `sh`, whatever the login shell. Reports whether docker is on the
 /// non-interactive PATH and what `docker version` says; asks the socket named on stdin (a
@@ -133,10 +134,20 @@ fn common_options(extra: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// ssh options for a connection of its own, never a shared one: a connection made after the
+/// user's groups changed must not reuse a master that logged in before.
+pub const OWN_CONNECTION: [&str; 2] = ["ControlMaster=no", "ControlPath=none"];
+
 /// One ssh round trip, as the docker CLI connects, that runs [`PROBE_SCRIPT`] on the remote.
-pub fn run(exec: &Exec, r: &Resolved) -> Probe {
+/// `own_connection`: never through a shared (multiplexed) connection.
+pub fn run(exec: &Exec, r: &Resolved, own_connection: bool) -> Probe {
+    let extra: &[&str] = if own_connection {
+        &["BatchMode=yes", OWN_CONNECTION[0], OWN_CONNECTION[1]]
+    } else {
+        &["BatchMode=yes"]
+    };
     let cmd = Cmd::new("ssh")
-        .args(batch_options())
+        .args(options(extra))
         .args(r.ssh_target_args())
         .arg(PROBE_SCRIPT)
         .stdin(format!("{}\n", r.socket.as_deref().unwrap_or("")))

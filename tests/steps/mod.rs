@@ -12,6 +12,7 @@ mod multiplex;
 mod plan;
 mod recorded;
 mod remote;
+mod repair;
 mod ssh_config;
 mod tools;
 mod vscode;
