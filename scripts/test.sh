@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md gives it and .ci/run calls it.
 # On a fresh Debian machine, as root: installs what the tests need (openssh-server, docker.io, tmux,
-# procps; for the Windows checks the rust targets, gcc-mingw-w64-x86-64 and wine64), then runs
+# procps, sudo, zsh; for the Windows checks the rust targets, gcc-mingw-w64-x86-64 and wine64), then runs
 # cargo fmt --check, clippy with -D warnings (Linux, macOS and Windows targets), the Windows binary
 # under wine64, and every test with the end-to-end tests required (RDOCK_E2E=1), and prints how
 # many end-to-end tests ran.
@@ -30,6 +30,10 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 # tmux: the real terminal the hostile-remote test reads the title and clipboard of; procps: pkill.
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v pkill >/dev/null 2>&1 || need+=(procps)
+# sudo: the remote repair through `sudo -n usermod`; zsh: a remote login shell whose ~/.zshenv
+# setup edits.
+command -v sudo >/dev/null 2>&1 || need+=(sudo)
+command -v zsh >/dev/null 2>&1 || need+=(zsh)
 apt_install -- "${need[@]}"
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"

@@ -20,6 +20,8 @@ mod platform;
 #[cfg(unix)]
 mod remote_data;
 #[cfg(unix)]
+mod repair;
+#[cfg(unix)]
 mod setup;
 mod ssh_config;
 mod steps;
