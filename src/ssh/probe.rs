@@ -411,7 +411,17 @@ mod tests {
     #[test]
     fn remote_scripts_are_fixed_strings_for_sh() {
         assert!(PROBE_SCRIPT.contains("-lc \"command -v docker\""));
-        for script in [PROBE_SCRIPT, INSTALL_KEY_SCRIPT] {
+        use crate::ssh::repair::*;
+        for script in [
+            PROBE_SCRIPT,
+            INSTALL_KEY_SCRIPT,
+            USERMOD_SCRIPT,
+            USERMOD_NO_PASSWORD_SCRIPT,
+            LINK_SCRIPT,
+            LINK_NO_PASSWORD_SCRIPT,
+            READ_RC_SCRIPT,
+            WRITE_RC_SCRIPT,
+        ] {
             assert!(script.starts_with("/bin/sh -c '") && script.ends_with('\''));
             // Exactly one pair of single quotes: nothing inside can end the sh -c argument early.
             assert_eq!(script.matches('\'').count(), 2, "{script}");

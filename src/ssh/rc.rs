@@ -201,27 +201,27 @@ mod tests {
         assert_eq!(out, format!("{}\n", line(Shell::Zsh)));
     }
 
+    /// `text` with `inserted` put where `at` begins in it.
+    fn inserted(text: &str, at: &str, inserted: &str) -> String {
+        let i = text.find(at).unwrap();
+        format!("{}{inserted}{}", &text[..i], &text[i..])
+    }
+
     #[test]
     fn fish_gets_set_gx_above_an_early_exit() {
         let text = "set -g fish_greeting\nstatus is-interactive; or exit\nabbr -a g git\n";
-        let out = with_line(Shell::Fish, text, &line(Shell::Fish)).unwrap();
-        assert_eq!(
-            out,
-            "set -g fish_greeting\nset -gx PATH $PATH /opt/docker/bin  # added by rdock: docker for ssh commands\nstatus is-interactive; or exit\nabbr -a g git\n"
-        );
+        let want =
+            "set -gx PATH $PATH /opt/docker/bin  # added by rdock: docker for ssh commands\n";
+        let out = with_line(Shell::Fish, text, &line(Shell::Fish));
+        assert_eq!(out, Some(inserted(text, "status", want)));
     }
 
     #[test]
     fn crlf_stays_crlf_and_a_shebang_stays_first() {
         let text = "#!/bin/bash\r\n[ -z \"$PS1\" ] && return\r\n";
-        let out = with_line(Shell::Bash, text, &line(Shell::Bash)).unwrap();
-        assert_eq!(
-            out,
-            format!(
-                "#!/bin/bash\r\n{}\r\n[ -z \"$PS1\" ] && return\r\n",
-                line(Shell::Bash)
-            )
-        );
+        let out = with_line(Shell::Bash, text, &line(Shell::Bash));
+        let want = inserted(text, "[ -z", &format!("{}\r\n", line(Shell::Bash)));
+        assert_eq!(out, Some(want));
     }
 
     #[test]

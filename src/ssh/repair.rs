@@ -30,18 +30,24 @@ pub const USERMOD_SCRIPT: &str = "/bin/sh -c 'sudo usermod -aG docker \"$(id -un
 pub const USERMOD_NO_PASSWORD_SCRIPT: &str =
     "/bin/sh -c 'sudo -n usermod -aG docker \"$(id -un)\"'";
 
-/// Links the docker the login shell finds into /usr/local/bin (never over an existing file).
-pub const LINK_SCRIPT: &str = concat!(
-    "/bin/sh -c '",
-    login_docker!(),
-    "; if [ -z \"$lp\" ]; then echo \"rdock: the login shell does not find docker\" >&2; exit 3; fi; sudo ln -s -- \"$lp\" /usr/local/bin/docker'"
-);
+/// A script that links the docker the login shell finds into /usr/local/bin (never over an
+/// existing file), with `sudo` as given: `"sudo"` or `"sudo -n"`.
+macro_rules! link_script {
+    ($sudo:literal) => {
+        concat!(
+            "/bin/sh -c '",
+            login_docker!(),
+            "; if [ -z \"$lp\" ]; then echo \"rdock: the login shell does not find docker\" >&2; exit 3; fi; ",
+            $sudo,
+            " ln -s -- \"$lp\" /usr/local/bin/docker'"
+        )
+    };
+}
+
+/// Links docker into /usr/local/bin; sudo asks for its password on the terminal.
+pub const LINK_SCRIPT: &str = link_script!("sudo");
 /// The same with `sudo -n`.
-pub const LINK_NO_PASSWORD_SCRIPT: &str = concat!(
-    "/bin/sh -c '",
-    login_docker!(),
-    "; if [ -z \"$lp\" ]; then echo \"rdock: the login shell does not find docker\" >&2; exit 3; fi; sudo -n ln -s -- \"$lp\" /usr/local/bin/docker'"
-);
+pub const LINK_NO_PASSWORD_SCRIPT: &str = link_script!("sudo -n");
 
 /// Prints `rdock-rc CRC SIZE` (POSIX cksum), then the startup file named on stdin; or
 /// `rdock-rc missing` when there is none.
@@ -151,23 +157,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn remote_scripts_are_fixed_strings_for_sh() {
-        for script in [
-            USERMOD_SCRIPT,
-            USERMOD_NO_PASSWORD_SCRIPT,
-            LINK_SCRIPT,
-            LINK_NO_PASSWORD_SCRIPT,
-            READ_RC_SCRIPT,
-            WRITE_RC_SCRIPT,
-        ] {
-            assert!(script.starts_with("/bin/sh -c '") && script.ends_with('\''));
-            // Exactly one pair of single quotes: nothing inside can end the sh -c argument early.
-            assert_eq!(script.matches('\'').count(), 2, "{script}");
-        }
-        // Only the no-terminal scripts use sudo -n, and each of them does.
+    fn only_the_scripts_for_no_terminal_use_sudo_n() {
+        // Every script here is a fixed string for sh: ssh::probe's tests check them all.
         assert!(!USERMOD_SCRIPT.contains("sudo -n") && !LINK_SCRIPT.contains("sudo -n"));
-        assert!(USERMOD_NO_PASSWORD_SCRIPT.contains("sudo -n usermod"));
-        assert!(LINK_NO_PASSWORD_SCRIPT.contains("sudo -n ln"));
+        assert!(USERMOD_NO_PASSWORD_SCRIPT.contains("sudo -n usermod -aG docker \"$(id -un)\""));
+        assert!(LINK_NO_PASSWORD_SCRIPT.contains("sudo -n ln -s -- \"$lp\" /usr/local/bin/docker"));
     }
 
     #[test]

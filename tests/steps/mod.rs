@@ -92,6 +92,14 @@ pub fn options() -> Options {
     }
 }
 
+/// [`options`] with `--yes`.
+pub fn yes() -> Options {
+    Options {
+        yes: true,
+        ..options()
+    }
+}
+
 /// What a fix that needs consent says without a terminal and without `flag`.
 pub fn no_consent(flag: &str) -> Outcome {
     Outcome::Declined(format!(

@@ -326,36 +326,24 @@ fn an_ipv6_address_is_bare_in_the_ssh_commands_a_fix_names() {
 #[test]
 fn sshd_s_limits_get_their_sshd_config_fix() {
     let kinds = ["destination", "connection"];
+    let reload = "then reload sshd (`sudo systemctl reload ssh`; the unit is `sshd` on Red Hat-like systems)";
     let refused = Rig::plain().probe(Reply::exit(Some(0), PROBE_SERVER, SESSION_REFUSED));
     let done = refused.run(Mode::Doctor, &options(), &kinds);
-    assert_eq!(
-        said(done.find("connection")),
-        (
-            Status::Warn,
-            "127.0.0.1:2222: sshd refused another session on the shared connection (MaxSessions, 10 by default), so ssh opened a connection of its own",
-            Some("on 127.0.0.1: set `MaxSessions 30` in /etc/ssh/sshd_config, then reload sshd (`sudo systemctl reload ssh`; the unit is `sshd` on Red Hat-like systems)")
-        )
-    );
-    for (stderr, said_by_ssh) in [
-        (
-            KEX_RESET,
-            "kex_exchange_identification: read: Connection reset by peer",
-        ),
-        (
-            KEX_CLOSED,
-            "kex_exchange_identification: Connection closed by remote host",
-        ),
-    ] {
-        let done = Rig::plain()
-            .probe(ssh_failed(stderr))
-            .run(Mode::Doctor, &options(), &kinds);
-        assert_eq!(
-            said(done.find("connection")),
-            (
-                Status::Fail,
-                format!("127.0.0.1:2222: sshd dropped the connection before the key exchange, as it does past MaxStartups (10 connections logging in at once, by default) ({said_by_ssh})").as_str(),
-                Some("on 127.0.0.1: set `MaxStartups 30:30:100` in /etc/ssh/sshd_config, then reload sshd (`sudo systemctl reload ssh`; the unit is `sshd` on Red Hat-like systems)")
-            )
-        );
+    let what = "127.0.0.1:2222: sshd refused another session on the shared connection (MaxSessions, 10 by default), so ssh opened a connection of its own";
+    let fix = format!("on 127.0.0.1: set `MaxSessions 30` in /etc/ssh/sshd_config, {reload}");
+    let want = (Status::Warn, what, Some(fix.as_str()));
+    assert_eq!(said(done.find("connection")), want);
+
+    let dropped = "127.0.0.1:2222: sshd dropped the connection before the key exchange, as it does past MaxStartups (10 connections logging in at once, by default)";
+    let fix =
+        format!("on 127.0.0.1: set `MaxStartups 30:30:100` in /etc/ssh/sshd_config, {reload}");
+    let reset = "kex_exchange_identification: read: Connection reset by peer";
+    let closed = "kex_exchange_identification: Connection closed by remote host";
+    for (stderr, by_ssh) in [(KEX_RESET, reset), (KEX_CLOSED, closed)] {
+        let rig = Rig::plain().probe(ssh_failed(stderr));
+        let done = rig.run(Mode::Doctor, &options(), &kinds);
+        let what = format!("{dropped} ({by_ssh})");
+        let want = (Status::Fail, what.as_str(), Some(fix.as_str()));
+        assert_eq!(said(done.find("connection")), want);
     }
 }
