@@ -28,7 +28,7 @@ fn statuses(v: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
+pub(crate) fn check<'a>(v: &'a Value, id: &str) -> &'a Value {
     v["checks"]
         .as_array()
         .unwrap()

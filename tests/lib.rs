@@ -24,6 +24,8 @@ mod platform;
 #[cfg(unix)]
 mod remote_data;
 #[cfg(unix)]
+mod repair;
+#[cfg(unix)]
 mod revoke;
 #[cfg(unix)]
 mod rootless;

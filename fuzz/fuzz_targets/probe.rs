@@ -42,6 +42,14 @@ fuzz_target!(|data: &[u8]| {
         if let Some(path) = &probe.docker_path {
             shown_as_data(path);
         }
+        if let Some(login) = &probe.login {
+            shown_as_data(&login.path);
+            shown_as_data(&login.shell);
+            if let Some(docker) = &login.docker {
+                shown_as_data(docker);
+                assert!(docker.starts_with('/'), "{docker:?}");
+            }
+        }
         match &probe.docker {
             Some(RemoteDocker::Server(t))
             | Some(RemoteDocker::PermissionDenied(t))

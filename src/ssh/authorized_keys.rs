@@ -145,7 +145,19 @@ mod tests {
 
     #[test]
     fn every_remote_script_reaches_sh_whole_through_any_login_shell() {
-        for script in [PROBE_SCRIPT, INSTALL_KEY_SCRIPT, REVOKE_KEY_SCRIPT] {
+        use crate::ssh::repair::*;
+        assert!(PROBE_SCRIPT.contains("-lc \"command -v docker\""));
+        for script in [
+            PROBE_SCRIPT,
+            INSTALL_KEY_SCRIPT,
+            REVOKE_KEY_SCRIPT,
+            USERMOD_SCRIPT,
+            USERMOD_NO_PASSWORD_SCRIPT,
+            LINK_SCRIPT,
+            LINK_NO_PASSWORD_SCRIPT,
+            READ_RC_SCRIPT,
+            WRITE_RC_SCRIPT,
+        ] {
             assert!(script.starts_with("/bin/sh -c '") && script.ends_with('\''));
             // Exactly one pair of single quotes: nothing inside can end the sh -c argument early.
             assert_eq!(script.matches('\'').count(), 2, "{script}");

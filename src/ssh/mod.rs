@@ -9,8 +9,11 @@ pub mod config;
 pub mod destination;
 pub mod keys;
 pub mod known_hosts;
+pub mod limits;
 pub mod multiplex;
 pub mod probe;
+pub mod rc;
+pub mod repair;
 
 use crate::sys::exec::Cmd;
 

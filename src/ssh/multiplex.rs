@@ -22,6 +22,9 @@ pub fn block_body(host: &str) -> String {
     )
 }
 
+/// What sharing one connection means for sshd's MaxSessions, said when multiplexing is turned on.
+pub const SESSIONS_NOTE: &str = "docker clients that run at once (compose) now share one connection, and sshd allows 10 sessions on one (MaxSessions): it refuses more with \"Session open refused by peer\"; `MaxSessions 30` in the server's /etc/ssh/sshd_config (then reload sshd) raises it";
+
 /// What `ssh -O check` says about the control socket `ssh -G` names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Master {
@@ -55,6 +58,15 @@ pub fn master_state(exec: &Exec, r: &Resolved) -> Result<Master> {
         &out.stderr,
         r.control_path.as_deref().unwrap_or(""),
     ))
+}
+
+/// `ssh -O stop`: the master for this destination stops taking new sessions and removes its
+/// socket (its open sessions go on), so the next ssh logs in anew. Nothing when there is no master.
+pub fn stop_cmd(r: &Resolved) -> Cmd {
+    Cmd::new("ssh")
+        .args(["-O", "stop"])
+        .args(r.ssh_target_args())
+        .changes()
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::ssh::destination::Resolved;
+use crate::ssh::limits::{self, Limit};
 use crate::sys::exec::{last_line, Cmd, Exec, TooMuchOutput};
 
 /// Seconds ssh may spend connecting. The whole probe is bounded by [`PROBE_TIMEOUT`].
@@ -13,12 +14,29 @@ pub const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
 
 const MARKER: &str = "rdock-probe-1";
 
+/// A snippet for `sh` that sets `lp` to where the remote user's login shell (from the passwd
+/// entry, else `$SHELL`) finds docker, or to nothing, and `s` to that shell. The login shell reads
+/// the user's profile, which may put docker on its PATH where ssh commands do not look. It gets
+/// no stdin and at most 5 s (where `timeout` exists); only an absolute path to an executable
+/// counts, from the last line it prints.
+macro_rules! login_docker {
+    () => {
+        "s=$(getent passwd \"$(id -un)\" 2>/dev/null | cut -d: -f7); [ -n \"$s\" ] || s=$SHELL; lp=; if [ -n \"$s\" ]; then t=; if command -v timeout >/dev/null 2>&1; then t=\"timeout 5\"; fi; lp=$($t \"$s\" -lc \"command -v docker\" </dev/null 2>/dev/null | tail -n 1); case $lp in /*) [ -x \"$lp\" ] || lp=;; *) lp=;; esac; fi"
+    };
+}
+pub(crate) use login_docker;
+
 /// Runs on the remote under `sh`, whatever the login shell. Reports whether docker is on the
 /// non-interactive PATH and what `docker version` says; asks the socket named on stdin (a
 /// context's socket path, already checked to be plain) when there is one. When docker's default
 /// socket does not answer, it looks for a rootless daemon's, `$XDG_RUNTIME_DIR/docker.sock`
-/// (else `/run/user/UID/docker.sock`), and reports it when a daemon answers there.
-pub const PROBE_SCRIPT: &str = "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ -z \"$sock\" ]; then r=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock\"; if [ -S \"$r\" ] && v=$(DOCKER_HOST=\"unix://$r\" docker version --format \"{{.Server.Version}}\" 2>/dev/null); then s=$r; else v=; fi; fi; echo \"docker-exit=$rc\"; echo \"rdock-socket=$s\"; echo \"rdock-socket-version=$v\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; fi'";
+/// (else `/run/user/UID/docker.sock`), and reports it when a daemon answers there. When docker is
+/// not on that PATH, it reports the PATH, the login shell and where that shell finds docker.
+pub const PROBE_SCRIPT: &str = concat!(
+    "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ -z \"$sock\" ]; then r=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock\"; if [ -S \"$r\" ] && v=$(DOCKER_HOST=\"unix://$r\" docker version --format \"{{.Server.Version}}\" 2>/dev/null); then s=$r; else v=; fi; fi; echo \"docker-exit=$rc\"; echo \"rdock-socket=$s\"; echo \"rdock-socket-version=$v\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; echo \"path=$PATH\"; ",
+    login_docker!(),
+    "; echo \"login-shell=$s\"; echo \"login-docker=$lp\"; fi'"
+);
 
 /// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless a line already holds
 /// its blob as its key (the same match as `rdock remove --revoke`'s, so that a blob only named in
@@ -66,6 +84,28 @@ pub struct Probe {
     /// A daemon that answers on another socket (rootless docker) when the default one does not:
     /// the socket and that daemon's version.
     pub other_socket: Option<(String, String)>,
+    /// When docker is not on that PATH: what the login shell knows.
+    pub login: Option<Login>,
+    /// sshd's limits that ssh's stderr shows were reached (even when the probe went through).
+    pub limits: Vec<Limit>,
+}
+
+/// What the probe learned when docker was not on the non-interactive PATH.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Login {
+    /// The non-interactive PATH.
+    pub path: String,
+    /// The remote user's login shell, as a path (empty when unknown).
+    pub shell: String,
+    /// Where that shell, as a login shell, finds docker.
+    pub docker: Option<String>,
+}
+
+impl Login {
+    /// Is `dir` one of the non-interactive PATH's folders?
+    pub fn path_has(&self, dir: &str) -> bool {
+        self.path.split(':').any(|d| d.trim_end_matches('/') == dir)
+    }
 }
 
 /// ssh options that make rdock's own connections behave like the docker CLI's, never prompt,
@@ -77,6 +117,20 @@ pub fn batch_options() -> Vec<String> {
 /// `-o` options for every ssh rdock starts itself, after `extra`: never accept or rewrite a host
 /// key, never change the agent (whatever the user's config says), a bounded connect, no TTY.
 pub fn options(extra: &[&str]) -> Vec<String> {
+    let mut args = common_options(extra);
+    args.push("-T".into());
+    args
+}
+
+/// [`options`], with a terminal on the remote (`-t`) instead of none: for a command a person
+/// answers there, such as sudo asking for its password.
+pub fn terminal_options(extra: &[&str]) -> Vec<String> {
+    let mut args = common_options(extra);
+    args.push("-t".into());
+    args
+}
+
+fn common_options(extra: &[&str]) -> Vec<String> {
     let timeout = format!("ConnectTimeout={CONNECT_TIMEOUT}");
     let common = [
         "StrictHostKeyChecking=yes",
@@ -84,14 +138,16 @@ pub fn options(extra: &[&str]) -> Vec<String> {
         "AddKeysToAgent=no",
         &timeout,
     ];
-    let mut args: Vec<String> = extra
+    extra
         .iter()
         .chain(common.iter())
         .flat_map(|o| ["-o".to_string(), o.to_string()])
-        .collect();
-    args.push("-T".into());
-    args
+        .collect()
 }
+
+/// ssh options for a connection of its own, never a shared one: a connection made after the
+/// user's groups changed must not reuse a master that logged in before.
+pub const OWN_CONNECTION: [&str; 2] = ["ControlMaster=no", "ControlPath=none"];
 
 /// `-o IdentitiesOnly=yes -i KEY` when the key ssh offers is known: the probe then tells whether
 /// the remote accepts that key, not whether some other key of the agent's gets in.
@@ -108,9 +164,15 @@ pub fn identity_args(r: &Resolved) -> Vec<String> {
 }
 
 /// One ssh round trip, as the docker CLI connects, that runs [`PROBE_SCRIPT`] on the remote.
-pub fn run(exec: &Exec, r: &Resolved) -> Probe {
+/// `own_connection`: never through a shared (multiplexed) connection.
+pub fn run(exec: &Exec, r: &Resolved, own_connection: bool) -> Probe {
+    let extra: &[&str] = if own_connection {
+        &["BatchMode=yes", OWN_CONNECTION[0], OWN_CONNECTION[1]]
+    } else {
+        &["BatchMode=yes"]
+    };
     let cmd = Cmd::new("ssh")
-        .args(batch_options())
+        .args(options(extra))
         .args(identity_args(r))
         .args(r.ssh_target_args())
         .arg(PROBE_SCRIPT)
@@ -125,6 +187,8 @@ pub fn run(exec: &Exec, r: &Resolved) -> Probe {
         docker_path: None,
         docker: None,
         other_socket: None,
+        login: None,
+        limits: Vec::new(),
     }
 }
 
@@ -175,12 +239,40 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
                 other_socket = Some((socket, version));
             }
         }
-        let text = rest.join("\n").trim().to_string();
+        let login = (exit == 127).then(|| {
+            let field = |key: &str| {
+                rest.iter()
+                    .find_map(|l| l.strip_prefix(key))
+                    .map(|v| v.trim().to_string())
+                    .unwrap_or_default()
+            };
+            Login {
+                path: field("path="),
+                shell: field("login-shell="),
+                docker: Some(field("login-docker=")).filter(|p| p.starts_with('/')),
+            }
+        });
+
+        let text = rest
+            .iter()
+            .filter(|l| {
+                login.is_none()
+                    || !["path=", "login-shell=", "login-docker="]
+                        .iter()
+                        .any(|k| l.starts_with(k))
+            })
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n")
+            .trim()
+            .to_string();
         return Probe {
             connect: Connect::Ok,
             docker_path,
             docker: Some(classify_docker(exit, &text)),
             other_socket,
+            login,
+            limits: limits::recognise(stderr),
         };
     }
     Probe {
@@ -188,17 +280,25 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
         docker_path: None,
         docker: None,
         other_socket: None,
+        login: None,
+        limits: limits::recognise(stderr),
     }
 }
 
 /// Why an ssh that did not run its remote command failed, from its exit code and stderr.
 pub fn connect_failure(code: Option<i32>, stderr: &str) -> Connect {
-    let last = stderr
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty() && !l.starts_with('@'))
-        .unwrap_or("")
-        .to_string();
+    // A connection sshd dropped at MaxStartups: its line says so better than the last one.
+    let evidence = limits::recognise(stderr)
+        .into_iter()
+        .find_map(|l| limits::evidence(stderr, l).filter(|_| l == Limit::MaxStartups));
+    let last = evidence.unwrap_or_else(|| {
+        stderr
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty() && !l.starts_with('@'))
+            .unwrap_or("")
+            .to_string()
+    });
     if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
         || stderr.contains("HOST KEY HAS CHANGED")
     {

@@ -13,6 +13,7 @@ pub mod key;
 pub mod multiplex;
 pub mod plan;
 pub mod remote;
+pub mod repair;
 pub mod session;
 pub mod ssh_config;
 pub mod tools;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 
 use crate::ssh::config as ssh_config;
-use crate::ssh::multiplex::{block_body, block_name, master_state, Master};
+use crate::ssh::multiplex::{block_body, block_name, master_state, Master, SESSIONS_NOTE};
 use crate::sys::exec::quote;
 use crate::sys::platform::Platform;
 
@@ -100,11 +100,13 @@ impl Step for MultiplexStep {
             Master::Running => Finding::ok(
                 id,
                 format!("multiplexing is on ({how}); a master connection is open"),
-            ),
+            )
+            .detail(SESSIONS_NOTE),
             Master::None => Finding::ok(
                 id,
                 format!("multiplexing is on ({how}); the next connection opens a master"),
-            ),
+            )
+            .detail(SESSIONS_NOTE),
         }
     }
 
@@ -118,7 +120,7 @@ impl Step for MultiplexStep {
         let path = config(s)?;
         ssh_config::write_block(&path, &block_name(&self.context), &block_body(&r.dest.host))?;
         Ok(Outcome::Done(format!(
-            "added a multiplexing block for {} to {}",
+            "added a multiplexing block for {} to {}\n{SESSIONS_NOTE}",
             r.dest.host,
             s.env.tilde(&path)
         )))
@@ -130,6 +132,7 @@ impl Step for MultiplexStep {
         };
         std::iter::once(format!("would add to {}:", s.env.tilde(&path)))
             .chain(block_body(&r.dest.host).lines().map(|l| format!("  {l}")))
+            .chain([SESSIONS_NOTE.to_string()])
             .collect::<Vec<_>>()
             .join("\n")
     }

@@ -242,8 +242,10 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
             Auth => out.push(Box::new(AuthStep {
                 install: setup && (o.install_key || o.yes),
             })),
-            RemotePath => out.push(Box::new(RemotePathStep)),
-            RemoteDaemon => out.push(Box::new(RemoteDaemonStep)),
+            RemotePath => out.push(Box::new(RemotePathStep::new(setup && o.yes))),
+            RemoteDaemon => out.push(Box::new(RemoteDaemonStep {
+                yes: setup && o.yes,
+            })),
             // Setup turns multiplexing on only when asked; doctor always reports it.
             Multiplex if setup && !o.multiplex => {}
             Multiplex => out.push(Box::new(MultiplexStep {

@@ -4,8 +4,13 @@
 use anyhow::{bail, Result};
 
 use crate::ssh::destination::Resolved;
+use crate::ssh::limits::Limit;
+use crate::ssh::multiplex;
 use crate::ssh::probe::{self, Connect, Probe, RemoteDocker};
+use crate::ssh::rc::{self, Shell};
+use crate::ssh::repair;
 
+use super::repair::{preview_sudo, run_sudo, PathLine, SudoFix};
 use super::{Finding, Kind, Outcome, Session, Step};
 
 /// Start the probe in the background (doctor: nothing changes while it runs, so the remote
@@ -16,7 +21,8 @@ pub fn start_probe(s: &mut Session) {
     }
     if let Some(r) = s.resolved.clone() {
         let exec = s.exec.clone();
-        s.probe_job = Some(std::thread::spawn(move || probe::run(&exec, &r)));
+        let own = s.own_connection;
+        s.probe_job = Some(std::thread::spawn(move || probe::run(&exec, &r, own)));
     }
 }
 
@@ -33,7 +39,8 @@ pub fn probe(s: &mut Session) -> Result<Probe> {
         _ => {
             let label = format!("connecting to {}", r.display());
             let exec = s.exec.clone();
-            s.term.spin(&label, || probe::run(&exec, &r))
+            let own = s.own_connection;
+            s.term.spin(&label, || probe::run(&exec, &r, own))
         }
     };
     s.probe = Some(probe.clone());
@@ -97,15 +104,29 @@ impl Step for ConnectionStep {
         let Some(r) = s.resolved.clone() else {
             return Finding::skip(id, "skipped: no destination");
         };
-        match probe(s).map(|p| p.connect) {
-            Ok(Connect::Unreachable(why)) => Finding::fail(
+        let probe = match probe(s) {
+            Ok(probe) => probe,
+            Err(e) => return Finding::fail(id, format!("{e:#}"), unreachable_fix(&r)),
+        };
+        let limit = |l: Limit| probe.limits.contains(&l);
+        match probe.connect {
+            Connect::Unreachable(why) if limit(Limit::MaxStartups) => Finding::fail(
+                id,
+                format!("{}: {} ({why})", r.address(), Limit::MaxStartups.what()),
+                Limit::MaxStartups.fix(&r.hostname),
+            ),
+            Connect::Unreachable(why) => Finding::fail(
                 id,
                 format!("cannot reach {}: {why}", r.address()),
                 unreachable_fix(&r),
             ),
-            Ok(Connect::TooMuch(why)) => Finding::fail(id, why, too_much_fix(&r)),
-            Ok(_) => Finding::ok(id, format!("sshd answers on {}", r.address())),
-            Err(e) => Finding::fail(id, format!("{e:#}"), unreachable_fix(&r)),
+            Connect::TooMuch(why) => Finding::fail(id, why, too_much_fix(&r)),
+            _ if limit(Limit::MaxSessions) => Finding::warn(
+                id,
+                format!("{}: {}", r.address(), Limit::MaxSessions.what()),
+                Limit::MaxSessions.fix(&r.hostname),
+            ),
+            _ => Finding::ok(id, format!("sshd answers on {}", r.address())),
         }
     }
 }
@@ -197,8 +218,38 @@ impl Step for AuthStep {
     }
 }
 
-/// docker is on the remote's non-interactive PATH (what the docker CLI's ssh needs).
-pub struct RemotePathStep;
+/// docker is on the remote's non-interactive PATH (what the docker CLI's ssh needs). When the
+/// login shell finds it elsewhere, setup offers the line that puts its folder on that PATH, in the
+/// startup file the user's shell reads for ssh commands, or a link into /usr/local/bin.
+pub struct RemotePathStep {
+    /// `--yes`.
+    pub yes: bool,
+    /// What the last check found setup could do.
+    offer: Option<PathOffer>,
+}
+
+/// A repair for docker missing from the non-interactive PATH.
+enum PathOffer {
+    Line(PathLine),
+    /// Link the docker at this path into /usr/local/bin, which is on that PATH.
+    Link(String),
+}
+
+impl RemotePathStep {
+    pub fn new(yes: bool) -> Self {
+        RemotePathStep { yes, offer: None }
+    }
+}
+
+/// The link fix through sudo, for the docker at `docker`.
+fn link_fix(r: &Resolved, docker: &str) -> SudoFix<'static> {
+    SudoFix {
+        done: format!("linked {docker} into /usr/local/bin on {}", r.hostname),
+        text: repair::link_text(docker),
+        question: format!("Link {docker} into /usr/local/bin on {}?", r.hostname),
+        cmd: &repair::link_cmd,
+    }
+}
 
 impl Step for RemotePathStep {
     fn kind(&self) -> Kind {
@@ -207,20 +258,100 @@ impl Step for RemotePathStep {
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "remote-path";
+        self.offer = None;
         let (r, probe) = match probed(s, id) {
             Ok(found) => found,
             Err(finding) => return *finding,
         };
-        match (probe.docker_path, probe.docker) {
-            (Some(path), _) => Finding::ok(id, format!("docker is on the non-interactive PATH of {} ({path})", r.hostname)),
-            (None, Some(RemoteDocker::NotOnPath)) | (None, _) => Finding::fail(
+        if let Some(path) = probe.docker_path {
+            return Finding::ok(
                 id,
-                format!("docker is not on the non-interactive PATH of {} (exit 127)", r.display()),
+                format!(
+                    "docker is on the non-interactive PATH of {} ({path})",
+                    r.hostname
+                ),
+            );
+        }
+        let head = format!(
+            "docker is not on the non-interactive PATH of {} (exit 127)",
+            r.display()
+        );
+        let login = probe.login.unwrap_or_default();
+        let Some(docker) = login.docker.clone() else {
+            return Finding::fail(
+                id,
+                head,
                 format!(
                     "install docker on {0}, or put its directory on PATH for non-interactive shells (e.g. in ~/.bashrc above the interactive check); `ssh {1} command -v docker` must print a path",
                     r.hostname, r.login_args()
                 ),
+            );
+        };
+        let shell_name = login.shell.rsplit('/').next().unwrap_or("").to_string();
+        let message = format!("{head}; the login shell ({shell_name}) finds it at {docker}");
+        let dir = rc::folder_of(&docker).unwrap_or("/").to_string();
+        let link_helps = login.path_has("/usr/local/bin") && dir != "/usr/local/bin";
+        let link = format!(
+            "or link it: ssh -t {} {}",
+            r.login_args(),
+            repair::link_text(&docker)
+        );
+        match Shell::of(&login.shell).filter(|_| rc::safe_dir(&dir)) {
+            Some(shell) => {
+                let line = PathLine { shell, dir };
+                let mut fix = format!(
+                    "add this line to {} on {}, {}:
+{}",
+                    line.file(),
+                    r.hostname,
+                    shell.place(),
+                    line.line()
+                );
+                if link_helps {
+                    fix.push('\n');
+                    fix.push_str(&link);
+                }
+                self.offer = Some(PathOffer::Line(line));
+                Finding::fail(id, message, fix).fixable()
+            }
+            None if link_helps => {
+                self.offer = Some(PathOffer::Link(docker.clone()));
+                let fix = format!(
+                    "on {}: {} ({shell_name} reads no startup file for ssh commands)",
+                    r.hostname,
+                    repair::link_text(&docker)
+                );
+                Finding::fail(id, message, fix).fixable()
+            }
+            None => Finding::fail(
+                id,
+                message,
+                format!(
+                    "put {dir} on the PATH of ssh commands on {}: {shell_name} reads no startup file for them (bash reads ~/.bashrc, zsh ~/.zshenv), or link docker into a folder on that PATH ({})",
+                    r.hostname, login.path
+                ),
             ),
+        }
+    }
+
+    fn fix(&mut self, s: &mut Session) -> Result<Outcome> {
+        let Some(r) = s.resolved.clone() else {
+            bail!("no destination");
+        };
+        match &self.offer {
+            Some(PathOffer::Line(line)) => line.add(s, &r, self.yes),
+            Some(PathOffer::Link(docker)) => run_sudo(s, &r, &link_fix(&r, docker), self.yes),
+            None => bail!("rdock has no repair for this"),
+        }
+    }
+
+    fn preview(&self, s: &Session, found: &Finding) -> String {
+        match (&s.resolved, &self.offer) {
+            (Some(r), Some(PathOffer::Line(line))) => line.preview(r),
+            (Some(r), Some(PathOffer::Link(docker))) => {
+                preview_sudo(s, r, &link_fix(r, docker), self.yes)
+            }
+            _ => format!("would fix it: {}", found.fix.as_deref().unwrap_or("")),
         }
     }
 }
@@ -244,8 +375,22 @@ fn probed(s: &mut Session, id: &str) -> Result<(Resolved, Probe), Box<Finding>> 
     }
 }
 
-/// The daemon answers `docker version` for this user (socket permission included).
-pub struct RemoteDaemonStep;
+/// The daemon answers `docker version` for this user (socket permission included). A user who
+/// may not use the socket is added to group docker by setup, with consent, through sudo.
+pub struct RemoteDaemonStep {
+    /// `--yes`.
+    pub yes: bool,
+}
+
+/// The usermod fix through sudo.
+fn usermod_fix(r: &Resolved) -> SudoFix<'static> {
+    SudoFix {
+        done: format!("added {} to group docker on {}", r.user, r.hostname),
+        text: repair::usermod_text(r),
+        question: format!("Add {} to group docker on {}?", r.user, r.hostname),
+        cmd: &repair::usermod_cmd,
+    }
+}
 
 impl Step for RemoteDaemonStep {
     fn kind(&self) -> Kind {
@@ -284,10 +429,12 @@ impl Step for RemoteDaemonStep {
                 id,
                 format!("{} may not use the docker socket ({why})", r.user),
                 format!(
-                    "on {}: sudo usermod -aG docker {} (then log in again)",
-                    r.hostname, r.user
+                    "on {}: {} (then log in again)",
+                    r.hostname,
+                    repair::usermod_text(&r)
                 ),
-            ),
+            )
+            .fixable(),
             Some(RemoteDocker::DaemonDown(why)) => Finding::fail(
                 id,
                 format!("the docker daemon on {} is not running ({why})", r.hostname),
@@ -304,6 +451,43 @@ impl Step for RemoteDaemonStep {
                     r.hostname
                 ),
             ),
+        }
+    }
+
+    /// usermod, then make sure the check after it logs in anew: a shared connection that logged
+    /// in before keeps the old groups. The early docker call may be opening one: it finishes
+    /// first, then the master stops taking sessions (`ssh -O stop`), and the probe after this fix
+    /// uses a connection of its own.
+    fn fix(&mut self, s: &mut Session) -> Result<Outcome> {
+        let Some(r) = s.resolved.clone() else {
+            bail!("no destination");
+        };
+        let outcome = run_sudo(s, &r, &usermod_fix(&r), self.yes)?;
+        let Outcome::Done(mut did) = outcome else {
+            return Ok(outcome);
+        };
+        if let Some((_, job)) = s.verify_job.take() {
+            let _ = job.join();
+        }
+        if r.control_path.is_some() {
+            let stopped = s.exec.run(&multiplex::stop_cmd(&r));
+            if stopped.is_ok_and(|out| out.success()) {
+                did.push_str(
+                    "; the shared ssh connection, which kept the old groups, takes no new sessions",
+                );
+            }
+        }
+        s.own_connection = true;
+        Ok(Outcome::Done(did))
+    }
+
+    fn preview(&self, s: &Session, _: &Finding) -> String {
+        match &s.resolved {
+            Some(r) => format!(
+                "{}\nthen would check again over a new ssh connection (a shared one keeps the old groups)",
+                preview_sudo(s, r, &usermod_fix(r), self.yes)
+            ),
+            None => "would add the user to group docker on the remote".into(),
         }
     }
 }

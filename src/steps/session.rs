@@ -43,6 +43,9 @@ pub struct Session {
     pub verify_early: Option<String>,
     /// That `docker --context NAME version`, running in the background.
     pub verify_job: Option<(String, JoinHandle<anyhow::Result<Output>>)>,
+    /// The probe opens a connection of its own, never a shared one: a fix changed what a login
+    /// carries (the user's groups), and a master that logged in before would not have it.
+    pub own_connection: bool,
 }
 
 impl Session {
@@ -62,6 +65,7 @@ impl Session {
             docker_version: None,
             verify_early: None,
             verify_job: None,
+            own_connection: false,
         }
     }
 

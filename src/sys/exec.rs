@@ -39,6 +39,8 @@ pub struct Cmd {
     timeout: Duration,
     effect: Effect,
     interactive: bool,
+    /// What the command prints is shown to the person as it arrives (and kept).
+    shown: bool,
     /// Most bytes kept of stdout, and of stderr: past that the command is stopped.
     max_output: usize,
 }
@@ -59,6 +61,7 @@ impl Cmd {
             timeout: DEFAULT_TIMEOUT,
             effect: Effect::ReadOnly,
             interactive: false,
+            shown: false,
             max_output: MAX_OUTPUT,
         }
     }
@@ -117,6 +120,14 @@ impl Cmd {
         self.interactive = true;
         self.timeout = INTERACTIVE_TIMEOUT;
         self
+    }
+
+    /// An interactive command whose output the person must see as it comes: a remote terminal
+    /// session (`ssh -t`) in which sudo asks for its password. Its stdout and stderr are written to
+    /// rdock's stderr as they arrive, as visible text (see `term::visible_stream`), and kept.
+    pub fn shows_output(mut self) -> Self {
+        self.shown = true;
+        self.interactive()
     }
 
     pub fn program(&self) -> &str {
@@ -483,6 +494,8 @@ pub struct Ran {
     pub stdin: Option<Vec<u8>>,
     pub effect: Effect,
     pub interactive: bool,
+    /// Its output was shown to the person as it came ([`Cmd::shows_output`]).
+    pub shown: bool,
     pub timeout: Duration,
 }
 
@@ -497,6 +510,7 @@ impl Ran {
             stdin: cmd.stdin.clone(),
             effect: cmd.effect,
             interactive: cmd.interactive,
+            shown: cmd.shown,
             timeout: cmd.timeout,
         }
     }
@@ -607,11 +621,11 @@ fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
     let stdout = child
         .stdout
         .take()
-        .map(|p| reader(p, cmd.max_output, overflow.clone()));
+        .map(|p| reader(p, cmd.max_output, cmd.shown, overflow.clone()));
     let stderr = child
         .stderr
         .take()
-        .map(|p| reader(p, cmd.max_output, overflow.clone()));
+        .map(|p| reader(p, cmd.max_output, cmd.shown, overflow.clone()));
 
     let deadline = std::time::Instant::now() + cmd.timeout;
     let status = loop {
@@ -701,15 +715,19 @@ impl std::error::Error for TooMuchOutput {}
 const POLL: Duration = Duration::from_millis(50);
 
 /// Read a pipe to its end, keeping at most `cap` bytes: past that, flag `overflow` and stop
-/// reading (the command is then stopped).
+/// reading (the command is then stopped). With `show`, each piece read is also written to
+/// stderr as visible text.
 fn reader<R: Read + Send + 'static>(
     mut pipe: R,
     cap: usize,
+    show: bool,
     overflow: Arc<std::sync::atomic::AtomicBool>,
 ) -> std::thread::JoinHandle<Vec<u8>> {
     std::thread::spawn(move || {
         let mut buf = Vec::new();
         let mut chunk = [0u8; 64 * 1024];
+        // How much of `buf` has been shown: a character cut between two reads waits for its end.
+        let mut shown = 0;
         loop {
             match pipe.read(&mut chunk) {
                 Ok(0) => break,
@@ -717,13 +735,33 @@ fn reader<R: Read + Send + 'static>(
                     overflow.store(true, std::sync::atomic::Ordering::SeqCst);
                     break;
                 }
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Ok(n) => {
+                    buf.extend_from_slice(&chunk[..n]);
+                    if show {
+                        shown += show_piece(&buf[shown..]);
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
             }
         }
         buf
     })
+}
+
+/// Write what a shown command printed to stderr, as visible text, up to a character cut at the
+/// end of `bytes` (it is shown with the next piece); returns how many bytes were shown.
+fn show_piece(bytes: &[u8]) -> usize {
+    let upto = match std::str::from_utf8(bytes) {
+        Ok(_) => bytes.len(),
+        Err(e) if e.error_len().is_none() => e.valid_up_to(),
+        Err(_) => bytes.len(),
+    };
+    let text = String::from_utf8_lossy(&bytes[..upto]);
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(crate::sys::term::visible_stream(&text).as_bytes());
+    let _ = err.flush();
+    upto
 }
 
 fn kill(child: &mut std::process::Child, interactive: bool) {

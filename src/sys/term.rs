@@ -24,22 +24,42 @@ pub fn visible(text: &str) -> String {
             out.push('\n');
         }
         let total = line.chars().count();
-        for (shown, c) in line.chars().enumerate() {
-            if shown == MAX_LINE_CHARS {
-                out.push_str(&format!(" … ({} more characters cut)", total - shown));
-                break;
+        match line.char_indices().nth(MAX_LINE_CHARS) {
+            Some((at, _)) => {
+                out.push_str(&escape(&line[..at], &['\t']));
+                out.push_str(&format!(
+                    " … ({} more characters cut)",
+                    total - MAX_LINE_CHARS
+                ));
             }
-            match c {
-                '\t' => out.push(c),
-                c if needs_escape(c) => {
-                    if (c as u32) < 0x100 {
-                        out.push_str(&format!("\\x{:02x}", c as u32));
-                    } else {
-                        out.push_str(&format!("\\u{{{:x}}}", c as u32));
-                    }
+            None => out.push_str(&escape(line, &['\t'])),
+        }
+    }
+    out
+}
+
+/// What a remote terminal session prints (`ssh -t`: sudo's password prompt, its error), as it
+/// arrives: like [`visible`], every control character but the line break, tab and carriage
+/// return (a terminal ends its lines with `\r\n`) is written as a visible escape. Lines are not
+/// cut: a piece may end anywhere in one.
+pub fn visible_stream(text: &str) -> String {
+    escape(text, &['\t', '\n', '\r'])
+}
+
+/// `text` with every character that needs it escaped, but those in `keep`.
+fn escape(text: &str, keep: &[char]) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if keep.contains(&c) => out.push(c),
+            c if needs_escape(c) => {
+                if (c as u32) < 0x100 {
+                    out.push_str(&format!("\\x{:02x}", c as u32));
+                } else {
+                    out.push_str(&format!("\\u{{{:x}}}", c as u32));
                 }
-                c => out.push(c),
             }
+            c => out.push(c),
         }
     }
     out
@@ -57,6 +77,8 @@ pub struct Term {
     /// stdin and stderr are both a terminal: a person can answer.
     interactive: bool,
     spinner: bool,
+    /// Set by [`Term::answering`]: the answer to every question, given without reading.
+    answer: Option<bool>,
 }
 
 /// Why a confirmation could not be had.
@@ -83,6 +105,7 @@ impl Term {
         Term {
             interactive: std::io::stdin().is_terminal() && stderr_tty,
             spinner: stderr_tty,
+            answer: None,
         }
     }
 
@@ -91,6 +114,17 @@ impl Term {
         Term {
             interactive: false,
             spinner: false,
+            answer: None,
+        }
+    }
+
+    /// A terminal at which a person answers every question with `yes`, shown nothing and read
+    /// from nowhere: for tests of what rdock does when someone is there to ask.
+    pub fn answering(yes: bool) -> Self {
+        Term {
+            interactive: true,
+            spinner: false,
+            answer: Some(yes),
         }
     }
 
@@ -113,6 +147,9 @@ impl Term {
         }
         if !self.interactive {
             return Err(NeedsConsent { flag });
+        }
+        if let Some(answer) = self.answer {
+            return Ok(answer);
         }
         let mut err = std::io::stderr().lock();
         for line in lines {
@@ -188,6 +225,15 @@ mod tests {
         );
         assert!(!shown.chars().any(needs_escape));
         assert_eq!(visible("a\n\tb ✓ é"), "a\n\tb ✓ é");
+    }
+
+    #[test]
+    fn a_remote_terminal_keeps_its_line_ends_and_nothing_else() {
+        let prompt = "[sudo] password for u: \r\nSorry, try again.\r\n\x1b]0;pwned\x07\u{202e}";
+        assert_eq!(
+            visible_stream(prompt),
+            "[sudo] password for u: \r\nSorry, try again.\r\n\\x1b]0;pwned\\x07\\u{202e}"
+        );
     }
 
     #[test]

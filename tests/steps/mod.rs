@@ -12,6 +12,7 @@ mod multiplex;
 mod plan;
 mod recorded;
 mod remote;
+mod repair;
 mod ssh_config;
 mod tools;
 mod vscode;
@@ -88,6 +89,14 @@ pub fn options() -> Options {
             interval: 3000,
         },
         ..Options::default()
+    }
+}
+
+/// [`options`] with `--yes`.
+pub fn yes() -> Options {
+    Options {
+        yes: true,
+        ..options()
     }
 }
 

@@ -1,6 +1,7 @@
 //! multiplex: doctor reports connection sharing and the master's state; `setup --multiplex`
 //! writes rdock's Host block. Windows OpenSSH has no ControlMaster.
 
+use rdock::ssh::multiplex::SESSIONS_NOTE;
 use rdock::steps::plan::Options;
 use rdock::steps::{Mode, Outcome, Status};
 use rdock::sys::exec::quote;
@@ -68,7 +69,7 @@ fn setup_multiplex_writes_the_block_on_linux_and_macos() {
         );
         assert_eq!(
             dry.would("multiplex"),
-            "would add to ~/.ssh/config:\n  Host 127.0.0.1\n      ControlMaster auto\n      ControlPath ~/.ssh/rdock-%C\n      ControlPersist 10m",
+            format!("would add to ~/.ssh/config:\n  Host 127.0.0.1\n      ControlMaster auto\n      ControlPath ~/.ssh/rdock-%C\n      ControlPersist 10m\n{SESSIONS_NOTE}"),
             "{platform:?}"
         );
         assert!(!rig.path(".ssh/config").exists());
@@ -86,10 +87,12 @@ fn setup_multiplex_writes_the_block_on_linux_and_macos() {
         );
         assert_eq!(
             f.outcome,
-            Some(Outcome::Done(
-                "added a multiplexing block for 127.0.0.1 to ~/.ssh/config".into()
-            ))
+            Some(Outcome::Done(format!(
+                "added a multiplexing block for 127.0.0.1 to ~/.ssh/config\n{SESSIONS_NOTE}"
+            )))
         );
+        assert!(SESSIONS_NOTE.contains("MaxSessions 30"));
+        assert!(SESSIONS_NOTE.contains("Session open refused by peer"));
         assert_eq!(rig.read(".ssh/config"), BLOCK, "{platform:?}");
         assert_eq!(done.ran()[2], "ssh -O check -l u -p 2222 -- 127.0.0.1");
     }

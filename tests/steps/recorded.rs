@@ -68,6 +68,18 @@ recorded! {
     O_CHECK_RUNNING = "ssh-O-check-running.stderr";
     O_CHECK_NONE = "ssh-O-check-none.stderr";
     O_CHECK_STALE = "ssh-O-check-stale.stderr";
+    PROBE_LOGIN_BASH = "probe-login-bash.stdout";
+    PROBE_LOGIN_SH = "probe-login-sh.stdout";
+    PROBE_LOGIN_ZSH = "probe-login-zsh.stdout";
+    PROBE_LOGIN_NONE = "probe-login-none.stdout";
+    RC_READ_BASHRC = "rc-read-bashrc.stdout";
+    RC_READ_MISSING = "rc-read-missing.stdout";
+    RC_WRITTEN = "rc-written.stdout";
+    RC_WRITE_CHANGED = "rc-write-changed.stderr";
+    SUDO_N_PASSWORD = "sudo-n-password.stderr";
+    SESSION_REFUSED = "ssh-session-refused.stderr";
+    KEX_CLOSED = "ssh-kex-closed.stderr";
+    KEX_RESET = "ssh-kex-reset.stderr";
 }
 
 /// The public key line of [`KEY`].

@@ -1,5 +1,6 @@
 //! connection, auth, remote-path, remote-daemon: one probe (ssh as the docker CLI runs it, the
-//! probe script on the remote) serves all four; setup installs a refused key with consent.
+//! probe script on the remote) serves all four; setup installs a refused key with consent. The
+//! connection check reads sshd's limits (MaxSessions, MaxStartups) in ssh's stderr.
 
 use rdock::ssh::probe::{INSTALL_KEY_SCRIPT, PROBE_SCRIPT};
 use rdock::steps::plan::Options;
@@ -344,4 +345,29 @@ fn behind_a_proxy_jump_the_unreachable_fix_names_the_jump() {
         done.find("connection").fix.as_deref(),
         Some("check that ProxyJump jump@bastion:2022 (from ~/.ssh/config) reaches 10.0.0.7:2200; `ssh -v -p 2200 alice@work` shows where it stops")
     );
+}
+
+#[test]
+fn sshd_s_limits_get_their_sshd_config_fix() {
+    let kinds = ["destination", "connection"];
+    let reload = "then reload sshd (`sudo systemctl reload ssh`; the unit is `sshd` on Red Hat-like systems)";
+    let refused = Rig::plain().probe(Reply::exit(Some(0), PROBE_SERVER, SESSION_REFUSED));
+    let done = refused.run(Mode::Doctor, &options(), &kinds);
+    let what = "127.0.0.1:2222: sshd refused another session on the shared connection (MaxSessions, 10 by default), so ssh opened a connection of its own";
+    let fix = format!("on 127.0.0.1: set `MaxSessions 30` in /etc/ssh/sshd_config, {reload}");
+    let want = (Status::Warn, what, Some(fix.as_str()));
+    assert_eq!(said(done.find("connection")), want);
+
+    let dropped = "127.0.0.1:2222: sshd dropped the connection before the key exchange, as it does past MaxStartups (10 connections logging in at once, by default)";
+    let fix =
+        format!("on 127.0.0.1: set `MaxStartups 30:30:100` in /etc/ssh/sshd_config, {reload}");
+    let reset = "kex_exchange_identification: read: Connection reset by peer";
+    let closed = "kex_exchange_identification: Connection closed by remote host";
+    for (stderr, by_ssh) in [(KEX_RESET, reset), (KEX_CLOSED, closed)] {
+        let rig = Rig::plain().probe(ssh_failed(stderr));
+        let done = rig.run(Mode::Doctor, &options(), &kinds);
+        let what = format!("{dropped} ({by_ssh})");
+        let want = (Status::Fail, what.as_str(), Some(fix.as_str()));
+        assert_eq!(said(done.find("connection")), want);
+    }
 }

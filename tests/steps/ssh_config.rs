@@ -1,22 +1,14 @@
 //! ssh-config: this OS's agent settings in rdock's block of ~/.ssh/config, written only with
 //! --yes (or a terminal to ask on); on Windows, a warning where ControlMaster applies.
 
-use rdock::steps::plan::Options;
 use rdock::steps::{Mode, Outcome, Status};
 use rdock::sys::platform::{self, Platform};
 
 use super::recorded::*;
-use super::{options, said, Rig};
+use super::{options, said, yes, Rig};
 
 const LINUX_BLOCK: &str =
     "# >>> rdock managed: agent >>>\nAddKeysToAgent yes\n# <<< rdock managed: agent <<<\n";
-
-fn yes() -> Options {
-    Options {
-        yes: true,
-        ..options()
-    }
-}
 
 #[test]
 fn linux_without_addkeystoagent_is_offered_the_block_and_yes_writes_it() {

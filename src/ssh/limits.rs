@@ -1,0 +1,130 @@
+//! sshd's connection limits, as ssh's stderr shows them. `MaxSessions` (10 by default) bounds the
+//! sessions on one connection: with multiplexing, compose and other parallel clients open many
+//! sessions on the one shared connection, and sshd refuses those past the limit ("Session open
+//! refused by peer"; ssh then opens a connection of its own). `MaxStartups` (10:30:100 by
+//! default) bounds the connections still logging in: past it sshd drops new ones before the key
+//! exchange ("kex_exchange_identification: read: Connection reset by peer").
+
+/// A limit of sshd's that a connection ran into.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    MaxSessions,
+    MaxStartups,
+}
+
+/// The limits ssh's stderr shows were reached, in the order of [`Limit`].
+pub fn recognise(stderr: &str) -> Vec<Limit> {
+    let mut found = Vec::new();
+    if stderr.contains("Session open refused by peer") {
+        found.push(Limit::MaxSessions);
+    }
+    // OpenSSH 8.0 renamed ssh_exchange_identification; both end in "Connection reset by peer"
+    // or "Connection closed by remote host" when sshd drops the connection unanswered.
+    if stderr.contains("kex_exchange_identification")
+        || stderr.contains("ssh_exchange_identification")
+    {
+        found.push(Limit::MaxStartups);
+    }
+    found
+}
+
+/// The line of ssh's stderr that shows the limit, trimmed.
+pub fn evidence(stderr: &str, limit: Limit) -> Option<String> {
+    let sign = |l: &str| match limit {
+        Limit::MaxSessions => l.contains("Session open refused by peer"),
+        Limit::MaxStartups => l.contains("exchange_identification"),
+    };
+    stderr
+        .lines()
+        .find(|l| sign(l))
+        .map(|l| l.trim().to_string())
+}
+
+impl Limit {
+    /// The sshd_config keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Limit::MaxSessions => "MaxSessions",
+            Limit::MaxStartups => "MaxStartups",
+        }
+    }
+
+    /// What sshd did, in the user's words.
+    pub fn what(self) -> &'static str {
+        match self {
+            Limit::MaxSessions => "sshd refused another session on the shared connection (MaxSessions, 10 by default), so ssh opened a connection of its own",
+            Limit::MaxStartups => "sshd dropped the connection before the key exchange, as it does past MaxStartups (10 connections logging in at once, by default)",
+        }
+    }
+
+    /// The sshd_config line that raises it.
+    pub fn setting(self) -> &'static str {
+        match self {
+            Limit::MaxSessions => "MaxSessions 30",
+            Limit::MaxStartups => "MaxStartups 30:30:100",
+        }
+    }
+
+    /// The fix on the server.
+    pub fn fix(self, host: &str) -> String {
+        format!(
+            "on {host}: set `{}` in /etc/ssh/sshd_config, then reload sshd (`sudo systemctl reload ssh`; the unit is `sshd` on Red Hat-like systems)",
+            self.setting()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What ssh printed, recorded (tests/fixtures/recorded/README.md says how).
+    const SESSION_REFUSED: &str =
+        include_str!("../../tests/fixtures/recorded/ssh-session-refused.stderr");
+    const KEX_RESET: &str = include_str!("../../tests/fixtures/recorded/ssh-kex-reset.stderr");
+    const KEX_CLOSED: &str = include_str!("../../tests/fixtures/recorded/ssh-kex-closed.stderr");
+
+    #[test]
+    fn recorded_refusals_and_drops_are_recognised() {
+        assert_eq!(recognise(SESSION_REFUSED), [Limit::MaxSessions]);
+        assert_eq!(
+            evidence(SESSION_REFUSED, Limit::MaxSessions).as_deref(),
+            Some(
+                "mux_client_request_session: session request failed: Session open refused by peer"
+            )
+        );
+        assert_eq!(recognise(KEX_RESET), [Limit::MaxStartups]);
+        assert_eq!(
+            evidence(KEX_RESET, Limit::MaxStartups).as_deref(),
+            Some("kex_exchange_identification: read: Connection reset by peer")
+        );
+        assert_eq!(recognise(KEX_CLOSED), [Limit::MaxStartups]);
+        // OpenSSH before 8.0 named the function ssh_exchange_identification.
+        let old = "ssh_exchange_identification: read: Connection reset by peer\r\n";
+        assert_eq!(recognise(old), [Limit::MaxStartups]);
+        let both = format!("{SESSION_REFUSED}{KEX_RESET}");
+        assert_eq!(recognise(&both), [Limit::MaxSessions, Limit::MaxStartups]);
+    }
+
+    #[test]
+    fn plain_failures_are_no_limit() {
+        for stderr in [
+            "",
+            "ssh: connect to host 127.0.0.1 port 1: Connection refused\n",
+            "u@127.0.0.1: Permission denied (publickey).\n",
+            "client_loop: send disconnect: Connection reset by peer\n",
+        ] {
+            assert_eq!(recognise(stderr), [], "{stderr}");
+        }
+    }
+
+    #[test]
+    fn each_fix_names_the_setting_and_the_reload() {
+        let fix = Limit::MaxSessions.fix("box");
+        assert!(fix.starts_with("on box: set `MaxSessions 30` in /etc/ssh/sshd_config"));
+        assert!(fix.contains("reload"));
+        assert!(Limit::MaxStartups
+            .fix("box")
+            .contains("`MaxStartups 30:30:100`"));
+    }
+}

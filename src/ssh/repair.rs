@@ -1,0 +1,192 @@
+//! Repairs on the remote, each a fixed script for `sh` with no part of user input in it: adding
+//! the user to group docker and linking docker into /usr/local/bin (both through sudo), and
+//! reading and writing the startup file that puts docker's folder on the PATH of ssh commands.
+//!
+//! sudo is never given a password by rdock. With a terminal, the script runs over `ssh -t` and
+//! sudo asks for its password itself, on that terminal; without one, it runs as `sudo -n`, which
+//! works only where sudo needs no password. The user is the remote's `id -un`; the folder to link
+//! is asked of the login shell on the remote; the startup file is one of three names the script
+//! itself accepts, and its new text arrives on stdin.
+
+use anyhow::{bail, Result};
+
+use crate::ssh::destination::Resolved;
+use crate::ssh::probe::{batch_options, login_docker, terminal_options};
+use crate::ssh::rc::{cksum, Shell};
+use crate::sys::exec::Cmd;
+
+/// How sudo may get its password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sudo {
+    /// It asks the person, on the terminal `ssh -t` gives it.
+    Asks,
+    /// `sudo -n`: there is no terminal, so only a rule that needs no password lets it run.
+    NoPassword,
+}
+
+/// Adds the remote user to group docker; sudo asks for its password on the terminal.
+pub const USERMOD_SCRIPT: &str = "/bin/sh -c 'sudo usermod -aG docker \"$(id -un)\"'";
+/// The same with `sudo -n`.
+pub const USERMOD_NO_PASSWORD_SCRIPT: &str =
+    "/bin/sh -c 'sudo -n usermod -aG docker \"$(id -un)\"'";
+
+/// A script that links the docker the login shell finds into /usr/local/bin (never over an
+/// existing file), with `sudo` as given: `"sudo"` or `"sudo -n"`.
+macro_rules! link_script {
+    ($sudo:literal) => {
+        concat!(
+            "/bin/sh -c '",
+            login_docker!(),
+            "; if [ -z \"$lp\" ]; then echo \"rdock: the login shell does not find docker\" >&2; exit 3; fi; ",
+            $sudo,
+            " ln -s -- \"$lp\" /usr/local/bin/docker'"
+        )
+    };
+}
+
+/// Links docker into /usr/local/bin; sudo asks for its password on the terminal.
+pub const LINK_SCRIPT: &str = link_script!("sudo");
+/// The same with `sudo -n`.
+pub const LINK_NO_PASSWORD_SCRIPT: &str = link_script!("sudo -n");
+
+/// Prints `rdock-rc CRC SIZE` (POSIX cksum), then the startup file named on stdin; or
+/// `rdock-rc missing` when there is none.
+pub const READ_RC_SCRIPT: &str = "/bin/sh -c 'IFS= read -r rel; case \"$rel\" in .bashrc|.zshenv|.config/fish/config.fish) ;; *) echo \"rdock: not a startup file rdock edits: $rel\" >&2; exit 2;; esac; f=\"$HOME/$rel\"; if [ -e \"$f\" ]; then if [ -f \"$f\" ]; then :; else echo \"rdock: ~/$rel is not a regular file\" >&2; exit 3; fi; echo \"rdock-rc $(cksum < \"$f\")\"; cat -- \"$f\"; else echo \"rdock-rc missing\"; fi'";
+
+/// Replaces the startup file named on stdin's first line with the rest of stdin, when its cksum
+/// still is the one on the second line (what [`READ_RC_SCRIPT`] said): through a symlink, into a
+/// temporary file in the same folder that keeps the file's mode, then `mv`. A file that changed,
+/// or that the user may not write, is left alone.
+pub const WRITE_RC_SCRIPT: &str = "/bin/sh -c 'set -e; IFS= read -r rel; case \"$rel\" in .bashrc|.zshenv|.config/fish/config.fish) ;; *) echo \"rdock: not a startup file rdock edits: $rel\" >&2; exit 2;; esac; IFS= read -r want; f=\"$HOME/$rel\"; if [ -L \"$f\" ]; then f=$(readlink -f -- \"$f\"); fi; if [ -e \"$f\" ]; then now=$(cksum < \"$f\"); else now=missing; fi; if [ \"$now\" = \"$want\" ]; then :; else echo \"rdock: ~/$rel changed since rdock read it; nothing was written\" >&2; exit 4; fi; if [ -e \"$f\" ]; then if [ -w \"$f\" ]; then :; else echo \"rdock: ~/$rel is not writable\" >&2; exit 3; fi; fi; d=$(dirname -- \"$f\"); mkdir -p -- \"$d\"; t=\"$d/.rdock-rc.$$\"; gone() { rm -f -- \"$t\"; }; trap gone EXIT; if [ -e \"$f\" ]; then cp -p -- \"$f\" \"$t\"; else (set -C; : > \"$t\"); fi; cat > \"$t\"; mv -f -- \"$t\" \"$f\"; trap - EXIT; echo rdock-rc-written'";
+
+/// ssh running a sudo script as `sudo` says: over `ssh -t` with its output shown as it comes, or
+/// with no terminal.
+fn sudo_cmd(r: &Resolved, sudo: Sudo, asks: &str, no_password: &str) -> Cmd {
+    match sudo {
+        Sudo::Asks => Cmd::new("ssh")
+            .args(terminal_options(&["BatchMode=yes", "LogLevel=ERROR"]))
+            .args(r.ssh_target_args())
+            .arg(asks)
+            .changes()
+            .shows_output(),
+        Sudo::NoPassword => Cmd::new("ssh")
+            .args(batch_options())
+            .args(r.ssh_target_args())
+            .arg(no_password)
+            .changes(),
+    }
+}
+
+/// `sudo usermod -aG docker USER` on the remote, USER being whom ssh logs in as.
+pub fn usermod_cmd(r: &Resolved, sudo: Sudo) -> Cmd {
+    sudo_cmd(r, sudo, USERMOD_SCRIPT, USERMOD_NO_PASSWORD_SCRIPT)
+}
+
+/// What [`usermod_cmd`] runs, as a person would type it on the remote.
+pub fn usermod_text(r: &Resolved) -> String {
+    format!("sudo usermod -aG docker {}", r.user)
+}
+
+/// `sudo ln -s DOCKER /usr/local/bin/docker` on the remote, DOCKER being where the login shell
+/// finds it.
+pub fn link_cmd(r: &Resolved, sudo: Sudo) -> Cmd {
+    sudo_cmd(r, sudo, LINK_SCRIPT, LINK_NO_PASSWORD_SCRIPT)
+}
+
+/// What [`link_cmd`] runs for `docker`, as a person would type it on the remote.
+pub fn link_text(docker: &str) -> String {
+    format!("sudo ln -s {docker} /usr/local/bin/docker")
+}
+
+/// Reads the startup file of `shell` on the remote: see [`READ_RC_SCRIPT`] and [`parse_rc`].
+pub fn read_rc_cmd(r: &Resolved, shell: Shell) -> Cmd {
+    Cmd::new("ssh")
+        .args(batch_options())
+        .args(r.ssh_target_args())
+        .arg(READ_RC_SCRIPT)
+        .stdin(format!("{}\n", shell.startup_file()))
+}
+
+/// Writes `text` as the startup file of `shell`, if the file still is as [`parse_rc`] read it.
+pub fn write_rc_cmd(r: &Resolved, shell: Shell, read: &RcFile, text: &str) -> Cmd {
+    Cmd::new("ssh")
+        .args(batch_options())
+        .args(r.ssh_target_args())
+        .arg(WRITE_RC_SCRIPT)
+        .stdin(format!("{}\n{}\n{text}", shell.startup_file(), read.stamp))
+        .changes()
+}
+
+/// A startup file as [`READ_RC_SCRIPT`] printed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RcFile {
+    /// `CRC SIZE` as the remote's cksum printed it, or `missing`.
+    pub stamp: String,
+    /// The file's text (empty when missing).
+    pub text: String,
+}
+
+/// Read [`READ_RC_SCRIPT`]'s output. A file whose text here does not have the cksum the remote
+/// printed is not UTF-8 (rdock read it through a lossy decoding): an error, so it is never edited.
+pub fn parse_rc(stdout: &str, name: &str) -> Result<RcFile> {
+    let Some((head, text)) = stdout
+        .split_once('\n')
+        .or(Some((stdout, "")))
+        .filter(|(h, _)| h.starts_with("rdock-rc "))
+    else {
+        bail!("reading {name} gave no answer rdock understands");
+    };
+    let stamp = head["rdock-rc ".len()..].trim().to_string();
+    if stamp == "missing" {
+        return Ok(RcFile {
+            stamp,
+            text: String::new(),
+        });
+    }
+    if cksum(text.as_bytes()) != stamp {
+        bail!("{name} is not UTF-8 text; rdock leaves it as it is");
+    }
+    Ok(RcFile {
+        stamp,
+        text: text.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_scripts_for_no_terminal_use_sudo_n() {
+        // Every script here is a fixed string for sh: ssh::probe's tests check them all.
+        assert!(!USERMOD_SCRIPT.contains("sudo -n") && !LINK_SCRIPT.contains("sudo -n"));
+        assert!(USERMOD_NO_PASSWORD_SCRIPT.contains("sudo -n usermod -aG docker \"$(id -un)\""));
+        assert!(LINK_NO_PASSWORD_SCRIPT.contains("sudo -n ln -s -- \"$lp\" /usr/local/bin/docker"));
+    }
+
+    #[test]
+    fn a_file_read_whole_keeps_its_stamp_and_one_that_is_not_utf8_is_refused() {
+        let read = parse_rc("rdock-rc 3015617425 6\nhello\n", "~/.bashrc").unwrap();
+        assert_eq!(read.text, "hello\n");
+        assert_eq!(read.stamp, "3015617425 6");
+        let missing = parse_rc("rdock-rc missing\n", "~/.zshenv").unwrap();
+        assert_eq!(
+            (missing.stamp.as_str(), missing.text.as_str()),
+            ("missing", "")
+        );
+        // "h\xe9llo\n" (Latin-1) through a lossy decoding: 6 bytes became 8.
+        let lossy = String::from_utf8_lossy(b"h\xe9llo\n").into_owned();
+        let stamp = "2744504162 6";
+        let err = parse_rc(&format!("rdock-rc {stamp}\n{lossy}"), "~/.bashrc").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "~/.bashrc is not UTF-8 text; rdock leaves it as it is"
+        );
+        let recorded = include_str!("../../tests/fixtures/recorded/rc-read-bashrc.stdout");
+        let bashrc = parse_rc(recorded, "~/.bashrc").unwrap();
+        assert_eq!(bashrc.stamp, "2809121674 3526");
+        assert!(bashrc.text.starts_with("# ~/.bashrc: executed by bash(1)"));
+        assert!(parse_rc("", "~/.bashrc").is_err());
+        assert!(parse_rc("Welcome!\n", "~/.bashrc").is_err());
+    }
+}

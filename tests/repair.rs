@@ -1,0 +1,373 @@
+//! The remote repairs end to end: a remote user outside group docker, with a sudo rule that needs
+//! no password, is added by `rdock setup --yes` without a terminal (and is not without `--yes`);
+//! docker that only the login shell (bash, zsh) finds is put on the PATH of ssh commands in that
+//! shell's startup file, keeping every other byte; and sshd's MaxSessions refusing a session on a
+//! shared connection is reported by doctor with its sshd_config fix.
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::harness::{which, Run, Sandbox};
+
+/// The tools a test needs beyond the sandbox's: true when all are there; otherwise it is skipped
+/// with the reason, or fails under RDOCK_E2E=1 (scripts/test.sh installs them).
+fn have(tools: &[&str]) -> bool {
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|t| which(t).is_none())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    let why = format!(
+        "{} missing (scripts/test.sh installs them)",
+        missing.join(", ")
+    );
+    if std::env::var("RDOCK_E2E").as_deref() == Ok("1") {
+        panic!("RDOCK_E2E=1 requires the end-to-end tests, and they cannot run: {why}");
+    }
+    eprintln!("skipping end-to-end test: {why}");
+    false
+}
+
+fn root(program: &str, args: &[&str]) -> std::process::Output {
+    let out = Command::new(program).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// A sudo rule for one user that needs no password, for as long as it lives.
+struct Sudoers(PathBuf);
+
+impl Sudoers {
+    fn allow(user: &str, command: &str) -> Sudoers {
+        let path = PathBuf::from(format!("/etc/sudoers.d/rdock-test-{user}"));
+        fs::write(&path, format!("{user} ALL=(root) NOPASSWD: {command}\n")).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o440)).unwrap();
+        root("visudo", &["-c", "-f", path.to_str().unwrap()]);
+        Sudoers(path)
+    }
+}
+
+impl Drop for Sudoers {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+/// The remote user's groups, by name.
+fn groups(sb: &Sandbox) -> Vec<String> {
+    let out = root("id", &["-nG", &sb.remote.name]);
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+fn assert_green(sb: &Sandbox) {
+    let doctor = sb.rdock(&["doctor"]);
+    assert_eq!(doctor.code, Some(0), "{doctor}");
+    assert!(!doctor.stdout.contains('✗'), "{doctor}");
+    let ps = sb.local("docker", &["--context", &sb.context(), "ps"]);
+    assert_eq!(ps.code, Some(0), "{ps}");
+    assert!(ps.stdout.contains("CONTAINER ID"), "{ps}");
+}
+
+/// `ssh ARGS… -- 127.0.0.1` as the local user, to the remote user, through ~/.ssh/config.
+fn ssh(sb: &Sandbox, args: &[&str], command: &[&str]) -> Run {
+    let port = sb.port.to_string();
+    let mut argv: Vec<&str> = args.to_vec();
+    argv.extend(["-l", &sb.remote.name, "-p", &port, "--", "127.0.0.1"]);
+    argv.extend(command);
+    sb.local("ssh", &argv)
+}
+
+const SETUP_FLAGS: [&str; 3] = ["--no-passphrase", "--install-key", "--accept-host-key"];
+
+#[test]
+fn a_user_outside_group_docker_is_added_through_sudo_n_under_yes_and_never_without_it() {
+    if !have(&["sudo", "visudo", "gpasswd", "usermod"]) {
+        return;
+    }
+    let Some(sb) = Sandbox::start() else { return };
+    let _rule = Sudoers::allow(&sb.remote.name, "/usr/sbin/usermod");
+    let dest = sb.dest();
+    let setup = sb.rdock(&[&["setup", &dest, "--yes", "--multiplex"], &SETUP_FLAGS[..]].concat());
+    assert_eq!(setup.code, Some(0), "{setup}");
+
+    // The master setup left logged in with the group: end it, then take the user out of it.
+    ssh(&sb, &["-O", "exit"], &[]);
+    root("gpasswd", &["-d", &sb.remote.name, "docker"]);
+    assert!(!groups(&sb).contains(&"docker".to_string()));
+    // Doctor's probe opens a new master, which logs in without the group and stays.
+    let doctor = sb.rdock(&["doctor"]);
+    assert_eq!(doctor.code, Some(1), "{doctor}");
+    let usermod = format!("sudo usermod -aG docker {}", sb.remote.name);
+    assert!(doctor.stdout.contains("✗ remote-daemon"), "{doctor}");
+    assert!(doctor.stdout.contains(&usermod), "{doctor}");
+    assert_eq!(
+        ssh(&sb, &["-O", "check"], &[]).code,
+        Some(0),
+        "a master runs"
+    );
+
+    // No terminal, no --yes: setup stops, names --yes and the command, changes nothing.
+    let declined = sb.rdock(&["setup", &dest]);
+    assert_eq!(declined.code, Some(1), "{declined}");
+    assert!(declined.stdout.contains("✗ remote-daemon"), "{declined}");
+    assert!(
+        declined.stdout.contains("pass --yes to agree"),
+        "{declined}"
+    );
+    assert!(declined.stdout.contains(&usermod), "{declined}");
+    assert!(!groups(&sb).contains(&"docker".to_string()));
+
+    // --yes: `sudo -n usermod` runs; the check after it logs in anew, not through the master.
+    let repaired = sb.rdock(&["setup", &dest, "--yes", "--multiplex"]);
+    assert_eq!(repaired.code, Some(0), "{repaired}");
+    let added = format!("added {} to group docker on 127.0.0.1", sb.remote.name);
+    assert!(repaired.stdout.contains(&added), "{repaired}");
+    assert!(
+        repaired
+            .stdout
+            .contains("which kept the old groups, takes no new sessions"),
+        "the master was asked to stop: {repaired}"
+    );
+    assert!(groups(&sb).contains(&"docker".to_string()));
+    assert_green(&sb);
+}
+
+/// A folder in /opt for one test: `bin/docker`, a link to the docker CLI, and `sys/`, links to
+/// every program in /usr/bin and /usr/sbin but docker's, for a PATH on which docker is not.
+struct OptDir(tempfile::TempDir);
+
+impl OptDir {
+    fn new() -> OptDir {
+        let dir = tempfile::Builder::new()
+            .prefix("rdock-test-")
+            .tempdir_in("/opt")
+            .unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let docker = fs::canonicalize(which("docker").unwrap()).unwrap();
+        let (bin, sys) = (dir.path().join("bin"), dir.path().join("sys"));
+        fs::create_dir(&bin).unwrap();
+        fs::create_dir(&sys).unwrap();
+        std::os::unix::fs::symlink(&docker, bin.join("docker")).unwrap();
+        for folder in ["/usr/bin", "/usr/sbin"] {
+            for entry in fs::read_dir(folder).unwrap().flatten() {
+                let name = entry.file_name();
+                let link = sys.join(&name);
+                if !name.to_string_lossy().starts_with("docker") && !link.exists() {
+                    std::os::unix::fs::symlink(entry.path(), link).unwrap();
+                }
+            }
+        }
+        OptDir(dir)
+    }
+
+    fn bin(&self) -> String {
+        self.0.path().join("bin").display().to_string()
+    }
+
+    fn sys(&self) -> String {
+        self.0.path().join("sys").display().to_string()
+    }
+}
+
+/// Write a file in the remote home as its user would have it.
+fn write_remote(sb: &Sandbox, rel: &str, text: &str) -> PathBuf {
+    let path = sb.remote.home.join(rel);
+    fs::write(&path, text).unwrap();
+    root(
+        "chown",
+        &[&format!("{0}:{0}", sb.remote.name), path.to_str().unwrap()],
+    );
+    path
+}
+
+/// docker only in /opt/…/bin, which the login shell's profile puts on its PATH and ssh commands
+/// never see: setup adds the line to `rc` (which holds `rc_before`, or is skel's), keeping every
+/// other byte, as `expected(before, line)` says; then doctor is green and a rerun adds nothing.
+fn docker_only_the_login_shell_finds(
+    shell: &str,
+    profile: &str,
+    rc: &str,
+    rc_before: Option<&str>,
+    expected: fn(&str, &str) -> String,
+) {
+    if !have(&[shell, "usermod"]) {
+        return;
+    }
+    let opt = OptDir::new();
+    let path = format!("SetEnv PATH={}", opt.sys());
+    let Some(sb) = Sandbox::start_with(&[&path]) else {
+        return;
+    };
+    root(
+        "usermod",
+        &[
+            "-s",
+            which(shell).unwrap().to_str().unwrap(),
+            &sb.remote.name,
+        ],
+    );
+    let profile_path = sb.remote.home.join(profile);
+    let mut text = fs::read_to_string(&profile_path).unwrap_or_default();
+    text.push_str(&format!("PATH=\"{}:$PATH\"\n", opt.bin()));
+    write_remote(&sb, profile, &text);
+    let rc_path = match rc_before {
+        Some(text) => write_remote(&sb, rc, text),
+        None => sb.remote.home.join(rc),
+    };
+    let before = fs::read(&rc_path).unwrap();
+    let meta = fs::metadata(&rc_path).unwrap();
+    let line = format!(
+        "export PATH=\"$PATH:{}\"  # added by rdock: docker for ssh commands",
+        opt.bin()
+    );
+
+    let dest = sb.dest();
+    let declined = sb.rdock(&[&["setup", &dest], &SETUP_FLAGS[..]].concat());
+    assert_eq!(declined.code, Some(1), "{declined}");
+    assert!(declined.stdout.contains("✗ remote-path"), "{declined}");
+    let found = format!("finds it at {}/docker", opt.bin());
+    assert!(declined.stdout.contains(&found), "{declined}");
+    assert!(declined.stdout.contains(&line), "{declined}");
+    assert!(
+        declined.stdout.contains("pass --yes to agree"),
+        "{declined}"
+    );
+    assert_eq!(
+        fs::read(&rc_path).unwrap(),
+        before,
+        "nothing written without consent"
+    );
+
+    let setup = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
+    assert_eq!(
+        setup.code,
+        Some(0),
+        "{setup}\n--- sshd.log\n{}",
+        sb.sshd_log()
+    );
+    let added = format!("added `{line}` to ~/{rc} on 127.0.0.1");
+    assert!(setup.stdout.contains(&added), "{setup}");
+    let after = fs::read_to_string(&rc_path).unwrap();
+    let before = String::from_utf8(before).unwrap();
+    assert_eq!(after, expected(&before, &line));
+    let now = fs::metadata(&rc_path).unwrap();
+    assert_eq!(
+        (now.mode(), now.uid(), now.gid()),
+        (meta.mode(), meta.uid(), meta.gid()),
+        "mode and owner kept"
+    );
+    assert_no_temp_file(rc_path.parent().unwrap());
+    assert_green(&sb);
+
+    let again = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
+    assert_eq!(again.code, Some(0), "{again}");
+    assert_eq!(
+        fs::read_to_string(&rc_path).unwrap(),
+        after,
+        "a rerun adds nothing"
+    );
+}
+
+fn assert_no_temp_file(dir: &Path) {
+    let left: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".rdock-rc"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn docker_only_a_bash_login_shell_finds_gets_a_line_above_the_bashrc_check() {
+    // Debian's skel .bashrc returns early for a shell that is not interactive: the line goes
+    // above that check's comment.
+    docker_only_the_login_shell_finds("bash", ".profile", ".bashrc", None, |before, line| {
+        let at = before.find("# If not running interactively").unwrap();
+        format!("{}{line}\n{}", &before[..at], &before[at..])
+    });
+}
+
+#[test]
+fn docker_only_a_zsh_login_shell_finds_gets_a_line_in_zshenv() {
+    // A .zshenv of the user's own, without a final line break: the line goes after it.
+    docker_only_the_login_shell_finds(
+        "zsh",
+        ".zprofile",
+        ".zshenv",
+        Some("# mine\nexport EDITOR=vi"),
+        |before, line| format!("{before}\n{line}\n"),
+    );
+}
+
+#[test]
+fn sshd_refusing_a_session_on_a_shared_connection_is_named_with_max_sessions() {
+    let Some(sb) = Sandbox::start_with(&["MaxSessions 1"]) else {
+        return;
+    };
+    let dest = sb.dest();
+    let setup = sb.rdock(&[&["setup", &dest, "--yes", "--multiplex"], &SETUP_FLAGS[..]].concat());
+    assert_eq!(setup.code, Some(0), "{setup}");
+    assert!(setup.stdout.contains("MaxSessions 30"), "{setup}");
+
+    // One session held open on the master: sshd refuses the next one on that connection.
+    let port = sb.port.to_string();
+    let mut held = sb
+        .as_local("ssh")
+        .args([
+            "-l",
+            &sb.remote.name,
+            "-p",
+            &port,
+            "--",
+            "127.0.0.1",
+            "sleep",
+            "60",
+        ])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let probe = ssh(&sb, &[], &["true"]);
+        if probe.stderr.contains("Session open refused by peer") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no refusal: {probe}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let doctor = sb.rdock(&["doctor", "--json"]);
+    let _ = held.kill();
+    let _ = held.wait();
+    assert_eq!(doctor.code, Some(0), "a warning: {doctor}");
+    let v: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
+    let connection = crate::doctor::check(&v, "connection");
+    assert_eq!(connection["status"], "warn", "{v:#}");
+    assert!(
+        connection["message"]
+            .as_str()
+            .unwrap()
+            .contains("(MaxSessions, 10 by default)"),
+        "{v:#}"
+    );
+    assert!(
+        connection["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("on 127.0.0.1: set `MaxSessions 30` in /etc/ssh/sshd_config"),
+        "{v:#}"
+    );
+}
