@@ -123,6 +123,55 @@ fn reap_when_we_exit(pids: &[u32], dir: &Path) {
 
 use std::os::unix::process::CommandExt;
 
+/// A dockerd that runs no container, with its own data, exec root, pidfile and log under `dir`
+/// (file names start with `prefix`), answering on `sock` for group `group`.
+pub fn start_dockerd(dir: &Path, prefix: &str, sock: &Path, group: &str) -> Result<Child, String> {
+    let log =
+        fs::File::create(dir.join(format!("{prefix}dockerd.log"))).map_err(|e| e.to_string())?;
+    let d = |p: &str| dir.join(format!("{prefix}{p}")).display().to_string();
+    Command::new(which("dockerd").unwrap())
+        .args([
+            "--iptables=false",
+            "--ip6tables=false",
+            "--bridge=none",
+            "--storage-driver=vfs",
+        ])
+        .arg(format!("--host=unix://{}", sock.display()))
+        .arg(format!("--data-root={}", d("data")))
+        .arg(format!("--exec-root={}", d("exec")))
+        .arg(format!("--pidfile={}", d("docker.pid")))
+        .arg(format!("--group={group}"))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .map_err(|e| format!("cannot start dockerd: {e}"))
+}
+
+/// Wait up to 90 s for the dockerd [`start_dockerd`] started to answer on `sock`.
+pub fn wait_for_dockerd(dir: &Path, prefix: &str, sock: &Path) -> Result<(), String> {
+    let host = format!("unix://{}", sock.display());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let ok = Command::new("docker")
+            .args(["-H", &host, "version"])
+            .env("HOME", dir)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if ok {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            let log =
+                fs::read_to_string(dir.join(format!("{prefix}dockerd.log"))).unwrap_or_default();
+            return Err(format!("dockerd did not answer within 90 s:\n{log}"));
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 fn start_shared() -> Result<Shared, String> {
     if let Some(why) = missing_requirement() {
         return Err(why);
@@ -134,45 +183,9 @@ fn start_shared() -> Result<Shared, String> {
     fs::copy(env!("CARGO_BIN_EXE_rdock"), &rdock).map_err(|e| e.to_string())?;
     fs::set_permissions(&rdock, fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
     let sock = dir.join("docker.sock");
-    let log = fs::File::create(dir.join("dockerd.log")).map_err(|e| e.to_string())?;
-    let d = |p: &str| dir.join(p).display().to_string();
-    let child = Command::new(which("dockerd").unwrap())
-        .args([
-            "--iptables=false",
-            "--ip6tables=false",
-            "--bridge=none",
-            "--storage-driver=vfs",
-        ])
-        .arg(format!("--host=unix://{}", sock.display()))
-        .arg(format!("--data-root={}", d("data")))
-        .arg(format!("--exec-root={}", d("exec")))
-        .arg(format!("--pidfile={}", d("docker.pid")))
-        .arg("--group=docker")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cannot start dockerd: {e}"))?;
+    let child = start_dockerd(&dir, "", &sock, "docker")?;
     reap_when_we_exit(&[child.id()], &dir);
-    let host = format!("unix://{}", sock.display());
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let ok = Command::new("docker")
-            .args(["-H", &host, "version"])
-            .env("HOME", &dir)
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        if ok {
-            break;
-        }
-        if Instant::now() > deadline {
-            let log = fs::read_to_string(dir.join("dockerd.log")).unwrap_or_default();
-            return Err(format!("dockerd did not answer within 90 s:\n{log}"));
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    wait_for_dockerd(&dir, "", &sock)?;
     Ok(Shared {
         dir,
         docker_sock: sock,

@@ -413,10 +413,7 @@ fn in_a_real_terminal_the_title_and_clipboard_are_untouched() {
     let Some(sb) = hostile_sandbox("ok") else {
         return;
     };
-    let dest = sb.dest();
-    let mut setup = vec!["setup", dest.as_str()];
-    setup.extend(ALL_YES);
-    assert_eq!(sb.rdock(&setup).code, Some(0));
+    sb.setup_ok();
     let sock = sb.dir.join("tmux.sock");
     let tmux = |args: &[&str]| {
         let out = std::process::Command::new("tmux")

@@ -5,17 +5,20 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
-use crate::harness::{which, Sandbox, NO_DOCKER_HOST};
+use crate::harness::{start_dockerd, wait_for_dockerd, Sandbox, NO_DOCKER_HOST};
 
 /// A dockerd of the remote user's own, on its runtime directory's socket; killed when dropped.
 struct UserDaemon(std::process::Child);
 
 impl Drop for UserDaemon {
     fn drop(&mut self) {
-        let _ = self.0.kill();
+        // dockerd leads its own process group (containerd included): end all of it.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -35,41 +38,9 @@ fn start_user_daemon(sb: &Sandbox) -> (UserDaemon, String) {
     assert!(chown.success());
     fs::set_permissions(&run, fs::Permissions::from_mode(0o700)).unwrap();
     let sock = format!("{run}/docker.sock");
-    let d = |p: &str| sb.dir.join(p).display().to_string();
-    let log = fs::File::create(sb.dir.join("user-dockerd.log")).unwrap();
-    let child = Command::new(which("dockerd").unwrap())
-        .args([
-            "--iptables=false",
-            "--ip6tables=false",
-            "--bridge=none",
-            "--storage-driver=vfs",
-        ])
-        .arg(format!("--host=unix://{sock}"))
-        .arg(format!("--data-root={}", d("user-data")))
-        .arg(format!("--exec-root={}", d("user-exec")))
-        .arg(format!("--pidfile={}", d("user-docker.pid")))
-        .arg(format!("--group={}", sb.remote.name))
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+    let child = start_dockerd(&sb.dir, "user-", Path::new(&sock), &sb.remote.name).unwrap();
     let daemon = UserDaemon(child);
-    let start = Instant::now();
-    while Command::new("docker")
-        .args(["-H", &format!("unix://{sock}"), "version"])
-        .env("HOME", &sb.dir)
-        .output()
-        .map(|o| !o.status.success())
-        .unwrap_or(true)
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(90),
-            "the user's dockerd did not answer: {}",
-            fs::read_to_string(sb.dir.join("user-dockerd.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    wait_for_dockerd(&sb.dir, "user-", Path::new(&sock)).unwrap();
     (daemon, sock)
 }
 
@@ -80,16 +51,7 @@ fn setup_finds_a_rootless_socket_and_docker_works_through_the_endpoint_it_writes
     };
     sb.restart_sshd_with(&[NO_DOCKER_HOST]);
     let (_daemon, sock) = start_user_daemon(&sb);
-    let dest = sb.dest();
-    let run = sb.rdock(&[
-        "setup",
-        &dest,
-        "--yes",
-        "--no-passphrase",
-        "--install-key",
-        "--accept-host-key",
-    ]);
-    assert_eq!(run.code, Some(0), "{run}");
+    let run = sb.setup_ok();
     assert!(
         run.stdout
             .contains(&format!("at {sock} (not the default socket")),
@@ -103,14 +65,7 @@ fn setup_finds_a_rootless_socket_and_docker_works_through_the_endpoint_it_writes
     let doctor = sb.rdock(&["doctor"]);
     assert_eq!(doctor.code, Some(0), "{doctor}");
     assert!(!doctor.stdout.contains('✗'), "{doctor}");
-    let again = sb.rdock(&[
-        "setup",
-        &dest,
-        "--yes",
-        "--no-passphrase",
-        "--install-key",
-        "--accept-host-key",
-    ]);
+    let again = sb.setup_ok();
     assert!(
         again
             .stdout
