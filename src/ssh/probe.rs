@@ -7,18 +7,26 @@ use std::time::Duration;
 use crate::ssh::destination::Resolved;
 use crate::sys::exec::{last_line, Cmd, Exec, TooMuchOutput};
 
-/// Seconds ssh may spend connecting. The whole probe is bounded by [`PROBE_TIMEOUT`].
+/// Seconds ssh may spend connecting, and waiting for the server's SSH banner. The whole probe is
+/// bounded by [`PROBE_TIMEOUT`].
 pub const CONNECT_TIMEOUT: u64 = 10;
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Seconds the remote `docker version` may take (through `timeout`, where the remote has it).
+pub const DOCKER_TIMEOUT: u64 = 8;
 
-const MARKER: &str = "rdock-probe-1";
+/// The lines that frame the probe's report: what the remote prints around them is not the
+/// probe's, and is named as such.
+const BEGIN: &str = "rdock-probe-2-begin";
+const END: &str = "rdock-probe-2-end";
 
-/// Runs on the remote under `sh`, whatever the login shell. Reports whether docker is on the
-/// non-interactive PATH and what `docker version` says; asks the socket named on stdin (a
-/// context's socket path, already checked to be plain) when there is one. When docker's default
-/// socket does not answer, it looks for a rootless daemon's, `$XDG_RUNTIME_DIR/docker.sock`
-/// (else `/run/user/UID/docker.sock`), and reports it when a daemon answers there.
-pub const PROBE_SCRIPT: &str = "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ -z \"$sock\" ]; then r=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock\"; if [ -S \"$r\" ] && v=$(DOCKER_HOST=\"unix://$r\" docker version --format \"{{.Server.Version}}\" 2>/dev/null); then s=$r; else v=; fi; fi; echo \"docker-exit=$rc\"; echo \"rdock-socket=$s\"; echo \"rdock-socket-version=$v\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; fi'";
+/// Runs on the remote under `sh`, whatever the login shell. Prints its report between [`BEGIN`]
+/// and [`END`]: the login shell (`$SHELL`), whether docker is on the non-interactive PATH and what
+/// `docker version` says (bounded by `timeout` when the remote has it: exit 124 when docker
+/// hangs); asks the socket named on stdin (a context's socket path, already checked to be plain)
+/// when there is one. When docker's default socket does not answer, it looks for a rootless
+/// daemon's, `$XDG_RUNTIME_DIR/docker.sock` (else `/run/user/UID/docker.sock`), and reports it when
+/// a daemon answers there.
+pub const PROBE_SCRIPT: &str = "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-2-begin; echo \"shell=$SHELL\"; if p=$(command -v docker); then echo \"docker-path=$p\"; t=; if command -v timeout >/dev/null 2>&1; then t=\"timeout 8\"; fi; out=$($t docker version --format \"{{.Server.Version}}\" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ -z \"$sock\" ]; then r=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock\"; if [ -S \"$r\" ] && v=$(DOCKER_HOST=\"unix://$r\" $t docker version --format \"{{.Server.Version}}\" 2>/dev/null); then s=$r; else v=; fi; fi; echo \"docker-exit=$rc\"; echo \"rdock-socket=$s\"; echo \"rdock-socket-version=$v\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; fi; echo rdock-probe-2-end'";
 
 /// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless its blob is already
 /// there. umask 077 keeps ~/.ssh and the file private.
@@ -48,6 +56,19 @@ pub enum RemoteDocker {
     NotOnPath,
     PermissionDenied(String),
     DaemonDown(String),
+    /// `docker version` did not answer within [`DOCKER_TIMEOUT`] seconds and was stopped.
+    Hung,
+    Other(String),
+}
+
+/// The remote ran another command than the probe: a forced command (`command="…"` on the key in
+/// authorized_keys, or sshd's ForceCommand).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Forced {
+    /// `docker system dial-stdio`: it passed the probe's stdin to the docker daemon, which
+    /// answered with an HTTP error.
+    DialStdio,
+    /// Something else; its first line of output, if any.
     Other(String),
 }
 
@@ -60,6 +81,28 @@ pub struct Probe {
     /// A daemon that answers on another socket (rootless docker) when the default one does not:
     /// the socket and that daemon's version.
     pub other_socket: Option<(String, String)>,
+    /// The remote user's login shell (`$SHELL` on the remote).
+    pub shell: Option<String>,
+    /// The first line the remote printed on stdout outside the probe's report (a shell startup
+    /// file that prints): it would be in the middle of docker's own ssh stream too.
+    pub noise: Option<String>,
+    /// The remote ran a forced command instead of the probe.
+    pub forced: Option<Forced>,
+}
+
+impl Probe {
+    /// A probe that got no report: only how the connection went.
+    pub fn failed(connect: Connect) -> Probe {
+        Probe {
+            connect,
+            docker_path: None,
+            docker: None,
+            other_socket: None,
+            shell: None,
+            noise: None,
+            forced: None,
+        }
+    }
 }
 
 /// ssh options that make rdock's own connections behave like the docker CLI's, never prompt,
@@ -110,50 +153,36 @@ pub fn run(exec: &Exec, r: &Resolved) -> Probe {
             )),
         },
     };
-    Probe {
-        connect,
-        docker_path: None,
-        docker: None,
-        other_socket: None,
-    }
+    Probe::failed(connect)
+}
+
+/// The first non-empty line of a text, trimmed, at most 200 characters.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
 }
 
 /// Read the probe's result from ssh's exit code and output.
 pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
-    let mut lines = stdout.lines();
-    if lines.next().map(str::trim) == Some(MARKER) {
-        let docker_path = lines
-            .next()
-            .and_then(|l| l.strip_prefix("docker-path="))
-            .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty());
-        let exit = lines
-            .next()
-            .and_then(|l| l.strip_prefix("docker-exit="))
-            .and_then(|n| n.trim().parse::<i32>().ok())
-            .unwrap_or(-1);
-        // The script prints these two lines whenever docker ran, before docker's own output.
-        let mut other_socket = None;
-        let mut rest: Vec<&str> = lines.collect();
-        if rest.first().is_some_and(|l| l.starts_with("rdock-socket=")) {
-            let socket = rest[0]["rdock-socket=".len()..].trim().to_string();
-            let version = rest
-                .get(1)
-                .and_then(|l| l.strip_prefix("rdock-socket-version="))
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            rest.drain(..rest.len().min(2));
-            if socket.starts_with('/') && !version.is_empty() {
-                other_socket = Some((socket, version));
-            }
-        }
-        let text = rest.join("\n").trim().to_string();
+    if let Some(at) = stdout.find(BEGIN) {
+        return parse_report(stdout, at);
+    }
+    if code == Some(0) {
+        // sshd ran something that exited 0 without printing the report: a forced command. docker
+        // system dial-stdio hands the probe's stdin to the daemon, whose answer is HTTP.
+        let forced = if stdout.starts_with("HTTP/1.") {
+            Forced::DialStdio
+        } else {
+            Forced::Other(first_line(stdout))
+        };
         return Probe {
-            connect: Connect::Ok,
-            docker_path,
-            docker: Some(classify_docker(exit, &text)),
-            other_socket,
+            forced: Some(forced),
+            ..Probe::failed(Connect::Ok)
         };
     }
     let last = stderr
@@ -172,6 +201,22 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
         || stderr.contains("Too many authentication failures")
     {
         Connect::AuthRefused(last)
+    } else if stderr.contains("timed out during banner exchange") {
+        Connect::Unreachable(format!(
+            "the port accepted the connection, but no SSH banner came within {CONNECT_TIMEOUT} s (a hung or overloaded sshd, or not sshd): {last}"
+        ))
+    } else if stderr.contains("UNKNOWN port 65535") {
+        // ssh names the far end so when it connected through a ProxyJump or ProxyCommand: the
+        // lines before it are the jump's own.
+        let jump = stderr
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.contains("UNKNOWN port 65535"))
+            .unwrap_or(&last)
+            .to_string();
+        Connect::Unreachable(format!(
+            "the jump host (ProxyJump or ProxyCommand) did not get through: {jump}"
+        ))
     } else if code == Some(255) || code.is_none() {
         Connect::Unreachable(last)
     } else {
@@ -179,11 +224,65 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
             "the remote shell did not run the probe (exit {code:?}): {last}"
         ))
     };
+    Probe::failed(connect)
+}
+
+/// The report that starts at byte `at` of stdout, and whatever the remote printed around it.
+fn parse_report(stdout: &str, at: usize) -> Probe {
+    let before = &stdout[..at];
+    let rest = &stdout[at + BEGIN.len()..];
+    let (report, after) = match rest.rfind(END) {
+        Some(end) => (&rest[..end], &rest[end + END.len()..]),
+        None => (rest, ""),
+    };
+    let finished = rest.contains(END);
+    let noise = [before, after]
+        .iter()
+        .map(|t| first_line(t))
+        .find(|l| !l.is_empty());
+    let mut lines = report.lines().skip_while(|l| l.trim().is_empty());
+    let mut field = |name: &str| -> Option<String> {
+        lines
+            .next()
+            .and_then(|l| l.strip_prefix(name))
+            .and_then(|l| l.strip_prefix('='))
+            .map(|v| v.trim().to_string())
+    };
+    let shell = field("shell").filter(|v| !v.is_empty());
+    let docker_path = field("docker-path").filter(|p| !p.is_empty());
+    let exit = field("docker-exit")
+        .and_then(|n| n.parse::<i32>().ok())
+        .unwrap_or(-1);
+    // The script prints these two lines whenever docker ran, before docker's own output.
+    let mut other_socket = None;
+    let mut rest: Vec<&str> = lines.collect();
+    if rest.first().is_some_and(|l| l.starts_with("rdock-socket=")) {
+        let socket = rest[0]["rdock-socket=".len()..].trim().to_string();
+        let version = rest
+            .get(1)
+            .and_then(|l| l.strip_prefix("rdock-socket-version="))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        rest.drain(..rest.len().min(2));
+        if socket.starts_with('/') && !version.is_empty() {
+            other_socket = Some((socket, version));
+        }
+    }
+    let text = rest.join("\n").trim().to_string();
+    let docker = if finished || exit != -1 {
+        classify_docker(exit, &text)
+    } else {
+        RemoteDocker::Other("the probe's report ended early".into())
+    };
     Probe {
-        connect,
-        docker_path: None,
-        docker: None,
-        other_socket: None,
+        connect: Connect::Ok,
+        docker_path,
+        docker: Some(docker),
+        other_socket,
+        shell,
+        noise,
+        forced: None,
     }
 }
 
@@ -192,6 +291,7 @@ fn classify_docker(exit: i32, text: &str) -> RemoteDocker {
     match exit {
         0 => RemoteDocker::Server(text.lines().last().unwrap_or("").trim().to_string()),
         127 => RemoteDocker::NotOnPath,
+        124 => RemoteDocker::Hung,
         _ if lower.contains("permission denied") => RemoteDocker::PermissionDenied(last_line(text)),
         _ if lower.contains("cannot connect to the docker daemon")
             || lower.contains("is the docker daemon running") =>
@@ -226,7 +326,7 @@ mod tests {
     fn probe_output_is_classified() {
         let ok = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=0\n28.2.2\n",
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=0\n28.2.2\n",
             "",
         );
         assert_eq!(ok.connect, Connect::Ok);
@@ -234,13 +334,13 @@ mod tests {
         assert_eq!(ok.docker_path.as_deref(), Some("/usr/bin/docker"));
         let missing = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-path=\ndocker-exit=127\n",
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=\ndocker-exit=127\n",
             "",
         );
         assert_eq!(missing.docker, Some(RemoteDocker::NotOnPath));
         let denied = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\npermission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock\n",
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=1\npermission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock\n",
             "",
         );
         assert!(matches!(
@@ -249,7 +349,7 @@ mod tests {
         ));
         let down = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
             "",
         );
         assert!(matches!(down.docker, Some(RemoteDocker::DaemonDown(_))));
@@ -259,7 +359,7 @@ mod tests {
     fn a_rootless_daemon_on_another_socket_is_reported_and_never_read_from_docker_s_output() {
         let rootless = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\nrdock-socket=/run/user/1000/docker.sock\nrdock-socket-version=27.5.1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=1\nrdock-socket=/run/user/1000/docker.sock\nrdock-socket-version=27.5.1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
             "",
         );
         assert_eq!(
@@ -270,7 +370,7 @@ mod tests {
         // docker's own output comes after rdock's two lines: it cannot name a socket.
         let forged = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\nrdock-socket=\nrdock-socket-version=\nrdock-socket=/tmp/evil\nrdock-socket-version=1\n",
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=1\nrdock-socket=\nrdock-socket-version=\nrdock-socket=/tmp/evil\nrdock-socket-version=1\n",
             "",
         );
         assert_eq!(forged.other_socket, None);
@@ -319,5 +419,98 @@ mod tests {
             // Exactly one pair of single quotes: nothing inside can end the sh -c argument early.
             assert_eq!(script.matches('\'').count(), 2, "{script}");
         }
+    }
+
+    const REPORT: &str = "rdock-probe-2-begin\nshell=/bin/bash\ndocker-path=/usr/bin/docker\ndocker-exit=0\nrdock-socket=\nrdock-socket-version=\n28.2.2\nrdock-probe-2-end\n";
+
+    #[test]
+    fn what_the_remote_prints_around_the_report_is_named_and_the_report_still_read() {
+        let clean = parse_probe(Some(0), REPORT, "");
+        assert_eq!(clean.noise, None);
+        assert_eq!(clean.shell.as_deref(), Some("/bin/bash"));
+        assert_eq!(clean.docker, Some(RemoteDocker::Server("28.2.2".into())));
+        let before = parse_probe(Some(0), &format!("hello\n{REPORT}"), "");
+        assert_eq!(before.noise.as_deref(), Some("hello"));
+        assert_eq!(before.docker, Some(RemoteDocker::Server("28.2.2".into())));
+        // No line break after the noise: the marker is found inside the line.
+        let glued = parse_probe(Some(0), &format!("hello{REPORT}"), "");
+        assert_eq!(glued.noise.as_deref(), Some("hello"));
+        assert_eq!(glued.docker_path.as_deref(), Some("/usr/bin/docker"));
+        let after = parse_probe(Some(0), &format!("{REPORT}bye\n"), "");
+        assert_eq!(after.noise.as_deref(), Some("bye"));
+        assert_eq!(after.docker, Some(RemoteDocker::Server("28.2.2".into())));
+    }
+
+    #[test]
+    fn a_report_cut_short_is_not_read_as_an_answer() {
+        let cut = parse_probe(
+            Some(0),
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\n",
+            "",
+        );
+        assert!(
+            matches!(cut.docker, Some(RemoteDocker::Other(_))),
+            "{cut:?}"
+        );
+    }
+
+    #[test]
+    fn a_docker_stopped_by_the_remote_timeout_is_a_hang() {
+        let hung = parse_probe(
+            Some(0),
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=124\nrdock-socket=\nrdock-socket-version=\n\nrdock-probe-2-end\n",
+            "",
+        );
+        assert_eq!(hung.docker, Some(RemoteDocker::Hung));
+    }
+
+    #[test]
+    fn a_forced_command_is_told_from_the_report() {
+        let dial = parse_probe(
+            Some(0),
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request",
+            "",
+        );
+        assert_eq!(dial.connect, Connect::Ok);
+        assert_eq!(dial.forced, Some(Forced::DialStdio));
+        assert_eq!(dial.docker, None);
+        let silent = parse_probe(Some(0), "", "");
+        assert_eq!(silent.forced, Some(Forced::Other(String::new())));
+        let other = parse_probe(Some(0), "backup done\n", "");
+        assert_eq!(other.forced, Some(Forced::Other("backup done".into())));
+    }
+
+    #[test]
+    fn a_silent_server_and_an_unreachable_jump_host_are_named() {
+        let silent = parse_probe(
+            Some(255),
+            "",
+            "Connection timed out during banner exchange\r\nConnection to 127.0.0.1 port 2222 timed out\r\n",
+        );
+        assert!(
+            matches!(&silent.connect, Connect::Unreachable(t) if t.contains("no SSH banner came within 10 s")),
+            "{silent:?}"
+        );
+        let jump = parse_probe(
+            Some(255),
+            "",
+            "ssh: connect to host bastion port 22: Connection refused\r\nConnection closed by UNKNOWN port 65535\r\n",
+        );
+        assert_eq!(
+            jump.connect,
+            Connect::Unreachable(
+                "the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host bastion port 22: Connection refused".into()
+            )
+        );
+    }
+
+    #[test]
+    fn the_probe_script_survives_every_login_shell() {
+        // tcsh expands `!` even inside single quotes; fish reads `\\` and `\'` there.
+        assert!(!PROBE_SCRIPT.contains('!'));
+        assert!(!PROBE_SCRIPT.contains("\\\\"));
+        assert!(PROBE_SCRIPT.contains(&format!("echo {BEGIN};")));
+        assert!(PROBE_SCRIPT.ends_with(&format!("echo {END}'")));
+        assert!(PROBE_SCRIPT.contains(&format!("timeout {DOCKER_TIMEOUT}\"")));
     }
 }

@@ -238,7 +238,9 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
                 install: setup && (o.install_key || o.yes),
             })),
             RemotePath => out.push(Box::new(RemotePathStep)),
-            RemoteDaemon => out.push(Box::new(RemoteDaemonStep)),
+            RemoteDaemon => out.push(Box::new(RemoteDaemonStep {
+                context: o.context.clone(),
+            })),
             // Setup turns multiplexing on only when asked; doctor always reports it.
             Multiplex if setup && !o.multiplex => {}
             Multiplex => out.push(Box::new(MultiplexStep {
