@@ -22,6 +22,8 @@ mod platform;
 #[cfg(unix)]
 mod remote_data;
 #[cfg(unix)]
+mod remote_shell;
+#[cfg(unix)]
 mod rootless;
 #[cfg(unix)]
 mod setup;
