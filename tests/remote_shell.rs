@@ -60,11 +60,19 @@ fn a_bashrc_that_prints_is_named_with_its_fix_and_once_guarded_setup_and_doctor_
     sb.write_remote_file(".bashrc", "[[ $- == *i* ]] || return\necho hello\n");
     let after = sb.setup_within(Duration::from_secs(120));
     assert_eq!(after.code, Some(0), "{after}");
-    let doctor = doctor(&sb);
-    assert_eq!(doctor.code, Some(0), "{doctor}");
-    assert!(!doctor.stdout.contains(CHATTY), "{doctor}");
+    let green = doctor(&sb);
+    assert_eq!(green.code, Some(0), "{green}");
+    assert!(!green.stdout.contains(CHATTY), "{green}");
     let docker = docker_version(&sb);
     assert_eq!(docker.code, Some(0), "{docker}");
+
+    // Chatty again: docker's own ssh transport breaks, and doctor says why.
+    sb.write_remote_file(".bashrc", "echo hello\n");
+    let broken = docker_version(&sb);
+    assert_ne!(broken.code, Some(0), "{broken}");
+    let again = doctor(&sb);
+    assert_eq!(again.code, Some(1), "{again}");
+    assert!(again.stdout.contains(BREAKS), "{again}");
 }
 
 #[test]
@@ -73,16 +81,17 @@ fn a_key_forced_to_dial_stdio_keeps_doctor_green_and_docker_working() {
         return;
     };
     sb.setup_ok();
+    without_askpass(&mut sb);
+    // Every key line restricted as hardening guides advise; written in place, so the file keeps
+    // the owner and mode sshd's StrictModes wants.
     let keys = sb.remote.home.join(".ssh/authorized_keys");
-    let lines = fs::read_to_string(&keys).unwrap();
-    let forced: String = lines
+    let forced: String = fs::read_to_string(&keys)
+        .unwrap()
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| format!("command=\"docker system dial-stdio\",restrict {l}\n"))
         .collect();
-    // Written in place: the file keeps its owner and mode, as sshd's StrictModes wants.
     fs::write(&keys, &forced).unwrap();
-    without_askpass(&mut sb);
     let doctor = doctor(&sb);
     assert_eq!(doctor.code, Some(0), "{doctor}");
     assert!(

@@ -418,6 +418,11 @@ mod tests {
             assert!(script.starts_with("/bin/sh -c '") && script.ends_with('\''));
             // Exactly one pair of single quotes: nothing inside can end the sh -c argument early.
             assert_eq!(script.matches('\'').count(), 2, "{script}");
+            // tcsh expands `!` even inside single quotes; fish reads `\\` and `\'` there.
+            assert!(
+                !script.contains('!') && !script.contains("\\\\"),
+                "{script}"
+            );
         }
     }
 
@@ -442,35 +447,28 @@ mod tests {
     }
 
     #[test]
-    fn a_report_cut_short_is_not_read_as_an_answer() {
-        let cut = parse_probe(
-            Some(0),
-            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\n",
-            "",
+    fn a_report_cut_short_or_a_docker_stopped_by_the_timeout_is_no_answer() {
+        let head = "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\n";
+        // Cut short: docker's exit code never came.
+        assert_eq!(
+            parse_probe(Some(0), head, "").docker,
+            Some(RemoteDocker::Other("the probe's report ended early".into()))
         );
-        assert!(
-            matches!(cut.docker, Some(RemoteDocker::Other(_))),
-            "{cut:?}"
+        // The script's `timeout` stopped docker: exit 124.
+        let stopped =
+            format!("{head}docker-exit=124\nrdock-socket=\nrdock-socket-version=\n\n{END}\n");
+        assert_eq!(
+            parse_probe(Some(0), &stopped, "").docker,
+            Some(RemoteDocker::Hung)
         );
     }
 
-    #[test]
-    fn a_docker_stopped_by_the_remote_timeout_is_a_hang() {
-        let hung = parse_probe(
-            Some(0),
-            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=124\nrdock-socket=\nrdock-socket-version=\n\nrdock-probe-2-end\n",
-            "",
-        );
-        assert_eq!(hung.docker, Some(RemoteDocker::Hung));
-    }
+    /// What the daemon answers `docker system dial-stdio` given the probe's stdin.
+    const DIAL_STDIO: &str = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request";
 
     #[test]
     fn a_forced_command_is_told_from_the_report() {
-        let dial = parse_probe(
-            Some(0),
-            "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request",
-            "",
-        );
+        let dial = parse_probe(Some(0), DIAL_STDIO, "");
         assert_eq!(dial.connect, Connect::Ok);
         assert_eq!(dial.forced, Some(Forced::DialStdio));
         assert_eq!(dial.docker, None);
@@ -482,33 +480,26 @@ mod tests {
 
     #[test]
     fn a_silent_server_and_an_unreachable_jump_host_are_named() {
-        let silent = parse_probe(
-            Some(255),
-            "",
-            "Connection timed out during banner exchange\r\nConnection to 127.0.0.1 port 2222 timed out\r\n",
-        );
-        assert!(
-            matches!(&silent.connect, Connect::Unreachable(t) if t.contains("no SSH banner came within 10 s")),
-            "{silent:?}"
-        );
-        let jump = parse_probe(
-            Some(255),
-            "",
-            "ssh: connect to host bastion port 22: Connection refused\r\nConnection closed by UNKNOWN port 65535\r\n",
-        );
-        assert_eq!(
-            jump.connect,
-            Connect::Unreachable(
-                "the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host bastion port 22: Connection refused".into()
-            )
-        );
+        let cases = [
+            (
+                "Connection timed out during banner exchange\r\nConnection to 127.0.0.1 port 2222 timed out\r\n",
+                "the port accepted the connection, but no SSH banner came within 10 s (a hung or overloaded sshd, or not sshd): Connection to 127.0.0.1 port 2222 timed out",
+            ),
+            (
+                "ssh: connect to host bastion port 22: Connection refused\r\nConnection closed by UNKNOWN port 65535\r\n",
+                "the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host bastion port 22: Connection refused",
+            ),
+        ];
+        for (stderr, named) in cases {
+            assert_eq!(
+                parse_probe(Some(255), "", stderr).connect,
+                Connect::Unreachable(named.into())
+            );
+        }
     }
 
     #[test]
-    fn the_probe_script_survives_every_login_shell() {
-        // tcsh expands `!` even inside single quotes; fish reads `\\` and `\'` there.
-        assert!(!PROBE_SCRIPT.contains('!'));
-        assert!(!PROBE_SCRIPT.contains("\\\\"));
+    fn the_report_is_framed_and_docker_is_bounded() {
         assert!(PROBE_SCRIPT.contains(&format!("echo {BEGIN};")));
         assert!(PROBE_SCRIPT.ends_with(&format!("echo {END}'")));
         assert!(PROBE_SCRIPT.contains(&format!("timeout {DOCKER_TIMEOUT}\"")));

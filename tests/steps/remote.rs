@@ -325,14 +325,10 @@ fn an_ipv6_address_is_bare_in_the_ssh_commands_a_fix_names() {
 #[test]
 fn a_shell_startup_file_that_prints_fails_remote_path_with_its_fix() {
     let done = remote(Reply::ok(PROBE_CHATTY_BASHRC)).run(Mode::Setup, &options(), &REMOTE);
-    assert_eq!(
-        said(done.find("remote-path")),
-        (
-            Status::Fail,
-            "your remote ~/.bashrc (or the file for the user's login shell, /bin/bash) prints to stdout (\"hello\"); that breaks docker's ssh transport",
-            Some("on 127.0.0.1: make the first line of ~/.bashrc `[[ $- == *i* ]] || return` (or `case $- in *i*) ;; *) return;; esac`)")
-        )
-    );
+    let (status, message, fix) = said(done.find("remote-path"));
+    assert_eq!(status, Status::Fail);
+    assert_eq!(message, "your remote ~/.bashrc (or the file for the user's login shell, /bin/bash) prints to stdout (\"hello\"); that breaks docker's ssh transport");
+    assert_eq!(fix, Some("on 127.0.0.1: make the first line of ~/.bashrc `[[ $- == *i* ]] || return` (or `case $- in *i*) ;; *) return;; esac`)"));
     assert!(done.report.stopped);
     // The connection itself was fine.
     assert_eq!(done.find("auth").status, Status::Ok);
@@ -342,14 +338,10 @@ fn a_shell_startup_file_that_prints_fails_remote_path_with_its_fix() {
 fn a_docker_that_hangs_on_the_remote_is_named_as_such() {
     let done = remote(Reply::ok(PROBE_HUNG_DOCKER)).run(Mode::Doctor, &options(), &REMOTE);
     assert_eq!(done.find("remote-path").status, Status::Ok);
-    assert_eq!(
-        said(done.find("remote-daemon")),
-        (
-            Status::Fail,
-            "docker version on 127.0.0.1 did not answer within 8 s and was stopped: the docker daemon there hangs (the connection and the shell were fine)",
-            Some("on 127.0.0.1: sudo systemctl restart docker; `docker version` there must answer at once")
-        )
-    );
+    let (status, message, fix) = said(done.find("remote-daemon"));
+    assert_eq!(status, Status::Fail);
+    assert_eq!(message, "docker version on 127.0.0.1 did not answer within 8 s and was stopped: the docker daemon there hangs (the connection and the shell were fine)");
+    assert_eq!(fix, Some("on 127.0.0.1: sudo systemctl restart docker; `docker version` there must answer at once"));
 }
 
 #[test]
@@ -358,22 +350,17 @@ fn a_key_forced_to_dial_stdio_is_checked_through_the_context() {
         .store(&[("box", "ssh://u@127.0.0.1:2222")], Some("box"))
         .on(&VERSION, Reply::ok("20.10.24+dfsg1\n"));
     let done = rig.run(Mode::Doctor, &options(), &REMOTE);
-    assert_eq!(done.find("auth").status, Status::Ok);
+    let checks: Vec<_> = ["auth", "remote-path", "remote-daemon"]
+        .iter()
+        .map(|id| said(done.find(id)))
+        .collect();
     assert_eq!(
-        said(done.find("remote-path")),
-        (
-            Status::Ok,
-            "the key runs the forced command `docker system dial-stdio` on 127.0.0.1 (what docker's ssh transport runs)",
-            None
-        )
-    );
-    assert_eq!(
-        said(done.find("remote-daemon")),
-        (
-            Status::Ok,
-            "docker daemon 20.10.24+dfsg1 answers u on 127.0.0.1 (through docker --context box: the key runs `docker system dial-stdio` only)",
-            None
-        )
+        checks,
+        [
+            (Status::Ok, "u@127.0.0.1:2222 accepts the key (BatchMode)", None),
+            (Status::Ok, "the key runs the forced command `docker system dial-stdio` on 127.0.0.1 (what docker's ssh transport runs)", None),
+            (Status::Ok, "docker daemon 20.10.24+dfsg1 answers u on 127.0.0.1 (through docker --context box: the key runs `docker system dial-stdio` only)", None),
+        ]
     );
     // No context yet: the daemon is left to verify.
     let done = remote(Reply::ok(PROBE_DIAL_STDIO)).run(Mode::Setup, &options(), &REMOTE);
