@@ -126,7 +126,7 @@ fn a_remote_docker_that_hangs_is_named_as_such_within_the_bound() {
     fs::create_dir_all(&bin).unwrap();
     let real = which("docker").expect("a docker CLI");
     let script = format!(
-        "#!/bin/sh\nif [ \"$1\" = version ]; then exec sleep 120; fi\nexec {} \"$@\"\n",
+        "#!/bin/sh\nif [ \"$1\" = version ]; then exec /bin/sleep 120; fi\nexec {} \"$@\"\n",
         real.display()
     );
     let docker = bin.join("docker");
@@ -153,6 +153,22 @@ fn a_remote_docker_that_hangs_is_named_as_such_within_the_bound() {
         doctor.elapsed < BOUND,
         "took {:?}: {doctor}",
         doctor.elapsed
+    );
+
+    // A remote without `timeout` on its PATH: the probe itself is stopped at its bound, and what
+    // it had printed says docker had started.
+    sb.restart_sshd_with(&[&format!("SetEnv PATH={}", bin.display())]);
+    let bare = sb.rdock_within(&["doctor", &sb.dest()], Duration::from_secs(60));
+    assert_eq!(bare.code, Some(1), "{bare}");
+    assert!(
+        bare.stdout
+            .contains("did not answer within 20 s and was stopped: the docker daemon there hangs"),
+        "{bare}"
+    );
+    assert!(
+        bare.elapsed < BOUND + Duration::from_secs(10),
+        "took {:?}: {bare}",
+        bare.elapsed
     );
 }
 

@@ -53,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
             | Some(RemoteDocker::PermissionDenied(t))
             | Some(RemoteDocker::DaemonDown(t))
             | Some(RemoteDocker::Other(t)) => shown_as_data(t),
-            Some(RemoteDocker::NotOnPath) | Some(RemoteDocker::Hung) | None => {}
+            Some(RemoteDocker::NotOnPath) | Some(RemoteDocker::Hung(_)) | None => {}
         }
     }
 });

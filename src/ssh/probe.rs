@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::ssh::destination::Resolved;
-use crate::sys::exec::{last_line, Cmd, Exec, TooMuchOutput};
+use crate::sys::exec::{last_line, Cmd, Exec, TimedOut, TooMuchOutput};
 
 /// Seconds ssh may spend connecting, and waiting for the server's SSH banner. The whole probe is
 /// bounded by [`PROBE_TIMEOUT`].
@@ -56,8 +56,9 @@ pub enum RemoteDocker {
     NotOnPath,
     PermissionDenied(String),
     DaemonDown(String),
-    /// `docker version` did not answer within [`DOCKER_TIMEOUT`] seconds and was stopped.
-    Hung,
+    /// `docker version` did not answer within so many seconds and was stopped (by the script's
+    /// `timeout`, or with the whole probe when the remote has no `timeout`).
+    Hung(u64),
     Other(String),
 }
 
@@ -141,6 +142,13 @@ pub fn run(exec: &Exec, r: &Resolved) -> Probe {
     let connect = match exec.run(&cmd) {
         Ok(out) => return parse_probe(out.code, &out.stdout, &out.stderr),
         Err(e) => match e.downcast_ref::<TooMuchOutput>() {
+            None if e
+                .downcast_ref::<TimedOut>()
+                .is_some_and(|t| t.stdout.contains(BEGIN)) =>
+            {
+                let stopped = e.downcast_ref::<TimedOut>().expect("checked above");
+                return stopped_probe(&stopped.stdout);
+            }
             Some(too_much) => Connect::TooMuch(format!(
                 "{} answered rdock's probe with more than {} KiB; rdock stopped reading",
                 r.address(),
@@ -154,6 +162,21 @@ pub fn run(exec: &Exec, r: &Resolved) -> Probe {
         },
     };
     Probe::failed(connect)
+}
+
+/// The probe was stopped at [`PROBE_TIMEOUT`] after its report began (the remote has no
+/// `timeout`): when docker's exit code never came, docker is what hung.
+fn stopped_probe(stdout: &str) -> Probe {
+    let mut probe = parse_probe(Some(0), stdout, "");
+    if probe.docker_path.is_some() && probe.docker == Some(ended_early()) {
+        probe.docker = Some(RemoteDocker::Hung(PROBE_TIMEOUT.as_secs()));
+    }
+    probe
+}
+
+/// What a report cut short says about docker.
+fn ended_early() -> RemoteDocker {
+    RemoteDocker::Other("the probe's report ended early".into())
 }
 
 /// The first non-empty line of a text, trimmed, at most 200 characters.
@@ -273,7 +296,7 @@ fn parse_report(stdout: &str, at: usize) -> Probe {
     let docker = if finished || exit != -1 {
         classify_docker(exit, &text)
     } else {
-        RemoteDocker::Other("the probe's report ended early".into())
+        ended_early()
     };
     Probe {
         connect: Connect::Ok,
@@ -291,7 +314,7 @@ fn classify_docker(exit: i32, text: &str) -> RemoteDocker {
     match exit {
         0 => RemoteDocker::Server(text.lines().last().unwrap_or("").trim().to_string()),
         127 => RemoteDocker::NotOnPath,
-        124 => RemoteDocker::Hung,
+        124 => RemoteDocker::Hung(DOCKER_TIMEOUT),
         _ if lower.contains("permission denied") => RemoteDocker::PermissionDenied(last_line(text)),
         _ if lower.contains("cannot connect to the docker daemon")
             || lower.contains("is the docker daemon running") =>
@@ -459,7 +482,7 @@ mod tests {
             format!("{head}docker-exit=124\nrdock-socket=\nrdock-socket-version=\n\n{END}\n");
         assert_eq!(
             parse_probe(Some(0), &stopped, "").docker,
-            Some(RemoteDocker::Hung)
+            Some(RemoteDocker::Hung(DOCKER_TIMEOUT))
         );
     }
 

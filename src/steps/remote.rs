@@ -399,12 +399,11 @@ impl Step for RemoteDaemonStep {
                 format!("the docker daemon on {} is not running ({why})", r.hostname),
                 format!("on {}: sudo systemctl start docker", r.hostname),
             ),
-            Some(RemoteDocker::Hung) => Finding::fail(
+            Some(RemoteDocker::Hung(secs)) => Finding::fail(
                 id,
                 format!(
-                    "docker version on {} did not answer within {} s and was stopped: the docker daemon there hangs (the connection and the shell were fine)",
+                    "docker version on {} did not answer within {secs} s and was stopped: the docker daemon there hangs (the connection and the shell were fine)",
                     r.hostname,
-                    probe::DOCKER_TIMEOUT
                 ),
                 format!(
                     "on {}: sudo systemctl restart docker; `docker version` there must answer at once",

@@ -345,6 +345,21 @@ fn a_docker_that_hangs_on_the_remote_is_named_as_such() {
 }
 
 #[test]
+fn a_docker_that_hangs_where_the_remote_has_no_timeout_is_named_at_the_probe_s_bound() {
+    // The report up to docker-path: docker started, and the probe was stopped at 20 s.
+    let started: String = PROBE_HUNG_DOCKER.split_inclusive('\n').take(3).collect();
+    let done = remote(Reply::times_out_after(started, "")).run(Mode::Doctor, &options(), &REMOTE);
+    let f = done.find("remote-daemon");
+    assert_eq!(f.status, Status::Fail);
+    assert!(
+        f.message
+            .starts_with("docker version on 127.0.0.1 did not answer within 20 s"),
+        "{f:?}"
+    );
+    assert_eq!(done.find("connection").status, Status::Ok);
+}
+
+#[test]
 fn a_key_forced_to_dial_stdio_is_checked_through_the_context() {
     let rig = remote(Reply::ok(PROBE_DIAL_STDIO))
         .store(&[("box", "ssh://u@127.0.0.1:2222")], Some("box"))
