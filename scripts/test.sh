@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md gives it and .ci/run calls it.
 # On a fresh Debian machine, as root: installs what the tests need (openssh-server, docker.io, tmux,
-# procps, zsh, fish, tcsh; Debian 13's docker CLI for the CLI matrix, through scripts/docker-clis.sh; for the
-# Windows checks the rust targets, gcc-mingw-w64-x86-64 and wine64), then runs cargo fmt --check,
-# clippy with -D warnings (Linux, macOS and Windows targets), the Windows binary under wine64, and
-# every test with the end-to-end tests required (RDOCK_E2E=1), and prints how many end-to-end
-# tests ran.
+# procps, zsh, fish, tcsh; Debian 13's docker CLI for the CLI matrix, through scripts/docker-clis.sh;
+# for the Windows checks the rust targets, gcc-mingw-w64-x86-64 and wine64), then runs cargo fmt
+# --check, clippy with -D warnings (Linux, macOS and Windows targets), the Windows binary under
+# wine64, and every test with the end-to-end tests required (RDOCK_E2E=1), and prints how many
+# end-to-end tests ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,8 +32,11 @@ command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 # tmux: the real terminal the hostile-remote test reads the title and clipboard of; procps: pkill.
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v pkill >/dev/null 2>&1 || need+=(procps)
-# The remote login shells tests/remote_shell.rs runs the probe under (bash and dash are Debian's own).
+# zsh, fish, tcsh: login shells the remote scripts must pass through (tests/authorized_keys.rs,
+# tests/remote_shell.rs; bash and dash are Debian's own).
 for shell in zsh fish tcsh; do command -v "$shell" >/dev/null 2>&1 || need+=("$shell"); done
+# iptables: the ProxyJump test keeps the local user from reaching the target directly.
+command -v iptables >/dev/null 2>&1 || need+=(iptables)
 apt_install -- "${need[@]}"
 # The docker CLIs the matrix tests run rdock with (Debian 13's docker-cli, fetched once into
 # target/docker-clis/), and their versions.

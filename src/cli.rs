@@ -49,7 +49,8 @@ pub enum Command {
     Vscode(VscodeArgs),
     /// List the ssh:// docker contexts: endpoint, current, made by rdock
     List(ListArgs),
-    /// Remove a docker context and rdock's ~/.ssh/config block for it (never keys or known_hosts)
+    /// Remove a docker context and rdock's ~/.ssh/config block for it; with --revoke, first take
+    /// rdock's key out of the remote authorized_keys
     Remove(RemoveArgs),
     /// Print shell completions: rdock completions bash > /etc/bash_completion.d/rdock
     Completions {
@@ -77,6 +78,13 @@ pub struct RemoveArgs {
     /// Do not ask for confirmation
     #[arg(short, long)]
     pub yes: bool,
+    /// First remove rdock's public key (~/.ssh/id_ed25519.pub) from ~/.ssh/authorized_keys on
+    /// the remote, over one ssh login with that key
+    #[arg(long)]
+    pub revoke: bool,
+    /// With --revoke: revoke the key even though other docker contexts still log in with it
+    #[arg(long, requires = "revoke")]
+    pub force: bool,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -97,7 +105,7 @@ pub struct SetupArgs {
     /// Create a new key without a passphrase (for scripts)
     #[arg(long)]
     pub no_passphrase: bool,
-    /// Trust the host key ssh-keyscan fetches when it is unknown, unseen (trust on first use; a
+    /// Trust the host key ssh fetches when it is unknown, unseen (trust on first use; a
     /// changed key is never accepted). --yes does not imply this
     #[arg(long)]
     pub accept_host_key: bool,

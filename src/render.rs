@@ -134,10 +134,7 @@ pub fn finding(f: &Finding, verbose: bool) -> String {
     }
     let would = matches!(f.outcome, Some(Outcome::WouldDo(_)));
     if let Some(fix) = f.fix.as_deref().filter(|_| problem && !would) {
-        for (i, line) in visible(fix).lines().enumerate() {
-            let lead = if i == 0 { "fix:" } else { "    " };
-            out.push_str(&format!("    {} {line}\n", paint(DIM, lead)));
-        }
+        out.push_str(&fix_lines(fix));
     }
     if verbose || problem {
         for line in &f.details {
@@ -398,6 +395,28 @@ pub fn done_lines(lines: &[String]) -> String {
 /// A ✗ line for a failure.
 pub fn failed_line(message: &str) -> String {
     format!("{} {}\n", symbol(Status::Fail), visible(message))
+}
+
+/// A ✗ line for a failure, and the fix indented under it, as a step's fix is shown.
+pub fn failed_with_fix(message: &str, fix: &str) -> String {
+    failed_line(message) + &fix_lines(fix)
+}
+
+/// `    fix: LINE`, and the fix's further lines under it.
+fn fix_lines(fix: &str) -> String {
+    visible(fix)
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            let lead = if i == 0 { "fix:" } else { "    " };
+            format!("    {} {line}\n", paint(DIM, lead))
+        })
+        .collect()
+}
+
+/// A ! line: done, but something to know.
+pub fn warn_line(message: &str) -> String {
+    format!("{} {}\n", symbol(Status::Warn), visible(message))
 }
 
 #[cfg(test)]

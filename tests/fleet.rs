@@ -6,7 +6,7 @@ use crate::harness::{free_port, Sandbox};
 use crate::support::snapshot::Transcript;
 
 /// Another context for the sandbox's own sshd, under another name.
-fn add_context(sb: &Sandbox, name: &str, port: u16) {
+pub(crate) fn add_context(sb: &Sandbox, name: &str, port: u16) {
     let host = format!("host=ssh://{}@127.0.0.1:{port}", sb.remote.name);
     let run = sb.local("docker", &["context", "create", name, "--docker", &host]);
     assert_eq!(run.code, Some(0), "{run}");

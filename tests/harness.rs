@@ -531,22 +531,28 @@ impl Sandbox {
 
     fn start_sshd(&mut self) {
         let config = self.write_sshd_config();
+        self.sshd = Some(self.spawn_sshd(&config, "sshd.log", self.port));
+    }
+
+    /// `sshd -D -e -f CONFIG`, logging (appended) to `log` in the sandbox, reaped when the test
+    /// binary ends; returns once it sends its banner on `port`.
+    fn spawn_sshd(&self, config: &Path, log: &str, port: u16) -> Child {
         let log = fs::OpenOptions::new()
             .create(true)
             .append(true)
-            .open(self.dir.join("sshd.log"))
+            .open(self.dir.join(log))
             .unwrap();
         let child = Command::new("/usr/sbin/sshd")
             .args(["-D", "-e", "-f"])
-            .arg(&config)
+            .arg(config)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .expect("start sshd");
         reap_when_we_exit(&[child.id()], Path::new("/nonexistent-rdock"));
-        self.sshd = Some(child);
-        wait_for_banner(self.port, &self.dir);
+        wait_for_banner(port, &self.dir);
+        child
     }
 
     fn stop_sshd(&mut self) {
@@ -567,6 +573,46 @@ impl Sandbox {
             &["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()],
         );
         self.start_sshd();
+    }
+
+    /// Another sshd for the same remote user, with a host key of its own, on a free port: a
+    /// second host (a ProxyJump target, say). It stops when the returned guard is dropped.
+    pub fn second_sshd(&self) -> SecondSshd {
+        let port = free_port();
+        let key = self.dir.join(format!("hostkey-{port}"));
+        must(
+            "ssh-keygen",
+            &["-q", "-t", "ed25519", "-N", "", "-f", key.to_str().unwrap()],
+        );
+        let config = self.dir.join(format!("sshd_config-{port}"));
+        let text = fs::read_to_string(self.write_sshd_config())
+            .unwrap()
+            .replace(&format!("Port {}\n", self.port), &format!("Port {port}\n"))
+            .replace(
+                &format!("HostKey {}/hostkey\n", self.dir.display()),
+                &format!("HostKey {}\n", key.display()),
+            )
+            .replace(
+                &format!("PidFile {}/sshd.pid\n", self.dir.display()),
+                &format!("PidFile {}/sshd-{port}.pid\n", self.dir.display()),
+            );
+        fs::write(&config, text).unwrap();
+        let child = self.spawn_sshd(&config, &format!("sshd-{port}.log"), port);
+        SecondSshd { port, child }
+    }
+
+    /// Make `path` (relative to the local home) hold `contents`, owned by the local user, mode
+    /// 0600, in a ~/.ssh-like folder of mode 0700.
+    pub fn write_local(&self, rel: &str, contents: &str) -> PathBuf {
+        let path = self.local.home.join(rel);
+        let dir = path.parent().unwrap();
+        fs::create_dir_all(dir).unwrap();
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).unwrap();
+        fs::write(&path, contents).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        must("chown", &[&self.local.name, dir.to_str().unwrap()]);
+        must("chown", &[&self.local.name, path.to_str().unwrap()]);
+        path
     }
 
     /// Restart sshd with other extra config lines (a fault to inject).
@@ -709,6 +755,41 @@ impl Sandbox {
         fs::read_to_string(self.remote.home.join(".ssh/authorized_keys")).unwrap_or_default()
     }
 
+    /// Write `bytes` to a file of the remote home (`.ssh/authorized_keys`, say) as the remote
+    /// user, with `mode`; its directory is made (0700) when missing.
+    pub fn write_remote(&self, rel: &str, bytes: &[u8], mode: u32) {
+        let path = self.remote.home.join(rel);
+        let script = "mkdir -p -m 700 \"$(dirname \"$0\")\" && cat > \"$0\" && chmod \"$1\" \"$0\"";
+        let mut child = Command::new("runuser")
+            .args(["-u", &self.remote.name, "--", "sh", "-c", script])
+            .arg(&path)
+            .arg(format!("{mode:o}"))
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(bytes).unwrap();
+        assert!(child.wait().unwrap().success(), "cannot write {rel}");
+    }
+
+    /// The names in a directory of the remote home, sorted.
+    pub fn remote_listing(&self, rel: &str) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.remote.home.join(rel))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The permission bits of a file of the remote home.
+    pub fn remote_mode(&self, rel: &str) -> u32 {
+        fs::metadata(self.remote.home.join(rel))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    }
+
     /// Every file under a directory of the local home: path -> (mode, bytes or link target).
     pub fn snapshot(&self, rel: &str) -> BTreeMap<String, (u32, Vec<u8>)> {
         let mut out = BTreeMap::new();
@@ -778,6 +859,59 @@ impl Drop for Sandbox {
                 }
             }
         }
+    }
+}
+
+/// An sshd started by [`Sandbox::second_sshd`]; dropped, it stops.
+pub struct SecondSshd {
+    pub port: u16,
+    child: Child,
+}
+
+impl Drop for SecondSshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An iptables rule that rejects one user's TCP connections to one port; dropped (also when the
+/// test fails), the rule is deleted.
+pub struct RejectPort {
+    rule: Vec<String>,
+}
+
+impl RejectPort {
+    pub fn new(user: &str, port: u16) -> RejectPort {
+        let rule: Vec<String> = [
+            "OUTPUT",
+            "-p",
+            "tcp",
+            "--dport",
+            &port.to_string(),
+            "-m",
+            "owner",
+            "--uid-owner",
+            user,
+            "-j",
+            "REJECT",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut add = vec!["-A".to_string()];
+        add.extend(rule.iter().cloned());
+        let args: Vec<&str> = add.iter().map(String::as_str).collect();
+        must("iptables", &args);
+        RejectPort { rule }
+    }
+}
+
+impl Drop for RejectPort {
+    fn drop(&mut self) {
+        let mut del = vec!["-D".to_string()];
+        del.extend(self.rule.iter().cloned());
+        let _ = Command::new("iptables").args(&del).status();
     }
 }
 

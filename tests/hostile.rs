@@ -319,7 +319,7 @@ fn arguments_that_are_not_utf8_are_refused_without_a_panic() {
 
 /// A legitimate destination, context name and key path full of characters a shell would act on:
 /// setup goes all the way through (against the fake tools), and every one of them reaches its
-/// tool as exactly one argv element; ssh and ssh-keyscan get `--` right before the host; the
+/// tool as exactly one argv element; ssh gets `--` right before the host; the
 /// remote command is one of rdock's fixed scripts; the key travels on stdin.
 #[test]
 fn every_value_reaches_its_tool_as_one_argv_element() {
@@ -378,6 +378,12 @@ fn every_value_reaches_its_tool_as_one_argv_element() {
         let rest = &call[dd + 2..];
         if call.iter().any(|a| a == "-G") {
             assert!(rest.is_empty(), "{call:?}");
+        } else if call.iter().any(|a| a == "StrictHostKeyChecking=accept-new") {
+            assert_eq!(
+                rest,
+                ["true"],
+                "the host key fetch runs only `true`: {call:?}"
+            );
         } else {
             assert_eq!(rest.len(), 1, "{call:?}");
             assert!(
@@ -386,11 +392,19 @@ fn every_value_reaches_its_tool_as_one_argv_element() {
             );
             remote_commands.push(rest[0].clone());
         }
-        // No argument holds the destination as typed, or the key path.
+        // No argument holds the destination as typed; the key path is only ever the one
+        // argument after `-i` (the probe logs in with that key alone).
+        let after_i = call.iter().position(|a| a == "-i").map(|i| i + 1);
         assert!(
-            !call.iter().any(|a| a.contains(&dest) || a.contains(key_s)),
+            !call
+                .iter()
+                .enumerate()
+                .any(|(i, a)| a.contains(&dest) || (a.contains(key_s) && Some(i) != after_i)),
             "{call:?}"
         );
+        if let Some(i) = after_i {
+            assert_eq!(call[i], key_s, "{call:?}");
+        }
     }
     assert!(
         remote_commands.iter().any(|c| c == PROBE_SCRIPT),
@@ -409,14 +423,19 @@ fn every_value_reaches_its_tool_as_one_argv_element() {
     let stdin = w.fakes.ssh_stdin();
     assert_eq!(stdin, [format!("ssh-ed25519 {BLOB} fake\n")], "{calls:#?}");
 
-    let keyscan = named("ssh-keyscan");
-    assert_eq!(keyscan.len(), 1, "{calls:#?}");
+    // The host key comes through ssh itself, the host right after `--`.
+    let fetch: Vec<&Vec<String>> = named("ssh")
+        .into_iter()
+        .filter(|c| c.iter().any(|a| a == "StrictHostKeyChecking=accept-new"))
+        .collect();
+    assert_eq!(fetch.len(), 1, "{calls:#?}");
     assert_eq!(
-        keyscan[0][keyscan[0].len() - 2..],
-        ["--", host],
+        fetch[0][fetch[0].len() - 3..],
+        ["--", host, "true"],
         "{:?}",
-        keyscan[0]
+        fetch[0]
     );
+    assert!(named("ssh-keyscan").is_empty(), "{calls:#?}");
 
     // The key path: one element, after -f (ssh-keygen) or as ssh-add's only argument.
     let keygen_paths: Vec<&str> = named("ssh-keygen")

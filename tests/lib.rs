@@ -3,6 +3,8 @@
 //! The end-to-end modules drive a real sshd and dockerd through throwaway Unix users: Unix only.
 
 #[cfg(unix)]
+mod authorized_keys;
+#[cfg(unix)]
 mod bench;
 mod destination_props;
 #[cfg(unix)]
@@ -24,10 +26,14 @@ mod remote_data;
 #[cfg(unix)]
 mod remote_shell;
 #[cfg(unix)]
+mod revoke;
+#[cfg(unix)]
 mod rootless;
 #[cfg(unix)]
 mod setup;
 mod ssh_config;
+#[cfg(unix)]
+mod ssh_config_e2e;
 mod steps;
 mod support;
 mod vscode;

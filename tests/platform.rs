@@ -362,6 +362,7 @@ fn facts(platform: Platform, sock: Option<&str>, pipe: Option<&str>) -> AgentFac
         platform,
         auth_sock: sock.map(str::to_string),
         pageant_pipe: pipe.map(str::to_string),
+        identity_agent: None,
     }
 }
 

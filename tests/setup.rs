@@ -97,6 +97,37 @@ fn second_run_changes_nothing_and_says_so() {
 }
 
 #[test]
+fn the_key_install_keeps_a_last_line_without_a_break_and_writes_one_line() {
+    let Some(sb) = Sandbox::start() else { return };
+    let (key, _) = sb.make_key("");
+    let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+    // A comment that names rdock's key (it authorizes nothing), and another key on a last line
+    // without a line break.
+    let before = format!(
+        "# old: {}\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvN1fT3kVJQ6Y0n7m1Wc2xyvJ3s8t0d2u5xQm9kZ1aP other@box",
+        public.trim_end()
+    );
+    sb.write_remote(".ssh/authorized_keys", before.as_bytes(), 0o600);
+    let run = sb.setup_ok();
+    assert!(
+        run.stdout
+            .contains("appended the key to ~/.ssh/authorized_keys"),
+        "{run}"
+    );
+    let after = format!("{before}\n{public}");
+    assert_eq!(sb.authorized_keys(), after);
+    let again = sb.setup_ok();
+    assert!(
+        again
+            .stdout
+            .contains("Everything is already set up; nothing changed."),
+        "{again}"
+    );
+    assert_eq!(sb.authorized_keys(), after, "the second setup wrote a line");
+    assert_eq!(sb.remote_mode(".ssh/authorized_keys"), 0o600);
+}
+
+#[test]
 fn an_existing_key_is_reused_and_never_rewritten() {
     let Some(sb) = Sandbox::start() else { return };
     let (key, private) = sb.make_key("");
@@ -370,9 +401,7 @@ fn a_missing_tool_stops_setup_with_the_way_to_install_it() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(
-        stdout.contains(
-            "✗ tools          not on PATH: ssh, ssh-keygen, ssh-add, ssh-keyscan, docker"
-        ),
+        stdout.contains("✗ tools          not on PATH: ssh, ssh-keygen, ssh-add, docker"),
         "{stdout}"
     );
     assert!(

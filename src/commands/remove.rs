@@ -1,7 +1,9 @@
-//! `rdock remove NAME [--yes]`: take a context away again. Switches to `default` first when it
-//! is the current one. Never touches keys, known_hosts or the remote: it says how to revoke the
-//! key there.
+//! `rdock remove NAME [--revoke [--force]] [--yes]`: take a context away again. Switches to
+//! `default` first when it is the current one. Never touches keys or known_hosts. The remote is
+//! left alone unless `--revoke` asks rdock to take its key out of the remote authorized_keys
+//! first; otherwise rdock prints the command that does it by hand.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
@@ -10,11 +12,14 @@ use crate::cli::{GlobalArgs, RemoveArgs};
 use crate::docker::{self, ContextInfo};
 use crate::error::{Error, Result};
 use crate::render;
+use crate::ssh::agent::{agent_keys, AgentFacts};
+use crate::ssh::authorized_keys::{self, Revoke};
 use crate::ssh::config as ssh_config;
-use crate::ssh::destination::Destination;
+use crate::ssh::destination::{resolve, Endpoint, Resolved};
+use crate::ssh::probe::Connect;
 use crate::ssh::{keys, multiplex};
 use crate::sys::env::Env;
-use crate::sys::exec::{quote, Cmd, Exec};
+use crate::sys::exec::{Cmd, Exec};
 use crate::sys::term::Term;
 
 use super::write_lock;
@@ -23,18 +28,37 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result {
     docker::validate_name(&args.name).map_err(|e| Error::Usage(format!("error: {e}")))?;
     let exec = Exec::new(global.verbose, global.dry_run);
     let env = Env::from_process();
-    let Some(ctx) = docker::list(&env)?
-        .into_iter()
-        .find(|c| c.name == args.name)
-    else {
+    let contexts = docker::list(&env)?;
+    let Some(ctx) = contexts.iter().find(|c| c.name == args.name) else {
         return Err(Error::Failed(format!(
             "error: there is no docker context named {}; `rdock list` shows them",
             args.name
         )));
     };
+    let revocation = if args.revoke {
+        Some(Revocation::prepare(
+            &exec, &env, ctx, &contexts, args.force,
+        )?)
+    } else {
+        None
+    };
     if !global.dry_run {
-        let question = format!("Remove docker context {} ({})?", ctx.name, ctx.endpoint);
-        match Term::detect().confirm(&[], &question, args.yes, "--yes") {
+        let (lines, question) = match &revocation {
+            Some(rv) => (
+                rv.announce(&env),
+                format!(
+                    "Revoke the key on {} and remove docker context {} ({})?",
+                    rv.r.display(),
+                    ctx.name,
+                    ctx.endpoint
+                ),
+            ),
+            None => (
+                Vec::new(),
+                format!("Remove docker context {} ({})?", ctx.name, ctx.endpoint),
+            ),
+        };
+        match Term::detect().confirm(&lines, &question, args.yes, "--yes") {
             Ok(true) => {}
             Ok(false) => {
                 render::out("nothing removed\n");
@@ -44,11 +68,20 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result {
         }
     }
     let _lock = write_lock(global.dry_run)?;
-    match remove(&exec, &env, &ctx, global.dry_run) {
+    if let Some(rv) = &revocation {
+        match rv.revoke(&exec, &env) {
+            Ok(line) => render::out(&line),
+            Err(lines) => {
+                render::out(&lines);
+                return Err(Error::Reported);
+            }
+        }
+    }
+    match remove(&exec, &env, ctx, global.dry_run) {
         Ok(done) => {
             render::out(&render::done_lines(&done));
-            if let Some(hint) = revoke_hint(&env, &ctx) {
-                render::out(&format!("{hint}\n"));
+            if revocation.is_none() {
+                render::out(&format!("{}\n", revoke_hint(&env, ctx)));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -100,19 +133,213 @@ fn remove(exec: &Exec, env: &Env, ctx: &ContextInfo, dry_run: bool) -> anyhow::R
     Ok(done)
 }
 
-/// How to take the key off the remote, which rdock never touches itself.
-fn revoke_hint(env: &Env, ctx: &ContextInfo) -> Option<String> {
-    let dest = Destination::parse(&ctx.endpoint).ok()?;
-    let user = dest.user.clone().unwrap_or_else(|| "USER".into());
-    let port = dest.port.unwrap_or(22);
-    let host = dest.host_for_url();
-    let public = keys::public_path(&keys::default_identity(env));
-    let blob = keys::read_public_blob(&public).unwrap_or_else(|| "KEY-BLOB".into());
-    let script = format!(
-        "grep -v -F '{blob}' ~/.ssh/authorized_keys > ~/.ssh/authorized_keys.rdock && mv ~/.ssh/authorized_keys.rdock ~/.ssh/authorized_keys"
-    );
-    Some(format!(
-        "Keys, known_hosts and the remote were left as they are. To revoke the key on the remote:\n    ssh -p {port} {user}@{host} {}",
-        quote(&script)
-    ))
+/// The key rdock uses for every destination: the private key's path, and its public one.
+fn identity(env: &Env) -> (PathBuf, PathBuf) {
+    let private = keys::default_identity(env);
+    let public = keys::public_path(&private);
+    (private, public)
+}
+
+/// How to take the key off the remote by hand, after a remove that left the remote alone.
+fn revoke_hint(env: &Env, ctx: &ContextInfo) -> String {
+    let blob = keys::read_public_blob(&identity(env).1).unwrap_or_else(|| "KEY-BLOB".into());
+    let manual = Endpoint::parse(&ctx.endpoint)
+        .map(|e| authorized_keys::manual_command(&e.dest, &blob))
+        .unwrap_or_else(|_| {
+            format!(
+                "ssh USER@HOST {}",
+                crate::sys::exec::quote(&authorized_keys::manual_script(&blob))
+            )
+        });
+    format!(
+        "Keys, known_hosts and the remote were left as they are. To revoke the key on the remote, run:\n    {manual}"
+    )
+}
+
+/// Everything `--revoke` needs, gathered (and checked) before anything is asked or changed.
+struct Revocation {
+    context: String,
+    /// Where ssh logs in for the context's endpoint.
+    r: Resolved,
+    endpoint: Endpoint,
+    private: PathBuf,
+    public: PathBuf,
+    blob: String,
+    /// The key as a person checks it: `ED25519 SHA256:…`.
+    shown: String,
+    /// Other contexts that log in at the same place (with the same key): `--force` was given.
+    others: Vec<String>,
+}
+
+impl Revocation {
+    fn prepare(
+        exec: &Exec,
+        env: &Env,
+        ctx: &ContextInfo,
+        contexts: &[ContextInfo],
+        force: bool,
+    ) -> Result<Revocation> {
+        if !ctx.is_ssh() {
+            return Err(Error::Failed(format!(
+                "error: context {} is not an ssh:// one ({}): there is no remote key to revoke",
+                ctx.name, ctx.endpoint
+            )));
+        }
+        let endpoint =
+            Endpoint::parse(&ctx.endpoint).map_err(|e| Error::Failed(format!("error: {e}")))?;
+        let r = resolve(exec, &endpoint.dest)?;
+        let (private, public) = identity(env);
+        let Some(line) = keys::read_public_line(&public) else {
+            return Err(Error::Failed(format!(
+                "error: no public key at {}: rdock cannot tell which key to revoke",
+                env.tilde(&public)
+            )));
+        };
+        let blob = keys::public_blob(&line).unwrap_or_default().to_string();
+        let shown = keys::describe(exec, &line);
+        // rdock logs in everywhere with the same key: another context at the same place uses it.
+        let others: Vec<String> = contexts
+            .iter()
+            .filter(|c| c.name != ctx.name && c.is_ssh() && r.same_login(&c.endpoint))
+            .map(|c| c.name.clone())
+            .collect();
+        if !others.is_empty() && !force {
+            let (them, one) = (contexts_named(&others), others.len() == 1);
+            render::out(&render::failed_with_fix(
+                &format!(
+                    "{them} also log{} in to {} with this key; revoking it would cut {} off",
+                    if one { "s" } else { "" },
+                    r.display(),
+                    if one { "it" } else { "them" }
+                ),
+                &format!(
+                    "remove {} first (rdock remove {}), or pass --force to revoke the key anyway",
+                    if one { "it" } else { "them" },
+                    others[0]
+                ),
+            ));
+            return Err(Error::Reported);
+        }
+        Ok(Revocation {
+            context: ctx.name.clone(),
+            r,
+            endpoint,
+            private,
+            public,
+            blob,
+            shown,
+            others,
+        })
+    }
+
+    /// What the question shows first: where rdock logs in, and which key goes.
+    fn announce(&self, env: &Env) -> Vec<String> {
+        let mut lines = vec![
+            format!(
+                "rdock will log in to {} with {} and delete the lines of ~/.ssh/authorized_keys there that hold this key:",
+                self.r.display(),
+                env.tilde(&self.private)
+            ),
+            format!("    {} ({})", self.shown, env.tilde(&self.public)),
+        ];
+        if !self.others.is_empty() {
+            lines.push(format!(
+                "With --force: {} will stop working too.",
+                contexts_named(&self.others)
+            ));
+        }
+        lines
+    }
+
+    /// Take the key out over one ssh login: the line that says so (✓, or ! with --force), or
+    /// the ✗ lines that say why not, with the fix.
+    fn revoke(&self, exec: &Exec, env: &Env) -> std::result::Result<String, String> {
+        let (key, at) = (&self.shown, self.r.display());
+        let forced = match self.others.as_slice() {
+            [] => String::new(),
+            others => render::warn_line(&format!(
+                "--force: {} will stop working: {} with this key",
+                contexts_named(others),
+                if others.len() == 1 {
+                    "it logs in"
+                } else {
+                    "they log in"
+                }
+            )),
+        };
+        let outcome = authorized_keys::revoke(exec, &self.r, &self.private, &self.blob);
+        let done = |line: String| Ok(forced.clone() + &render::done_lines(&[line]));
+        let by_hand = authorized_keys::manual_command(&self.endpoint.dest, &self.blob);
+        let fail = |message: String, fix: String| Err(render::failed_with_fix(&message, &fix));
+        match outcome {
+            None => done(format!(
+                "would remove key {key} from ~/.ssh/authorized_keys on {at}"
+            )),
+            Some(Revoke::Removed(n)) => done(format!(
+                "removed key {key} from ~/.ssh/authorized_keys on {at} ({n} line{})",
+                if n == 1 { "" } else { "s" }
+            )),
+            Some(Revoke::NotConnected(Connect::AuthRefused(_))) if self.can_offer(exec, env) => {
+                done(format!(
+                    "key {key} is not authorized on {at} (the server refuses it); nothing to revoke"
+                ))
+            }
+            Some(Revoke::NotConnected(Connect::AuthRefused(why))) => fail(
+                format!(
+                    "{at} refused the login ({why}), and ssh could not offer key {key}: the agent does not hold it, and {} needs a passphrase or is missing",
+                    env.tilde(&self.private)
+                ),
+                format!(
+                    "ssh-add {}, then run this again; or revoke it by hand:\n{by_hand}",
+                    env.tilde(&self.private)
+                ),
+            ),
+            Some(Revoke::NotConnected(connect)) => fail(
+                format!("cannot log in to {at} to revoke the key: {}", why(&connect)),
+                format!(
+                    "rdock doctor {} says what to fix; or revoke the key by hand:\n{by_hand}",
+                    self.context
+                ),
+            ),
+            Some(Revoke::Absent) => fail(
+                format!(
+                    "key {key} is not in ~/.ssh/authorized_keys on {at}, yet the server let rdock log in with it: something else authorizes it there (~/.ssh/authorized_keys2, or AuthorizedKeysFile or AuthorizedKeysCommand in its sshd_config), and rdock edits only ~/.ssh/authorized_keys"
+                ),
+                format!(
+                    "have the server's admin remove the key; `rdock remove {}` without --revoke removes only the context",
+                    self.context
+                ),
+            ),
+            Some(Revoke::Failed(words)) => fail(
+                format!("could not remove key {key} on {at}: {words}"),
+                format!("revoke it by hand:\n{by_hand}"),
+            ),
+        }
+    }
+
+    /// Could ssh offer the key with no one to type a passphrase? Then a refusal is the server's.
+    fn can_offer(&self, exec: &Exec, env: &Env) -> bool {
+        let held = agent_keys(exec, &AgentFacts::gather(env, None)).unwrap_or_default();
+        keys::can_offer(exec, &held, &self.private, &self.blob)
+    }
+}
+
+/// `docker context a`, or `docker contexts a, b`.
+fn contexts_named(names: &[String]) -> String {
+    let plural = if names.len() == 1 { "" } else { "s" };
+    format!("docker context{plural} {}", names.join(", "))
+}
+
+/// A connection failure in one line.
+fn why(connect: &Connect) -> String {
+    match connect {
+        Connect::HostKeyChanged(_) => {
+            "the server's host key has changed (REMOTE HOST IDENTIFICATION HAS CHANGED)".into()
+        }
+        Connect::Ok => "it connected".into(),
+        Connect::AuthRefused(why)
+        | Connect::HostKeyUnknown(why)
+        | Connect::Unreachable(why)
+        | Connect::TooMuch(why) => why.clone(),
+    }
 }

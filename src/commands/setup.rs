@@ -8,7 +8,6 @@ use crate::docker::{self, default_context_name};
 use crate::error::{Error, Result};
 use crate::render;
 use crate::ssh::destination::Destination;
-use crate::ssh::keys;
 use crate::steps::plan::{self, Options, Purpose, Scope};
 use crate::steps::{self, Mode, Session};
 use crate::sys::env::Env;
@@ -38,11 +37,7 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result {
     let _lock = super::write_lock(global.dry_run)?;
     let options = Options {
         context: name.clone(),
-        identity: Some(
-            args.identity
-                .clone()
-                .unwrap_or_else(|| keys::default_identity(&env)),
-        ),
+        identity: args.identity.clone(),
         no_passphrase: args.no_passphrase,
         yes: args.yes,
         accept_host_key: args.accept_host_key,

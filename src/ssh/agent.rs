@@ -11,6 +11,7 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use crate::ssh::config as ssh_config;
+use crate::ssh::destination::Resolved;
 use crate::sys::env::Env;
 use crate::sys::exec::{last_line, Cmd, Exec, Output};
 use crate::sys::platform::{self, Platform, ServiceState};
@@ -27,6 +28,9 @@ pub struct AgentFacts {
     /// Windows: the `IdentityAgent` in ~/.ssh/pageant.conf, when ~/.ssh/config includes that file
     /// (see [`pageant_pipe`]).
     pub pageant_pipe: Option<String>,
+    /// `IdentityAgent` for the destination, as `ssh -G` resolved it, expanded (see
+    /// [`expand_identity_agent`]): a socket path or `none`. None when unset or `SSH_AUTH_SOCK`.
+    pub identity_agent: Option<String>,
 }
 
 /// Which agent rdock asks.
@@ -41,11 +45,58 @@ pub enum AgentTarget {
     NoSocket,
     /// SSH_AUTH_SOCK=pageant, which OpenSSH cannot use, and nothing leads ssh to Pageant's pipe.
     PageantName,
+    /// The socket `IdentityAgent` names for this host: ssh asks it whatever SSH_AUTH_SOCK says;
+    /// ssh-add gets it as SSH_AUTH_SOCK.
+    Socket(String),
+    /// `IdentityAgent none`: ssh asks no agent for this host and reads the key file itself.
+    Disabled,
+}
+
+/// Expand an `IdentityAgent` value as ssh does: `~`, `%d` (the home), `%%`, `${VAR}`; `SSH_AUTH_SOCK`
+/// (or `$SSH_AUTH_SOCK`) means "what SSH_AUTH_SOCK says", which is None here.
+pub fn expand_identity_agent(value: &str, env: &Env) -> Option<String> {
+    let value = value.trim();
+    if value.is_empty() || value == "SSH_AUTH_SOCK" || value == "$SSH_AUTH_SOCK" {
+        return None;
+    }
+    if value == "none" {
+        return Some("none".into());
+    }
+    let home = env
+        .home
+        .as_ref()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut out = String::new();
+    let mut rest = value;
+    if let Some(after) = rest.strip_prefix("~/") {
+        out.push_str(&home);
+        out.push('/');
+        rest = after;
+    }
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("%d") {
+            out.push_str(&home);
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix("%%") {
+            out.push('%');
+            rest = after;
+        } else if let Some((name, after)) = rest.strip_prefix("${").and_then(|r| r.split_once('}'))
+        {
+            out.push_str(&env.var(name).unwrap_or_default());
+            rest = after;
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    Some(out)
 }
 
 impl AgentFacts {
-    /// Read SSH_AUTH_SOCK and, on Windows, ~/.ssh/config and ~/.ssh/pageant.conf.
-    pub fn gather(env: &Env) -> Self {
+    /// Read SSH_AUTH_SOCK, the destination's `IdentityAgent` (when it is resolved) and, on
+    /// Windows, ~/.ssh/config and ~/.ssh/pageant.conf.
+    pub fn gather(env: &Env, resolved: Option<&Resolved>) -> Self {
         let p = env.platform;
         let auth_sock = env.var("SSH_AUTH_SOCK");
         let pageant_pipe = (p == Platform::Windows)
@@ -56,10 +107,14 @@ impl AgentFacts {
                 let read = |path: &Path| ssh_config::read(path).unwrap_or_default();
                 pageant_pipe(&read(&config), &read(&conf))
             });
+        let identity_agent = resolved
+            .and_then(|r| r.identity_agent.as_deref())
+            .and_then(|v| expand_identity_agent(v, env));
         AgentFacts {
             platform: p,
             auth_sock,
             pageant_pipe,
+            identity_agent,
         }
     }
 
@@ -67,6 +122,11 @@ impl AgentFacts {
         let windows = self.platform == Platform::Windows;
         if let Some(pipe) = &self.pageant_pipe {
             return AgentTarget::Pageant(pipe.clone());
+        }
+        match self.identity_agent.as_deref() {
+            Some("none") => return AgentTarget::Disabled,
+            Some(sock) => return AgentTarget::Socket(sock.to_string()),
+            None => {}
         }
         match self.auth_sock.as_deref() {
             Some("pageant") if windows => AgentTarget::PageantName,
@@ -82,6 +142,8 @@ impl AgentFacts {
             (AgentTarget::Pageant(pipe), _) => {
                 format!("Pageant's pipe {pipe} (from {})", platform::PAGEANT_CONF)
             }
+            (AgentTarget::Socket(sock), _) => format!("{sock} (IdentityAgent)"),
+            (AgentTarget::Disabled, _) => "no agent (IdentityAgent none)".into(),
             (_, Some(sock)) => sock.clone(),
             (_, None) => format!(
                 "the {} service ({})",
@@ -113,7 +175,7 @@ pub fn pageant_pipe(config: &str, conf: &str) -> Option<String> {
 pub fn ssh_add(target: &AgentTarget) -> Cmd {
     let cmd = Cmd::new("ssh-add");
     match target {
-        AgentTarget::Pageant(pipe) => cmd.env("SSH_AUTH_SOCK", pipe),
+        AgentTarget::Pageant(pipe) | AgentTarget::Socket(pipe) => cmd.env("SSH_AUTH_SOCK", pipe),
         _ => cmd,
     }
 }
@@ -140,6 +202,8 @@ pub enum AgentState {
     PageantName,
     /// `ssh-add -l` exit 2: nothing answers there.
     NoAnswer(String),
+    /// `IdentityAgent none`: ssh asks no agent for this host.
+    Disabled,
 }
 
 /// Read the agent's state. `ssh-add -l` exits 0 with keys, 1 with none, 2 when no agent answers.
@@ -148,6 +212,7 @@ pub fn agent_state(exec: &Exec, facts: &AgentFacts) -> Result<AgentState> {
     match target {
         AgentTarget::NoSocket => return Ok(AgentState::NoSocket),
         AgentTarget::PageantName => return Ok(AgentState::PageantName),
+        AgentTarget::Disabled => return Ok(AgentState::Disabled),
         _ => {}
     }
     let out = exec.run(&ssh_add(&target).arg("-l"))?;
@@ -160,6 +225,9 @@ pub fn agent_state(exec: &Exec, facts: &AgentFacts) -> Result<AgentState> {
 
 /// The public keys the agent holds, as `type blob comment` lines (`ssh-add -L`).
 pub fn agent_keys(exec: &Exec, facts: &AgentFacts) -> Result<Vec<String>> {
+    if facts.target() == AgentTarget::Disabled {
+        return Ok(Vec::new());
+    }
     let out = exec.run(&ssh_add(&facts.target()).arg("-L"))?;
     match out.code {
         Some(0) => Ok(out
@@ -194,5 +262,29 @@ pub fn failure_line(out: &Output) -> String {
     match out.last_error_line() {
         line if line.is_empty() => last_line(&out.stdout),
         line => line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_agent_is_expanded_as_ssh_expands_it() {
+        let env = Env::new(Platform::Linux, "/home/u").with_var("XDG_RUNTIME_DIR", "/run/user/7");
+        let x = |v: &str| expand_identity_agent(v, &env);
+        assert_eq!(
+            x("~/.1p/agent.sock").as_deref(),
+            Some("/home/u/.1p/agent.sock")
+        );
+        assert_eq!(x("%d/a.sock").as_deref(), Some("/home/u/a.sock"));
+        assert_eq!(
+            x("${XDG_RUNTIME_DIR}/gcr/ssh").as_deref(),
+            Some("/run/user/7/gcr/ssh")
+        );
+        assert_eq!(x("/tmp/100%%").as_deref(), Some("/tmp/100%"));
+        assert_eq!(x("none").as_deref(), Some("none"));
+        assert_eq!(x("SSH_AUTH_SOCK"), None);
+        assert_eq!(x("$SSH_AUTH_SOCK"), None);
     }
 }

@@ -261,16 +261,32 @@ pub struct Resolved {
     /// The HostName ssh would connect to.
     pub hostname: String,
     pub port: u16,
+    /// What ssh_config decides about the key, the agent, known hosts and the route, as `ssh -G`
+    /// prints it: the identity files ssh tries, in its order (`~/` unexpanded); whether an
+    /// `IdentityFile` came from ssh_config (the list differs from `ssh -G -F none`'s);
+    /// `IdentitiesOnly yes` (ssh offers only those files, not every key in the agent);
+    /// `IdentityAgent` (a socket path, `none` or `SSH_AUTH_SOCK`); the `CertificateFile`s; the
+    /// known_hosts files and `HostKeyAlias`; `ProxyJump` and `ProxyCommand` (ssh reaches the host
+    /// through them, never directly).
     pub identity_files: Vec<String>,
+    pub identity_file_configured: bool,
+    pub identities_only: bool,
+    pub identity_agent: Option<String>,
+    pub certificate_files: Vec<String>,
     pub user_known_hosts: Vec<String>,
     pub global_known_hosts: Vec<String>,
     pub host_key_alias: Option<String>,
+    pub proxy_jump: Option<String>,
+    pub proxy_command: Option<String>,
     pub hash_known_hosts: bool,
     pub control_master: Option<String>,
     /// The control socket, with ssh's tokens (%C…) expanded.
     pub control_path: Option<String>,
     /// The remote daemon's socket, when the endpoint names one.
     pub socket: Option<String>,
+    /// The private key ssh will offer, as rdock chose it (see `keys::offered_key`); the probe
+    /// logs in with it alone. Set by the destination step.
+    pub identity: Option<std::path::PathBuf>,
 }
 
 impl Resolved {
@@ -291,11 +307,24 @@ impl Resolved {
     pub fn same_endpoint(&self, endpoint: &str) -> bool {
         endpoint == self.endpoint()
             || Endpoint::parse(endpoint).is_ok_and(|e| {
-                e.socket == self.socket
-                    && e.dest.host == self.dest.host
-                    && e.dest.user.as_deref().is_none_or(|u| u == self.user)
-                    && e.dest.port.unwrap_or(self.port) == self.port
+                e.socket == self.socket && e.dest.host == self.dest.host && self.same_user_port(&e)
             })
+    }
+
+    /// Does an endpoint log in where ssh would for this destination: the same user, host and
+    /// port, whatever daemon socket it names? Its host may be the name given or the HostName ssh
+    /// resolved.
+    pub fn same_login(&self, endpoint: &str) -> bool {
+        Endpoint::parse(endpoint).is_ok_and(|e| {
+            (e.dest.host == self.dest.host || e.dest.host == self.hostname)
+                && self.same_user_port(&e)
+        })
+    }
+
+    /// A user or port the endpoint leaves out is the one ssh -G resolved, as for docker.
+    fn same_user_port(&self, e: &Endpoint) -> bool {
+        e.dest.user.as_deref().is_none_or(|u| u == self.user)
+            && e.dest.port.unwrap_or(self.port) == self.port
     }
 
     /// `user@host:port` for messages.
@@ -314,13 +343,13 @@ impl Resolved {
         format!("-p {} {}@{}", self.port, self.user, self.dest.host)
     }
 
-    /// The name ssh looks up in known_hosts: `host`, or `[host]:port` when the port is not 22.
+    /// The name ssh looks up in known_hosts: the HostKeyAlias as it is (ssh adds no port to it),
+    /// else `host`, or `[host]:port` when the port is not 22.
     pub fn known_hosts_name(&self) -> String {
-        let host = self.host_key_alias.as_deref().unwrap_or(&self.hostname);
-        if self.port == 22 {
-            host.to_string()
-        } else {
-            format!("[{host}]:{}", self.port)
+        match &self.host_key_alias {
+            Some(alias) => alias.clone(),
+            None if self.port == 22 => self.hostname.clone(),
+            None => format!("[{}]:{}", self.hostname, self.port),
         }
     }
 
@@ -338,31 +367,25 @@ impl Resolved {
     }
 }
 
-/// `ssh -G` for a destination. `-F none` is used once more, when no user was given, to learn
-/// whether the user came from ssh_config or is just the local name.
+/// `ssh -G` for a destination, and `ssh -G -F none` to learn what came from ssh_config: the user
+/// (when none was given) and the identity files.
 pub fn resolve(exec: &Exec, dest: &Destination) -> Result<Resolved> {
     let config = ssh_g(exec, dest, false)?;
+    let bare = ssh_g(exec, dest, true)?;
     let user_source = if dest.user.is_some() {
         UserSource::Destination
+    } else if get(&bare, "user") == get(&config, "user") {
+        UserSource::LocalName
     } else {
-        let bare = ssh_g(exec, dest, true)?;
-        if get(&bare, "user") == get(&config, "user") {
-            UserSource::LocalName
-        } else {
-            UserSource::SshConfig
-        }
+        UserSource::SshConfig
     };
     let port = get(&config, "port")
         .and_then(|p| p.parse().ok())
         .unwrap_or(22);
-    let list = |key: &str| -> Vec<String> {
-        config
-            .iter()
-            .filter(|(k, _)| k == key)
-            .flat_map(|(_, v)| v.split_whitespace().map(str::to_string))
-            .filter(|v| v != "none")
-            .collect()
-    };
+    let list = |key: &str| values(&config, key);
+    let identity_files = list("identityfile");
+    let bare_identity_files = values(&bare, "identityfile");
+    let set = |key: &str| get(&config, key).filter(|v| v != "none");
     let Some(user) = get(&config, "user") else {
         bail!("`ssh -G` did not say which user it would log in as");
     };
@@ -372,7 +395,14 @@ pub fn resolve(exec: &Exec, dest: &Destination) -> Result<Resolved> {
         user_source,
         hostname: get(&config, "hostname").unwrap_or_else(|| dest.host.clone()),
         port,
-        identity_files: list("identityfile"),
+        identity_file_configured: identity_files != bare_identity_files,
+        identity_files,
+        identities_only: get(&config, "identitiesonly").as_deref() == Some("yes"),
+        identity_agent: get(&config, "identityagent"),
+        proxy_jump: set("proxyjump"),
+        proxy_command: set("proxycommand"),
+        certificate_files: list("certificatefile"),
+        identity: None,
         user_known_hosts: list("userknownhostsfile"),
         global_known_hosts: list("globalknownhostsfile"),
         host_key_alias: get(&config, "hostkeyalias").filter(|v| v != "none"),
@@ -415,6 +445,16 @@ pub fn parse_ssh_g(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Every value of a keyword ssh -G may print more than once, or with several words.
+fn values(config: &[(String, String)], key: &str) -> Vec<String> {
+    config
+        .iter()
+        .filter(|(k, _)| k == key)
+        .flat_map(|(_, v)| v.split_whitespace().map(str::to_string))
+        .filter(|v| v != "none")
+        .collect()
+}
+
 fn get(config: &[(String, String)], key: &str) -> Option<String> {
     config
         .iter()
@@ -423,7 +463,7 @@ fn get(config: &[(String, String)], key: &str) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn ok(input: &str) -> Destination {
@@ -493,6 +533,42 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    /// What `ssh -G` resolves `u@box:2222` to, with `HostName 10.0.0.5` in ssh_config.
+    pub(crate) fn resolved_box() -> Resolved {
+        use crate::sys::exec::{Reply, Script};
+        let exec = Exec::scripted(Script::new().on_prefix(
+            &["ssh", "-G"],
+            Reply::ok("user u\nhostname 10.0.0.5\nport 2222\n"),
+        ));
+        resolve(&exec, &ok("u@box:2222")).unwrap()
+    }
+
+    #[test]
+    fn the_same_login_is_the_same_user_host_and_port_whatever_the_socket() {
+        let r = resolved_box();
+        for same in [
+            "ssh://u@box:2222",
+            "ssh://u@10.0.0.5:2222",
+            "ssh://box:2222",
+            "ssh://u@box:2222/run/user/1000/docker.sock",
+            // ssh -G gives it the port it gives this destination.
+            "ssh://u@box",
+        ] {
+            assert!(r.same_login(same), "{same}");
+        }
+        for other in [
+            "ssh://v@box:2222",
+            "ssh://u@box:22",
+            "ssh://u@other:2222",
+            "unix:///var/run/docker.sock",
+        ] {
+            assert!(!r.same_login(other), "{other}");
+        }
+        // The endpoint setup writes is the same login, and a socket makes another endpoint.
+        assert!(r.same_endpoint("ssh://u@box:2222"));
+        assert!(!r.same_endpoint("ssh://u@box:2222/run/user/1000/docker.sock"));
     }
 
     #[test]

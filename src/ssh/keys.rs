@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use crate::ssh::destination::Resolved;
 use crate::sys::env::Env;
+use crate::sys::exec::{Cmd, Exec};
 use crate::sys::fsutil;
 
 /// A usable key pair, as later steps need it.
@@ -44,15 +46,87 @@ pub fn first_line(bytes: &[u8]) -> String {
         .to_string()
 }
 
+/// The first line of the public key at `path`, when it is a regular file holding one.
+pub fn read_public_line(path: &Path) -> Option<String> {
+    let bytes = fsutil::read_optional(path, MAX_KEY_BYTES).ok()??;
+    let line = first_line(&bytes);
+    public_blob(&line).is_some().then_some(line)
+}
+
 /// The blob of the public key at `path`, when it is a regular file holding one.
 pub fn read_public_blob(path: &Path) -> Option<String> {
-    let bytes = fsutil::read_optional(path, MAX_KEY_BYTES).ok()??;
-    public_blob(&first_line(&bytes)).map(str::to_string)
+    public_blob(&read_public_line(path)?).map(str::to_string)
+}
+
+/// `ssh-keygen -l` of one public key line (a key, or a known_hosts entry) given on stdin.
+pub fn fingerprint_cmd(line: &str) -> Cmd {
+    Cmd::new("ssh-keygen")
+        .args(["-l", "-f", "-"])
+        .stdin(format!("{line}\n"))
+}
+
+/// The type and the SHA256 fingerprint in ssh-keygen -l's answer ("256 SHA256:… comment
+/// (ED25519)"): ("ED25519", "SHA256:…").
+pub fn parse_fingerprint(stdout: &str) -> Option<(String, String)> {
+    let words: Vec<&str> = stdout.split_whitespace().collect();
+    let fingerprint = words.iter().find(|w| w.starts_with("SHA256:"))?;
+    let kind = words.last()?.trim_matches(|c| c == '(' || c == ')');
+    Some((kind.to_string(), fingerprint.to_string()))
+}
+
+/// A public key as a person can check it: `ED25519 SHA256:…`, or, when ssh-keygen cannot say,
+/// its type and the end of its blob (`ssh-ed25519 …J/CWe`).
+pub fn describe(exec: &Exec, public_line: &str) -> String {
+    let answer = exec.run(&fingerprint_cmd(public_line)).ok();
+    match answer.and_then(|out| parse_fingerprint(&out.stdout)) {
+        Some((kind, fingerprint)) => format!("{kind} {fingerprint}"),
+        None => {
+            let mut words = public_line.split_whitespace();
+            let kind = words.next().unwrap_or("key");
+            let blob = words.next().unwrap_or("");
+            let tail: String = blob
+                .chars()
+                .skip(blob.chars().count().saturating_sub(12))
+                .collect();
+            format!("{kind} …{tail}")
+        }
+    }
+}
+
+/// Can ssh offer this key without asking anyone: the agent holds it (`agent_keys`, from `ssh-add
+/// -L`), or the private key file opens without a passphrase?
+pub fn can_offer(exec: &Exec, agent_keys: &[String], private: &Path, blob: &str) -> bool {
+    agent_keys.iter().any(|l| public_blob(l) == Some(blob))
+        || exec
+            .run(
+                &Cmd::new("ssh-keygen")
+                    .args(["-y", "-P", "", "-f"])
+                    .arg(private),
+            )
+            .is_ok_and(|out| out.success() && public_blob(out.stdout.trim()) == Some(blob))
 }
 
 /// The key rdock makes when there is none: `~/.ssh/id_ed25519`.
 pub fn default_identity(env: &Env) -> PathBuf {
     env.expand("~/.ssh/id_ed25519")
+}
+
+/// The key ssh will offer, which is the key rdock checks, loads and installs: `explicit`
+/// (`--identity`) first; then the first identity file ssh will try that exists, in ssh's order;
+/// when none exists, where a new key goes: the first `IdentityFile` ssh_config names, else
+/// `~/.ssh/id_ed25519`.
+pub fn offered_key(r: &Resolved, explicit: Option<&Path>, env: &Env) -> PathBuf {
+    if let Some(path) = explicit {
+        return path.to_path_buf();
+    }
+    let files = r.identity_files.iter().map(|f| env.expand(f));
+    if let Some(existing) = files.clone().find(|p| p.is_file()) {
+        return existing;
+    }
+    match files.clone().next() {
+        Some(configured) if r.identity_file_configured => configured,
+        _ => default_identity(env),
+    }
 }
 
 pub fn public_path(private: &Path) -> PathBuf {

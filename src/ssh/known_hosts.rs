@@ -1,5 +1,5 @@
 //! Known hosts: where ssh looks for the remote's host key, whether it is there, and how an
-//! unknown key is fetched (ssh-keyscan), shown by fingerprint and recorded. Nothing here accepts
+//! unknown key is fetched (through ssh itself), shown by fingerprint and recorded. Nothing here accepts
 //! a key by itself: the caller confirms first, and a changed key is never written.
 
 use std::path::{Path, PathBuf};
@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 
 use crate::ssh::destination::Resolved;
+use crate::ssh::keys::{fingerprint_cmd, parse_fingerprint};
 use crate::ssh::probe;
 use crate::sys::env::Env;
 use crate::sys::exec::{Cmd, Exec};
@@ -27,58 +28,132 @@ pub fn first_user_file(env: &Env, r: &Resolved) -> PathBuf {
         .unwrap_or_else(|| env.expand("~/.ssh/known_hosts"))
 }
 
-/// The first file that holds a key for `name` (`ssh-keygen -F` understands hashed entries).
-pub fn find_known(exec: &Exec, env: &Env, r: &Resolved) -> Result<Option<PathBuf>> {
-    let (user, global) = known_hosts_files(env, r);
-    let name = r.known_hosts_name();
-    for file in user.into_iter().chain(global).filter(|f| f.is_file()) {
-        let out = exec.run(&Cmd::new("ssh-keygen").args(["-F", &name, "-f"]).arg(&file))?;
-        if out.success() && !out.stdout.trim().is_empty() {
-            return Ok(Some(file));
-        }
-    }
-    Ok(None)
+/// How a known_hosts file vouches for a host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// A key of its own.
+    Key,
+    /// `@cert-authority`: the host is trusted through a CA that signs its certificate.
+    CertAuthority,
 }
 
-/// `ssh-keyscan` for the host's keys, straight to HostName:Port.
-pub fn scan_cmd(r: &Resolved) -> Cmd {
-    Cmd::new("ssh-keyscan")
-        .args([
-            "-p",
-            &r.port.to_string(),
-            "-T",
-            &probe::CONNECT_TIMEOUT.to_string(),
-            "--",
-        ])
-        .arg(&r.hostname)
+/// What the known_hosts files ssh reads say about the host.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lookup {
+    /// The first file that trusts the host, and how.
+    pub trusted: Option<(PathBuf, Trust)>,
+    /// The first file that marks a key of the host `@revoked`.
+    pub revoked: Option<PathBuf>,
+}
+
+/// Read `ssh-keygen -F NAME` output: every matching line, as the file holds it (after a `# Host
+/// NAME found` comment); a marked line starts with `@revoked` or `@cert-authority`.
+pub fn parse_lookup(stdout: &str) -> (Option<Trust>, bool) {
+    let mut trust = None;
+    let mut revoked = false;
+    for line in stdout.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match line.split_whitespace().next() {
+            Some("@revoked") => revoked = true,
+            Some("@cert-authority") => trust = trust.or(Some(Trust::CertAuthority)),
+            _ => trust = Some(Trust::Key),
+        }
+    }
+    (trust, revoked)
+}
+
+/// Look the host up, under the name ssh uses, in every known_hosts file ssh reads
+/// (`ssh-keygen -F` understands hashed entries and patterns).
+pub fn lookup(exec: &Exec, env: &Env, r: &Resolved) -> Result<Lookup> {
+    let (user, global) = known_hosts_files(env, r);
+    let name = r.known_hosts_name();
+    let mut found = Lookup::default();
+    for file in user.into_iter().chain(global).filter(|f| f.is_file()) {
+        let out = exec.run(&Cmd::new("ssh-keygen").args(["-F", &name, "-f"]).arg(&file))?;
+        if !out.success() {
+            continue;
+        }
+        let (trust, revoked) = parse_lookup(&out.stdout);
+        if revoked && found.revoked.is_none() {
+            found.revoked = Some(file.clone());
+        }
+        if let (Some(trust), None) = (trust, &found.trusted) {
+            found.trusted = Some((file, trust));
+        }
+    }
+    Ok(found)
+}
+
+/// ssh, as the docker CLI will run it (ProxyJump, ProxyCommand, HostKeyAlias and the port all
+/// honoured), told to record an unknown host key in `file` and to try no authentication: it
+/// writes the key under the name ssh looks it up by, then stops at auth. No control master, so
+/// a real key exchange happens.
+pub fn fetch_cmd(r: &Resolved, file: &Path) -> Cmd {
+    let known = format!("UserKnownHostsFile={}", file.display());
+    let timeout = format!("ConnectTimeout={}", probe::CONNECT_TIMEOUT);
+    let options = [
+        "StrictHostKeyChecking=accept-new",
+        "BatchMode=yes",
+        known.as_str(),
+        "GlobalKnownHostsFile=/dev/null",
+        "HashKnownHosts=no",
+        "UpdateHostKeys=no",
+        "AddKeysToAgent=no",
+        "ControlMaster=no",
+        "ControlPath=none",
+        "PubkeyAuthentication=no",
+        "PasswordAuthentication=no",
+        "KbdInteractiveAuthentication=no",
+        "GSSAPIAuthentication=no",
+        "HostbasedAuthentication=no",
+        timeout.as_str(),
+    ];
+    Cmd::new("ssh")
+        .args(
+            options
+                .iter()
+                .flat_map(|o| ["-o".to_string(), o.to_string()]),
+        )
+        .arg("-T")
+        .args(r.ssh_target_args())
+        .arg("true")
         .timeout(probe::PROBE_TIMEOUT)
 }
 
-/// The host's keys as known_hosts lines under the name ssh looks them up by.
-pub fn scan(exec: &Exec, r: &Resolved) -> Result<String> {
-    let out = exec.run(&scan_cmd(r))?;
-    let name = r.known_hosts_name();
-    let lines: String = out
-        .stdout
+/// The prefix of the private temporary directory, beside known_hosts, that ssh records into.
+pub const FETCH_DIR_PREFIX: &str = ".rdock-hostkey-";
+
+/// The host's key as ssh receives it, as known_hosts lines under the name ssh looks it up by:
+/// ssh records it in a private temporary file beside the known_hosts file.
+pub fn fetch(exec: &Exec, env: &Env, r: &Resolved) -> Result<String> {
+    let beside = first_user_file(env, r);
+    let dir = beside.parent().unwrap_or(Path::new("."));
+    fsutil::create_private_dir(dir)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(FETCH_DIR_PREFIX)
+        .tempdir_in(dir)
+        .with_context(|| format!("cannot make a temporary directory in {}", dir.display()))?;
+    let file = tmp.path().join("known_hosts");
+    let out = exec.run(&fetch_cmd(r, &file))?;
+    let text = fsutil::read_optional(&file, fsutil::MAX_TEXT_BYTES)?.unwrap_or_default();
+    let lines: String = String::from_utf8_lossy(&text)
         .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            let (_, kind, blob) = (w.next()?, w.next()?, w.next()?);
-            Some(format!("{name} {kind} {blob}\n"))
-        })
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
         .collect();
     if lines.is_empty() {
         let why = match out.last_error_line() {
             line if line.is_empty() => "no answer".to_string(),
             line => line,
         };
-        bail!("ssh-keyscan got no host key from {} ({why})", r.address());
+        bail!("ssh got no host key from {} ({why})", r.address());
     }
     Ok(lines)
 }
 
-/// One host key, as ssh-keyscan found it: its known_hosts line and its fingerprint.
+/// One host key, as ssh received it: its known_hosts line and its fingerprint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HostKey {
     /// `name type blob`, with a newline.
@@ -93,17 +168,8 @@ pub struct HostKey {
 pub fn fingerprints(exec: &Exec, lines: &str) -> Result<Vec<HostKey>> {
     let mut keys = Vec::new();
     for line in lines.lines().filter(|l| !l.trim().is_empty()) {
-        let out = exec.run(
-            &Cmd::new("ssh-keygen")
-                .args(["-l", "-f", "-"])
-                .stdin(format!("{line}\n")),
-        )?;
-        // "256 SHA256:… name (ED25519)"
-        let words: Vec<&str> = out.stdout.split_whitespace().collect();
-        let (Some(fingerprint), Some(kind)) = (
-            words.iter().find(|w| w.starts_with("SHA256:")),
-            words.last(),
-        ) else {
+        let out = exec.run(&fingerprint_cmd(line))?;
+        let Some((kind, fingerprint)) = parse_fingerprint(&out.stdout) else {
             bail!(
                 "ssh-keygen -l cannot read the host key {line:?}: {}",
                 out.last_error_line()
@@ -111,8 +177,8 @@ pub fn fingerprints(exec: &Exec, lines: &str) -> Result<Vec<HostKey>> {
         };
         keys.push(HostKey {
             line: format!("{line}\n"),
-            kind: kind.trim_matches(|c| c == '(' || c == ')').to_string(),
-            fingerprint: fingerprint.to_string(),
+            kind,
+            fingerprint,
         });
     }
     Ok(keys)

@@ -4,6 +4,7 @@
 //! steps.
 
 pub mod agent;
+pub mod authorized_keys;
 pub mod config;
 pub mod destination;
 pub mod keys;

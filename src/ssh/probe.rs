@@ -28,9 +28,15 @@ const END: &str = "rdock-probe-2-end";
 /// a daemon answers there.
 pub const PROBE_SCRIPT: &str = "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-2-begin; echo \"shell=$SHELL\"; if p=$(command -v docker); then echo \"docker-path=$p\"; t=; if command -v timeout >/dev/null 2>&1; then t=\"timeout 8\"; fi; out=$($t docker version --format \"{{.Server.Version}}\" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ -z \"$sock\" ]; then r=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock\"; if [ -S \"$r\" ] && v=$(DOCKER_HOST=\"unix://$r\" $t docker version --format \"{{.Server.Version}}\" 2>/dev/null); then s=$r; else v=; fi; fi; echo \"docker-exit=$rc\"; echo \"rdock-socket=$s\"; echo \"rdock-socket-version=$v\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; fi; echo rdock-probe-2-end'";
 
-/// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless its blob is already
-/// there. umask 077 keeps ~/.ssh and the file private.
-pub const INSTALL_KEY_SCRIPT: &str = "/bin/sh -c 'umask 077; set -f; mkdir -p \"$HOME/.ssh\" && f=\"$HOME/.ssh/authorized_keys\" && touch \"$f\" && IFS= read -r key && set -- $key && if grep -qF \"$2\" \"$f\"; then echo rdock-key-present; else if [ -s \"$f\" ] && [ -n \"$(tail -c 1 \"$f\")\" ]; then echo >> \"$f\"; fi; printf \"%s\\n\" \"$key\" >> \"$f\" && echo rdock-key-added; fi'";
+/// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless a line already holds
+/// its blob as its key (the same match as `rdock remove --revoke`'s, so that a blob only named in
+/// a comment does not count). A last line without a line break gets one first. umask 077 keeps
+/// ~/.ssh and the file private.
+pub const INSTALL_KEY_SCRIPT: &str = concat!(
+    r#"/bin/sh -c 'umask 077; set -f; IFS= read -r key && set -- $key && [ -n "$2" ] && [ -z "$(printf %s "$2" | tr -d A-Za-z0-9+/=)" ] && p=""#,
+    crate::ssh::authorized_keys::key_lines_awk!(),
+    r#"" && mkdir -p "$HOME/.ssh" && f="$HOME/.ssh/authorized_keys" && touch "$f" && n=$(awk -v k="$2" -v o=0 "$p" "$f") && if [ "$n" -gt 0 ]; then echo rdock-key-present; else if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then echo >> "$f"; fi; printf "%s\n" "$key" >> "$f" && echo rdock-key-added; fi'"#
+);
 
 /// How the connection went.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,34 +137,36 @@ pub fn options(extra: &[&str]) -> Vec<String> {
     args
 }
 
+/// `-o IdentitiesOnly=yes -i KEY` when the key ssh offers is known: the probe then tells whether
+/// the remote accepts that key, not whether some other key of the agent's gets in.
+pub fn identity_args(r: &Resolved) -> Vec<String> {
+    match &r.identity {
+        Some(key) => vec![
+            "-o".into(),
+            "IdentitiesOnly=yes".into(),
+            "-i".into(),
+            key.to_string_lossy().into_owned(),
+        ],
+        None => Vec::new(),
+    }
+}
+
 /// One ssh round trip, as the docker CLI connects, that runs [`PROBE_SCRIPT`] on the remote.
 pub fn run(exec: &Exec, r: &Resolved) -> Probe {
     let cmd = Cmd::new("ssh")
         .args(batch_options())
+        .args(identity_args(r))
         .args(r.ssh_target_args())
         .arg(PROBE_SCRIPT)
         .stdin(format!("{}\n", r.socket.as_deref().unwrap_or("")))
         .timeout(PROBE_TIMEOUT);
     let connect = match exec.run(&cmd) {
         Ok(out) => return parse_probe(out.code, &out.stdout, &out.stderr),
-        Err(e) => match e.downcast_ref::<TooMuchOutput>() {
-            None if e
-                .downcast_ref::<TimedOut>()
-                .is_some_and(|t| t.stdout.contains(BEGIN)) =>
-            {
-                let stopped = e.downcast_ref::<TimedOut>().expect("checked above");
-                return stopped_probe(&stopped.stdout);
+        Err(e) => match e.downcast_ref::<TimedOut>() {
+            Some(stopped) if stopped.stdout.contains(BEGIN) => {
+                return stopped_probe(&stopped.stdout)
             }
-            Some(too_much) => Connect::TooMuch(format!(
-                "{} answered rdock's probe with more than {} KiB; rdock stopped reading",
-                r.address(),
-                too_much.cap / 1024
-            )),
-            None => Connect::Unreachable(format!(
-                "no SSH answer from {} within {} s ({e:#})",
-                r.address(),
-                PROBE_TIMEOUT.as_secs()
-            )),
+            _ => not_run(r, &e, "rdock's probe"),
         },
     };
     Probe::failed(connect)
@@ -190,6 +198,23 @@ fn first_line(text: &str) -> String {
         .collect()
 }
 
+/// How an ssh to `r` (`what`, for the message) that rdock could not run to its end went: it
+/// printed more than rdock reads, or it did not finish in time (or could not start).
+pub fn not_run(r: &Resolved, e: &anyhow::Error, what: &str) -> Connect {
+    match e.downcast_ref::<TooMuchOutput>() {
+        Some(too_much) => Connect::TooMuch(format!(
+            "{} answered {what} with more than {} KiB; rdock stopped reading",
+            r.address(),
+            too_much.cap / 1024
+        )),
+        None => Connect::Unreachable(format!(
+            "no SSH answer from {} within {} s ({e:#})",
+            r.address(),
+            PROBE_TIMEOUT.as_secs()
+        )),
+    }
+}
+
 /// Read the probe's result from ssh's exit code and output.
 pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
     if let Some(at) = stdout.find(BEGIN) {
@@ -208,13 +233,18 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
             ..Probe::failed(Connect::Ok)
         };
     }
+    Probe::failed(connect_failure(code, stderr))
+}
+
+/// Why an ssh that did not run its remote command failed, from its exit code and stderr.
+pub fn connect_failure(code: Option<i32>, stderr: &str) -> Connect {
     let last = stderr
         .lines()
         .map(str::trim)
         .rfind(|l| !l.is_empty() && !l.starts_with('@'))
         .unwrap_or("")
         .to_string();
-    let connect = if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
+    if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
         || stderr.contains("HOST KEY HAS CHANGED")
     {
         Connect::HostKeyChanged(stderr.trim().to_string())
@@ -244,10 +274,9 @@ pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
         Connect::Unreachable(last)
     } else {
         Connect::Unreachable(format!(
-            "the remote shell did not run the probe (exit {code:?}): {last}"
+            "the remote shell did not run rdock's command (exit {code:?}): {last}"
         ))
-    };
-    Probe::failed(connect)
+    }
 }
 
 /// The report that starts at byte `at` of stdout, and whatever the remote printed around it.
@@ -433,92 +462,6 @@ mod tests {
             batch,
             "-o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T"
         );
-    }
-
-    #[test]
-    fn remote_scripts_are_fixed_strings_for_sh() {
-        for script in [PROBE_SCRIPT, INSTALL_KEY_SCRIPT] {
-            assert!(script.starts_with("/bin/sh -c '") && script.ends_with('\''));
-            // Exactly one pair of single quotes: nothing inside can end the sh -c argument early.
-            assert_eq!(script.matches('\'').count(), 2, "{script}");
-            // tcsh expands `!` even inside single quotes; fish reads `\\` and `\'` there.
-            assert!(
-                !script.contains('!') && !script.contains("\\\\"),
-                "{script}"
-            );
-        }
-    }
-
-    const REPORT: &str = "rdock-probe-2-begin\nshell=/bin/bash\ndocker-path=/usr/bin/docker\ndocker-exit=0\nrdock-socket=\nrdock-socket-version=\n28.2.2\nrdock-probe-2-end\n";
-
-    #[test]
-    fn what_the_remote_prints_around_the_report_is_named_and_the_report_still_read() {
-        let clean = parse_probe(Some(0), REPORT, "");
-        assert_eq!(clean.noise, None);
-        assert_eq!(clean.shell.as_deref(), Some("/bin/bash"));
-        assert_eq!(clean.docker, Some(RemoteDocker::Server("28.2.2".into())));
-        let before = parse_probe(Some(0), &format!("hello\n{REPORT}"), "");
-        assert_eq!(before.noise.as_deref(), Some("hello"));
-        assert_eq!(before.docker, Some(RemoteDocker::Server("28.2.2".into())));
-        // No line break after the noise: the marker is found inside the line.
-        let glued = parse_probe(Some(0), &format!("hello{REPORT}"), "");
-        assert_eq!(glued.noise.as_deref(), Some("hello"));
-        assert_eq!(glued.docker_path.as_deref(), Some("/usr/bin/docker"));
-        let after = parse_probe(Some(0), &format!("{REPORT}bye\n"), "");
-        assert_eq!(after.noise.as_deref(), Some("bye"));
-        assert_eq!(after.docker, Some(RemoteDocker::Server("28.2.2".into())));
-    }
-
-    #[test]
-    fn a_report_cut_short_or_a_docker_stopped_by_the_timeout_is_no_answer() {
-        let head = "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\n";
-        // Cut short: docker's exit code never came.
-        assert_eq!(
-            parse_probe(Some(0), head, "").docker,
-            Some(RemoteDocker::Other("the probe's report ended early".into()))
-        );
-        // The script's `timeout` stopped docker: exit 124.
-        let stopped =
-            format!("{head}docker-exit=124\nrdock-socket=\nrdock-socket-version=\n\n{END}\n");
-        assert_eq!(
-            parse_probe(Some(0), &stopped, "").docker,
-            Some(RemoteDocker::Hung(DOCKER_TIMEOUT))
-        );
-    }
-
-    /// What the daemon answers `docker system dial-stdio` given the probe's stdin.
-    const DIAL_STDIO: &str = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request";
-
-    #[test]
-    fn a_forced_command_is_told_from_the_report() {
-        let dial = parse_probe(Some(0), DIAL_STDIO, "");
-        assert_eq!(dial.connect, Connect::Ok);
-        assert_eq!(dial.forced, Some(Forced::DialStdio));
-        assert_eq!(dial.docker, None);
-        let silent = parse_probe(Some(0), "", "");
-        assert_eq!(silent.forced, Some(Forced::Other(String::new())));
-        let other = parse_probe(Some(0), "backup done\n", "");
-        assert_eq!(other.forced, Some(Forced::Other("backup done".into())));
-    }
-
-    #[test]
-    fn a_silent_server_and_an_unreachable_jump_host_are_named() {
-        let cases = [
-            (
-                "Connection timed out during banner exchange\r\nConnection to 127.0.0.1 port 2222 timed out\r\n",
-                "the port accepted the connection, but no SSH banner came within 10 s (a hung or overloaded sshd, or not sshd): Connection to 127.0.0.1 port 2222 timed out",
-            ),
-            (
-                "ssh: connect to host bastion port 22: Connection refused\r\nConnection closed by UNKNOWN port 65535\r\n",
-                "the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host bastion port 22: Connection refused",
-            ),
-        ];
-        for (stderr, named) in cases {
-            assert_eq!(
-                parse_probe(Some(255), "", stderr).connect,
-                Connect::Unreachable(named.into())
-            );
-        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::ssh::agent::{
     AgentFacts, AgentState, AgentTarget, MAX_AGENT_KEYS,
 };
 use crate::ssh::keys::public_blob;
-use crate::sys::exec::Cmd;
+use crate::sys::exec::{quote, Cmd};
 use crate::sys::platform::{self, Platform, ServiceState};
 
 use super::{Finding, Kind, Outcome, Session, Step};
@@ -35,14 +35,27 @@ pub fn judge(
     let p = facts.platform;
     match state {
         AgentState::Answers(n) => {
-            let f = Finding::ok(
-                id,
-                format!(
-                    "ssh-agent answers at {} ({n} key{})",
-                    facts.place(),
-                    if *n == 1 { "" } else { "s" }
-                ),
+            let answers = format!(
+                "ssh-agent answers at {} ({n} key{})",
+                facts.place(),
+                if *n == 1 { "" } else { "s" }
             );
+            let f = match facts.target() {
+                AgentTarget::Socket(sock) if facts.auth_sock.as_deref() != Some(sock.as_str()) => {
+                    Finding::warn(
+                        id,
+                        format!(
+                            "{answers}, but SSH_AUTH_SOCK {}: tools that read SSH_AUTH_SOCK directly (dockerode, ssh2-based clients) will not find the key",
+                            match &facts.auth_sock {
+                                Some(other) => format!("names {other}"),
+                                None => "is not set".into(),
+                            }
+                        ),
+                        format!("export SSH_AUTH_SOCK={}", quote(&sock)),
+                    )
+                }
+                _ => Finding::ok(id, answers),
+            };
             match p.empty_agent_note() {
                 Some(note) if *n == 0 => f.detail(note),
                 _ => f,
@@ -52,6 +65,10 @@ pub fn judge(
             id,
             "no ssh-agent: SSH_AUTH_SOCK is not set",
             p.agent_fix(unit),
+        ),
+        AgentState::Disabled => Finding::ok(
+            id,
+            "ssh asks no agent for this host (IdentityAgent none): it reads the key file itself",
         ),
         AgentState::PageantName => Finding::fail(
             id,
@@ -91,6 +108,14 @@ pub fn judge(
                     }
                 }
             },
+            (_, AgentTarget::Socket(sock)) => Finding::fail(
+                id,
+                format!("no ssh-agent answers at {sock}, the IdentityAgent ssh_config names for this host ({why})"),
+                format!(
+                    "start the agent that listens there (for OpenSSH's own: ssh-agent -a {}), or change IdentityAgent in ~/.ssh/config",
+                    quote(&sock)
+                ),
+            ),
             _ => Finding::fail(
                 id,
                 format!(
@@ -114,7 +139,7 @@ impl Step for AgentStep {
     }
 
     fn check(&mut self, s: &mut Session) -> Finding {
-        let facts = AgentFacts::gather(&s.env);
+        let facts = AgentFacts::gather(&s.env, s.resolved.as_ref());
         let state = match agent_state(&s.exec, &facts) {
             Ok(state) => state,
             Err(e) => return Finding::fail("agent", format!("{e:#}"), agent_fix(s.env.platform)),
@@ -156,6 +181,10 @@ impl Step for AgentStep {
             "enabled and started the {} service",
             platform::AGENT_SERVICE
         )))
+    }
+
+    fn can_fix(&self, s: &Session) -> Result<(), String> {
+        service_plan(s).map(|_| ()).map_err(|e| format!("{e:#}"))
     }
 
     fn preview(&self, s: &Session, _: &Finding) -> String {
@@ -222,14 +251,20 @@ impl Step for AgentKeysStep {
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "agent-keys";
-        match agent_keys(&s.exec, &AgentFacts::gather(&s.env)) {
+        let facts = AgentFacts::gather(&s.env, s.resolved.as_ref());
+        // ssh-add reads SSH_AUTH_SOCK only: point it at the agent ssh asks.
+        let to = match facts.target() {
+            AgentTarget::Socket(sock) => format!("SSH_AUTH_SOCK={} ", quote(&sock)),
+            _ => String::new(),
+        };
+        match agent_keys(&s.exec, &facts) {
             Ok(keys) if keys.len() > MAX_AGENT_KEYS => Finding::warn(
                 id,
                 format!(
                     "the agent holds {} keys; servers stop at MaxAuthTries with \"Too many authentication failures\"",
                     keys.len()
                 ),
-                "ssh-add -D, then ssh-add only the keys you need (or IdentitiesOnly yes with IdentityFile for this host in ~/.ssh/config)",
+                format!("{to}ssh-add -D, then {to}ssh-add only the keys you need (or IdentitiesOnly yes with IdentityFile for this host in ~/.ssh/config)"),
             ),
             Ok(keys) => Finding::ok(id, format!("{} of at most {MAX_AGENT_KEYS} keys in the agent", keys.len())),
             Err(e) => Finding::fail(id, format!("{e:#}"), agent_fix(s.env.platform)),
@@ -251,6 +286,8 @@ pub fn not_held(
         AgentTarget::Pageant(pipe) => {
             format!("{cmd}  (with SSH_AUTH_SOCK={pipe}, Pageant's pipe; rdock setup does this)")
         }
+        // ssh-add reads SSH_AUTH_SOCK only: point it at the agent ssh asks.
+        AgentTarget::Socket(sock) => format!("SSH_AUTH_SOCK={} {cmd}", quote(sock)),
         _ => cmd,
     };
     let f = Finding::fail(
@@ -276,7 +313,22 @@ impl Step for IdentityStep {
         let Some(key) = s.key.clone() else {
             return Finding::skip("identity", "skipped: no key pair");
         };
-        let facts = AgentFacts::gather(&s.env);
+        let facts = AgentFacts::gather(&s.env, s.resolved.as_ref());
+        if facts.target() == AgentTarget::Disabled {
+            let shown = s.env.tilde(&key.private);
+            return if key.encrypted {
+                Finding::fail(
+                    "identity",
+                    format!("ssh asks no agent for this host (IdentityAgent none), and {shown} has a passphrase the docker CLI cannot type"),
+                    "remove `IdentityAgent none` for this host from ~/.ssh/config, then rerun rdock setup",
+                )
+            } else {
+                Finding::ok(
+                    "identity",
+                    format!("ssh reads {shown} itself (IdentityAgent none; no passphrase)"),
+                )
+            };
+        }
         let keys = match agent_keys(&s.exec, &facts) {
             Ok(keys) => keys,
             Err(e) => {
@@ -340,6 +392,6 @@ impl Step for IdentityStep {
 
 /// `ssh-add KEY` against the agent ssh will use.
 fn add_cmd(s: &Session, key: &Path) -> Cmd {
-    let target = AgentFacts::gather(&s.env).target();
+    let target = AgentFacts::gather(&s.env, s.resolved.as_ref()).target();
     add_key_cmd(s.env.platform, &target, key)
 }

@@ -1,11 +1,15 @@
 //! Resolve the destination with `ssh -G` and show what ssh will really use.
 
 use crate::ssh::destination::{resolve, Resolved, UserSource};
+use crate::ssh::keys::offered_key;
 use crate::ssh::multiplex;
 
 use super::{context, remote, Finding, Kind, Session, Step};
 
-pub struct DestinationStep;
+pub struct DestinationStep {
+    /// `--identity`, absolute: the key the probe logs in with instead of the one ssh offers.
+    pub identity: Option<std::path::PathBuf>,
+}
 
 impl Step for DestinationStep {
     fn kind(&self) -> Kind {
@@ -20,6 +24,7 @@ impl Step for DestinationStep {
         let r = match resolve(&s.exec, &dest) {
             Ok(r) => Resolved {
                 socket: s.socket.clone(),
+                identity: Some(offered_key(&r, self.identity.as_deref(), &s.env)),
                 ..r
             },
             Err(e) => {

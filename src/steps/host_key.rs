@@ -4,7 +4,8 @@
 
 use anyhow::{bail, Result};
 
-use crate::ssh::known_hosts::{self, HostKey};
+use crate::ssh::destination::Resolved;
+use crate::ssh::known_hosts::{self, HostKey, Trust};
 use crate::ssh::probe::Connect;
 use crate::sys::exec::quote;
 
@@ -32,9 +33,30 @@ impl Step for HostKeyStep {
             return Finding::skip(id, "skipped: no destination");
         };
         let name = r.known_hosts_name();
-        let file = match known_hosts::find_known(&s.exec, &s.env, &r) {
-            Ok(Some(file)) => file,
-            Ok(None) => {
+        let found = match known_hosts::lookup(&s.exec, &s.env, &r) {
+            Ok(found) => found,
+            Err(e) => return Finding::fail(id, format!("{e:#}"), "check that ssh-keygen works"),
+        };
+        let env = s.env.clone();
+        let revoked = |file: &std::path::Path| {
+            Finding::fail(
+                id,
+                format!(
+                    "the host key of {name} is marked @revoked in {}: ssh refuses it",
+                    env.tilde(file)
+                ),
+                format!(
+                    "the server's admin must replace its revoked host key; then `rdock setup {}` shows the new fingerprint and asks",
+                    r.dest
+                ),
+            )
+        };
+        let (file, trust) = match found.trusted {
+            Some(trusted) => trusted,
+            None => {
+                if let Some(file) = &found.revoked {
+                    return revoked(file);
+                }
                 return Finding::fail(
                     id,
                     format!("the host key of {name} is not in known_hosts"),
@@ -45,8 +67,24 @@ impl Step for HostKeyStep {
                 )
                 .fixable();
             }
-            Err(e) => return Finding::fail(id, format!("{e:#}"), "check that ssh-keygen works"),
         };
+        // A revoked key beside a trusted one: only the probe tells which one the server presents.
+        if let Some(file) = &found.revoked {
+            if let Ok(p) = remote::probe(s) {
+                if matches!(p.connect, Connect::HostKeyUnknown(_)) {
+                    return revoked(file);
+                }
+            }
+        }
+        if trust == Trust::CertAuthority {
+            return Finding::ok(
+                id,
+                format!(
+                    "the host key of {name} is trusted through a @cert-authority in {}",
+                    s.env.tilde(&file)
+                ),
+            );
+        }
         // Known is not enough: the key must also be the one the server presents now.
         if let Ok(p) = remote::probe(s) {
             if let Connect::HostKeyChanged(warning) = p.connect {
@@ -92,7 +130,7 @@ impl Step for HostKeyStep {
         let lines = s
             .term
             .spin(&format!("fetching the host key of {name}"), || {
-                known_hosts::scan(&s.exec, &r)
+                known_hosts::fetch(&s.exec, &s.env, &r)
             })?;
         let keys = known_hosts::fingerprints(&s.exec, &lines)?;
         let presented = |keys: &[HostKey]| -> String {
@@ -103,7 +141,7 @@ impl Step for HostKeyStep {
         };
         let trusted: Vec<HostKey> = if self.pinned.is_empty() {
             let shown: Vec<String> = std::iter::once(format!(
-                "The host key of {name} is not known yet. ssh-keyscan found:"
+                "The host key of {name} is not known yet. ssh received:"
             ))
             .chain(
                 keys.iter()
@@ -149,7 +187,16 @@ impl Step for HostKeyStep {
             "would add the host key of {} to {} once you confirm its fingerprint\nwould run: {}",
             r.known_hosts_name(),
             s.env.tilde(&known_hosts::first_user_file(&s.env, r)),
-            known_hosts::scan_cmd(r).display()
+            known_hosts::fetch_cmd(r, &fetch_file(s, r)).display()
         )
     }
+}
+
+/// Where ssh records the fetched key, for the preview: a private directory beside known_hosts
+/// (its random part shown as …).
+fn fetch_file(s: &Session, r: &Resolved) -> std::path::PathBuf {
+    let beside = known_hosts::first_user_file(&s.env, r);
+    beside
+        .with_file_name(format!("{}…", known_hosts::FETCH_DIR_PREFIX))
+        .join("known_hosts")
 }

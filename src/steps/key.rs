@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 
 use crate::ssh::keys::{
-    default_identity, first_line, looks_like_private_key, openssh_body_ok, public_blob,
-    public_path, set_private_mode, KeyPair, MAX_KEY_BYTES,
+    default_identity, first_line, looks_like_private_key, offered_key, openssh_body_ok,
+    public_blob, public_path, set_private_mode, KeyPair, MAX_KEY_BYTES,
 };
 use crate::sys::exec::{quote, Cmd};
 use crate::sys::fsutil;
@@ -25,8 +25,7 @@ enum Pending {
 }
 
 pub struct KeyStep {
-    /// `--identity`, or None for "the key ssh would use" (doctor): the first existing
-    /// identity file `ssh -G` names, else ~/.ssh/id_ed25519.
+    /// `--identity`, or None for the key ssh will offer (see `keys::offered_key`).
     explicit: Option<PathBuf>,
     pub no_passphrase: bool,
     path: PathBuf,
@@ -49,12 +48,10 @@ impl KeyStep {
         if let Some(path) = &self.explicit {
             return path.clone();
         }
-        s.resolved
-            .iter()
-            .flat_map(|r| r.identity_files.iter())
-            .map(|f| s.env.expand(f))
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| default_identity(&s.env))
+        match &s.resolved {
+            Some(r) => offered_key(r, None, &s.env),
+            None => default_identity(&s.env),
+        }
     }
 }
 
@@ -272,6 +269,17 @@ impl Step for KeyStep {
         }
     }
 
+    fn can_fix(&self, s: &Session) -> Result<(), String> {
+        match &self.pending {
+            Some(Pending::Generate) => self.keygen_cmd(s).map(|_| ()).map_err(|e| format!("{e:#}")),
+            Some(Pending::DerivePublic(None)) if !s.term.is_interactive() => Err(format!(
+                "{} has a passphrase, so its public half needs a terminal to type it on",
+                s.env.tilde(&self.path)
+            )),
+            _ => Ok(()),
+        }
+    }
+
     fn preview(&self, s: &Session, found: &Finding) -> String {
         let shown = s.env.tilde(&self.path);
         match &self.pending {
@@ -280,7 +288,7 @@ impl Step for KeyStep {
                     "would create {shown} with ssh-keygen -t ed25519\nwould run: {}",
                     cmd.display()
                 ),
-                Err(e) => format!("would stop: {e:#}"),
+                Err(e) => format!("{e:#}"),
             },
             Some(Pending::DerivePublic(_)) => format!(
                 "would write {}\nwould run: {} > {}",

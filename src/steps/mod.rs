@@ -143,6 +143,12 @@ pub trait Step {
         bail!("rdock cannot fix {} by itself", self.id())
     }
 
+    /// Whether `fix` could run here at all (for `--dry-run`, which never calls it): Err says what
+    /// stands in the way (no terminal for a passphrase, a prompt that is not elevated).
+    fn can_fix(&self, _s: &Session) -> Result<(), String> {
+        Ok(())
+    }
+
     /// What `fix` would do, for `--dry-run`: a sentence, then the exact commands, a line each.
     fn preview(&self, _s: &Session, found: &Finding) -> String {
         format!(
@@ -217,12 +223,15 @@ pub fn run(
         if finding.fixable && matches!(finding.status, Status::Warn | Status::Fail) {
             match mode {
                 Mode::Doctor => {}
-                Mode::DryRun => {
-                    report.changed += 1;
-                    let would = step.preview(s, &finding);
-                    finding.outcome = Some(Outcome::WouldDo(would));
-                    blocked.insert(kind, format!("{} is not done yet (--dry-run)", kind.id()));
-                }
+                Mode::DryRun => match step.can_fix(s) {
+                    Ok(()) => {
+                        report.changed += 1;
+                        let would = step.preview(s, &finding);
+                        finding.outcome = Some(Outcome::WouldDo(would));
+                        blocked.insert(kind, format!("{} is not done yet (--dry-run)", kind.id()));
+                    }
+                    Err(why) => finding.outcome = Some(Outcome::Declined(why)),
+                },
                 Mode::Setup => finding = fix_and_recheck(s, step.as_mut(), finding, &mut report),
             }
         }

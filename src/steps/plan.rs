@@ -218,7 +218,12 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
         let context = o.context.clone();
         match m.kind {
             Tools => out.push(Box::new(ToolsStep)),
-            Destination => out.push(Box::new(DestinationStep)),
+            Destination => out.push(Box::new(DestinationStep {
+                identity: o
+                    .identity
+                    .as_ref()
+                    .map(|p| std::path::absolute(p).unwrap_or(p.clone())),
+            })),
             Key => out.push(Box::new(KeyStep::new(o.identity.clone(), o.no_passphrase))),
             SshConfig => out.push(Box::new(SshConfigStep {
                 yes: setup && o.yes,

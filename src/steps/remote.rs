@@ -54,6 +54,20 @@ fn ssh_copy_id(r: &Resolved, s: &Session) -> String {
 }
 
 fn unreachable_fix(r: &Resolved) -> String {
+    // Through a bastion or a proxy command, ssh never dials the host itself.
+    let via = match (&r.proxy_jump, &r.proxy_command) {
+        (Some(jump), _) => Some(format!("ProxyJump {jump}")),
+        (None, Some(command)) => Some(format!("ProxyCommand {command}")),
+        (None, None) => None,
+    };
+    if let Some(via) = via {
+        return format!(
+            "check that {via} (from ~/.ssh/config) reaches {}:{}; `ssh -v {}` shows where it stops",
+            r.hostname,
+            r.port,
+            r.login_args()
+        );
+    }
     format!(
         "check that {} is up and sshd listens on port {}; `ssh -v {}` shows where it stops",
         r.hostname,

@@ -6,8 +6,8 @@ use crate::sys::exec::Cmd;
 
 use super::{Finding, Kind, Session, Step};
 
-/// The client tools rdock drives. ssh-keyscan ships with ssh; rdock uses it to fetch host keys.
-pub const TOOLS: [&str; 5] = ["ssh", "ssh-keygen", "ssh-add", "ssh-keyscan", "docker"];
+/// The client tools rdock drives.
+pub const TOOLS: [&str; 4] = ["ssh", "ssh-keygen", "ssh-add", "docker"];
 
 /// What the tools check asks: `ssh -V` and `docker --version`.
 pub fn version_cmds() -> [Cmd; 2] {
@@ -75,7 +75,7 @@ impl Step for ToolsStep {
             f.details = found;
             return f;
         }
-        // ssh, ssh-keygen, ssh-add and ssh-keyscan come from one package: say so once.
+        // ssh, ssh-keygen and ssh-add come from one package: say so once.
         let mut hints: Vec<String> = Vec::new();
         for tool in &missing {
             let hint = s.env.platform.install_hint(tool);

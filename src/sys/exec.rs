@@ -1085,15 +1085,21 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn a_child_that_never_reads_its_stdin_does_not_end_rdock() {
-        // SIGPIPE's default action, as main sets it: a write to the closed pipe would kill us.
-        // SAFETY: setting a signal's disposition to its default is always valid.
+    fn a_child_that_closes_its_stdin_unread_does_not_end_rdock() {
+        // As rdock's main sets it: a write to a pipe nobody reads would end the whole process.
+        // SAFETY: SIG_DFL is always a valid disposition for SIGPIPE.
         unsafe {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
-        let big = vec![b'x'; 1 << 20];
-        let out = Exec::default().run(&Cmd::new("true").stdin(big)).unwrap();
-        assert!(out.success());
+        // More than a pipe holds, to a child that closes its stdin first: the write must fail.
+        let out = Exec::default()
+            .run(
+                &Cmd::new("sh")
+                    .args(["-c", "exec 0<&-; sleep 0.2; echo still here"])
+                    .stdin(vec![b'x'; 1 << 20]),
+            )
+            .unwrap();
+        assert_eq!((out.code, out.stdout.trim()), (Some(0), "still here"));
     }
 
     #[cfg(unix)]

@@ -101,3 +101,34 @@ pub fn acquire() -> Result<WriteLock> {
         }
     }
 }
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_planted_link_or_a_shared_directory_is_refused_and_a_private_file_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let private = dir.path().join("rdock");
+        std::fs::create_dir(&private).unwrap();
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(refuse_foreign(&private, true).is_ok());
+        let lock = private.join("lock");
+        std::fs::write(&lock, "").unwrap();
+        assert!(refuse_foreign(&lock, false).is_ok());
+
+        let planted = private.join("planted");
+        std::os::unix::fs::symlink("/etc/passwd", &planted).unwrap();
+        let err = refuse_foreign(&planted, false).unwrap_err();
+        assert!(
+            err.to_string().contains("not a private file of yours"),
+            "{err}"
+        );
+
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(refuse_foreign(&shared, true).is_err());
+    }
+}

@@ -455,3 +455,93 @@ fn more_than_five_keys_in_the_agent_is_a_warning() {
         )
     );
 }
+
+// IdentityAgent: ssh asks that socket, whatever SSH_AUTH_SOCK says.
+
+/// The steps that decide which key goes to which agent.
+const LOCAL: [&str; 4] = ["destination", "key", "agent", "identity"];
+
+#[test]
+fn identity_agent_is_the_agent_asked_and_a_different_ssh_auth_sock_is_a_warning() {
+    let rig = Rig::new(Platform::Linux)
+        .keywords_host("work")
+        .agent(Reply::ok(SSH_ADD_L_ONE), Reply::ok(SSH_ADD_BIG_L_ONE));
+    let sock = rig.arg(".agent/work.sock");
+    let done = rig.run(Mode::Doctor, &options(), &["destination", "agent"]);
+    done.says("agent", Status::Warn, format!("ssh-agent answers at {sock} (IdentityAgent) (1 key), but SSH_AUTH_SOCK names {AGENT_SOCK}: tools that read SSH_AUTH_SOCK directly (dockerode, ssh2-based clients) will not find the key").as_str(), Some(format!("export SSH_AUTH_SOCK={sock}").as_str()));
+    let asked = done.the(&["ssh-add", "-l"]);
+    assert_eq!(asked.env, [("SSH_AUTH_SOCK".to_string(), sock.clone())]);
+}
+
+#[test]
+fn identity_agent_with_ssh_auth_sock_unset_is_asked_and_the_key_is_added_to_that_socket() {
+    let rig = Rig::new(Platform::Linux)
+        .keywords_host("envagent")
+        .var("XDG_RUNTIME_DIR", "/run/user/0")
+        .key()
+        .on(&["ssh-add", "-l"], Reply::ok(SSH_ADD_L_ONE))
+        .on(&["ssh-add", "-L"], agent_empty());
+    let key = rig.arg(".ssh/id_ed25519");
+    let rig = rig.on(&["ssh-add", "--", &key], Reply::ok(""));
+    let done = rig.run(Mode::Doctor, &options(), &LOCAL);
+    done.says("agent", Status::Warn, "ssh-agent answers at /run/user/0/agent.sock (IdentityAgent) (1 key), but SSH_AUTH_SOCK is not set: tools that read SSH_AUTH_SOCK directly (dockerode, ssh2-based clients) will not find the key", Some("export SSH_AUTH_SOCK=/run/user/0/agent.sock"));
+    assert_eq!(
+        done.find("identity").fix.as_deref(),
+        Some(
+            format!(
+                "SSH_AUTH_SOCK=/run/user/0/agent.sock ssh-add -- {}",
+                quote(&key)
+            )
+            .as_str()
+        )
+    );
+    let done = rig.run(Mode::Setup, &options(), &LOCAL);
+    let added = done.the(&["ssh-add", "--"]);
+    assert_eq!(
+        added.env,
+        [(
+            "SSH_AUTH_SOCK".to_string(),
+            "/run/user/0/agent.sock".to_string()
+        )]
+    );
+}
+
+#[test]
+fn no_agent_at_identity_agent_names_that_socket_in_the_fix() {
+    let rig = Rig::new(Platform::Linux)
+        .keywords_host("work")
+        .on(&["ssh-add", "-l"], agent_gone());
+    let sock = rig.arg(".agent/work.sock");
+    let done = rig.run(Mode::Doctor, &options(), &["destination", "agent"]);
+    let f = done.find("agent");
+    assert_eq!(f.status, Status::Fail);
+    assert!(
+        f.message.starts_with(&format!(
+            "no ssh-agent answers at {sock}, the IdentityAgent"
+        )),
+        "{f:?}"
+    );
+    assert_eq!(
+        f.fix.as_deref(),
+        Some(format!("start the agent that listens there (for OpenSSH's own: ssh-agent -a {sock}), or change IdentityAgent in ~/.ssh/config").as_str())
+    );
+}
+
+#[test]
+fn identity_agent_none_asks_no_agent_and_a_key_without_passphrase_is_enough() {
+    let rig = Rig::new(Platform::Linux).keywords_host("legacy").key();
+    let done = rig.run(Mode::Doctor, &options(), &LOCAL);
+    done.says(
+        "agent",
+        Status::Ok,
+        "ssh asks no agent for this host (IdentityAgent none): it reads the key file itself",
+        None,
+    );
+    done.says(
+        "identity",
+        Status::Ok,
+        "ssh reads ~/.ssh/id_ed25519 itself (IdentityAgent none; no passphrase)",
+        None,
+    );
+    assert!(!done.ran().iter().any(|c| c.starts_with("ssh-add")));
+}

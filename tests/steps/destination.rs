@@ -23,8 +23,14 @@ fn a_user_and_port_in_the_destination_are_passed_to_ssh_g_before_the_double_dash
             None
         )
     );
-    // The user was given: no second `ssh -G -F none` to learn where it came from.
-    assert_eq!(done.ran(), ["ssh -G -l u -p 2222 -- 127.0.0.1"]);
+    // `ssh -G -F none` tells what came from ssh_config: here, no IdentityFile.
+    assert_eq!(
+        done.ran(),
+        [
+            "ssh -G -l u -p 2222 -- 127.0.0.1",
+            "ssh -G -F none -l u -p 2222 -- 127.0.0.1"
+        ]
+    );
     let r = done.s.resolved.as_ref().unwrap();
     let known = [".ssh/known_hosts", ".ssh/known_hosts2"].map(|f| rig.arg(f));
     assert_eq!(r.user_known_hosts, known, "ssh's home is the test's");
@@ -134,4 +140,68 @@ fn doctor_reads_the_control_master_before_its_probe_connects() {
         .unwrap();
     assert_eq!(probe.connect, Connect::Ok);
     assert_eq!(done.ran()[2], "ssh -O check -l alice -p 2222 -- box");
+}
+
+#[test]
+fn one_resolution_reads_every_keyword_that_decides_the_key_the_agent_and_the_route() {
+    let rig = Rig::new(Platform::Linux).keywords_host("work");
+    let done = rig.run(Mode::Doctor, &options(), &["destination"]);
+    assert_eq!(done.ran(), ["ssh -G -- work", "ssh -G -F none -- work"]);
+    let r = done.s.resolved.as_ref().unwrap();
+    assert_eq!(r.identity_files, ["~/.ssh/work_ed25519"]);
+    assert!(r.identity_file_configured);
+    assert!(r.identities_only);
+    assert_eq!(
+        r.identity_agent.as_deref(),
+        Some(rig.arg(".agent/work.sock").as_str()),
+        "ssh -G prints IdentityAgent with ~ expanded"
+    );
+    assert_eq!(r.proxy_jump.as_deref(), Some("jump@bastion:2022"));
+    assert_eq!(r.proxy_command, None);
+    assert_eq!(r.certificate_files, ["~/.ssh/work_ed25519-cert.pub"]);
+    assert_eq!(
+        r.known_hosts_name(),
+        "workbox",
+        "ssh looks a HostKeyAlias up without the port"
+    );
+    // No key exists: the new one goes where IdentityFile says, and the probe would offer it.
+    assert_eq!(r.identity, Some(rig.path(".ssh/work_ed25519")));
+}
+
+#[test]
+fn proxy_command_and_identity_agent_none_are_read_and_default_identity_files_are_not_configured() {
+    let rig = Rig::new(Platform::Linux).keywords_host("legacy");
+    let done = rig.run(Mode::Doctor, &options(), &["destination"]);
+    let r = done.s.resolved.as_ref().unwrap();
+    assert_eq!(r.proxy_command.as_deref(), Some("nc %h %p"));
+    assert_eq!(r.proxy_jump, None);
+    assert_eq!(r.identity_agent.as_deref(), Some("none"));
+    assert!(!r.identities_only);
+    assert!(r.certificate_files.is_empty());
+    assert!(
+        !r.identity_file_configured,
+        "ssh's default list is the same with -F none"
+    );
+    assert_eq!(r.identity, Some(rig.path(".ssh/id_ed25519")));
+}
+
+#[test]
+fn the_key_ssh_offers_is_the_first_existing_identity_file_in_ssh_s_order() {
+    // Only an old RSA key: ssh tries ~/.ssh/id_rsa first, so that is the key, and no new
+    // ed25519 key is planned.
+    let rig = Rig::new(Platform::Linux).keywords_host("envagent");
+    rig.private(".ssh/id_rsa", KEY);
+    rig.private(".ssh/id_ed25519_sk", KEY);
+    let done = rig.run(Mode::Doctor, &options(), &["destination"]);
+    let r = done.s.resolved.as_ref().unwrap();
+    assert_eq!(r.identity, Some(rig.path(".ssh/id_rsa")));
+    assert_eq!(r.identity_agent.as_deref(), Some("/run/user/0/agent.sock"));
+    // --identity comes first, whatever exists.
+    let mut o = options();
+    o.identity = Some(PathBuf::from("/keys/mine"));
+    let done = rig.run(Mode::Doctor, &o, &["destination"]);
+    assert_eq!(
+        done.s.resolved.as_ref().unwrap().identity,
+        Some(PathBuf::from("/keys/mine"))
+    );
 }

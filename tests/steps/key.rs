@@ -158,8 +158,11 @@ fn a_new_key_without_a_terminal_needs_no_passphrase_said() {
     let rig = Rig::new(Platform::Linux);
     let o = identity(&rig, false);
     let why = "a new key needs a passphrase and there is no terminal to type it on; pass --no-passphrase (for scripts), or run rdock in a terminal";
+    // --dry-run says so too, and does not count it among what setup would change.
     let dry = rig.run(Mode::DryRun, &o, &["key"]);
-    assert_eq!(dry.would("key"), format!("would stop: {why}"));
+    assert_eq!(dry.outcome("key"), Some(&Outcome::Declined(why.into())));
+    assert_eq!(dry.report.changed, 0);
+    assert_eq!(dry.report.failed(), 1);
     let done = rig.run(Mode::Setup, &o, &["key"]);
     let f = done.find("key");
     assert_eq!((f.status, f.message.as_str()), (Status::Fail, why));
@@ -293,4 +296,37 @@ fn a_key_others_can_read_is_verified_on_stdin_then_made_0600() {
         Some(Outcome::Done("~/.ssh/id_ed25519 is now mode 0600".into()))
     );
     assert_eq!(mode(), 0o600);
+}
+
+#[test]
+fn without_any_key_the_new_one_goes_where_the_hosts_identity_file_says() {
+    let rig = Rig::new(Platform::Linux).keywords_host("work");
+    let path = rig.arg(".ssh/work_ed25519");
+    let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
+    done.says(
+        "key",
+        Status::Fail,
+        "no key at ~/.ssh/work_ed25519",
+        Some(format!("ssh-keygen -t ed25519 -f {}", quote(&path)).as_str()),
+    );
+}
+
+#[test]
+fn an_existing_key_ssh_tries_first_is_used_and_no_ed25519_key_is_made() {
+    let rig = Rig::new(Platform::Linux).keywords_host("legacy");
+    rig.private(".ssh/id_rsa", KEY);
+    rig.write(".ssh/id_rsa.pub", KEY_PUB);
+    let path = rig.arg(".ssh/id_rsa");
+    let rig = rig.on(
+        &["ssh-keygen", "-y", "-P", "", "-f", &path],
+        Reply::ok(SSH_KEYGEN_Y),
+    );
+    let done = rig.run(Mode::Setup, &options(), &["destination", "key"]);
+    done.says(
+        "key",
+        Status::Ok,
+        "~/.ssh/id_rsa (ssh-ed25519, no passphrase)",
+        None,
+    );
+    assert!(!rig.path(".ssh/id_ed25519").exists());
 }

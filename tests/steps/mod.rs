@@ -174,11 +174,14 @@ impl Rig {
 
     /// Destination `u@127.0.0.1:2222`, which `ssh -G` resolves as recorded.
     pub fn plain_host(self) -> Rig {
-        let g = self.at_home(SSH_G_PLAIN);
-        self.dest(PLAIN).on(
-            &["ssh", "-G", "-l", "u", "-p", "2222", "--", "127.0.0.1"],
-            Reply::ok(g),
-        )
+        let (g, bare) = (self.at_home(SSH_G_PLAIN), self.at_home(SSH_G_PLAIN_F_NONE));
+        let argv = |line: &'static str| line.split(' ').collect::<Vec<_>>();
+        self.dest(PLAIN)
+            .on(&argv("ssh -G -l u -p 2222 -- 127.0.0.1"), Reply::ok(g))
+            .on(
+                &argv("ssh -G -F none -l u -p 2222 -- 127.0.0.1"),
+                Reply::ok(bare),
+            )
     }
 
     /// Destination `box`, a Host alias for alice@10.0.0.5:2222 with ControlMaster auto, in
@@ -189,6 +192,22 @@ impl Rig {
         self.dest("box")
             .on(&["ssh", "-G", "--", "box"], Reply::ok(g))
             .on(&["ssh", "-G", "-F", "none", "--", "box"], Reply::ok(bare))
+    }
+
+    /// Destination `host`, one of the Host blocks of keywords.ssh_config, in ~/.ssh/config;
+    /// `ssh -G` with and without that file, as recorded (`work`, `legacy` or `envagent`).
+    pub fn keywords_host(self, host: &str) -> Rig {
+        self.write(".ssh/config", KEYWORDS_SSH_CONFIG);
+        let (g, bare) = match host {
+            "work" => (SSH_G_WORK, SSH_G_WORK_F_NONE),
+            "legacy" => (SSH_G_LEGACY, SSH_G_LEGACY_F_NONE),
+            "envagent" => (SSH_G_ENVAGENT, SSH_G_ENVAGENT_F_NONE),
+            _ => panic!("no recording for {host}"),
+        };
+        let (g, bare) = (self.at_home(g), self.at_home(bare));
+        self.dest(host)
+            .on(&["ssh", "-G", "--", host], Reply::ok(g))
+            .on(&["ssh", "-G", "-F", "none", "--", host], Reply::ok(bare))
     }
 
     pub fn dest(mut self, text: &str) -> Rig {
@@ -258,6 +277,26 @@ impl Rig {
     /// The probe's ssh (the only ssh rdock starts with BatchMode) answers so.
     pub fn probe(self, reply: Reply) -> Rig {
         self.on_prefix(&["ssh", "-o", "BatchMode=yes"], reply)
+    }
+
+    /// The ssh that fetches a host key (StrictHostKeyChecking=accept-new into a private file)
+    /// answers as recorded: it writes [`FETCHED`] into its file beside ~/.ssh/known_hosts and
+    /// stops at auth; `ssh-keygen -l` prints that key's fingerprint.
+    pub fn fetches_host_key(self) -> Rig {
+        let ssh_dir = self.path(".ssh");
+        let reply = Reply::fail(255, FETCH_STDERR).effect(move || {
+            for entry in std::fs::read_dir(&ssh_dir).into_iter().flatten().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with(rdock::ssh::known_hosts::FETCH_DIR_PREFIX) {
+                    std::fs::write(entry.path().join("known_hosts"), FETCHED).unwrap();
+                }
+            }
+        });
+        self.on_prefix(&["ssh", "-o", "StrictHostKeyChecking=accept-new"], reply)
+            .on(
+                &["ssh-keygen", "-l", "-f", "-"],
+                Reply::ok(KEYGEN_L_FETCHED),
+            )
     }
 
     /// ~/.ssh/known_hosts holds the recorded host key of [127.0.0.1]:2222, and `ssh-keygen -F`
@@ -390,6 +429,11 @@ pub struct Done {
 }
 
 impl Done {
+    /// Assert what the check `id` said: its status, message and fix.
+    pub fn says(&self, id: &str, status: Status, message: &str, fix: Option<&str>) {
+        assert_eq!(said(self.find(id)), (status, message, fix), "{id}");
+    }
+
     pub fn find(&self, id: &str) -> &Finding {
         self.report
             .findings

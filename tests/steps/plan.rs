@@ -28,8 +28,7 @@ fn fresh() -> Rig {
     let rig = {
         let key = rig.arg(".ssh/id_ed25519");
         rig.key_files(None, None, Reply::ok(SSH_KEYGEN_Y))
-            .on_prefix(&["ssh-keyscan"], keyscan())
-            .on(&["ssh-keygen", "-l", "-f", "-"], Reply::ok(KEYGEN_L))
+            .fetches_host_key()
             .on_prefix(&["ssh-keygen", "-H"], Reply::ok(""))
             .finds_host_key()
             .on(&["ssh-add", "-l"], agent_empty())
@@ -178,7 +177,7 @@ fn setup_takes_a_fresh_machine_to_a_working_context() {
     assert_eq!(changes[0], format!("ssh-add -- {key}"));
     assert!(rig.read(".ssh/config").contains("AddKeysToAgent yes\n"));
     assert!(rig.read(".ssh/config").contains("Host 127.0.0.1\n"));
-    assert_eq!(rig.read(".ssh/known_hosts"), KEYSCAN);
+    assert_eq!(rig.read(".ssh/known_hosts"), FETCHED);
 }
 
 #[test]
@@ -188,7 +187,6 @@ fn setup_on_a_configured_machine_changes_nothing() {
         .key()
         .known_host()
         .agent_with_key()
-        .on_prefix(&["ssh-keyscan"], keyscan())
         .probe(Reply::ok(PROBE_SERVER))
         .store(&[BOX], Some(CONTEXT))
         .on(&VERSION, Reply::ok("28.2.2\n"));

@@ -15,6 +15,15 @@ recorded! {
     DOCKER_VERSION = "docker-version.stdout";
     SSH_G_PLAIN = "ssh-G-plain.stdout";
     SSH_G_IPV6 = "ssh-G-ipv6.stdout";
+    SSH_G_IPV6_F_NONE = "ssh-G-ipv6-F-none.stdout";
+    SSH_G_PLAIN_F_NONE = "ssh-G-plain-F-none.stdout";
+    KEYWORDS_SSH_CONFIG = "keywords.ssh_config";
+    SSH_G_WORK = "ssh-G-work.stdout";
+    SSH_G_WORK_F_NONE = "ssh-G-work-F-none.stdout";
+    SSH_G_LEGACY = "ssh-G-legacy.stdout";
+    SSH_G_LEGACY_F_NONE = "ssh-G-legacy-F-none.stdout";
+    SSH_G_ENVAGENT_F_NONE = "ssh-G-envagent-F-none.stdout";
+    SSH_G_ENVAGENT = "ssh-G-envagent.stdout";
     SSH_G_LOCAL_USER = "ssh-G-local-user.stdout";
     SSH_G_LOCAL_USER_F_NONE = "ssh-G-local-user-F-none.stdout";
     SSH_G_ALIAS = "ssh-G-alias.stdout";
@@ -55,9 +64,12 @@ recorded! {
     CONNECTION_REFUSED = "ssh-connection-refused.stderr";
     CONNECTION_REFUSED_IPV6 = "ssh-connection-refused-ipv6.stderr";
     KEYSCAN = "ssh-keyscan.stdout";
-    KEYSCAN_STDERR = "ssh-keyscan.stderr";
+    FETCH_STDERR = "ssh-fetch-host-key.stderr";
+    FETCHED = "ssh-fetch-host-key.known_hosts";
+    KEYGEN_L_FETCHED = "ssh-keygen-l-fetched.stdout";
+    KEYGEN_F_REVOKED = "ssh-keygen-F-revoked.stdout";
+    KEYGEN_F_CA = "ssh-keygen-F-ca.stdout";
     KEYGEN_F = "ssh-keygen-F.stdout";
-    KEYGEN_L = "ssh-keygen-l.stdout";
     O_CHECK_RUNNING = "ssh-O-check-running.stderr";
     O_CHECK_NONE = "ssh-O-check-none.stderr";
     O_CHECK_STALE = "ssh-O-check-stale.stderr";
@@ -103,15 +115,6 @@ pub fn keygen_y_locked() -> Reply {
 /// The probe's ssh ending with this stderr: ssh's exit code for every failure of its own.
 pub fn ssh_failed(stderr: &str) -> Reply {
     Reply::fail(255, stderr)
-}
-
-pub fn keyscan() -> Reply {
-    Reply::exit(Some(0), KEYSCAN, KEYSCAN_STDERR)
-}
-
-/// ssh-keyscan with nothing listening: exit 1, silent.
-pub fn keyscan_refused() -> Reply {
-    Reply::exit(Some(1), "", "")
 }
 
 /// `ssh-keygen -F` for a name the file does not hold: exit 1, silent.

@@ -64,6 +64,8 @@ fn one_probe_serves_every_remote_check_and_connects_as_docker_does() {
         ]
     );
     let probe = done.the(&["ssh", "-o", "BatchMode=yes"]);
+    // It logs in with the key ssh offers, and that key alone.
+    let key = done.s.env.expand("~/.ssh/id_ed25519").display().to_string();
     assert_eq!(
         probe.argv,
         [
@@ -79,6 +81,10 @@ fn one_probe_serves_every_remote_check_and_connects_as_docker_does() {
             "-o",
             "ConnectTimeout=10",
             "-T",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-i",
+            &key,
             "-l",
             "u",
             "-p",
@@ -255,10 +261,16 @@ fn the_daemon_down_or_its_socket_denied_each_get_their_command() {
 /// u@[::1]:2222 with the key, the probe answering so.
 fn ipv6(probe: Reply) -> Rig {
     let rig = Rig::new(Platform::Linux).dest("u@[::1]:2222").key();
-    let g = rig.at_home(SSH_G_IPV6);
+    let (g, bare) = (rig.at_home(SSH_G_IPV6), rig.at_home(SSH_G_IPV6_F_NONE));
     rig.on(
         &["ssh", "-G", "-l", "u", "-p", "2222", "--", "::1"],
         Reply::ok(g),
+    )
+    .on(
+        &[
+            "ssh", "-G", "-F", "none", "-l", "u", "-p", "2222", "--", "::1",
+        ],
+        Reply::ok(bare),
     )
     .probe(probe)
 }
@@ -402,5 +414,17 @@ fn a_silent_sshd_and_a_jump_host_that_does_not_answer_are_named() {
     assert_eq!(
         done.find("connection").message,
         "cannot reach 127.0.0.1:2222: the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host 127.0.0.1 port 1: Connection refused"
+    );
+}
+
+#[test]
+fn behind_a_proxy_jump_the_unreachable_fix_names_the_jump() {
+    let rig = Rig::new(Platform::Linux)
+        .keywords_host("work")
+        .probe(ssh_failed(CONNECTION_REFUSED));
+    let done = rig.run(Mode::Doctor, &options(), &["destination", "connection"]);
+    assert_eq!(
+        done.find("connection").fix.as_deref(),
+        Some("check that ProxyJump jump@bastion:2022 (from ~/.ssh/config) reaches 10.0.0.7:2200; `ssh -v -p 2200 alice@work` shows where it stops")
     );
 }

@@ -18,8 +18,8 @@ fn with(platform: Platform, others: &[&str]) -> Rig {
 }
 
 #[test]
-fn all_five_on_path_report_the_recorded_versions() {
-    let rig = with(Platform::Linux, &["ssh-keygen", "ssh-add", "ssh-keyscan"]);
+fn all_four_on_path_report_the_recorded_versions() {
+    let rig = with(Platform::Linux, &["ssh-keygen", "ssh-add"]);
     for mode in [Mode::Doctor, Mode::Setup] {
         let done = rig.run(mode, &options(), &["tools"]);
         let f = done.find("tools");
@@ -27,14 +27,14 @@ fn all_five_on_path_report_the_recorded_versions() {
             said(f),
             (
                 Status::Ok,
-                "ssh, ssh-keygen, ssh-add, ssh-keyscan, docker on PATH (OpenSSH_9.2p1, docker 28.2.2)",
+                "ssh, ssh-keygen, ssh-add, docker on PATH (OpenSSH_9.2p1, docker 28.2.2)",
                 None
             )
         );
         let at = |tool| format!("{tool}: {}", Path::new("/scripted").join(tool).display());
         assert_eq!(
             f.details,
-            ["ssh", "ssh-keygen", "ssh-add", "ssh-keyscan", "docker"].map(at)
+            ["ssh", "ssh-keygen", "ssh-add", "docker"].map(at)
         );
         assert_eq!(done.ran(), ["ssh -V", "docker --context default --version"]);
     }
@@ -42,13 +42,13 @@ fn all_five_on_path_report_the_recorded_versions() {
 
 #[test]
 fn missing_tools_fail_with_one_install_hint_per_package() {
-    let rig = with(Platform::Linux, &["ssh-keygen", "ssh-add"]);
+    let rig = with(Platform::Linux, &["ssh-keygen"]);
     let done = rig.run(Mode::Setup, &options(), &["tools"]);
     assert_eq!(
         said(done.find("tools")),
         (
             Status::Fail,
-            "not on PATH: ssh-keyscan",
+            "not on PATH: ssh-add",
             Some("sudo apt-get install openssh-client (Debian/Ubuntu) or sudo dnf install openssh-clients (Fedora)")
         )
     );
@@ -63,7 +63,7 @@ fn missing_tools_fail_with_one_install_hint_per_package() {
         said(done.find("tools")),
         (
             Status::Fail,
-            "not on PATH: ssh, ssh-keygen, ssh-add, ssh-keyscan, docker",
+            "not on PATH: ssh, ssh-keygen, ssh-add, docker",
             Some("Add-WindowsCapability -Online -Name OpenSSH.Client~~~~0.0.1.0 (elevated PowerShell)\nwinget install Docker.DockerCLI, or install Docker Desktop")
         )
     );
@@ -76,7 +76,7 @@ fn missing_tools_fail_with_one_install_hint_per_package() {
 #[test]
 fn a_cli_that_dials_on_every_call_is_named_when_an_ssh_context_is_current() {
     let debian12 = |current: Option<&str>| {
-        ["ssh-keygen", "ssh-add", "ssh-keyscan"]
+        ["ssh-keygen", "ssh-add"]
             .iter()
             .fold(Rig::new(Platform::Linux), |rig, tool| {
                 rig.on_prefix(&[tool], Reply::ok(""))
@@ -93,7 +93,7 @@ fn a_cli_that_dials_on_every_call_is_named_when_an_ssh_context_is_current() {
         said(done.find("tools")),
         (
             Status::Warn,
-            "ssh, ssh-keygen, ssh-add, ssh-keyscan, docker on PATH (OpenSSH_9.2p1, docker 20.10.24); docker CLI 20.10.24 connects to the current context on every call, so with an ssh:// context current every docker command pays an ssh round trip",
+            "ssh, ssh-keygen, ssh-add, docker on PATH (OpenSSH_9.2p1, docker 20.10.24); docker CLI 20.10.24 connects to the current context on every call, so with an ssh:// context current every docker command pays an ssh round trip",
             Some("upgrade the docker CLI to 25.0 or later (fixed in 23.0.7 and 24.0.6): see https://docs.docker.com/engine/install/")
         )
     );

@@ -1,0 +1,243 @@
+//! What ssh_config decides, end to end: each test stages a configuration for real in the local
+//! user's ~/.ssh/config, runs `rdock setup`, then doctor and `docker --context NAME ps` with no
+//! askpass in the environment (so only a key login can pass), against a real sshd and dockerd.
+
+use std::time::Duration;
+
+use crate::harness::{RejectPort, Run, Sandbox};
+
+/// A sandbox, or None when the end-to-end tests are skipped here.
+fn start() -> Option<Sandbox> {
+    Sandbox::start()
+}
+
+/// `rdock setup DEST --yes --no-passphrase --install-key --accept-host-key`, which must work.
+fn setup(sb: &Sandbox, dest: &str) -> Run {
+    let run = sb.rdock_within(
+        &[
+            "setup",
+            dest,
+            "--yes",
+            "--no-passphrase",
+            "--install-key",
+            "--accept-host-key",
+        ],
+        Duration::from_secs(120),
+    );
+    assert!(
+        run.code == Some(0) && !run.timed_out,
+        "setup {dest} failed:\n{run}\n--- sshd.log\n{}",
+        sb.sshd_log()
+    );
+    run
+}
+
+/// Take askpass out of the local user's environment: from now on no password login can pass.
+fn no_askpass(sb: &mut Sandbox) {
+    sb.env.insert("SSH_ASKPASS".into(), String::new());
+    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
+}
+
+/// Doctor is green for the context (exit 0, no ✗), and `docker --context NAME ps` works.
+fn works(sb: &Sandbox, context: &str) -> Run {
+    let doctor = sb.rdock(&["doctor", context]);
+    assert!(
+        doctor.code == Some(0) && !doctor.stdout.contains('✗'),
+        "doctor {context} is not green:\n{doctor}"
+    );
+    let ps = sb.local("docker", &["--context", context, "ps"]);
+    assert_eq!(ps.code, Some(0), "docker --context {context} ps:\n{ps}");
+    assert!(ps.stdout.contains("CONTAINER ID"), "{ps}");
+    doctor
+}
+
+/// A Host block for the sandbox's sshd, then `extra` lines.
+fn host_block(sb: &Sandbox, alias: &str, port: u16, extra: &str) -> String {
+    format!(
+        "Host {alias}\n    HostName 127.0.0.1\n    Port {port}\n    User {}\n{extra}",
+        sb.remote.name
+    )
+}
+
+/// The public key blob of a `.pub` file in the local home.
+fn blob(sb: &Sandbox, rel: &str) -> String {
+    let line = std::fs::read_to_string(sb.local.home.join(rel)).unwrap();
+    line.split_whitespace().nth(1).unwrap().to_string()
+}
+
+#[test]
+fn an_alias_with_its_own_identity_file_and_identities_only() {
+    let Some(mut sb) = start() else { return };
+    let config = host_block(
+        &sb,
+        "work",
+        sb.port,
+        "    IdentityFile ~/.ssh/work_ed25519\n    IdentitiesOnly yes\n",
+    );
+    sb.write_local(".ssh/config", &config);
+    let run = setup(&sb, "work");
+    // The key ssh offers for this host is the one made, authorized and loaded.
+    assert!(run.stdout.contains("created ~/.ssh/work_ed25519"), "{run}");
+    assert!(!sb.local.home.join(".ssh/id_ed25519").exists(), "{run}");
+    let work = blob(&sb, ".ssh/work_ed25519.pub");
+    assert!(sb.authorized_keys().contains(&work), "{run}");
+    no_askpass(&mut sb);
+    let doctor = works(&sb, "work");
+    assert!(
+        doctor
+            .stdout
+            .contains("the agent holds ~/.ssh/work_ed25519"),
+        "{doctor}"
+    );
+}
+
+#[test]
+fn identity_agent_names_the_agent_while_ssh_auth_sock_is_unset() {
+    let Some(mut sb) = start() else { return };
+    let sock = sb.agent_sock.display().to_string();
+    let config = host_block(
+        &sb,
+        "agentbox",
+        sb.port,
+        &format!("    IdentityAgent {sock}\n"),
+    );
+    sb.write_local(".ssh/config", &config);
+    sb.env.insert("SSH_AUTH_SOCK".into(), String::new());
+    let run = setup(&sb, "agentbox");
+    assert!(
+        run.stdout.contains("added ~/.ssh/id_ed25519 to the agent"),
+        "{run}"
+    );
+    no_askpass(&mut sb);
+    let doctor = works(&sb, "agentbox");
+    // The agent check asked the IdentityAgent socket, and warns about SSH_AUTH_SOCK.
+    assert!(
+        doctor.stdout.contains(&format!(
+            "ssh-agent answers at {sock} (IdentityAgent) (1 key)"
+        )),
+        "{doctor}"
+    );
+    assert!(
+        doctor.stdout.contains("SSH_AUTH_SOCK is not set"),
+        "{doctor}"
+    );
+    // The key went into that agent.
+    let listed = sb.local("env", &[&format!("SSH_AUTH_SOCK={sock}"), "ssh-add", "-L"]);
+    assert!(
+        listed.stdout.contains(&blob(&sb, ".ssh/id_ed25519.pub")),
+        "{listed}"
+    );
+}
+
+#[test]
+fn proxy_jump_through_a_bastion_to_a_target_the_local_user_cannot_reach() {
+    let Some(mut sb) = start() else { return };
+    let target = sb.second_sshd();
+    let _reject = RejectPort::new(&sb.local.name, target.port);
+    // Directly, the local user cannot reach the target at all.
+    let direct = sb.local_within(
+        "ssh",
+        &[
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=5",
+            "-p",
+            &target.port.to_string(),
+            "127.0.0.1",
+            "true",
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(direct.stderr.contains("Connection refused"), "{direct}");
+    let config = format!(
+        "{}{}",
+        host_block(&sb, "bastion", sb.port, ""),
+        host_block(&sb, "target", target.port, "    ProxyJump bastion\n")
+    );
+    sb.write_local(".ssh/config", &config);
+    // The bastion is already known; the target is not.
+    let scan = sb.local(
+        "sh",
+        &[
+            "-c",
+            &format!("ssh-keyscan -p {} 127.0.0.1 > ~/.ssh/known_hosts", sb.port),
+        ],
+    );
+    assert_eq!(scan.code, Some(0), "{scan}");
+    let run = setup(&sb, "target");
+    assert!(
+        run.stdout.contains(&format!(
+            "added the host key of [127.0.0.1]:{}",
+            target.port
+        )),
+        "{run}"
+    );
+    no_askpass(&mut sb);
+    works(&sb, "target");
+}
+
+#[test]
+fn host_key_alias_on_a_port_other_than_22() {
+    let Some(mut sb) = start() else { return };
+    let config = host_block(&sb, "aliasbox", sb.port, "    HostKeyAlias rdock-box\n");
+    sb.write_local(".ssh/config", &config);
+    let run = setup(&sb, "aliasbox");
+    assert!(
+        run.stdout.contains("added the host key of rdock-box "),
+        "{run}"
+    );
+    // Recorded under the alias alone, as ssh looks it up; not under [127.0.0.1]:PORT.
+    let in_home = |name: &str| {
+        sb.local(
+            "sh",
+            &[
+                "-c",
+                &format!("cd && ssh-keygen -F '{name}' -f .ssh/known_hosts"),
+            ],
+        )
+        .code
+    };
+    assert_eq!(in_home("rdock-box"), Some(0));
+    assert_eq!(in_home(&format!("[127.0.0.1]:{}", sb.port)), Some(1));
+    no_askpass(&mut sb);
+    works(&sb, "aliasbox");
+}
+
+#[test]
+fn an_old_rsa_key_that_already_logs_in_is_used_as_it_is() {
+    let Some(mut sb) = start() else { return };
+    let made = sb.local(
+        "sh",
+        &[
+            "-c",
+            "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t rsa -b 3072 -N '' -C old -f ~/.ssh/id_rsa",
+        ],
+    );
+    assert_eq!(made.code, Some(0), "{made}");
+    let rsa = std::fs::read_to_string(sb.local.home.join(".ssh/id_rsa.pub")).unwrap();
+    let ssh_dir = sb.remote.home.join(".ssh");
+    std::fs::create_dir_all(&ssh_dir).unwrap();
+    std::fs::write(ssh_dir.join("authorized_keys"), &rsa).unwrap();
+    for (path, mode) in [(&ssh_dir, "700"), (&ssh_dir.join("authorized_keys"), "600")] {
+        let p = path.to_str().unwrap();
+        assert!(std::process::Command::new("chown")
+            .args([&sb.remote.name, p])
+            .status()
+            .unwrap()
+            .success());
+        assert!(std::process::Command::new("chmod")
+            .args([mode, p])
+            .status()
+            .unwrap()
+            .success());
+    }
+    // No password from the start: the RSA key must be what logs in.
+    no_askpass(&mut sb);
+    let run = setup(&sb, &sb.dest());
+    assert!(!sb.local.home.join(".ssh/id_ed25519").exists(), "{run}");
+    assert!(run.stdout.contains("~/.ssh/id_rsa (ssh-rsa"), "{run}");
+    assert!(!run.stdout.contains("appended"), "{run}");
+    assert_eq!(sb.authorized_keys(), rsa, "authorized_keys is as it was");
+    works(&sb, &sb.context());
+}
