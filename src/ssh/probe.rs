@@ -260,11 +260,18 @@ pub fn connect_failure(code: Option<i32>, stderr: &str) -> Connect {
         ))
     } else if stderr.contains("UNKNOWN port 65535") {
         // ssh names the far end so when it connected through a ProxyJump or ProxyCommand: the
-        // lines before it are the jump's own.
-        let jump = stderr
+        // lines before it are the jump's own: its "connect to host" line, else its first one
+        // that is not a warning.
+        let lines: Vec<&str> = stderr
             .lines()
             .map(str::trim)
-            .find(|l| !l.is_empty() && !l.contains("UNKNOWN port 65535"))
+            .filter(|l| !l.is_empty() && !l.contains("UNKNOWN port 65535"))
+            .collect();
+        let jump = lines
+            .iter()
+            .find(|l| l.contains("connect to host"))
+            .or_else(|| lines.iter().find(|l| !l.starts_with("Warning:")))
+            .copied()
             .unwrap_or(&last)
             .to_string();
         Connect::Unreachable(format!(
@@ -462,6 +469,82 @@ mod tests {
             batch,
             "-o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T"
         );
+    }
+
+    const REPORT: &str = "rdock-probe-2-begin\nshell=/bin/bash\ndocker-path=/usr/bin/docker\ndocker-exit=0\nrdock-socket=\nrdock-socket-version=\n28.2.2\nrdock-probe-2-end\n";
+
+    #[test]
+    fn what_the_remote_prints_around_the_report_is_named_and_the_report_still_read() {
+        let clean = parse_probe(Some(0), REPORT, "");
+        assert_eq!(clean.noise, None);
+        assert_eq!(clean.shell.as_deref(), Some("/bin/bash"));
+        assert_eq!(clean.docker, Some(RemoteDocker::Server("28.2.2".into())));
+        let before = parse_probe(Some(0), &format!("hello\n{REPORT}"), "");
+        assert_eq!(before.noise.as_deref(), Some("hello"));
+        assert_eq!(before.docker, Some(RemoteDocker::Server("28.2.2".into())));
+        // No line break after the noise: the marker is found inside the line.
+        let glued = parse_probe(Some(0), &format!("hello{REPORT}"), "");
+        assert_eq!(glued.noise.as_deref(), Some("hello"));
+        assert_eq!(glued.docker_path.as_deref(), Some("/usr/bin/docker"));
+        let after = parse_probe(Some(0), &format!("{REPORT}bye\n"), "");
+        assert_eq!(after.noise.as_deref(), Some("bye"));
+        assert_eq!(after.docker, Some(RemoteDocker::Server("28.2.2".into())));
+    }
+
+    #[test]
+    fn a_report_cut_short_or_a_docker_stopped_by_the_timeout_is_no_answer() {
+        let head = "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\n";
+        // Cut short: docker's exit code never came.
+        assert_eq!(
+            parse_probe(Some(0), head, "").docker,
+            Some(RemoteDocker::Other("the probe's report ended early".into()))
+        );
+        // The script's `timeout` stopped docker: exit 124.
+        let stopped =
+            format!("{head}docker-exit=124\nrdock-socket=\nrdock-socket-version=\n\n{END}\n");
+        assert_eq!(
+            parse_probe(Some(0), &stopped, "").docker,
+            Some(RemoteDocker::Hung(DOCKER_TIMEOUT))
+        );
+    }
+
+    /// What the daemon answers `docker system dial-stdio` given the probe's stdin.
+    const DIAL_STDIO: &str = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request";
+
+    #[test]
+    fn a_forced_command_is_told_from_the_report() {
+        let dial = parse_probe(Some(0), DIAL_STDIO, "");
+        assert_eq!(dial.connect, Connect::Ok);
+        assert_eq!(dial.forced, Some(Forced::DialStdio));
+        assert_eq!(dial.docker, None);
+        let silent = parse_probe(Some(0), "", "");
+        assert_eq!(silent.forced, Some(Forced::Other(String::new())));
+        let other = parse_probe(Some(0), "backup done\n", "");
+        assert_eq!(other.forced, Some(Forced::Other("backup done".into())));
+    }
+
+    #[test]
+    fn a_silent_server_and_an_unreachable_jump_host_are_named() {
+        let cases = [
+            (
+                "Connection timed out during banner exchange\r\nConnection to 127.0.0.1 port 2222 timed out\r\n",
+                "the port accepted the connection, but no SSH banner came within 10 s (a hung or overloaded sshd, or not sshd): Connection to 127.0.0.1 port 2222 timed out",
+            ),
+            (
+                "ssh: connect to host bastion port 22: Connection refused\r\nConnection closed by UNKNOWN port 65535\r\n",
+                "the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host bastion port 22: Connection refused",
+            ),
+            (
+                "Warning: Identity file /home/u/.ssh/id_ed25519 not accessible: No such file or directory.\r\nssh: connect to host bastion port 22: Connection refused\r\nConnection closed by UNKNOWN port 65535\r\n",
+                "the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host bastion port 22: Connection refused",
+            ),
+        ];
+        for (stderr, named) in cases {
+            assert_eq!(
+                parse_probe(Some(255), "", stderr).connect,
+                Connect::Unreachable(named.into())
+            );
+        }
     }
 
     #[test]
