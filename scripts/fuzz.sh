@@ -37,9 +37,10 @@ for d in 'u@h.example:2222' 'ssh://u@h:22' 'u@[::1]:2222' 'ssh://[fe80::1]' 'myv
 done
 
 mkdir -p corpus/probe
-printf '\000rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=0\n28.2.2\n' > corpus/probe/seed-ok
+printf '\000rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=0\nrdock-socket=\nrdock-socket-version=\n28.2.2\nrdock-probe-2-end\n' > corpus/probe/seed-ok
 printf '\377\000u@h: Permission denied (publickey).\n' > corpus/probe/seed-refused
-printf '\000hello from bashrc\nrdock-probe-1\n' > corpus/probe/seed-noise
+printf '\000hello from bashrc\nrdock-probe-2-begin\nshell=/bin/bash\n' > corpus/probe/seed-noise
+printf '\000HTTP/1.1 400 Bad Request\r\n\r\n400 Bad Request' > corpus/probe/seed-dial-stdio
 
 cargo fuzz build
 status=0

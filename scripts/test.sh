@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md gives it and .ci/run calls it.
 # On a fresh Debian machine, as root: installs what the tests need (openssh-server, docker.io, tmux,
-# procps, sudo, zsh, tcsh; Debian 13's docker CLI for the CLI matrix, through
+# procps, sudo, zsh, fish, tcsh; Debian 13's docker CLI for the CLI matrix, through
 # scripts/docker-clis.sh; for the Windows checks the rust targets, gcc-mingw-w64-x86-64 and
 # wine64), then runs cargo fmt --check, clippy with -D warnings (Linux, macOS and Windows targets),
 # the Windows binary under wine64, and every test with the end-to-end tests required
@@ -32,10 +32,10 @@ command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 # tmux: the real terminal the hostile-remote test reads the title and clipboard of; procps: pkill.
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v pkill >/dev/null 2>&1 || need+=(procps)
-# zsh, tcsh: login shells the remote scripts must pass through (tests/authorized_keys.rs), and
-# zsh a login shell whose ~/.zshenv setup edits; sudo: the remote repair through `sudo -n usermod`.
-command -v zsh >/dev/null 2>&1 || need+=(zsh)
-command -v tcsh >/dev/null 2>&1 || need+=(tcsh)
+# zsh, fish, tcsh: login shells the remote scripts must pass through (tests/authorized_keys.rs,
+# tests/remote_shell.rs; bash and dash are Debian's own), zsh also one whose ~/.zshenv setup
+# edits; sudo: the remote repair through `sudo -n usermod`.
+for shell in zsh fish tcsh; do command -v "$shell" >/dev/null 2>&1 || need+=("$shell"); done
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
 # iptables: the ProxyJump test keeps the local user from reaching the target directly.
 command -v iptables >/dev/null 2>&1 || need+=(iptables)

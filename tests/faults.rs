@@ -1,5 +1,5 @@
 //! Faults, end to end: a changed host key, two setups at once, a server that never
-//! speaks SSH, a dead port, a key path that is not a key, `--verbose` next to a private key, no
+//! speaks SSH, a dead port, a ProxyJump host that does not answer, a key path that is not a key, `--verbose` next to a private key, no
 //! terminal with stdin left open, and files rdock must not damage. Each is injected for real in
 //! the sandbox (tests/harness.rs); rdock must stop with a sentence that names the fix, within its
 //! time bounds, and leave every byte it was not asked to change.
@@ -319,6 +319,12 @@ fn a_server_that_never_speaks_ssh_fails_within_the_bound() {
                 .contains(&format!("cannot reach 127.0.0.1:{}", server.port)),
             "{args:?}: {run}"
         );
+        // Named as what it is: the port answers, sshd does not.
+        assert!(
+            run.stdout
+                .contains("the port accepted the connection, but no SSH banner came within 10 s"),
+            "{args:?}: {run}"
+        );
         assert!(
             run.stdout
                 .contains(&format!("sshd listens on port {}", server.port)),
@@ -358,6 +364,35 @@ fn an_unreachable_port_fails_fast_naming_host_and_port() {
         assert!(run.stdout.contains("port 1"), "{args:?}: {run}");
     }
     assert!(!context_names(&sb).iter().any(|n| n == "127.0.0.1-1"));
+}
+
+#[test]
+fn a_jump_host_that_does_not_answer_is_named_as_the_jump_host() {
+    let Some(sb) = Sandbox::start() else { return };
+    // The destination is reachable; the ProxyJump host in front of it is not.
+    let config = format!(
+        "Host behind-jump\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  ProxyJump nobody@127.0.0.1:1\n",
+        sb.port, sb.remote.name
+    );
+    let made = sb.local(
+        "sh",
+        &[
+            "-c",
+            "mkdir -m 700 -p ~/.ssh && printf '%s' \"$0\" > ~/.ssh/config",
+            &config,
+        ],
+    );
+    assert_eq!(made.code, Some(0), "{made}");
+    let run = sb.rdock(&["doctor", "behind-jump"]);
+    no_panic(&run);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains(
+            "the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host 127.0.0.1 port 1: Connection refused"
+        ),
+        "{run}"
+    );
+    assert!(run.elapsed < BOUND, "took {:?}: {run}", run.elapsed);
 }
 
 /// A key path rdock must refuse: how to make it (a shell script run as the local user, with

@@ -483,6 +483,25 @@ impl Sandbox {
         self
     }
 
+    /// Make `shell` the remote user's login shell (sshd runs every command through it).
+    pub fn set_remote_shell(&self, shell: &str) {
+        let _guard = USERS.lock().unwrap_or_else(|e| e.into_inner());
+        must("usermod", &["-s", shell, &self.remote.name]);
+    }
+
+    /// Write a file in the remote user's home (its folders made as needed), owned by that user.
+    pub fn write_remote_file(&self, rel: &str, contents: &str) {
+        let path = self.remote.home.join(rel);
+        let mut dir = path.parent().unwrap().to_path_buf();
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(&path, contents).unwrap();
+        must("chown", &[&self.remote.name, path.to_str().unwrap()]);
+        while dir != self.remote.home && dir.starts_with(&self.remote.home) {
+            must("chown", &[&self.remote.name, dir.to_str().unwrap()]);
+            dir = dir.parent().unwrap().to_path_buf();
+        }
+    }
+
     /// `remote@127.0.0.1:PORT`
     pub fn dest(&self) -> String {
         format!("{}@127.0.0.1:{}", self.remote.name, self.port)

@@ -24,6 +24,8 @@ mod platform;
 #[cfg(unix)]
 mod remote_data;
 #[cfg(unix)]
+mod remote_shell;
+#[cfg(unix)]
 mod repair;
 #[cfg(unix)]
 mod revoke;

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rdock::ssh::probe::{parse_probe, Connect, RemoteDocker};
+use rdock::ssh::probe::{parse_probe, Connect, Forced, RemoteDocker};
 use rdock::sys::term::{needs_escape, visible};
 
 fn shown_as_data(text: &str) {
@@ -27,8 +27,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let text = String::from_utf8_lossy(rest);
     let (stdout, stderr) = text.split_once('\0').unwrap_or((&text, ""));
-    // The probe's own marker first, half the time, so the docker branch is explored too.
-    let marked = format!("rdock-probe-1\n{stdout}");
+    // The probe's own begin marker first, half the time, so the report's branch is explored too.
+    let marked = format!("rdock-probe-2-begin\n{stdout}");
     for stdout in [stdout, marked.as_str()] {
         let probe = parse_probe(code, stdout, stderr);
         match &probe.connect {
@@ -39,8 +39,14 @@ fuzz_target!(|data: &[u8]| {
             | Connect::Unreachable(t)
             | Connect::TooMuch(t) => shown_as_data(t),
         }
-        if let Some(path) = &probe.docker_path {
-            shown_as_data(path);
+        for text in [&probe.docker_path, &probe.shell, &probe.noise]
+            .into_iter()
+            .flatten()
+        {
+            shown_as_data(text);
+        }
+        if let Some(Forced::Other(t)) = &probe.forced {
+            shown_as_data(t);
         }
         if let Some(login) = &probe.login {
             shown_as_data(&login.path);
@@ -55,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
             | Some(RemoteDocker::PermissionDenied(t))
             | Some(RemoteDocker::DaemonDown(t))
             | Some(RemoteDocker::Other(t)) => shown_as_data(t),
-            Some(RemoteDocker::NotOnPath) | None => {}
+            Some(RemoteDocker::NotOnPath) | Some(RemoteDocker::Hung(_)) | None => {}
         }
     }
 });

@@ -19,9 +19,12 @@ pub fn recognise(stderr: &str) -> Vec<Limit> {
         found.push(Limit::MaxSessions);
     }
     // OpenSSH 8.0 renamed ssh_exchange_identification; both end in "Connection reset by peer"
-    // or "Connection closed by remote host" when sshd drops the connection unanswered.
-    if stderr.contains("kex_exchange_identification")
-        || stderr.contains("ssh_exchange_identification")
+    // or "Connection closed by remote host" when sshd drops the connection unanswered. Through a
+    // jump host that failed ("UNKNOWN port 65535": ssh's own end of a ProxyJump/ProxyCommand),
+    // the same words mean the jump closed, not sshd's MaxStartups.
+    if (stderr.contains("kex_exchange_identification")
+        || stderr.contains("ssh_exchange_identification"))
+        && !stderr.contains("UNKNOWN port 65535")
     {
         found.push(Limit::MaxStartups);
     }
@@ -116,6 +119,14 @@ mod tests {
         ] {
             assert_eq!(recognise(stderr), [], "{stderr}");
         }
+    }
+
+    #[test]
+    fn a_jump_host_that_closed_is_not_sshd_s_max_startups() {
+        let jump = "kex_exchange_identification: Connection closed by remote host\r\nConnection closed by UNKNOWN port 65535\r\n";
+        assert_eq!(recognise(jump), []);
+        let direct = "kex_exchange_identification: Connection closed by remote host\r\n";
+        assert_eq!(recognise(direct), [Limit::MaxStartups]);
     }
 
     #[test]

@@ -6,13 +6,19 @@ use std::time::Duration;
 
 use crate::ssh::destination::Resolved;
 use crate::ssh::limits::{self, Limit};
-use crate::sys::exec::{last_line, Cmd, Exec, TooMuchOutput};
+use crate::sys::exec::{last_line, Cmd, Exec, TimedOut, TooMuchOutput};
 
-/// Seconds ssh may spend connecting. The whole probe is bounded by [`PROBE_TIMEOUT`].
+/// Seconds ssh may spend connecting, and waiting for the server's SSH banner. The whole probe is
+/// bounded by [`PROBE_TIMEOUT`].
 pub const CONNECT_TIMEOUT: u64 = 10;
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Seconds the remote `docker version` may take (through `timeout`, where the remote has it).
+pub const DOCKER_TIMEOUT: u64 = 8;
 
-const MARKER: &str = "rdock-probe-1";
+/// The lines that frame the probe's report: what the remote prints around them is not the
+/// probe's, and is named as such.
+const BEGIN: &str = "rdock-probe-2-begin";
+const END: &str = "rdock-probe-2-end";
 
 /// A snippet for `sh` that sets `lp` to where the remote user's login shell (from the passwd
 /// entry, else `$SHELL`) finds docker, or to nothing, and `s` to that shell. The login shell reads
@@ -26,16 +32,18 @@ macro_rules! login_docker {
 }
 pub(crate) use login_docker;
 
-/// Runs on the remote under `sh`, whatever the login shell. Reports whether docker is on the
-/// non-interactive PATH and what `docker version` says; asks the socket named on stdin (a
-/// context's socket path, already checked to be plain) when there is one. When docker's default
-/// socket does not answer, it looks for a rootless daemon's, `$XDG_RUNTIME_DIR/docker.sock`
-/// (else `/run/user/UID/docker.sock`), and reports it when a daemon answers there. When docker is
-/// not on that PATH, it reports the PATH, the login shell and where that shell finds docker.
+/// Runs on the remote under `sh`, whatever the login shell. Prints its report between [`BEGIN`]
+/// and [`END`]: the login shell (`$SHELL`), whether docker is on the non-interactive PATH and what
+/// `docker version` says (bounded by `timeout` when the remote has it: exit 124 when docker
+/// hangs); asks the socket named on stdin (a context's socket path, already checked to be plain)
+/// when there is one. When docker's default socket does not answer, it looks for a rootless
+/// daemon's, `$XDG_RUNTIME_DIR/docker.sock` (else `/run/user/UID/docker.sock`), and reports it when
+/// a daemon answers there. When docker is not on that PATH, it reports the PATH, the login shell
+/// and where that shell finds docker.
 pub const PROBE_SCRIPT: &str = concat!(
-    "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-1; if p=$(command -v docker); then echo \"docker-path=$p\"; out=$(docker version --format \"{{.Server.Version}}\" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ -z \"$sock\" ]; then r=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock\"; if [ -S \"$r\" ] && v=$(DOCKER_HOST=\"unix://$r\" docker version --format \"{{.Server.Version}}\" 2>/dev/null); then s=$r; else v=; fi; fi; echo \"docker-exit=$rc\"; echo \"rdock-socket=$s\"; echo \"rdock-socket-version=$v\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; echo \"path=$PATH\"; ",
+    "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-2-begin; echo \"shell=$SHELL\"; if p=$(command -v docker); then echo \"docker-path=$p\"; t=; if command -v timeout >/dev/null 2>&1; then t=\"timeout 8\"; fi; out=$($t docker version --format \"{{.Server.Version}}\" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ -z \"$sock\" ]; then r=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock\"; if [ -S \"$r\" ] && v=$(DOCKER_HOST=\"unix://$r\" $t docker version --format \"{{.Server.Version}}\" 2>/dev/null); then s=$r; else v=; fi; fi; echo \"docker-exit=$rc\"; echo \"rdock-socket=$s\"; echo \"rdock-socket-version=$v\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; echo \"path=$PATH\"; ",
     login_docker!(),
-    "; echo \"login-shell=$s\"; echo \"login-docker=$lp\"; fi'"
+    "; echo \"login-shell=$s\"; echo \"login-docker=$lp\"; fi; echo rdock-probe-2-end'"
 );
 
 /// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless a line already holds
@@ -72,6 +80,20 @@ pub enum RemoteDocker {
     NotOnPath,
     PermissionDenied(String),
     DaemonDown(String),
+    /// `docker version` did not answer within so many seconds and was stopped (by the script's
+    /// `timeout`, or with the whole probe when the remote has no `timeout`).
+    Hung(u64),
+    Other(String),
+}
+
+/// The remote ran another command than the probe: a forced command (`command="…"` on the key in
+/// authorized_keys, or sshd's ForceCommand).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Forced {
+    /// `docker system dial-stdio`: it passed the probe's stdin to the docker daemon, which
+    /// answered with an HTTP error.
+    DialStdio,
+    /// Something else; its first line of output, if any.
     Other(String),
 }
 
@@ -84,6 +106,13 @@ pub struct Probe {
     /// A daemon that answers on another socket (rootless docker) when the default one does not:
     /// the socket and that daemon's version.
     pub other_socket: Option<(String, String)>,
+    /// The remote user's login shell (`$SHELL` on the remote).
+    pub shell: Option<String>,
+    /// The first line the remote printed on stdout outside the probe's report (a shell startup
+    /// file that prints): it would be in the middle of docker's own ssh stream too.
+    pub noise: Option<String>,
+    /// The remote ran a forced command instead of the probe.
+    pub forced: Option<Forced>,
     /// When docker is not on that PATH: what the login shell knows.
     pub login: Option<Login>,
     /// sshd's limits that ssh's stderr shows were reached (even when the probe went through).
@@ -105,6 +134,23 @@ impl Login {
     /// Is `dir` one of the non-interactive PATH's folders?
     pub fn path_has(&self, dir: &str) -> bool {
         self.path.split(':').any(|d| d.trim_end_matches('/') == dir)
+    }
+}
+
+impl Probe {
+    /// A probe that got no report: only how the connection went.
+    pub fn failed(connect: Connect) -> Probe {
+        Probe {
+            connect,
+            docker_path: None,
+            docker: None,
+            other_socket: None,
+            shell: None,
+            noise: None,
+            forced: None,
+            login: None,
+            limits: Vec::new(),
+        }
     }
 }
 
@@ -180,16 +226,40 @@ pub fn run(exec: &Exec, r: &Resolved, own_connection: bool) -> Probe {
         .timeout(PROBE_TIMEOUT);
     let connect = match exec.run(&cmd) {
         Ok(out) => return parse_probe(out.code, &out.stdout, &out.stderr),
-        Err(e) => not_run(r, &e, "rdock's probe"),
+        Err(e) => match e.downcast_ref::<TimedOut>() {
+            Some(stopped) if stopped.stdout.contains(BEGIN) => {
+                return stopped_probe(&stopped.stdout)
+            }
+            _ => not_run(r, &e, "rdock's probe"),
+        },
     };
-    Probe {
-        connect,
-        docker_path: None,
-        docker: None,
-        other_socket: None,
-        login: None,
-        limits: Vec::new(),
+    Probe::failed(connect)
+}
+
+/// The probe was stopped at [`PROBE_TIMEOUT`] after its report began (the remote has no
+/// `timeout`): when docker's exit code never came, docker is what hung.
+fn stopped_probe(stdout: &str) -> Probe {
+    let mut probe = parse_probe(Some(0), stdout, "");
+    if probe.docker_path.is_some() && probe.docker == Some(ended_early()) {
+        probe.docker = Some(RemoteDocker::Hung(PROBE_TIMEOUT.as_secs()));
     }
+    probe
+}
+
+/// What a report cut short says about docker.
+fn ended_early() -> RemoteDocker {
+    RemoteDocker::Other("the probe's report ended early".into())
+}
+
+/// The first non-empty line of a text, trimmed, at most 200 characters.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
 }
 
 /// How an ssh to `r` (`what`, for the message) that rdock could not run to its end went: it
@@ -211,78 +281,30 @@ pub fn not_run(r: &Resolved, e: &anyhow::Error, what: &str) -> Connect {
 
 /// Read the probe's result from ssh's exit code and output.
 pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
-    let mut lines = stdout.lines();
-    if lines.next().map(str::trim) == Some(MARKER) {
-        let docker_path = lines
-            .next()
-            .and_then(|l| l.strip_prefix("docker-path="))
-            .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty());
-        let exit = lines
-            .next()
-            .and_then(|l| l.strip_prefix("docker-exit="))
-            .and_then(|n| n.trim().parse::<i32>().ok())
-            .unwrap_or(-1);
-        // The script prints these two lines whenever docker ran, before docker's own output.
-        let mut other_socket = None;
-        let mut rest: Vec<&str> = lines.collect();
-        if rest.first().is_some_and(|l| l.starts_with("rdock-socket=")) {
-            let socket = rest[0]["rdock-socket=".len()..].trim().to_string();
-            let version = rest
-                .get(1)
-                .and_then(|l| l.strip_prefix("rdock-socket-version="))
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            rest.drain(..rest.len().min(2));
-            if socket.starts_with('/') && !version.is_empty() {
-                other_socket = Some((socket, version));
-            }
-        }
-        let login = (exit == 127).then(|| {
-            let field = |key: &str| {
-                rest.iter()
-                    .find_map(|l| l.strip_prefix(key))
-                    .map(|v| v.trim().to_string())
-                    .unwrap_or_default()
-            };
-            Login {
-                path: field("path="),
-                shell: field("login-shell="),
-                docker: Some(field("login-docker=")).filter(|p| p.starts_with('/')),
-            }
-        });
+    Probe {
+        limits: limits::recognise(stderr),
+        ..parse_output(code, stdout, stderr)
+    }
+}
 
-        let text = rest
-            .iter()
-            .filter(|l| {
-                login.is_none()
-                    || !["path=", "login-shell=", "login-docker="]
-                        .iter()
-                        .any(|k| l.starts_with(k))
-            })
-            .copied()
-            .collect::<Vec<_>>()
-            .join("\n")
-            .trim()
-            .to_string();
+fn parse_output(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
+    if let Some(at) = stdout.find(BEGIN) {
+        return parse_report(stdout, at);
+    }
+    if code == Some(0) {
+        // sshd ran something that exited 0 without printing the report: a forced command. docker
+        // system dial-stdio hands the probe's stdin to the daemon, whose answer is HTTP.
+        let forced = if stdout.starts_with("HTTP/1.") {
+            Forced::DialStdio
+        } else {
+            Forced::Other(first_line(stdout))
+        };
         return Probe {
-            connect: Connect::Ok,
-            docker_path,
-            docker: Some(classify_docker(exit, &text)),
-            other_socket,
-            login,
-            limits: limits::recognise(stderr),
+            forced: Some(forced),
+            ..Probe::failed(Connect::Ok)
         };
     }
-    Probe {
-        connect: connect_failure(code, stderr),
-        docker_path: None,
-        docker: None,
-        other_socket: None,
-        login: None,
-        limits: limits::recognise(stderr),
-    }
+    Probe::failed(connect_failure(code, stderr))
 }
 
 /// Why an ssh that did not run its remote command failed, from its exit code and stderr.
@@ -309,6 +331,29 @@ pub fn connect_failure(code: Option<i32>, stderr: &str) -> Connect {
         || stderr.contains("Too many authentication failures")
     {
         Connect::AuthRefused(last)
+    } else if stderr.contains("timed out during banner exchange") {
+        Connect::Unreachable(format!(
+            "the port accepted the connection, but no SSH banner came within {CONNECT_TIMEOUT} s (a hung or overloaded sshd, or not sshd): {last}"
+        ))
+    } else if stderr.contains("UNKNOWN port 65535") {
+        // ssh names the far end so when it connected through a ProxyJump or ProxyCommand: the
+        // lines before it are the jump's own: its "connect to host" line, else its first one
+        // that is not a warning.
+        let lines: Vec<&str> = stderr
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.contains("UNKNOWN port 65535"))
+            .collect();
+        let jump = lines
+            .iter()
+            .find(|l| l.contains("connect to host"))
+            .or_else(|| lines.iter().find(|l| !l.starts_with("Warning:")))
+            .copied()
+            .unwrap_or(&last)
+            .to_string();
+        Connect::Unreachable(format!(
+            "the jump host (ProxyJump or ProxyCommand) did not get through: {jump}"
+        ))
     } else if code == Some(255) || code.is_none() {
         Connect::Unreachable(last)
     } else {
@@ -318,11 +363,98 @@ pub fn connect_failure(code: Option<i32>, stderr: &str) -> Connect {
     }
 }
 
+/// The report that starts at byte `at` of stdout, and whatever the remote printed around it.
+fn parse_report(stdout: &str, at: usize) -> Probe {
+    let before = &stdout[..at];
+    let rest = &stdout[at + BEGIN.len()..];
+    let (report, after) = match rest.rfind(END) {
+        Some(end) => (&rest[..end], &rest[end + END.len()..]),
+        None => (rest, ""),
+    };
+    let finished = rest.contains(END);
+    let noise = [before, after]
+        .iter()
+        .map(|t| first_line(t))
+        .find(|l| !l.is_empty());
+    let mut lines = report.lines().skip_while(|l| l.trim().is_empty());
+    let mut field = |name: &str| -> Option<String> {
+        lines
+            .next()
+            .and_then(|l| l.strip_prefix(name))
+            .and_then(|l| l.strip_prefix('='))
+            .map(|v| v.trim().to_string())
+    };
+    let shell = field("shell").filter(|v| !v.is_empty());
+    let docker_path = field("docker-path").filter(|p| !p.is_empty());
+    let exit = field("docker-exit")
+        .and_then(|n| n.parse::<i32>().ok())
+        .unwrap_or(-1);
+    // The script prints these two lines whenever docker ran, before docker's own output.
+    let mut other_socket = None;
+    let mut rest: Vec<&str> = lines.collect();
+    if rest.first().is_some_and(|l| l.starts_with("rdock-socket=")) {
+        let socket = rest[0]["rdock-socket=".len()..].trim().to_string();
+        let version = rest
+            .get(1)
+            .and_then(|l| l.strip_prefix("rdock-socket-version="))
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        rest.drain(..rest.len().min(2));
+        if socket.starts_with('/') && !version.is_empty() {
+            other_socket = Some((socket, version));
+        }
+    }
+    let login = (exit == 127).then(|| {
+        let field = |key: &str| {
+            rest.iter()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        Login {
+            path: field("path="),
+            shell: field("login-shell="),
+            docker: Some(field("login-docker=")).filter(|p| p.starts_with('/')),
+        }
+    });
+    let text = rest
+        .iter()
+        .filter(|l| {
+            login.is_none()
+                || !["path=", "login-shell=", "login-docker="]
+                    .iter()
+                    .any(|k| l.starts_with(k))
+        })
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string();
+    let docker = if finished || exit != -1 {
+        classify_docker(exit, &text)
+    } else {
+        ended_early()
+    };
+    Probe {
+        connect: Connect::Ok,
+        docker_path,
+        docker: Some(docker),
+        other_socket,
+        shell,
+        noise,
+        forced: None,
+        login,
+        limits: Vec::new(),
+    }
+}
+
 fn classify_docker(exit: i32, text: &str) -> RemoteDocker {
     let lower = text.to_ascii_lowercase();
     match exit {
         0 => RemoteDocker::Server(text.lines().last().unwrap_or("").trim().to_string()),
         127 => RemoteDocker::NotOnPath,
+        124 => RemoteDocker::Hung(DOCKER_TIMEOUT),
         _ if lower.contains("permission denied") => RemoteDocker::PermissionDenied(last_line(text)),
         _ if lower.contains("cannot connect to the docker daemon")
             || lower.contains("is the docker daemon running") =>
@@ -357,7 +489,7 @@ mod tests {
     fn probe_output_is_classified() {
         let ok = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=0\n28.2.2\n",
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=0\n28.2.2\n",
             "",
         );
         assert_eq!(ok.connect, Connect::Ok);
@@ -365,13 +497,13 @@ mod tests {
         assert_eq!(ok.docker_path.as_deref(), Some("/usr/bin/docker"));
         let missing = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-path=\ndocker-exit=127\n",
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=\ndocker-exit=127\n",
             "",
         );
         assert_eq!(missing.docker, Some(RemoteDocker::NotOnPath));
         let denied = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\npermission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock\n",
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=1\npermission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock\n",
             "",
         );
         assert!(matches!(
@@ -380,7 +512,7 @@ mod tests {
         ));
         let down = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
             "",
         );
         assert!(matches!(down.docker, Some(RemoteDocker::DaemonDown(_))));
@@ -390,7 +522,7 @@ mod tests {
     fn a_rootless_daemon_on_another_socket_is_reported_and_never_read_from_docker_s_output() {
         let rootless = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\nrdock-socket=/run/user/1000/docker.sock\nrdock-socket-version=27.5.1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=1\nrdock-socket=/run/user/1000/docker.sock\nrdock-socket-version=27.5.1\nCannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
             "",
         );
         assert_eq!(
@@ -401,7 +533,7 @@ mod tests {
         // docker's own output comes after rdock's two lines: it cannot name a socket.
         let forged = parse_probe(
             Some(0),
-            "rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=1\nrdock-socket=\nrdock-socket-version=\nrdock-socket=/tmp/evil\nrdock-socket-version=1\n",
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=1\nrdock-socket=\nrdock-socket-version=\nrdock-socket=/tmp/evil\nrdock-socket-version=1\n",
             "",
         );
         assert_eq!(forged.other_socket, None);
@@ -441,5 +573,88 @@ mod tests {
             batch,
             "-o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T"
         );
+    }
+
+    const REPORT: &str = "rdock-probe-2-begin\nshell=/bin/bash\ndocker-path=/usr/bin/docker\ndocker-exit=0\nrdock-socket=\nrdock-socket-version=\n28.2.2\nrdock-probe-2-end\n";
+
+    #[test]
+    fn what_the_remote_prints_around_the_report_is_named_and_the_report_still_read() {
+        let clean = parse_probe(Some(0), REPORT, "");
+        assert_eq!(clean.noise, None);
+        assert_eq!(clean.shell.as_deref(), Some("/bin/bash"));
+        assert_eq!(clean.docker, Some(RemoteDocker::Server("28.2.2".into())));
+        let before = parse_probe(Some(0), &format!("hello\n{REPORT}"), "");
+        assert_eq!(before.noise.as_deref(), Some("hello"));
+        assert_eq!(before.docker, Some(RemoteDocker::Server("28.2.2".into())));
+        // No line break after the noise: the marker is found inside the line.
+        let glued = parse_probe(Some(0), &format!("hello{REPORT}"), "");
+        assert_eq!(glued.noise.as_deref(), Some("hello"));
+        assert_eq!(glued.docker_path.as_deref(), Some("/usr/bin/docker"));
+        let after = parse_probe(Some(0), &format!("{REPORT}bye\n"), "");
+        assert_eq!(after.noise.as_deref(), Some("bye"));
+        assert_eq!(after.docker, Some(RemoteDocker::Server("28.2.2".into())));
+    }
+
+    #[test]
+    fn a_report_cut_short_or_a_docker_stopped_by_the_timeout_is_no_answer() {
+        let head = "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\n";
+        // Cut short: docker's exit code never came.
+        assert_eq!(
+            parse_probe(Some(0), head, "").docker,
+            Some(RemoteDocker::Other("the probe's report ended early".into()))
+        );
+        // The script's `timeout` stopped docker: exit 124.
+        let stopped =
+            format!("{head}docker-exit=124\nrdock-socket=\nrdock-socket-version=\n\n{END}\n");
+        assert_eq!(
+            parse_probe(Some(0), &stopped, "").docker,
+            Some(RemoteDocker::Hung(DOCKER_TIMEOUT))
+        );
+    }
+
+    /// What the daemon answers `docker system dial-stdio` given the probe's stdin.
+    const DIAL_STDIO: &str = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request";
+
+    #[test]
+    fn a_forced_command_is_told_from_the_report() {
+        let dial = parse_probe(Some(0), DIAL_STDIO, "");
+        assert_eq!(dial.connect, Connect::Ok);
+        assert_eq!(dial.forced, Some(Forced::DialStdio));
+        assert_eq!(dial.docker, None);
+        let silent = parse_probe(Some(0), "", "");
+        assert_eq!(silent.forced, Some(Forced::Other(String::new())));
+        let other = parse_probe(Some(0), "backup done\n", "");
+        assert_eq!(other.forced, Some(Forced::Other("backup done".into())));
+    }
+
+    #[test]
+    fn a_silent_server_and_an_unreachable_jump_host_are_named() {
+        let cases = [
+            (
+                "Connection timed out during banner exchange\r\nConnection to 127.0.0.1 port 2222 timed out\r\n",
+                "the port accepted the connection, but no SSH banner came within 10 s (a hung or overloaded sshd, or not sshd): Connection to 127.0.0.1 port 2222 timed out",
+            ),
+            (
+                "ssh: connect to host bastion port 22: Connection refused\r\nConnection closed by UNKNOWN port 65535\r\n",
+                "the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host bastion port 22: Connection refused",
+            ),
+            (
+                "Warning: Identity file /home/u/.ssh/id_ed25519 not accessible: No such file or directory.\r\nssh: connect to host bastion port 22: Connection refused\r\nConnection closed by UNKNOWN port 65535\r\n",
+                "the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host bastion port 22: Connection refused",
+            ),
+        ];
+        for (stderr, named) in cases {
+            assert_eq!(
+                parse_probe(Some(255), "", stderr).connect,
+                Connect::Unreachable(named.into())
+            );
+        }
+    }
+
+    #[test]
+    fn the_report_is_framed_and_docker_is_bounded() {
+        assert!(PROBE_SCRIPT.contains(&format!("echo {BEGIN};")));
+        assert!(PROBE_SCRIPT.ends_with(&format!("echo {END}'")));
+        assert!(PROBE_SCRIPT.contains(&format!("timeout {DOCKER_TIMEOUT}\"")));
     }
 }

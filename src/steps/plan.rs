@@ -245,6 +245,7 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
             RemotePath => out.push(Box::new(RemotePathStep::new(setup && o.yes))),
             RemoteDaemon => out.push(Box::new(RemoteDaemonStep {
                 yes: setup && o.yes,
+                context: o.context.clone(),
             })),
             // Setup turns multiplexing on only when asked; doctor always reports it.
             Multiplex if setup && !o.multiplex => {}

@@ -3,10 +3,11 @@
 
 use anyhow::{bail, Result};
 
+use crate::docker;
 use crate::ssh::destination::Resolved;
 use crate::ssh::limits::Limit;
 use crate::ssh::multiplex;
-use crate::ssh::probe::{self, Connect, Probe, RemoteDocker};
+use crate::ssh::probe::{self, Connect, Forced, Probe, RemoteDocker};
 use crate::ssh::rc::{self, Shell};
 use crate::ssh::repair;
 
@@ -218,8 +219,38 @@ impl Step for AuthStep {
     }
 }
 
-/// docker is on the remote's non-interactive PATH (what the docker CLI's ssh needs). When the
-/// login shell finds it elsewhere, setup offers the line that puts its folder on that PATH, in the
+/// How to keep a login shell's startup file quiet for commands (it may still print when
+/// interactive), by the shell's name.
+fn quiet_rc_fix(host: &str, shell: Option<&str>) -> String {
+    let name = shell.and_then(|s| s.rsplit('/').next()).unwrap_or("");
+    let how = match name {
+        "bash" => "make the first line of ~/.bashrc `[[ $- == *i* ]] || return` (or `case $- in *i*) ;; *) return;; esac`)",
+        "zsh" => "make the first line of ~/.zshenv `[[ -o interactive ]] || return` (zsh reads it for every command), or move the printing to ~/.zshrc",
+        "fish" => "put what prints in ~/.config/fish/config.fish inside `if status is-interactive … end`",
+        "tcsh" | "csh" => "put what prints in ~/.tcshrc (or ~/.cshrc) inside `if ( $?prompt ) then … endif`",
+        _ => "guard what prints with an interactive test at the top, e.g. `[[ $- == *i* ]] || return` or `case $- in *i*) ;; *) return;; esac`",
+    };
+    format!("on {host}: {how}")
+}
+
+/// The remote printed outside the probe's report: docker's ssh stream would carry it too.
+fn noise_finding(id: &str, r: &Resolved, probe: &Probe, noise: &str) -> Finding {
+    Finding::fail(
+        id,
+        format!(
+            "your remote ~/.bashrc (or the file for the user's login shell{}) prints to stdout (\"{noise}\"); that breaks docker's ssh transport",
+            probe
+                .shell
+                .as_deref()
+                .map(|s| format!(", {s}"))
+                .unwrap_or_default()
+        ),
+        quiet_rc_fix(&r.hostname, probe.shell.as_deref()),
+    )
+}
+
+/// docker is on the remote's non-interactive PATH (what the docker CLI's ssh needs), and the
+/// remote shell prints nothing around what runs there. When the login shell finds docker elsewhere, setup offers the line that puts its folder on that PATH, in the
 /// startup file the user's shell reads for ssh commands, or a link into /usr/local/bin.
 pub struct RemotePathStep {
     /// `--yes`.
@@ -259,10 +290,38 @@ impl Step for RemotePathStep {
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "remote-path";
         self.offer = None;
+        if let Some(r) = s.resolved.clone() {
+            match probe(s).ok().and_then(|p| p.forced) {
+                Some(Forced::DialStdio) => {
+                    return Finding::ok(
+                        id,
+                        format!(
+                            "the key runs the forced command `docker system dial-stdio` on {} (what docker's ssh transport runs)",
+                            r.hostname
+                        ),
+                    )
+                }
+                Some(Forced::Other(out)) => {
+                    return Finding::fail(
+                        id,
+                        format!(
+                            "{} ran another command than rdock's probe (a forced command: command=\"…\" on the key in authorized_keys, or ForceCommand in sshd_config){}",
+                            r.display(),
+                            if out.is_empty() { String::new() } else { format!("; it printed \"{out}\"") }
+                        ),
+                        "docker's ssh transport runs `docker system dial-stdio`: force that command (command=\"docker system dial-stdio\") or none",
+                    )
+                }
+                None => {}
+            }
+        }
         let (r, probe) = match probed(s, id) {
             Ok(found) => found,
             Err(finding) => return *finding,
         };
+        if let Some(noise) = &probe.noise {
+            return noise_finding(id, &r, &probe, noise);
+        }
         if let Some(path) = probe.docker_path {
             return Finding::ok(
                 id,
@@ -380,6 +439,9 @@ fn probed(s: &mut Session, id: &str) -> Result<(Resolved, Probe), Box<Finding>> 
 pub struct RemoteDaemonStep {
     /// `--yes`.
     pub yes: bool,
+    /// The docker context setup writes (or doctor checks): when the key is restricted to
+    /// `docker system dial-stdio`, the daemon is asked through it.
+    pub context: String,
 }
 
 /// The usermod fix through sudo.
@@ -392,6 +454,53 @@ fn usermod_fix(r: &Resolved) -> SudoFix<'static> {
     }
 }
 
+impl RemoteDaemonStep {
+    /// The key only runs `docker system dial-stdio`: ask the daemon through the context, as
+    /// docker will, when the context exists and points at this destination.
+    fn through_context(&self, s: &mut Session, r: &Resolved) -> Finding {
+        let id = "remote-daemon";
+        let name = &self.context;
+        let points_here = matches!(
+            docker::endpoint_of(&s.env, name),
+            Ok(Some(have)) if r.same_endpoint(&have)
+        );
+        if !points_here {
+            return Finding::skip(
+                id,
+                format!(
+                    "skipped: the key on {} runs `docker system dial-stdio` only; verify asks the daemon through the context",
+                    r.hostname
+                ),
+            );
+        }
+        let cmd = docker::server_version_cmd(name, std::time::Duration::from_secs(60));
+        match s.exec.run(&cmd) {
+            Ok(out) if out.success() => Finding::ok(
+                id,
+                format!(
+                    "docker daemon {} answers {} on {} (through docker --context {name}: the key runs `docker system dial-stdio` only)",
+                    out.stdout.trim(),
+                    r.user,
+                    r.hostname
+                ),
+            ),
+            Ok(out) => Finding::fail(
+                id,
+                format!(
+                    "docker --context {name} version failed: {}",
+                    out.last_error_line()
+                ),
+                format!("run `docker version` on {} to see the whole error", r.hostname),
+            ),
+            Err(e) => Finding::fail(
+                id,
+                format!("{e:#}"),
+                format!("run `docker version` on {} to see the whole error", r.hostname),
+            ),
+        }
+    }
+}
+
 impl Step for RemoteDaemonStep {
     fn kind(&self) -> Kind {
         Kind::RemoteDaemon
@@ -399,6 +508,15 @@ impl Step for RemoteDaemonStep {
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "remote-daemon";
+        if let Some(r) = s.resolved.clone() {
+            if let Ok(Probe {
+                forced: Some(Forced::DialStdio),
+                ..
+            }) = probe(s)
+            {
+                return self.through_context(s, &r);
+            }
+        }
         let (r, probe) = match probed(s, id) {
             Ok(found) => found,
             Err(finding) => return *finding,
@@ -439,6 +557,17 @@ impl Step for RemoteDaemonStep {
                 id,
                 format!("the docker daemon on {} is not running ({why})", r.hostname),
                 format!("on {}: sudo systemctl start docker", r.hostname),
+            ),
+            Some(RemoteDocker::Hung(secs)) => Finding::fail(
+                id,
+                format!(
+                    "docker version on {} did not answer within {secs} s and was stopped: the docker daemon there hangs (the connection and the shell were fine)",
+                    r.hostname,
+                ),
+                format!(
+                    "on {}: sudo systemctl restart docker; `docker version` there must answer at once",
+                    r.hostname
+                ),
             ),
             Some(RemoteDocker::NotOnPath) | None => {
                 Finding::skip(id, "skipped: docker is not on the remote PATH")

@@ -191,7 +191,35 @@ pub fn last_line(text: &str) -> String {
 }
 
 /// Answers already had, by command: see [`Exec::memoized`].
-type Memo = Arc<Mutex<HashMap<String, Arc<OnceLock<Result<Output, String>>>>>>;
+type Memo = Arc<Mutex<HashMap<String, Arc<OnceLock<Result<Output, Failed>>>>>>;
+
+/// A memoized error: callers that look for a timeout or an overflow find it again.
+#[derive(Clone, Debug)]
+enum Failed {
+    TimedOut(TimedOut),
+    TooMuch(TooMuchOutput),
+    Other(String),
+}
+
+impl Failed {
+    fn of(e: anyhow::Error) -> Failed {
+        if let Some(t) = e.downcast_ref::<TimedOut>() {
+            Failed::TimedOut(t.clone())
+        } else if let Some(t) = e.downcast_ref::<TooMuchOutput>() {
+            Failed::TooMuch(t.clone())
+        } else {
+            Failed::Other(format!("{e:#}"))
+        }
+    }
+
+    fn error(self) -> anyhow::Error {
+        match self {
+            Failed::TimedOut(t) => anyhow::Error::new(t),
+            Failed::TooMuch(t) => anyhow::Error::new(t),
+            Failed::Other(text) => anyhow!(text),
+        }
+    }
+}
 
 /// Runs commands. One value is made per invocation of rdock and handed to everything that needs it.
 #[derive(Clone, Debug, Default)]
@@ -308,9 +336,9 @@ impl Exec {
             .or_default()
             .clone();
         // A second caller of the same command waits here for the first one's answer.
-        cell.get_or_init(|| self.spawn(cmd).map_err(|e| format!("{e:#}")))
+        cell.get_or_init(|| self.spawn(cmd).map_err(Failed::of))
             .clone()
-            .map_err(|e| anyhow!(e))
+            .map_err(Failed::error)
     }
 
     fn spawn(&self, cmd: &Cmd) -> Result<Output> {
@@ -329,14 +357,36 @@ fn could_not_run(cmd: &Cmd) -> String {
     format!("could not run `{}`", cmd.program)
 }
 
-/// The error for a command stopped at its timeout, whichever backend.
-fn timed_out(cmd: &Cmd) -> anyhow::Error {
-    anyhow!(
-        "`{}` did not finish within {} s and was stopped",
-        cmd.display(),
-        cmd.timeout.as_secs()
-    )
+/// The error for a command stopped at its timeout, whichever backend, with what it had printed.
+fn timed_out(cmd: &Cmd, stdout: String, stderr: String) -> anyhow::Error {
+    anyhow::Error::new(TimedOut {
+        cmd: cmd.display(),
+        secs: cmd.timeout.as_secs(),
+        stdout,
+        stderr,
+    })
 }
+
+/// A command ran past its timeout and was stopped; what it had printed by then is kept.
+#[derive(Clone, Debug)]
+pub struct TimedOut {
+    pub cmd: String,
+    pub secs: u64,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` did not finish within {} s and was stopped",
+            self.cmd, self.secs
+        )
+    }
+}
+
+impl std::error::Error for TimedOut {}
 
 /// Canned replies for [`Exec::scripted`], by argv: the program, then its args.
 ///
@@ -435,7 +485,10 @@ enum Outcome {
         stdout: String,
         stderr: String,
     },
-    TimesOut,
+    TimesOut {
+        stdout: String,
+        stderr: String,
+    },
     CannotStart,
 }
 
@@ -472,7 +525,19 @@ impl Reply {
     /// The command runs past its timeout: [`Exec::run`] returns the error a real timeout gives,
     /// at once.
     pub fn times_out() -> Self {
-        Reply(Outcome::TimesOut, None)
+        Reply::times_out_after("", "")
+    }
+
+    /// The command runs past its timeout having printed this: [`Exec::run`] returns a
+    /// [`TimedOut`] that holds it, at once.
+    pub fn times_out_after(stdout: impl Into<String>, stderr: impl Into<String>) -> Self {
+        Reply(
+            Outcome::TimesOut {
+                stdout: stdout.into(),
+                stderr: stderr.into(),
+            },
+            None,
+        )
     }
 
     /// The program cannot be started: [`Exec::run`] returns the error a missing program gives.
@@ -576,7 +641,9 @@ impl Scripted {
                 stderr: stderr.clone(),
                 skipped: false,
             }),
-            Outcome::TimesOut => Err(timed_out(cmd)),
+            Outcome::TimesOut { stdout, stderr } => {
+                Err(timed_out(cmd, stdout.clone(), stderr.clone()))
+            }
             Outcome::CannotStart => Err(anyhow::Error::new(std::io::Error::from_raw_os_error(2))
                 .context(could_not_run(cmd))),
         }
@@ -638,7 +705,11 @@ fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
         } else if let Err(interrupted) = crate::sys::signal::check() {
             Some(anyhow::Error::new(interrupted))
         } else if left.is_zero() {
-            Some(timed_out(cmd))
+            kill(&mut child, cmd.interactive);
+            let _ = child.wait();
+            // What it printed before it was stopped: the pipes close with its process group.
+            let (out, err) = (printed_so_far(stdout), printed_so_far(stderr));
+            return Err(timed_out(cmd, out, err));
         } else {
             None
         };
@@ -666,6 +737,25 @@ fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
     })
 }
 
+/// What a reader of a stopped command's pipe holds, once the pipe closed; empty when it is still
+/// open after a second (a process outside the group kept it).
+fn printed_so_far(reader: Option<std::thread::JoinHandle<Vec<u8>>>) -> String {
+    let Some(reader) = reader else {
+        return String::new();
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    while !reader.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if !reader.is_finished() {
+        return String::new();
+    }
+    reader
+        .join()
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
 /// A child that exits before reading its stdin (ssh refused at once) must not end rdock: with
 /// SIGPIPE's default action (restored in main, for `rdock doctor | head`) the write would kill
 /// the whole process. SIGPIPE goes to the thread that wrote, so this thread blocks it and gets
@@ -683,7 +773,7 @@ fn ignore_sigpipe_in_this_thread() {
 }
 
 /// A command printed more than its cap ([`Cmd::max_output`]) and was stopped.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct TooMuchOutput {
     pub cmd: String,
     pub cap: usize,
@@ -836,6 +926,22 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("did not finish within"), "{err}");
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_stopped_command_keeps_what_it_printed_before_its_timeout() {
+        let cmd = Cmd::new("sh")
+            .args(["-c", "echo started; echo warming >&2; sleep 30"])
+            .timeout(Duration::from_millis(500));
+        // The memo of doctor --all hands back the same error.
+        for exec in [Exec::default(), Exec::default().memoized()] {
+            let err = exec.run(&cmd).unwrap_err();
+            let stopped = err.downcast_ref::<TimedOut>().expect("a TimedOut");
+            assert_eq!(
+                (stopped.stdout.as_str(), stopped.stderr.as_str()),
+                ("started\n", "warming\n")
+            );
+        }
     }
 
     #[cfg(unix)]

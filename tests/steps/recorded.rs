@@ -53,6 +53,11 @@ recorded! {
     PROBE_DAEMON_DOWN = "probe-daemon-down.stdout";
     PROBE_SOCKET_DENIED = "probe-socket-denied.stdout";
     PROBE_NO_DOCKER = "probe-no-docker.stdout";
+    PROBE_CHATTY_BASHRC = "probe-chatty-bashrc.stdout";
+    PROBE_HUNG_DOCKER = "probe-hung-docker.stdout";
+    PROBE_DIAL_STDIO = "probe-dial-stdio.stdout";
+    BANNER_TIMEOUT = "ssh-banner-timeout.stderr";
+    PROXYJUMP_REFUSED = "ssh-proxyjump-refused.stderr";
     KEY_REFUSED = "ssh-key-refused.stderr";
     HOST_KEY_UNKNOWN = "ssh-host-key-unknown.stderr";
     HOST_KEY_CHANGED = "ssh-host-key-changed.stderr";

@@ -9,7 +9,7 @@ use rdock::sys::exec::{quote, Reply};
 use rdock::sys::platform::Platform;
 
 use super::recorded::*;
-use super::{no_consent, options, said, Rig};
+use super::{no_consent, options, said, Rig, VERSION};
 
 /// Every remote check, and what they need before them.
 const REMOTE: [&str; 7] = [
@@ -59,7 +59,7 @@ fn one_probe_serves_every_remote_check_and_connects_as_docker_does() {
             ),
             (
                 Status::Ok,
-                "docker daemon 28.2.2 answers u on 127.0.0.1",
+                "docker daemon 20.10.24+dfsg1 answers u on 127.0.0.1",
                 None
             ),
         ]
@@ -243,7 +243,7 @@ fn the_daemon_down_or_its_socket_denied_each_get_their_command() {
         said(done.find("remote-daemon")),
         (
             Status::Fail,
-            "the docker daemon on 127.0.0.1 is not running (Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?)",
+            "the docker daemon on 127.0.0.1 is not running (Cannot connect to the Docker daemon at unix:///tmp/rec-dockerd/none.sock. Is the docker daemon running?)",
             Some("on 127.0.0.1: sudo systemctl start docker")
         )
     );
@@ -252,7 +252,7 @@ fn the_daemon_down_or_its_socket_denied_each_get_their_command() {
         said(done.find("remote-daemon")),
         (
             Status::Fail,
-            "u may not use the docker socket (permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get \"http://%2Fvar%2Frun%2Fdocker.sock/v1.50/version\": dial unix /var/run/docker.sock: connect: permission denied)",
+            "u may not use the docker socket (permission denied while trying to connect to the Docker daemon socket at unix:///tmp/rec-dockerd/docker.sock: Get \"http://%2Ftmp%2Frec-dockerd%2Fdocker.sock/v1.50/version\": dial unix /tmp/rec-dockerd/docker.sock: connect: permission denied)",
             Some("on 127.0.0.1: sudo usermod -aG docker u (then log in again)")
         )
     );
@@ -332,6 +332,89 @@ fn an_ipv6_address_is_bare_in_the_ssh_commands_a_fix_names() {
     assert_eq!(
         done.s.resolved.as_ref().unwrap().endpoint(),
         "ssh://u@[::1]:2222"
+    );
+}
+
+#[test]
+fn a_shell_startup_file_that_prints_fails_remote_path_with_its_fix() {
+    let done = remote(Reply::ok(PROBE_CHATTY_BASHRC)).run(Mode::Setup, &options(), &REMOTE);
+    let (status, message, fix) = said(done.find("remote-path"));
+    assert_eq!(status, Status::Fail);
+    assert_eq!(message, "your remote ~/.bashrc (or the file for the user's login shell, /bin/bash) prints to stdout (\"hello\"); that breaks docker's ssh transport");
+    assert_eq!(fix, Some("on 127.0.0.1: make the first line of ~/.bashrc `[[ $- == *i* ]] || return` (or `case $- in *i*) ;; *) return;; esac`)"));
+    assert!(done.report.stopped);
+    // The connection itself was fine.
+    assert_eq!(done.find("auth").status, Status::Ok);
+}
+
+#[test]
+fn a_docker_that_hangs_on_the_remote_is_named_as_such() {
+    let done = remote(Reply::ok(PROBE_HUNG_DOCKER)).run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(done.find("remote-path").status, Status::Ok);
+    let (status, message, fix) = said(done.find("remote-daemon"));
+    assert_eq!(status, Status::Fail);
+    assert_eq!(message, "docker version on 127.0.0.1 did not answer within 8 s and was stopped: the docker daemon there hangs (the connection and the shell were fine)");
+    assert_eq!(fix, Some("on 127.0.0.1: sudo systemctl restart docker; `docker version` there must answer at once"));
+}
+
+#[test]
+fn a_docker_that_hangs_where_the_remote_has_no_timeout_is_named_at_the_probe_s_bound() {
+    // The report up to docker-path: docker started, and the probe was stopped at 20 s.
+    let started: String = PROBE_HUNG_DOCKER.split_inclusive('\n').take(3).collect();
+    let done = remote(Reply::times_out_after(started, "")).run(Mode::Doctor, &options(), &REMOTE);
+    let f = done.find("remote-daemon");
+    assert_eq!(f.status, Status::Fail);
+    assert!(
+        f.message
+            .starts_with("docker version on 127.0.0.1 did not answer within 20 s"),
+        "{f:?}"
+    );
+    assert_eq!(done.find("connection").status, Status::Ok);
+}
+
+#[test]
+fn a_key_forced_to_dial_stdio_is_checked_through_the_context() {
+    let rig = remote(Reply::ok(PROBE_DIAL_STDIO))
+        .store(&[("box", "ssh://u@127.0.0.1:2222")], Some("box"))
+        .on(&VERSION, Reply::ok("20.10.24+dfsg1\n"));
+    let done = rig.run(Mode::Doctor, &options(), &REMOTE);
+    let checks: Vec<_> = ["auth", "remote-path", "remote-daemon"]
+        .iter()
+        .map(|id| said(done.find(id)))
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            (Status::Ok, "u@127.0.0.1:2222 accepts the key (BatchMode)", None),
+            (Status::Ok, "the key runs the forced command `docker system dial-stdio` on 127.0.0.1 (what docker's ssh transport runs)", None),
+            (Status::Ok, "docker daemon 20.10.24+dfsg1 answers u on 127.0.0.1 (through docker --context box: the key runs `docker system dial-stdio` only)", None),
+        ]
+    );
+    // No context yet: the daemon is left to verify.
+    let done = remote(Reply::ok(PROBE_DIAL_STDIO)).run(Mode::Setup, &options(), &REMOTE);
+    assert_eq!(done.find("remote-daemon").status, Status::Skip);
+    assert!(!done.report.stopped);
+}
+
+#[test]
+fn another_forced_command_fails_remote_path() {
+    let done = remote(Reply::ok("")).run(Mode::Doctor, &options(), &REMOTE);
+    let f = done.find("remote-path");
+    assert_eq!(f.status, Status::Fail);
+    assert!(f.message.contains("a forced command"), "{f:?}");
+}
+
+#[test]
+fn a_silent_sshd_and_a_jump_host_that_does_not_answer_are_named() {
+    let done = remote(ssh_failed(BANNER_TIMEOUT)).run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(
+        done.find("connection").message,
+        "cannot reach 127.0.0.1:2222: the port accepted the connection, but no SSH banner came within 10 s (a hung or overloaded sshd, or not sshd): Connection to 127.0.0.1 port 2298 timed out"
+    );
+    let done = remote(ssh_failed(PROXYJUMP_REFUSED)).run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(
+        done.find("connection").message,
+        "cannot reach 127.0.0.1:2222: the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host 127.0.0.1 port 1: Connection refused"
     );
 }
 

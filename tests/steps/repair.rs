@@ -143,7 +143,7 @@ fn a_user_outside_group_docker_is_added_with_sudo_n_under_yes_and_never_without_
     assert!(dry.would("remote-daemon").starts_with(first));
 
     let done = declined_then_yes(&rig, "remote-daemon");
-    let answers = "docker daemon 28.2.2 answers u on 127.0.0.1";
+    let answers = "docker daemon 20.10.24+dfsg1 answers u on 127.0.0.1";
     says(&done, "remote-daemon", (Status::Ok, answers, None));
     let added = "added u to group docker on 127.0.0.1";
     did(&done, "remote-daemon", added);

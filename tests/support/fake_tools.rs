@@ -41,7 +41,7 @@ ssh)
     /bin/cat > "$f.stdin"; /bin/cp "$f.stdin" "$S/authorized"; echo rdock-key-added; exit 0
   fi
   if [ ! -f "$S/authorized" ]; then echo "$user@$host: Permission denied (publickey)." >&2; exit 255; fi
-  printf 'rdock-probe-1\ndocker-path=/usr/bin/docker\ndocker-exit=0\n28.0.0\n'
+  printf 'rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=0\nrdock-socket=\nrdock-socket-version=\n28.0.0\nrdock-probe-2-end\n'
   exit 0;;
 ssh-keygen)
   if has -F "$@"; then file=$(after -f "$@"); [ -f "$file" ] && { /bin/cat "$file"; exit 0; }; exit 1; fi

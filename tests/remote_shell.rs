@@ -1,0 +1,216 @@
+//! The remote shell cannot confuse the probe, end to end: a startup file that prints is named with
+//! its fix (and setup and doctor pass once it is guarded), a key forced to `docker system
+//! dial-stdio` keeps doctor green, a remote docker that hangs is named within the bound, and every
+//! common login shell (fish, zsh, tcsh, dash) runs the probe.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use crate::harness::{which, Run, Sandbox};
+
+/// Doctor and docker run as a person's would: no askpass, so nothing can type a password.
+fn without_askpass(sb: &mut Sandbox) {
+    sb.env.insert("SSH_ASKPASS".into(), String::new());
+    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
+}
+
+fn doctor(sb: &Sandbox) -> Run {
+    sb.rdock(&["doctor", &sb.dest()])
+}
+
+/// `docker --context CONTEXT version`, as the local user.
+fn docker_version(sb: &Sandbox) -> Run {
+    sb.local(
+        "docker",
+        &[
+            "--context",
+            &sb.context(),
+            "version",
+            "--format",
+            "{{.Server.Version}}",
+        ],
+    )
+}
+
+const CHATTY: &str = "your remote ~/.bashrc (or the file for the user's login shell";
+const BREAKS: &str = "prints to stdout (\"hello\"); that breaks docker's ssh transport";
+const BASH_FIX: &str = "make the first line of ~/.bashrc `[[ $- == *i* ]] || return`";
+
+#[test]
+fn a_bashrc_that_prints_is_named_with_its_fix_and_once_guarded_setup_and_doctor_pass() {
+    let Some(mut sb) = Sandbox::start() else {
+        return;
+    };
+    sb.set_remote_shell("/bin/bash");
+    sb.write_remote_file(".bashrc", "echo hello\n");
+    let setup = sb.setup_within(Duration::from_secs(120));
+    assert_eq!(setup.code, Some(1), "{setup}");
+    for text in [CHATTY, BREAKS, BASH_FIX] {
+        assert!(setup.stdout.contains(text), "{text}: {setup}");
+    }
+    without_askpass(&mut sb);
+    let before = doctor(&sb);
+    assert_eq!(before.code, Some(1), "{before}");
+    for text in [CHATTY, BREAKS, BASH_FIX] {
+        assert!(before.stdout.contains(text), "{text}: {before}");
+    }
+
+    // The fix as given: the interactive test first.
+    sb.write_remote_file(".bashrc", "[[ $- == *i* ]] || return\necho hello\n");
+    let after = sb.setup_within(Duration::from_secs(120));
+    assert_eq!(after.code, Some(0), "{after}");
+    let green = doctor(&sb);
+    assert_eq!(green.code, Some(0), "{green}");
+    assert!(!green.stdout.contains(CHATTY), "{green}");
+    let docker = docker_version(&sb);
+    assert_eq!(docker.code, Some(0), "{docker}");
+
+    // Chatty again: docker's own ssh transport breaks, and doctor says why.
+    sb.write_remote_file(".bashrc", "echo hello\n");
+    let broken = docker_version(&sb);
+    assert_ne!(broken.code, Some(0), "{broken}");
+    let again = doctor(&sb);
+    assert_eq!(again.code, Some(1), "{again}");
+    assert!(again.stdout.contains(BREAKS), "{again}");
+}
+
+#[test]
+fn a_key_forced_to_dial_stdio_keeps_doctor_green_and_docker_working() {
+    let Some(mut sb) = Sandbox::start() else {
+        return;
+    };
+    sb.setup_ok();
+    without_askpass(&mut sb);
+    // Every key line restricted as hardening guides advise; written in place, so the file keeps
+    // the owner and mode sshd's StrictModes wants.
+    let keys = sb.remote.home.join(".ssh/authorized_keys");
+    let forced: String = fs::read_to_string(&keys)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| format!("command=\"docker system dial-stdio\",restrict {l}\n"))
+        .collect();
+    fs::write(&keys, &forced).unwrap();
+    let doctor = doctor(&sb);
+    assert_eq!(doctor.code, Some(0), "{doctor}");
+    assert!(
+        doctor
+            .stdout
+            .contains("the key runs the forced command `docker system dial-stdio`"),
+        "{doctor}"
+    );
+    assert!(
+        doctor.stdout.contains(&format!(
+            "through docker --context {}: the key runs `docker system dial-stdio` only",
+            sb.context()
+        )),
+        "{doctor}"
+    );
+    let docker = docker_version(&sb);
+    assert_eq!(docker.code, Some(0), "{docker}");
+    // Every docker command goes through the forced dial-stdio.
+    let ps = sb.local("docker", &["ps"]);
+    assert_eq!(ps.code, Some(0), "{ps}");
+}
+
+/// How long rdock may take to name a remote docker that hangs: the probe's bound.
+const BOUND: Duration = Duration::from_secs(20);
+
+#[test]
+fn a_remote_docker_that_hangs_is_named_as_such_within_the_bound() {
+    let Some(mut sb) = Sandbox::start() else {
+        return;
+    };
+    let bin = sb.dir.join("hung-bin");
+    fs::create_dir_all(&bin).unwrap();
+    let real = which("docker").expect("a docker CLI");
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = version ]; then exec /bin/sleep 120; fi\nexec {} \"$@\"\n",
+        real.display()
+    );
+    let docker = bin.join("docker");
+    fs::write(&docker, script).unwrap();
+    fs::set_permissions(&docker, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    sb.restart_sshd_with(&[&format!(
+        "SetEnv PATH={}:/usr/local/bin:/usr/bin:/bin",
+        bin.display()
+    )]);
+    let hung = "did not answer within 8 s and was stopped: the docker daemon there hangs";
+    let setup = sb.setup_within(Duration::from_secs(120));
+    assert_eq!(setup.code, Some(1), "{setup}");
+    assert!(setup.stdout.contains(hung), "{setup}");
+    without_askpass(&mut sb);
+    let doctor = sb.rdock_within(&["doctor", &sb.dest()], Duration::from_secs(60));
+    assert_eq!(doctor.code, Some(1), "{doctor}");
+    assert!(doctor.stdout.contains(hung), "{doctor}");
+    assert!(
+        doctor.stdout.contains("sshd answers on") && doctor.stdout.contains("accepts the key"),
+        "the connection is not blamed: {doctor}"
+    );
+    assert!(
+        doctor.elapsed < BOUND,
+        "took {:?}: {doctor}",
+        doctor.elapsed
+    );
+
+    // A remote without `timeout` on its PATH: the probe itself is stopped at its bound, and what
+    // it had printed says docker had started.
+    sb.restart_sshd_with(&[&format!("SetEnv PATH={}", bin.display())]);
+    let bare = sb.rdock_within(&["doctor", &sb.dest()], Duration::from_secs(60));
+    assert_eq!(bare.code, Some(1), "{bare}");
+    assert!(
+        bare.stdout
+            .contains("did not answer within 20 s and was stopped: the docker daemon there hangs"),
+        "{bare}"
+    );
+    assert!(
+        bare.elapsed < BOUND + Duration::from_secs(10),
+        "took {:?}: {bare}",
+        bare.elapsed
+    );
+}
+
+/// Setup and doctor with `shell` as the remote user's login shell, and docker through the
+/// context it made.
+fn works_with_login_shell(shell: &str) {
+    if which(shell).is_none() {
+        assert!(
+            std::env::var("RDOCK_E2E").as_deref() != Ok("1"),
+            "RDOCK_E2E=1 requires {shell} (scripts/test.sh installs it)"
+        );
+        eprintln!("skipping: {shell} is missing (scripts/test.sh installs it)");
+        return;
+    }
+    let Some(mut sb) = Sandbox::start() else {
+        return;
+    };
+    sb.set_remote_shell(shell);
+    sb.setup_ok();
+    without_askpass(&mut sb);
+    let doctor = doctor(&sb);
+    assert_eq!(doctor.code, Some(0), "{shell}: {doctor}");
+    let docker = docker_version(&sb);
+    assert_eq!(docker.code, Some(0), "{shell}: {docker}");
+}
+
+#[test]
+fn fish_as_the_login_shell_works() {
+    works_with_login_shell("/usr/bin/fish");
+}
+
+#[test]
+fn zsh_as_the_login_shell_works() {
+    works_with_login_shell("/usr/bin/zsh");
+}
+
+#[test]
+fn tcsh_as_the_login_shell_works() {
+    works_with_login_shell("/usr/bin/tcsh");
+}
+
+#[test]
+fn dash_as_the_login_shell_works() {
+    works_with_login_shell("/usr/bin/dash");
+}
