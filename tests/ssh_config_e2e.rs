@@ -59,6 +59,27 @@ fn host_block(sb: &Sandbox, alias: &str, port: u16, extra: &str) -> String {
     )
 }
 
+/// Put a public key line into the remote user's authorized_keys, as its owner would.
+fn authorize(sb: &Sandbox, public: &str) {
+    let ssh = sb.remote.home.join(".ssh");
+    std::fs::create_dir_all(&ssh).unwrap();
+    let file = ssh.join("authorized_keys");
+    let mut text = std::fs::read_to_string(&file).unwrap_or_default();
+    text.push_str(public);
+    std::fs::write(&file, text).unwrap();
+    for (path, mode) in [(&ssh, "700"), (&file, "600")] {
+        let owner = format!("{0}:{0}", sb.remote.name);
+        for (cmd, arg) in [("chown", owner.as_str()), ("chmod", mode)] {
+            let ok = std::process::Command::new(cmd)
+                .arg(arg)
+                .arg(path)
+                .status()
+                .unwrap();
+            assert!(ok.success(), "{cmd} {arg} {}", path.display());
+        }
+    }
+}
+
 /// The public key blob of a `.pub` file in the local home.
 fn blob(sb: &Sandbox, rel: &str) -> String {
     let line = std::fs::read_to_string(sb.local.home.join(rel)).unwrap();
@@ -240,4 +261,75 @@ fn an_old_rsa_key_that_already_logs_in_is_used_as_it_is() {
     assert!(!run.stdout.contains("appended"), "{run}");
     assert_eq!(sb.authorized_keys(), rsa, "authorized_keys is as it was");
     works(&sb, &sb.context());
+}
+
+/// All at once, as a real laptop has it: the target only through a bastion (ProxyJump), its own
+/// key (IdentityFile, IdentitiesOnly), and the agent named by IdentityAgent with SSH_AUTH_SOCK
+/// unset. Setup and doctor agree, and docker works through the context.
+#[test]
+fn identity_file_identity_agent_and_proxy_jump_together() {
+    let Some(mut sb) = start() else { return };
+    let target = sb.second_sshd();
+    let _reject = RejectPort::new(&sb.local.name, target.port);
+    let sock = sb.agent_sock.display().to_string();
+    let own = format!(
+        "    IdentityFile ~/.ssh/work_ed25519\n    IdentitiesOnly yes\n    IdentityAgent {sock}\n"
+    );
+    let config = format!(
+        "{}{}",
+        host_block(&sb, "bastion", sb.port, &own),
+        host_block(
+            &sb,
+            "work",
+            target.port,
+            &format!("{own}    ProxyJump bastion\n")
+        )
+    );
+    sb.write_local(".ssh/config", &config);
+    sb.env.insert("SSH_AUTH_SOCK".into(), String::new());
+    // The bastion accepts the same key, and its host key is known, as on a laptop that has used it.
+    let keygen = sb.local(
+        "ssh-keygen",
+        &[
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-f",
+            &sb.local
+                .home
+                .join(".ssh/work_ed25519")
+                .display()
+                .to_string(),
+        ],
+    );
+    assert_eq!(keygen.code, Some(0), "{keygen}");
+    let public = std::fs::read_to_string(sb.local.home.join(".ssh/work_ed25519.pub")).unwrap();
+    authorize(&sb, &public);
+    let scan = sb.local(
+        "sh",
+        &[
+            "-c",
+            &format!("ssh-keyscan -p {} 127.0.0.1 > ~/.ssh/known_hosts", sb.port),
+        ],
+    );
+    assert_eq!(scan.code, Some(0), "{scan}");
+    let run = setup(&sb, "work");
+    assert!(
+        !sb.local.home.join(".ssh/id_ed25519").exists(),
+        "setup made a key ssh would not offer:\n{run}"
+    );
+    no_askpass(&mut sb);
+    let doctor = works(&sb, "work");
+    assert!(doctor.stdout.contains("~/.ssh/work_ed25519"), "{doctor}");
+    assert!(doctor.stdout.contains("(IdentityAgent)"), "{doctor}");
+    // Setup again: doctor's verdict and setup's agree, and nothing changes.
+    let again = setup(&sb, "work");
+    assert!(
+        again
+            .stdout
+            .contains("Everything is already set up; nothing changed."),
+        "{again}"
+    );
 }
