@@ -521,6 +521,40 @@ fn a_key_path_starting_with_a_dash_is_not_an_option() {
     }
 }
 
+/// doctor --all checks every other context whatever one of them holds: the one it cannot check
+/// gets its own ✗, and the others their whole report, with ssh run for them alone.
+#[test]
+fn doctor_all_checks_every_other_context_when_one_cannot_be_checked() {
+    let w = World::new();
+    w.fakes
+        .plant_context("evil", "ssh://-oProxyCommand=touch", true);
+    w.fakes
+        .plant_context("fine", "ssh://u@box.example:2222", false);
+    let run = w.rdock(&["doctor", "--all"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    let out = run.all();
+    assert!(
+        out.contains("context evil has an endpoint rdock cannot check"),
+        "{run}"
+    );
+    assert!(
+        out.contains("rdock doctor: context fine → ssh://u@box.example:2222"),
+        "{run}"
+    );
+    assert!(out.contains("2 contexts: "), "{run}");
+    let ssh: Vec<Vec<String>> = w
+        .fakes
+        .calls()
+        .into_iter()
+        .filter(|c| c[0] == "ssh" && c.iter().any(|a| a == "--"))
+        .collect();
+    assert!(!ssh.is_empty(), "the good context was checked: {run}");
+    assert!(
+        ssh.iter().all(|c| c.iter().any(|a| a == "box.example")),
+        "ssh ran only for the good context: {ssh:?}"
+    );
+}
+
 /// A docker context someone else made, whose endpoint would inject an option into ssh: doctor
 /// refuses to check it and never starts ssh for it.
 #[test]
