@@ -147,7 +147,8 @@ pub fn finding(f: &Finding, verbose: bool) -> String {
 }
 
 /// The last line of `rdock setup`.
-pub fn setup_end(report: &Report, dry_run: bool, context: &str) -> String {
+/// `devcontainer`: a devcontainer.json is in the current directory.
+pub fn setup_end(report: &Report, dry_run: bool, context: &str, devcontainer: bool) -> String {
     if dry_run {
         let blocked = report.failed() + report.warned();
         let mut line = format!("dry run: {} step(s) would change something", report.changed);
@@ -163,15 +164,22 @@ pub fn setup_end(report: &Report, dry_run: bool, context: &str) -> String {
             symbol(Status::Fail)
         );
     }
-    if report.changed == 0 {
-        "Everything is already set up; nothing changed.\n".into()
+    let context = visible(context);
+    let mut out = if report.changed == 0 {
+        "Everything is already set up; nothing changed.\n".to_string()
     } else {
         format!(
-            "Done: {} change(s). Try: docker --context {} ps\n",
-            report.changed,
-            visible(context)
+            "Done: {} change(s). Try: docker --context {context} ps\n",
+            report.changed
         )
+    };
+    out.push_str(&format!(
+        "To use it from one shell without changing the current context: export DOCKER_CONTEXT={context} (or docker --context {context} …)\n"
+    ));
+    if devcontainer {
+        out.push_str("A devcontainer.json is here: with this context, its bind mounts name paths on the remote host, not on this machine.\n");
     }
+    out
 }
 
 /// The last line of `rdock vscode`: what changed (or would), and what failed.

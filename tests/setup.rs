@@ -429,3 +429,36 @@ fn a_missing_tool_stops_setup_with_the_way_to_install_it() {
     }
     assert_eq!(files, [std::path::PathBuf::from(".local/state/rdock/lock")]);
 }
+
+#[test]
+fn setup_says_how_to_use_the_context_from_one_shell_and_what_a_devcontainer_mounts() {
+    let Some(sb) = Sandbox::start() else { return };
+    let ctx = sb.context();
+    let devcontainer = sb.dir.join(".devcontainer");
+    std::fs::create_dir(&devcontainer).unwrap();
+    std::fs::write(
+        devcontainer.join("devcontainer.json"),
+        "{\"image\": \"debian\"}\n",
+    )
+    .unwrap();
+    let run = sb.setup_ok();
+    assert!(
+        run.stdout.contains(&format!(
+            "To use it from one shell without changing the current context: export DOCKER_CONTEXT={ctx} (or docker --context {ctx} …)"
+        )),
+        "{run}"
+    );
+    assert!(
+        run.stdout
+            .contains("A devcontainer.json is here: with this context, its bind mounts name paths on the remote host"),
+        "{run}"
+    );
+    // Elsewhere (no devcontainer.json in the directory), only the shell line.
+    std::fs::remove_dir_all(&devcontainer).unwrap();
+    let again = sb.setup_ok();
+    assert!(again.stdout.contains("export DOCKER_CONTEXT="), "{again}");
+    assert!(!again.stdout.contains("devcontainer"), "{again}");
+    // The variable does what the line says: docker reaches the remote through it.
+    let ps = sb.local("env", &[&format!("DOCKER_CONTEXT={ctx}"), "docker", "ps"]);
+    assert_eq!(ps.code, Some(0), "{ps}");
+}

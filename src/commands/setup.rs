@@ -55,7 +55,15 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result {
         Mode::Setup
     };
     let report = steps::run(&mut s, &mut steps, mode, &mut super::show(global));
-    render::out(&render::setup_end(&report, global.dry_run, &name));
+    let devcontainer = [".devcontainer/devcontainer.json", ".devcontainer.json"]
+        .iter()
+        .any(|f| std::path::Path::new(f).is_file());
+    render::out(&render::setup_end(
+        &report,
+        global.dry_run,
+        &name,
+        devcontainer,
+    ));
     let failed = report.stopped || report.failed() > 0;
     Ok(if failed && !global.dry_run {
         ExitCode::FAILURE
