@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{docker_clis, Run, Sandbox};
+use crate::harness::{docker_clis, setup_args, Run, Sandbox};
 
 const ROUNDS: usize = 15;
 
@@ -105,14 +105,8 @@ fn bench_table() {
             || sb.local("sh", &["-c", &one]),
         ),
     );
-    let setup = [
-        "setup",
-        &sb.dest(),
-        "--yes",
-        "--no-passphrase",
-        "--install-key",
-        "--accept-host-key",
-    ];
+    let dest = sb.dest();
+    let setup = setup_args(&dest, &[]);
     let ssh_port = sb.port.to_string();
     row(
         "no-op rerun of setup",
@@ -187,14 +181,8 @@ fn bench_per_docker_cli() {
                 || sb.local("docker", &["--context", &ctx, "version"]),
             ),
         );
-        let setup = [
-            "setup",
-            &sb.dest(),
-            "--yes",
-            "--no-passphrase",
-            "--install-key",
-            "--accept-host-key",
-        ];
+        let dest = sb.dest();
+        let setup = setup_args(&dest, &[]);
         let port = sb.port.to_string();
         let ssh_true = [
             "-p",

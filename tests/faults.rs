@@ -16,26 +16,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::harness::{run_bounded, Run, Sandbox};
-
-/// The flags that let setup do everything without a terminal.
-const ALL_YES: [&str; 4] = [
-    "--yes",
-    "--no-passphrase",
-    "--install-key",
-    "--accept-host-key",
-];
+use crate::harness::{run_bounded, setup_args, Run, Sandbox};
 
 fn no_panic(run: &Run) {
     assert!(!run.all().contains("panicked"), "{run}");
-}
-
-/// `rdock setup DEST` with the flags, and extra arguments.
-fn setup_args<'a>(dest: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["setup", dest];
-    args.extend(ALL_YES);
-    args.extend(extra);
-    args
 }
 
 /// How many host keys of the sandbox's sshd a known_hosts file holds, hashed or not.

@@ -20,6 +20,22 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const PASSWORD: &str = "rdock-e2e-Pa55";
+/// The flags that let setup do everything without a terminal.
+pub const ALL_YES: [&str; 4] = [
+    "--yes",
+    "--no-passphrase",
+    "--install-key",
+    "--accept-host-key",
+];
+
+/// `rdock setup DEST` with [`ALL_YES`], and extra arguments.
+pub fn setup_args<'a>(dest: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["setup", dest];
+    args.extend(ALL_YES);
+    args.extend(extra);
+    args
+}
+
 /// An sshd_extra line that leaves DOCKER_HOST out of the remote user's environment.
 pub const NO_DOCKER_HOST: &str = "# no DOCKER_HOST";
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -489,19 +505,6 @@ impl Sandbox {
         must("usermod", &["-s", shell, &self.remote.name]);
     }
 
-    /// Write a file in the remote user's home (its folders made as needed), owned by that user.
-    pub fn write_remote_file(&self, rel: &str, contents: &str) {
-        let path = self.remote.home.join(rel);
-        let mut dir = path.parent().unwrap().to_path_buf();
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(&path, contents).unwrap();
-        must("chown", &[&self.remote.name, path.to_str().unwrap()]);
-        while dir != self.remote.home && dir.starts_with(&self.remote.home) {
-            must("chown", &[&self.remote.name, dir.to_str().unwrap()]);
-            dir = dir.parent().unwrap().to_path_buf();
-        }
-    }
-
     /// `remote@127.0.0.1:PORT`
     pub fn dest(&self) -> String {
         format!("{}@127.0.0.1:{}", self.remote.name, self.port)
@@ -734,15 +737,7 @@ impl Sandbox {
     /// `limit`, as [`Sandbox::local_within`] runs it; the caller judges the run.
     pub fn setup_within(&self, limit: Duration) -> Run {
         let dest = self.dest();
-        let args = [
-            "setup",
-            &dest,
-            "--yes",
-            "--no-passphrase",
-            "--install-key",
-            "--accept-host-key",
-        ];
-        self.rdock_within(&args, limit)
+        self.rdock_within(&setup_args(&dest, &[]), limit)
     }
 
     /// Make `~/.ssh/id_ed25519` (no passphrase) as the local user, then run the shell snippet
@@ -769,8 +764,8 @@ impl Sandbox {
     }
 
     /// Write `bytes` to a file of the remote home (`.ssh/authorized_keys`, say) as the remote
-    /// user, with `mode`; its directory is made (0700) when missing.
-    pub fn write_remote(&self, rel: &str, bytes: &[u8], mode: u32) {
+    /// user, with `mode`; its directory is made (0700) when missing. Returns its path.
+    pub fn write_remote(&self, rel: &str, bytes: &[u8], mode: u32) -> PathBuf {
         let path = self.remote.home.join(rel);
         let script = "mkdir -p -m 700 \"$(dirname \"$0\")\" && cat > \"$0\" && chmod \"$1\" \"$0\"";
         let mut child = Command::new("runuser")
@@ -782,6 +777,7 @@ impl Sandbox {
             .unwrap();
         child.stdin.take().unwrap().write_all(bytes).unwrap();
         assert!(child.wait().unwrap().success(), "cannot write {rel}");
+        path
     }
 
     /// The names in a directory of the remote home, sorted.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::harness::{which, Run, Sandbox};
+use crate::harness::{which, Run, Sandbox, ALL_YES};
 
 /// Everything a terminal would act on, in one string: OSC 0 (title), OSC 52 (clipboard), CSI 2J
 /// (clear), a bidi override, a C1 CSI, BEL and NUL.
@@ -77,13 +77,6 @@ fn assert_shown_as_data(what: &str, run: &Run) {
         "{what}: raw {raw:?} reached the terminal:\n{run}"
     );
 }
-
-const ALL_YES: [&str; 4] = [
-    "--yes",
-    "--no-passphrase",
-    "--install-key",
-    "--accept-host-key",
-];
 
 #[test]
 fn a_hostile_remote_is_shown_as_visible_text_in_every_output() {

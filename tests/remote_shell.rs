@@ -43,7 +43,7 @@ fn a_bashrc_that_prints_is_named_with_its_fix_and_once_guarded_setup_and_doctor_
         return;
     };
     sb.set_remote_shell("/bin/bash");
-    sb.write_remote_file(".bashrc", "echo hello\n");
+    sb.write_remote(".bashrc", "echo hello\n".as_bytes(), 0o644);
     let setup = sb.setup_within(Duration::from_secs(120));
     assert_eq!(setup.code, Some(1), "{setup}");
     for text in [CHATTY, BREAKS, BASH_FIX] {
@@ -57,7 +57,11 @@ fn a_bashrc_that_prints_is_named_with_its_fix_and_once_guarded_setup_and_doctor_
     }
 
     // The fix as given: the interactive test first.
-    sb.write_remote_file(".bashrc", "[[ $- == *i* ]] || return\necho hello\n");
+    sb.write_remote(
+        ".bashrc",
+        "[[ $- == *i* ]] || return\necho hello\n".as_bytes(),
+        0o644,
+    );
     let after = sb.setup_within(Duration::from_secs(120));
     assert_eq!(after.code, Some(0), "{after}");
     let green = doctor(&sb);
@@ -67,7 +71,7 @@ fn a_bashrc_that_prints_is_named_with_its_fix_and_once_guarded_setup_and_doctor_
     assert_eq!(docker.code, Some(0), "{docker}");
 
     // Chatty again: docker's own ssh transport breaks, and doctor says why.
-    sb.write_remote_file(".bashrc", "echo hello\n");
+    sb.write_remote(".bashrc", "echo hello\n".as_bytes(), 0o644);
     let broken = docker_version(&sb);
     assert_ne!(broken.code, Some(0), "{broken}");
     let again = doctor(&sb);

@@ -182,17 +182,6 @@ impl OptDir {
     }
 }
 
-/// Write a file in the remote home as its user would have it.
-fn write_remote(sb: &Sandbox, rel: &str, text: &str) -> PathBuf {
-    let path = sb.remote.home.join(rel);
-    fs::write(&path, text).unwrap();
-    root(
-        "chown",
-        &[&format!("{0}:{0}", sb.remote.name), path.to_str().unwrap()],
-    );
-    path
-}
-
 /// docker only in /opt/…/bin, which the login shell's profile puts on its PATH and ssh commands
 /// never see: setup adds the line to `rc` (which holds `rc_before`, or is skel's), keeping every
 /// other byte, as `expected(before, line)` says; then doctor is green and a rerun adds nothing.
@@ -222,9 +211,9 @@ fn docker_only_the_login_shell_finds(
     let profile_path = sb.remote.home.join(profile);
     let mut text = fs::read_to_string(&profile_path).unwrap_or_default();
     text.push_str(&format!("PATH=\"{}:$PATH\"\n", opt.bin()));
-    write_remote(&sb, profile, &text);
+    sb.write_remote(profile, text.as_bytes(), 0o644);
     let rc_path = match rc_before {
-        Some(text) => write_remote(&sb, rc, text),
+        Some(text) => sb.write_remote(rc, text.as_bytes(), 0o644),
         None => sb.remote.home.join(rc),
     };
     let before = fs::read(&rc_path).unwrap();

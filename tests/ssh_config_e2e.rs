@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{RejectPort, Run, Sandbox};
+use crate::harness::{setup_args, RejectPort, Run, Sandbox};
 
 /// A sandbox, or None when the end-to-end tests are skipped here.
 fn start() -> Option<Sandbox> {
@@ -13,17 +13,7 @@ fn start() -> Option<Sandbox> {
 
 /// `rdock setup DEST --yes --no-passphrase --install-key --accept-host-key`, which must work.
 fn setup(sb: &Sandbox, dest: &str) -> Run {
-    let run = sb.rdock_within(
-        &[
-            "setup",
-            dest,
-            "--yes",
-            "--no-passphrase",
-            "--install-key",
-            "--accept-host-key",
-        ],
-        Duration::from_secs(120),
-    );
+    let run = sb.rdock_within(&setup_args(dest, &[]), Duration::from_secs(120));
     assert!(
         run.code == Some(0) && !run.timed_out,
         "setup {dest} failed:\n{run}\n--- sshd.log\n{}",
@@ -57,27 +47,6 @@ fn host_block(sb: &Sandbox, alias: &str, port: u16, extra: &str) -> String {
         "Host {alias}\n    HostName 127.0.0.1\n    Port {port}\n    User {}\n{extra}",
         sb.remote.name
     )
-}
-
-/// Put a public key line into the remote user's authorized_keys, as its owner would.
-fn authorize(sb: &Sandbox, public: &str) {
-    let ssh = sb.remote.home.join(".ssh");
-    std::fs::create_dir_all(&ssh).unwrap();
-    let file = ssh.join("authorized_keys");
-    let mut text = std::fs::read_to_string(&file).unwrap_or_default();
-    text.push_str(public);
-    std::fs::write(&file, text).unwrap();
-    for (path, mode) in [(&ssh, "700"), (&file, "600")] {
-        let owner = format!("{0}:{0}", sb.remote.name);
-        for (cmd, arg) in [("chown", owner.as_str()), ("chmod", mode)] {
-            let ok = std::process::Command::new(cmd)
-                .arg(arg)
-                .arg(path)
-                .status()
-                .unwrap();
-            assert!(ok.success(), "{cmd} {arg} {}", path.display());
-        }
-    }
 }
 
 /// The public key blob of a `.pub` file in the local home.
@@ -306,7 +275,11 @@ fn identity_file_identity_agent_and_proxy_jump_together() {
     );
     assert_eq!(keygen.code, Some(0), "{keygen}");
     let public = std::fs::read_to_string(sb.local.home.join(".ssh/work_ed25519.pub")).unwrap();
-    authorize(&sb, &public);
+    sb.write_remote(
+        ".ssh/authorized_keys",
+        format!("{}{public}", sb.authorized_keys()).as_bytes(),
+        0o600,
+    );
     let scan = sb.local(
         "sh",
         &[
