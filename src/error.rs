@@ -3,8 +3,7 @@
 
 use std::process::ExitCode;
 
-/// Exit codes: 0 ok, 1 something failed, 2 usage.
-pub const EXIT_OK: u8 = 0;
+/// Exit codes: 0 ok (`ExitCode::SUCCESS`), 1 something failed, 2 usage.
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 

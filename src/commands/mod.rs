@@ -12,7 +12,7 @@ use crate::cli::{Cli, Color, Command, GlobalArgs, VscodeOptions};
 use crate::error::{Error, Result};
 use crate::render;
 use crate::steps::plan::EditorOptions;
-use crate::steps::Finding;
+use crate::steps::{Finding, Mode};
 
 pub fn run(cli: Cli) -> ExitCode {
     crate::sys::signal::install();
@@ -86,6 +86,16 @@ pub(crate) fn write_lock(dry_run: bool) -> Result<Option<crate::sys::lock::Write
         return Ok(None);
     }
     Ok(Some(crate::sys::lock::acquire()?))
+}
+
+/// How a command that changes things runs its steps: fix them, or under --dry-run say what it
+/// would do.
+pub(crate) fn writing_mode(global: &GlobalArgs) -> Mode {
+    if global.dry_run {
+        Mode::DryRun
+    } else {
+        Mode::Setup
+    }
 }
 
 /// Print one step's lines as setup goes.

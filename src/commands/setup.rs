@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::render;
 use crate::ssh::destination::Destination;
 use crate::steps::plan::{self, Options, Purpose, Scope};
-use crate::steps::{self, Mode, Session};
+use crate::steps::{self, Session};
 use crate::sys::env::Env;
 use crate::sys::exec::Exec;
 use crate::sys::term::Term;
@@ -49,11 +49,7 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result {
         editors: super::editor_options(&args.vscode),
     };
     let mut steps = plan::steps(Purpose::Setup, Scope::All, &options, &env);
-    let mode = if global.dry_run {
-        Mode::DryRun
-    } else {
-        Mode::Setup
-    };
+    let mode = super::writing_mode(global);
     let report = steps::run(&mut s, &mut steps, mode, &mut super::show(global));
     let devcontainer = [".devcontainer/devcontainer.json", ".devcontainer.json"]
         .iter()

@@ -6,7 +6,7 @@ use crate::cli::{GlobalArgs, VscodeArgs};
 use crate::error::Result;
 use crate::render;
 use crate::steps::plan::{self, Options, Purpose, Scope};
-use crate::steps::{self, Mode, Session};
+use crate::steps::{self, Session};
 use crate::sys::env::Env;
 use crate::sys::exec::Exec;
 use crate::sys::term::Term;
@@ -24,11 +24,7 @@ pub fn run(global: &GlobalArgs, args: &VscodeArgs) -> Result {
         ..Options::default()
     };
     let mut steps = plan::steps(Purpose::Setup, Scope::Editors, &options, &env);
-    let mode = if global.dry_run {
-        Mode::DryRun
-    } else {
-        Mode::Setup
-    };
+    let mode = super::writing_mode(global);
     let report = steps::run(&mut session, &mut steps, mode, &mut super::show(global));
     render::out(&format!(
         "{}\n",

@@ -170,8 +170,6 @@ impl Step for HostKeyStep {
         let file = known_hosts::first_user_file(&s.env, &r);
         let lines: String = trusted.iter().map(|k| k.line.as_str()).collect();
         known_hosts::record(&s.exec, &file, &lines, r.hash_known_hosts)?;
-        // The probe ran before the key was known: its answer is stale now.
-        s.forget_prefetched();
         Ok(Outcome::Done(format!(
             "added the host key of {name} ({}) to {}",
             presented(&trusted),

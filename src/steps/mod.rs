@@ -265,6 +265,8 @@ fn fix_and_recheck(
 ) -> Finding {
     match step.fix(s) {
         Ok(Outcome::Done(sentence)) => {
+            // What was fetched ahead (the probe, the master's state, verify) describes the world
+            // before this fix: every check after it asks anew.
             s.forget_prefetched();
             let mut again = step.check(s);
             again.id = found.id.clone();

@@ -196,7 +196,6 @@ impl Step for AuthStep {
                 out.last_error_line()
             );
         }
-        s.forget_prefetched();
         Ok(Outcome::Done(if out.stdout.contains("rdock-key-present") {
             format!("the key was already in authorized_keys on {}", r.display())
         } else {

@@ -56,10 +56,10 @@ impl Step for ToolsStep {
             s.docker_version = docker_version;
             let mut f = Finding::ok("tools", format!("{} on PATH ({shown})", TOOLS.join(", ")));
             if let Some(v) = docker_version.filter(|v| docker::dials_on_every_call(*v)) {
-                let remote_current = docker::configured_current(&s.env)
+                let remote_current = docker::list(&s.env)
                     .ok()
-                    .and_then(|name| docker::endpoint_of(&s.env, &name).ok().flatten())
-                    .is_some_and(|endpoint| endpoint.starts_with("ssh://"));
+                    .and_then(|contexts| contexts.into_iter().find(|c| c.current))
+                    .is_some_and(|c| c.is_ssh());
                 if remote_current {
                     f = Finding::warn(
                         "tools",

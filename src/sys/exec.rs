@@ -456,10 +456,10 @@ impl Script {
 /// What a scripted command does: exit with output, time out, or fail to start; and what it
 /// changes on disk as it does so ([`Reply::effect`]), as the real tool would.
 #[derive(Clone)]
-pub struct Reply(Outcome, Option<Effect_>);
+pub struct Reply(Outcome, Option<Change>);
 
 /// A scripted command's change to the world (a file written, as the real tool writes it).
-type Effect_ = Arc<dyn Fn() + Send + Sync>;
+type Change = Arc<dyn Fn() + Send + Sync>;
 
 impl std::fmt::Debug for Reply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
