@@ -312,29 +312,40 @@ fn sshd_refusing_a_session_on_a_shared_connection_is_named_with_max_sessions() {
     assert_eq!(setup.code, Some(0), "{setup}");
     assert!(setup.stdout.contains("MaxSessions 30"), "{setup}");
 
-    // One session held open on the master: sshd refuses the next one on that connection.
+    // One session held open on the master: sshd refuses the next one on that connection. A
+    // session setup's docker call still has open on the master can make the held ssh's own
+    // session request be refused too, and ssh then opens a connection of its own: hold again.
     let port = sb.port.to_string();
-    let mut held = sb
-        .as_local("ssh")
-        .args([
-            "-l",
-            &sb.remote.name,
-            "-p",
-            &port,
-            "--",
-            "127.0.0.1",
-            "sleep",
-            "60",
-        ])
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let hold = || {
+        sb.as_local("ssh")
+            .args([
+                "-l",
+                &sb.remote.name,
+                "-p",
+                &port,
+                "--",
+                "127.0.0.1",
+                "sleep",
+                "60",
+            ])
+            .spawn()
+            .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let mut held = hold();
+    let mut tried_since = Instant::now();
     loop {
         let probe = ssh(&sb, &[], &["true"]);
         if probe.stderr.contains("Session open refused by peer") {
             break;
         }
         assert!(Instant::now() < deadline, "no refusal: {probe}");
+        if tried_since.elapsed() > Duration::from_secs(5) {
+            let _ = held.kill();
+            let _ = held.wait();
+            held = hold();
+            tried_since = Instant::now();
+        }
         std::thread::sleep(Duration::from_millis(200));
     }
 
