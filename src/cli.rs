@@ -147,8 +147,38 @@ pub struct DoctorArgs {
     /// The private key to check (default: the first identity file `ssh -G` names that exists)
     #[arg(long, value_name = "PATH")]
     pub identity: Option<PathBuf>,
+    /// A client that must work: doctor fails, instead of warning, when it will not (repeatable)
+    #[arg(long = "client", value_enum, value_name = "NAME")]
+    pub clients: Vec<ClientArg>,
     #[command(flatten)]
     pub vscode: VscodeOptions,
+}
+
+/// The client families doctor's clients group judges.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientArg {
+    /// The docker CLI, compose v2, buildx, Dev Containers
+    Docker,
+    /// VS Code's Docker or Container Tools extension, as installed
+    Vscode,
+    /// dockerode and other clients built on ssh2
+    #[value(alias = "ssh2")]
+    Dockerode,
+    /// docker-py (and docker-compose v1) with paramiko
+    #[value(name = "docker-py", alias = "paramiko")]
+    DockerPy,
+}
+
+impl From<ClientArg> for crate::docker::clients::Client {
+    fn from(arg: ClientArg) -> Self {
+        use crate::docker::clients::Client;
+        match arg {
+            ClientArg::Docker => Client::Docker,
+            ClientArg::Vscode => Client::Vscode,
+            ClientArg::Dockerode => Client::Dockerode,
+            ClientArg::DockerPy => Client::DockerPy,
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone, Default)]

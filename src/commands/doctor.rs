@@ -50,6 +50,7 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
         context: t.shown.context.clone(),
         identity: args.identity.clone(),
         no_use: args.all,
+        clients: args.clients.iter().map(|&c| c.into()).collect(),
         editors: super::editor_options(&args.vscode),
         ..Options::default()
     };

@@ -46,6 +46,7 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result {
         force: args.force,
         no_use: args.no_use,
         multiplex: args.multiplex,
+        clients: Vec::new(),
         editors: super::editor_options(&args.vscode),
     };
     let mut steps = plan::steps(Purpose::Setup, Scope::All, &options, &env);

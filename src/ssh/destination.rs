@@ -2,6 +2,7 @@
 //! alias, then resolution with `ssh -G`, as ssh itself would resolve it.
 
 use std::fmt;
+use std::path::Path;
 
 use anyhow::{bail, Result};
 
@@ -348,8 +349,7 @@ impl Resolved {
     pub fn known_hosts_name(&self) -> String {
         match &self.host_key_alias {
             Some(alias) => alias.clone(),
-            None if self.port == 22 => self.hostname.clone(),
-            None => format!("[{}]:{}", self.hostname, self.port),
+            None => known_hosts_name(&self.hostname, self.port),
         }
     }
 
@@ -367,11 +367,19 @@ impl Resolved {
     }
 }
 
+/// The name a host's key is recorded under in known_hosts: `host`, or `[host]:port` off port 22.
+pub fn known_hosts_name(host: &str, port: u16) -> String {
+    match port {
+        22 => host.to_string(),
+        port => format!("[{host}]:{port}"),
+    }
+}
+
 /// `ssh -G` for a destination, and `ssh -G -F none` to learn what came from ssh_config: the user
 /// (when none was given) and the identity files.
 pub fn resolve(exec: &Exec, dest: &Destination) -> Result<Resolved> {
-    let config = ssh_g(exec, dest, false)?;
-    let bare = ssh_g(exec, dest, true)?;
+    let config = ssh_g(exec, dest, None)?;
+    let bare = ssh_g(exec, dest, Some(Path::new("none")))?;
     let user_source = if dest.user.is_some() {
         UserSource::Destination
     } else if get(&bare, "user") == get(&config, "user") {
@@ -413,10 +421,45 @@ pub fn resolve(exec: &Exec, dest: &Destination) -> Result<Resolved> {
     })
 }
 
-fn ssh_g(exec: &Exec, dest: &Destination, no_config: bool) -> Result<Vec<(String, String)>> {
+/// What one ssh_config file alone says about a host name: `ssh -G -F FILE HOST`. A program that
+/// reads only ~/.ssh/config (paramiko, for docker-py) sees this, not what /etc/ssh/ssh_config adds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileView {
+    pub hostname: String,
+    pub port: u16,
+    pub user: String,
+    /// The identity files, `~/` unexpanded: ssh's defaults unless the file names its own.
+    pub identity_files: Vec<String>,
+    pub proxy_jump: Option<String>,
+    pub proxy_command: Option<String>,
+}
+
+/// [`FileView`] of `host` in `file` (`none`: no file at all).
+pub fn resolve_in_file(exec: &Exec, host: &str, file: &Path) -> Result<FileView> {
+    let dest = Destination {
+        user: None,
+        host: host.to_string(),
+        port: None,
+    };
+    let config = ssh_g(exec, &dest, Some(file))?;
+    let set = |key: &str| get(&config, key).filter(|v| v != "none");
+    Ok(FileView {
+        hostname: get(&config, "hostname").unwrap_or_else(|| host.to_string()),
+        port: get(&config, "port")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(22),
+        user: get(&config, "user").unwrap_or_default(),
+        identity_files: values(&config, "identityfile"),
+        proxy_jump: set("proxyjump"),
+        proxy_command: set("proxycommand"),
+    })
+}
+
+/// `ssh -G` for a destination, with ssh's own configuration files, or with `-F file`.
+fn ssh_g(exec: &Exec, dest: &Destination, file: Option<&Path>) -> Result<Vec<(String, String)>> {
     let mut cmd = Cmd::new("ssh").arg("-G");
-    if no_config {
-        cmd = cmd.args(["-F", "none"]);
+    if let Some(file) = file {
+        cmd = cmd.arg("-F").arg(file);
     }
     if let Some(user) = &dest.user {
         cmd = cmd.args(["-l", user]);

@@ -71,11 +71,7 @@ pub fn lookup(exec: &Exec, env: &Env, r: &Resolved) -> Result<Lookup> {
     let name = r.known_hosts_name();
     let mut found = Lookup::default();
     for file in user.into_iter().chain(global).filter(|f| f.is_file()) {
-        let out = exec.run(&Cmd::new("ssh-keygen").args(["-F", &name, "-f"]).arg(&file))?;
-        if !out.success() {
-            continue;
-        }
-        let (trust, revoked) = parse_lookup(&out.stdout);
+        let (trust, revoked) = lookup_in(exec, &file, &name)?;
         if revoked && found.revoked.is_none() {
             found.revoked = Some(file.clone());
         }
@@ -84,6 +80,20 @@ pub fn lookup(exec: &Exec, env: &Env, r: &Resolved) -> Result<Lookup> {
         }
     }
     Ok(found)
+}
+
+/// What one known_hosts file says of `name` (see [`parse_lookup`]); nothing when the file does not
+/// exist or holds no line for it.
+pub fn lookup_in(exec: &Exec, file: &Path, name: &str) -> Result<(Option<Trust>, bool)> {
+    if !file.is_file() {
+        return Ok((None, false));
+    }
+    let out = exec.run(&Cmd::new("ssh-keygen").args(["-F", name, "-f"]).arg(file))?;
+    Ok(if out.success() {
+        parse_lookup(&out.stdout)
+    } else {
+        (None, false)
+    })
 }
 
 /// ssh, as the docker CLI will run it (ProxyJump, ProxyCommand, HostKeyAlias and the port all

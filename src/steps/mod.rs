@@ -6,6 +6,7 @@
 //! Steps never print: they return findings and outcomes, and `render` shows them.
 
 pub mod agent;
+pub mod clients;
 pub mod context;
 pub mod destination;
 pub mod host_key;

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use crate::sys::env::Env;
 use crate::vscode::{self, Discovery};
 
+use crate::docker::clients::Client;
+use crate::vscode::extensions::installed_extensions;
+
 use super::agent::{AgentKeysStep, AgentStep, IdentityStep};
+use super::clients::ClientStep;
 use super::context::{ContextStep, EnvStep, UseStep, VerifyStep};
 use super::destination::DestinationStep;
 use super::host_key::HostKeyStep;
@@ -38,6 +42,7 @@ pub enum Kind {
     Use,
     Environment,
     Verify,
+    Clients,
     VscodeSettings,
     VscodeEnv,
     VscodeExt,
@@ -49,6 +54,7 @@ pub enum Group {
     Local,
     Remote,
     Docker,
+    Clients,
     Editors,
 }
 
@@ -58,6 +64,7 @@ impl Group {
             Group::Local => "Local",
             Group::Remote => "Remote",
             Group::Docker => "Docker context",
+            Group::Clients => "Clients",
             Group::Editors => "VS Code",
         }
     }
@@ -94,7 +101,7 @@ use Group::*;
 use Kind::*;
 
 /// Every step, in order.
-pub const PLAN: [Meta; 20] = [
+pub const PLAN: [Meta; 21] = [
     meta(Tools, "tools", Local, &[], true),
     meta(Destination, "destination", Local, &[Tools], true),
     meta(Key, "key", Local, &[Destination], true),
@@ -123,6 +130,14 @@ pub const PLAN: [Meta; 20] = [
         Group::Docker,
         &[Kind::Context, RemoteDaemon, Identity],
         true,
+    ),
+    // One check per client family (doctor only); each narrows what it needs.
+    meta(
+        Kind::Clients,
+        "clients",
+        Group::Clients,
+        &[Destination, Key, Auth, RemoteDaemon],
+        false,
     ),
     meta(VscodeSettings, "vscode", Editors, &[], false),
     meta(VscodeEnv, "vscode-env", Editors, &[], false),
@@ -192,6 +207,8 @@ pub struct Options {
     /// Leave the current context alone.
     pub no_use: bool,
     pub multiplex: bool,
+    /// `--client`: client families that must work (doctor fails, not warns, when one will not).
+    pub clients: Vec<Client>,
     pub editors: EditorOptions,
 }
 
@@ -262,6 +279,19 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
             // Doctor's remote checks already made the round trip; setup proves the whole path.
             Verify if setup => out.push(Box::new(VerifyStep { name: context })),
             Verify => {}
+            // Which clients can reach the context is doctor's question; setup makes no client work.
+            Kind::Clients if setup => {}
+            Kind::Clients => {
+                let extensions = installed_extensions(&Discovery::from_env(env).extension_dirs());
+                out.extend(Client::ALL.into_iter().map(|client| {
+                    Box::new(ClientStep {
+                        client,
+                        required: o.clients.contains(&client),
+                        context: o.context.clone(),
+                        extensions: extensions.clone(),
+                    }) as Box<dyn Step>
+                }));
+            }
             VscodeSettings => match editors.as_deref() {
                 Some([]) | None => out.push(Box::new(NothingFound {
                     looked_in: Discovery::from_env(env).config_dir(),
@@ -337,11 +367,28 @@ mod tests {
             .filter(|m| m.group != Editors)
             .map(|m| m.id.to_string())
             .collect();
+        let but = |left_out: &str| -> Vec<String> {
+            all.iter().filter(|i| *i != left_out).cloned().collect()
+        };
         let setup = ids(Purpose::Setup, &o);
-        assert_eq!(setup, all, "setup --multiplex runs every step");
-        let doctor = ids(Purpose::Doctor, &o);
-        let without_verify: Vec<String> = all.iter().filter(|i| *i != "verify").cloned().collect();
-        assert_eq!(doctor, without_verify, "doctor runs every check but verify");
+        assert_eq!(
+            setup,
+            but("clients"),
+            "setup --multiplex runs every step but doctor's clients"
+        );
+        // Doctor runs every check but verify, and one clients check per client family.
+        let clients: Vec<String> = Client::ALL
+            .iter()
+            .map(|&c| crate::steps::clients::id(c).to_string())
+            .collect();
+        let doctor: Vec<String> = but("verify")
+            .into_iter()
+            .flat_map(|id| match id.as_str() {
+                "clients" => clients.clone(),
+                _ => vec![id],
+            })
+            .collect();
+        assert_eq!(ids(Purpose::Doctor, &o), doctor);
         let plain = ids(
             Purpose::Setup,
             &Options {

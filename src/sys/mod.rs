@@ -5,6 +5,7 @@ pub mod env;
 pub mod exec;
 pub mod fsutil;
 pub mod lock;
+pub mod net;
 pub mod platform;
 pub mod signal;
 pub mod term;

@@ -55,6 +55,12 @@ impl Extension {
         self.kind == ExtensionKind::Docker && self.version < DOCKER_IGNORES_FROM
     }
 
+    /// It talks to the daemon through dockerode (ssh2), not the docker CLI: the Docker extension
+    /// before 1.23.0, the release that moved it onto the CLI and dropped the setting with it.
+    pub fn uses_ssh2(&self) -> bool {
+        self.reads_refresh_interval()
+    }
+
     pub fn label(&self) -> String {
         let (major, minor, patch) = self.version;
         format!("{} {major}.{minor}.{patch}", self.kind.label())

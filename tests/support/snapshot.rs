@@ -36,7 +36,7 @@ const FILTERS: &[(&str, &str)] = &[
     // Versions of the tools on this machine, and where docker is installed.
     (r"OpenSSH_[0-9][\w.]*", "OpenSSH_[VERSION]"),
     (
-        r"\b(docker|daemon|server|version) v?\d+\.\d+\.\d+[\w.+~-]*",
+        r"\b(docker|daemon|server|version|CLI|compose) v?\d+\.\d+\.\d+[\w.+~-]*",
         "$1 [VERSION]",
     ),
     (r"\b(yes +)\d+\.\d+\.\d+[\w.+~-]*", "${1}[VERSION]"),

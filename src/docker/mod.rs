@@ -2,6 +2,8 @@
 //! docker reads it), and the commands that create, update, use and remove them. The endpoint
 //! rdock writes is always `ssh://user@host:port`, with an explicit user and port.
 
+pub mod clients;
+
 use std::time::Duration;
 
 use std::path::{Path, PathBuf};
@@ -214,6 +216,11 @@ pub fn version_cmd() -> Cmd {
     local().arg("--version")
 }
 
+/// `docker compose version --short`: compose v2's version, when the plugin is installed.
+pub fn compose_version_cmd() -> Cmd {
+    local().args(["compose", "version", "--short"])
+}
+
 /// `docker context create NAME` (or `update`, for a context that exists) with rdock's
 /// description and the endpoint.
 pub fn create_cmd(name: &str, endpoint: &str, update: bool) -> Cmd {
@@ -412,6 +419,7 @@ mod tests {
     fn local_docker_calls_never_dial_the_current_context() {
         for cmd in [
             version_cmd(),
+            compose_version_cmd(),
             use_cmd("x"),
             rm_cmd("x"),
             create_cmd("x", "ssh://u@h:22", false),

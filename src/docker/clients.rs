@@ -1,0 +1,526 @@
+//! The clients of a docker context, and which of them can reach its endpoint. Each family reaches
+//! the remote daemon over SSH its own way:
+//!
+//! - **The docker CLI** and what is built on it (compose v2, buildx, Dev Containers, VS Code's
+//!   Container Tools, and the Docker extension since 1.23) run the system `ssh` with the
+//!   endpoint, so ~/.ssh/config applies in full.
+//! - **ssh2** (dockerode, through docker-modem; the Docker extension before 1.23) connects to the
+//!   endpoint's host name as the system resolver answers for it, on the endpoint's port, as its
+//!   user, offering the keys of the agent at `SSH_AUTH_SOCK`. It reads no ssh_config: no HostName,
+//!   ProxyJump, ProxyCommand, IdentityFile or IdentityAgent. It does not check the host key.
+//! - **docker-py with paramiko** (its default, and docker-compose v1) reads ~/.ssh/config alone:
+//!   HostName, Port and User (where the URL leaves them out), IdentityFile and ProxyCommand, not
+//!   ProxyJump, IdentityAgent, HostKeyAlias or UserKnownHostsFile. It refuses a host whose key is
+//!   not in ~/.ssh/known_hosts under `host` or `[host]:port`, and logs in with the IdentityFile,
+//!   the agent at `SSH_AUTH_SOCK`, or a ~/.ssh/id_* file with no passphrase.
+//!   `use_ssh_client=True` makes it run the system ssh instead, as the docker CLI does.
+//!
+//! What the machine says is gathered in [`Facts`] (by the caller, from ssh -G, ssh-add -L,
+//! ssh-keygen -F and the resolver); the verdicts are pure functions of it.
+
+use std::net::IpAddr;
+
+use crate::ssh::destination::{bracket, known_hosts_name, FileView};
+
+/// A client family, as `rdock doctor --client NAME` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Client {
+    /// The docker CLI, compose v2 and buildx.
+    Docker,
+    /// VS Code's Docker or Container Tools extension, as installed.
+    Vscode,
+    /// dockerode and other clients built on ssh2.
+    Dockerode,
+    /// docker-py (and docker-compose v1) with paramiko.
+    DockerPy,
+}
+
+impl Client {
+    pub const ALL: [Client; 4] = [
+        Client::Docker,
+        Client::Vscode,
+        Client::Dockerode,
+        Client::DockerPy,
+    ];
+
+    /// The name `--client` takes and the check's id ends with.
+    pub fn name(self) -> &'static str {
+        match self {
+            Client::Docker => "docker",
+            Client::Vscode => "vscode",
+            Client::Dockerode => "dockerode",
+            Client::DockerPy => "docker-py",
+        }
+    }
+}
+
+/// A name resolved by the system resolver: its addresses, or why it did not resolve.
+pub type Addresses = Result<Vec<IpAddr>, String>;
+
+/// What ssh2 and paramiko would meet: the endpoint, ssh's own route, the agent and known_hosts.
+#[derive(Clone, Debug)]
+pub struct Facts {
+    /// The endpoint's host, user and port, as the context's URL writes them.
+    pub host: String,
+    pub user: Option<String>,
+    pub port: Option<u16>,
+    /// Where ssh connects (`ssh -G`): User, HostName and Port, and how it gets there.
+    pub ssh_user: String,
+    pub ssh_hostname: String,
+    pub ssh_port: u16,
+    pub proxy_jump: Option<String>,
+    pub proxy_command: Option<String>,
+    /// `IdentityAgent`, expanded, when it names an agent other than `SSH_AUTH_SOCK`'s.
+    pub identity_agent: Option<String>,
+    /// Whether `SSH_AUTH_SOCK` is set.
+    pub auth_sock: bool,
+    /// Does the agent at `SSH_AUTH_SOCK` hold the key: or why it could not be asked.
+    pub key_in_agent: Result<bool, String>,
+    /// The private key ssh offers (as shown to the user), and whether it has a passphrase.
+    pub key: String,
+    pub key_encrypted: bool,
+    /// What the resolver makes of the endpoint's host and of ssh's HostName, asked only when the
+    /// two differ (an ssh_config alias).
+    pub host_addresses: Option<Addresses>,
+    pub ssh_addresses: Option<Addresses>,
+    /// What paramiko sees.
+    pub paramiko: Paramiko,
+}
+
+/// docker-py's paramiko: ~/.ssh/config alone, and ~/.ssh/known_hosts alone.
+#[derive(Clone, Debug)]
+pub struct Paramiko {
+    /// `ssh -G -F ~/.ssh/config HOST`.
+    pub view: FileView,
+    /// The resolver's answer for the view's HostName, when it differs from ssh's.
+    pub addresses: Option<Addresses>,
+    /// ~/.ssh/known_hosts holds a key for [`Paramiko::known_hosts_name`].
+    pub host_key_known: bool,
+    /// The key opens with no passphrase and paramiko would read its file: an IdentityFile of
+    /// ~/.ssh/config, or one of the ~/.ssh/id_* names it tries by itself.
+    pub key_file_usable: bool,
+}
+
+impl Paramiko {
+    /// The port paramiko connects to: the URL's, else ~/.ssh/config's.
+    pub fn port(&self, facts: &Facts) -> u16 {
+        facts.port.unwrap_or(self.view.port)
+    }
+
+    /// The name paramiko looks the host key up by: `host`, or `[host]:port` off port 22.
+    pub fn known_hosts_name(&self, facts: &Facts) -> String {
+        known_hosts_name(&self.view.hostname, self.port(facts))
+    }
+}
+
+/// The key files paramiko tries by itself (`look_for_keys`), in ~/.ssh.
+pub const PARAMIKO_KEY_NAMES: [&str; 4] = ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"];
+
+/// Whether a client family will reach the daemon, and if not, why and what to do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// Each reason it will not work, in the user's words (empty: it works).
+    pub problems: Vec<String>,
+    /// One fix per problem, or an alternative that avoids them.
+    pub fixes: Vec<String>,
+    /// What it uses, for --verbose.
+    pub notes: Vec<String>,
+}
+
+impl Verdict {
+    pub fn works(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    fn problem(&mut self, what: impl Into<String>, fix: impl Into<String>) {
+        self.problems.push(what.into());
+        let fix = fix.into();
+        if !self.fixes.contains(&fix) {
+            self.fixes.push(fix);
+        }
+    }
+}
+
+/// Do two answers of the resolver share an address? An unresolved name shares none.
+fn same_place(a: Option<&Addresses>, b: Option<&Addresses>) -> bool {
+    match (a, b) {
+        (Some(Ok(a)), Some(Ok(b))) => a.iter().any(|x| b.contains(x)),
+        _ => false,
+    }
+}
+
+/// The fix that always works: a client that runs ssh.
+const USE_THE_CLI: &str = "use the docker CLI or a tool built on it (docker --context NAME …, compose v2, VS Code's Container Tools): it runs ssh, so ~/.ssh/config applies";
+
+/// ssh2 (dockerode): the endpoint's host through the resolver, the agent at SSH_AUTH_SOCK only.
+pub fn ssh2(f: &Facts) -> Verdict {
+    let mut v = Verdict {
+        notes: vec![
+            "ssh2 reads no ssh_config: it connects to the URL's host and port, with the agent at SSH_AUTH_SOCK".into(),
+            "ssh2 does not check the host key".into(),
+        ],
+        ..Verdict::default()
+    };
+    let url = format!(
+        "ssh://{}@{}:{}",
+        f.ssh_user,
+        bracket(&f.ssh_hostname),
+        f.ssh_port
+    );
+    if let Some(jump) = &f.proxy_jump {
+        v.problem(
+            format!(
+                "ProxyJump {jump} is not supported: ssh2 connects to {} directly",
+                f.host
+            ),
+            USE_THE_CLI,
+        );
+    } else if f.proxy_command.is_some() {
+        v.problem(
+            format!(
+                "ProxyCommand is not supported: ssh2 connects to {} directly",
+                f.host
+            ),
+            USE_THE_CLI,
+        );
+    } else if f.host != f.ssh_hostname {
+        match &f.host_addresses {
+            Some(Err(why)) => v.problem(
+                format!("{} is an ssh_config alias; ssh2 resolves it through DNS, and {why}", f.host),
+                format!("point dockerode at the real host: DOCKER_HOST={url}"),
+            ),
+            _ if !same_place(f.host_addresses.as_ref(), f.ssh_addresses.as_ref()) => v.problem(
+                format!("{} is an ssh_config alias for {}; ssh2 resolves {} through DNS to another address", f.host, f.ssh_hostname, f.host),
+                format!("point dockerode at the real host: DOCKER_HOST={url}"),
+            ),
+            _ => {}
+        }
+    }
+    if f.port.unwrap_or(22) != f.ssh_port {
+        v.problem(
+            format!(
+                "ssh2 connects to port {}, ssh to port {}",
+                f.port.unwrap_or(22),
+                f.ssh_port
+            ),
+            format!("write the port into the endpoint: DOCKER_HOST={url}"),
+        );
+    }
+    if f.user.is_none() {
+        v.problem(
+            "the endpoint names no user, and ssh2 takes none from ssh_config",
+            format!("write the user into the endpoint: DOCKER_HOST={url}"),
+        );
+    }
+    agent_problem(f, "ssh2", &mut v);
+    v
+}
+
+/// The key must be in the agent at SSH_AUTH_SOCK (ssh2 knows no other way to a key).
+fn agent_problem(f: &Facts, who: &str, v: &mut Verdict) {
+    let ignored = f
+        .identity_agent
+        .as_ref()
+        .map(|a| format!(" ({who} ignores IdentityAgent {a})"))
+        .unwrap_or_default();
+    let add = format!(
+        "ssh-add {} (with SSH_AUTH_SOCK set as the client will have it)",
+        f.key
+    );
+    if !f.auth_sock {
+        v.problem(
+            format!("SSH_AUTH_SOCK is not set, and {who} finds keys only through it{ignored}"),
+            add,
+        );
+        return;
+    }
+    match &f.key_in_agent {
+        Ok(true) => {}
+        Ok(false) => v.problem(
+            format!(
+                "the key must be in the agent at SSH_AUTH_SOCK, and {} is not{ignored}",
+                f.key
+            ),
+            add,
+        ),
+        Err(why) => v.problem(
+            format!("the agent at SSH_AUTH_SOCK does not answer: {why}"),
+            add,
+        ),
+    }
+}
+
+/// docker-py's paramiko: ~/.ssh/config alone, ~/.ssh/known_hosts alone, refuse an unknown host.
+pub fn paramiko(f: &Facts) -> Verdict {
+    let p = &f.paramiko;
+    let mut v = Verdict {
+        notes: vec![format!(
+            "paramiko reads ~/.ssh/config alone: it connects to {}:{}{}",
+            bracket(&p.view.hostname),
+            p.port(f),
+            p.view
+                .proxy_command
+                .as_ref()
+                .map(|c| format!(" through ProxyCommand {c}"))
+                .unwrap_or_default()
+        )],
+        ..Verdict::default()
+    };
+    const SSH_CLIENT: &str = "use the docker CLI, or docker-py with use_ssh_client=True (docker.DockerClient(base_url=…, use_ssh_client=True)), which runs ssh";
+    if let Some(jump) = &f.proxy_jump {
+        if p.view.proxy_command.is_none() {
+            v.problem(
+                format!(
+                    "ProxyJump {jump} is not supported by paramiko: it connects to {} directly",
+                    p.view.hostname
+                ),
+                SSH_CLIENT,
+            );
+        }
+    } else if f.proxy_command.is_some() && p.view.proxy_command.is_none() {
+        v.problem(
+            "the ProxyCommand is not in ~/.ssh/config, the one file paramiko reads: it connects directly",
+            SSH_CLIENT,
+        );
+    }
+    if f.proxy_jump.is_none() && f.proxy_command.is_none() && p.view.hostname != f.ssh_hostname {
+        match &p.addresses {
+            Some(Err(why)) => v.problem(
+                format!(
+                    "paramiko reads ~/.ssh/config alone and resolves {} through DNS: {why}",
+                    p.view.hostname
+                ),
+                SSH_CLIENT,
+            ),
+            _ if !same_place(p.addresses.as_ref(), f.ssh_addresses.as_ref()) => v.problem(
+                format!(
+                    "paramiko reads ~/.ssh/config alone and connects to {}, not {}",
+                    p.view.hostname, f.ssh_hostname
+                ),
+                SSH_CLIENT,
+            ),
+            _ => {}
+        }
+    }
+    if p.port(f) != f.ssh_port {
+        v.problem(
+            format!(
+                "paramiko connects to port {}, ssh to port {}",
+                p.port(f),
+                f.ssh_port
+            ),
+            SSH_CLIENT,
+        );
+    }
+    if !p.host_key_known {
+        let name = p.known_hosts_name(f);
+        v.problem(
+            format!("~/.ssh/known_hosts has no key for {name}, and paramiko refuses an unknown host (it reads no other file and no HostKeyAlias)"),
+            format!("record the host key under {name} in ~/.ssh/known_hosts (ssh-keygen -F shows the entry ssh uses), or {SSH_CLIENT}"),
+        );
+    }
+    if !p.key_file_usable {
+        let mut agent = Verdict::default();
+        agent_problem(f, "paramiko", &mut agent);
+        for (what, fix) in agent.problems.into_iter().zip(agent.fixes) {
+            let what = if f.key_encrypted {
+                format!(
+                    "{what} ({} has a passphrase, which paramiko cannot ask for)",
+                    f.key
+                )
+            } else {
+                what
+            };
+            v.problem(what, fix);
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(hostname: &str, port: u16) -> FileView {
+        FileView {
+            hostname: hostname.into(),
+            port,
+            user: "me".into(),
+            identity_files: vec!["~/.ssh/id_ed25519".into()],
+            proxy_jump: None,
+            proxy_command: None,
+        }
+    }
+
+    /// A plain destination that every client reaches: 127.0.0.1:2222, key in the agent.
+    fn plain() -> Facts {
+        Facts {
+            host: "127.0.0.1".into(),
+            user: Some("me".into()),
+            port: Some(2222),
+            ssh_user: "me".into(),
+            ssh_hostname: "127.0.0.1".into(),
+            ssh_port: 2222,
+            proxy_jump: None,
+            proxy_command: None,
+            identity_agent: None,
+            auth_sock: true,
+            key_in_agent: Ok(true),
+            key: "~/.ssh/id_ed25519".into(),
+            key_encrypted: true,
+            host_addresses: None,
+            ssh_addresses: None,
+            paramiko: Paramiko {
+                view: view("127.0.0.1", 22),
+                addresses: None,
+                host_key_known: true,
+                key_file_usable: false,
+            },
+        }
+    }
+
+    fn not_found(name: &str) -> Option<Addresses> {
+        Some(Err(format!(
+            "{name} does not resolve: failed to lookup address information"
+        )))
+    }
+
+    fn loopback() -> Option<Addresses> {
+        Some(Ok(vec!["127.0.0.1".parse().unwrap()]))
+    }
+
+    #[test]
+    fn a_plain_destination_with_the_key_in_the_agent_works_for_both() {
+        let f = plain();
+        assert!(ssh2(&f).works(), "{:?}", ssh2(&f));
+        assert!(paramiko(&f).works(), "{:?}", paramiko(&f));
+    }
+
+    #[test]
+    fn an_alias_fails_for_ssh2_through_dns_and_works_for_paramiko_through_its_host_name() {
+        let f = Facts {
+            host: "box".into(),
+            host_addresses: not_found("box"),
+            ssh_addresses: loopback(),
+            ..plain()
+        };
+        let v = ssh2(&f);
+        assert_eq!(
+            v.problems,
+            ["box is an ssh_config alias; ssh2 resolves it through DNS, and box does not resolve: failed to lookup address information"]
+        );
+        assert_eq!(
+            v.fixes,
+            ["point dockerode at the real host: DOCKER_HOST=ssh://me@127.0.0.1:2222"]
+        );
+        assert!(
+            paramiko(&f).works(),
+            "paramiko reads HostName from ~/.ssh/config"
+        );
+        // An alias that also resolves, to the same place, is fine for ssh2.
+        let f = Facts {
+            host_addresses: loopback(),
+            ..f
+        };
+        assert!(ssh2(&f).works());
+    }
+
+    #[test]
+    fn proxy_jump_fails_for_ssh2_and_paramiko_with_the_way_out() {
+        let f = Facts {
+            host: "target".into(),
+            proxy_jump: Some("bastion".into()),
+            ..plain()
+        };
+        let v = ssh2(&f);
+        assert_eq!(
+            v.problems,
+            ["ProxyJump bastion is not supported: ssh2 connects to target directly"]
+        );
+        assert_eq!(v.fixes, [USE_THE_CLI]);
+        let v = paramiko(&f);
+        assert_eq!(
+            v.problems,
+            ["ProxyJump bastion is not supported by paramiko: it connects to 127.0.0.1 directly"]
+        );
+        assert!(v.fixes[0].contains("use_ssh_client=True"), "{v:?}");
+        // A ProxyCommand in ~/.ssh/config is one paramiko runs.
+        let mut f = Facts {
+            proxy_jump: None,
+            proxy_command: Some("ssh -W %h:%p bastion".into()),
+            ..f
+        };
+        f.paramiko.view.proxy_command = f.proxy_command.clone();
+        assert!(paramiko(&f).works());
+        assert!(!ssh2(&f).works());
+    }
+
+    #[test]
+    fn the_key_must_be_in_the_agent_at_ssh_auth_sock_unless_paramiko_can_read_the_file() {
+        let f = Facts {
+            key_in_agent: Ok(false),
+            identity_agent: Some("/home/me/.1password/agent.sock".into()),
+            ..plain()
+        };
+        let v = ssh2(&f);
+        assert_eq!(
+            v.problems,
+            ["the key must be in the agent at SSH_AUTH_SOCK, and ~/.ssh/id_ed25519 is not (ssh2 ignores IdentityAgent /home/me/.1password/agent.sock)"]
+        );
+        assert!(v.fixes[0].starts_with("ssh-add ~/.ssh/id_ed25519"));
+        let v = paramiko(&f);
+        assert!(v.problems[0].contains("has a passphrase"), "{v:?}");
+        let mut f = Facts {
+            key_encrypted: false,
+            ..f
+        };
+        f.paramiko.key_file_usable = true;
+        assert!(
+            paramiko(&f).works(),
+            "an unencrypted ~/.ssh/id_ed25519 is read"
+        );
+        let f = Facts {
+            auth_sock: false,
+            ..plain()
+        };
+        assert_eq!(
+            ssh2(&f).problems,
+            ["SSH_AUTH_SOCK is not set, and ssh2 finds keys only through it"]
+        );
+    }
+
+    #[test]
+    fn paramiko_refuses_a_host_whose_key_is_not_under_its_own_name() {
+        let mut f = plain();
+        f.paramiko.host_key_known = false;
+        let v = paramiko(&f);
+        assert_eq!(
+            v.problems,
+            ["~/.ssh/known_hosts has no key for [127.0.0.1]:2222, and paramiko refuses an unknown host (it reads no other file and no HostKeyAlias)"]
+        );
+        assert!(ssh2(&f).works(), "ssh2 checks no host key");
+    }
+
+    #[test]
+    fn a_missing_user_or_port_is_what_ssh2_gets_wrong() {
+        let f = Facts {
+            user: None,
+            port: None,
+            ..plain()
+        };
+        let v = ssh2(&f);
+        assert_eq!(
+            v.problems,
+            [
+                "ssh2 connects to port 22, ssh to port 2222",
+                "the endpoint names no user, and ssh2 takes none from ssh_config"
+            ]
+        );
+        let mut f = f;
+        f.paramiko.view.port = 2222;
+        assert!(
+            paramiko(&f).works(),
+            "paramiko takes the port from ~/.ssh/config"
+        );
+    }
+}
