@@ -4,6 +4,7 @@
 //! per step kind tests it.
 
 mod agent;
+mod clients;
 mod context;
 mod destination;
 mod host_key;

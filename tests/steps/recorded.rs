@@ -85,6 +85,12 @@ recorded! {
     SESSION_REFUSED = "ssh-session-refused.stderr";
     KEX_CLOSED = "ssh-kex-closed.stderr";
     KEX_RESET = "ssh-kex-reset.stderr";
+    COMPOSE_MISSING = "docker-compose-missing.stderr";
+}
+
+/// `docker compose version --short` where the compose plugin is not installed.
+pub fn compose_missing() -> Reply {
+    Reply::fail(125, COMPOSE_MISSING)
 }
 
 /// The public key line of [`KEY`].

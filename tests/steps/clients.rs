@@ -1,0 +1,216 @@
+//! doctor's clients group: for each client family, whether it reaches the daemon. The facts
+//! come from the recorded ssh -G (with ~/.ssh/config alone, for paramiko), ssh-add -L and
+//! ssh-keygen -F; the host names from the system resolver (`box` resolves nowhere here).
+
+use rdock::steps::plan::Options;
+use rdock::steps::{Mode, Status};
+use rdock::sys::exec::Reply;
+
+use super::recorded::*;
+use super::{options, said, Done, Rig};
+
+/// The remote checks the clients need, and the clients.
+const SLICE: [&str; 9] = [
+    "destination",
+    "key",
+    "agent",
+    "identity",
+    "connection",
+    "host-key",
+    "auth",
+    "remote-daemon",
+    "clients",
+];
+
+/// The clients' lines, as (id, status).
+fn verdicts(done: &Done) -> Vec<(&str, Status)> {
+    done.report
+        .findings
+        .iter()
+        .filter(|f| {
+            ["docker-cli", "vscode-client", "dockerode", "docker-py"].contains(&f.id.as_str())
+        })
+        .map(|f| (f.id.as_str(), f.status))
+        .collect()
+}
+
+/// u@127.0.0.1:2222, its key in the agent at SSH_AUTH_SOCK and its host key known, the probe
+/// answering; no ~/.ssh/config, so paramiko's view is `ssh -G -F none`.
+fn plain() -> Rig {
+    Rig::plain()
+        .key()
+        .agent_with_key()
+        .known_host()
+        .probe(Reply::ok(PROBE_SERVER))
+        .on(
+            &[
+                "docker",
+                "--context",
+                "default",
+                "compose",
+                "version",
+                "--short",
+            ],
+            compose_missing(),
+        )
+}
+
+#[test]
+fn on_a_plain_destination_every_client_works_and_vscode_has_no_extension() {
+    let rig = plain();
+    let none = rig.at_home(SSH_G_LOCAL_USER_F_NONE);
+    let rig = rig.on(
+        &["ssh", "-G", "-F", "none", "--", "127.0.0.1"],
+        Reply::ok(none),
+    );
+    let done = rig.run(Mode::Doctor, &options(), &SLICE);
+    assert_eq!(
+        verdicts(&done),
+        [
+            ("docker-cli", Status::Ok),
+            ("vscode-client", Status::Skip),
+            ("dockerode", Status::Ok),
+            ("docker-py", Status::Ok),
+        ],
+        "{:#?}",
+        done.report.findings
+    );
+    assert_eq!(
+        said(done.find("docker-cli")),
+        (Status::Ok, "docker CLI: works", None)
+    );
+    assert!(done
+        .find("docker-cli")
+        .details
+        .contains(&"docker compose (v2) is not installed".to_string()));
+    // paramiko looks the host key up in ~/.ssh/known_hosts under the URL's port.
+    assert!(
+        done.ran().contains(&format!(
+            "ssh-keygen -F [127.0.0.1]:2222 -f {}",
+            rig.arg(".ssh/known_hosts")
+        )),
+        "{:#?}",
+        done.ran()
+    );
+}
+
+/// `box`, a Host alias for alice@10.0.0.5:2222 in ~/.ssh/config, with ~/.ssh/id_ed25519 as
+/// --identity; `ssh -G -F ~/.ssh/config -- box` is what paramiko sees.
+fn alias() -> (Rig, Options) {
+    let rig = Rig::alias()
+        .key()
+        .agent_with_key()
+        .probe(Reply::ok(PROBE_SERVER))
+        .on(
+            &[
+                "docker",
+                "--context",
+                "default",
+                "compose",
+                "version",
+                "--short",
+            ],
+            compose_missing(),
+        );
+    let known = rig.arg(".ssh/known_hosts");
+    rig.write(".ssh/known_hosts", KEYSCAN);
+    let config = rig.arg(".ssh/config");
+    let view = rig.at_home(SSH_G_ALIAS);
+    let rig = rig
+        .on(
+            &["ssh-keygen", "-F", "[10.0.0.5]:2222", "-f", &known],
+            Reply::ok(KEYGEN_F),
+        )
+        .unknown_hosts()
+        .on(&["ssh", "-G", "-F", &config, "--", "box"], Reply::ok(view));
+    let o = Options {
+        identity: Some(rig.path(".ssh/id_ed25519")),
+        ..options()
+    };
+    (rig, o)
+}
+
+#[test]
+fn an_alias_is_a_dns_lookup_for_ssh2_and_a_host_name_from_the_config_for_paramiko() {
+    let (rig, o) = alias();
+    let done = rig.run(Mode::Doctor, &o, &SLICE);
+    assert_eq!(
+        verdicts(&done),
+        [
+            ("docker-cli", Status::Ok),
+            ("vscode-client", Status::Skip),
+            ("dockerode", Status::Warn),
+            ("docker-py", Status::Ok),
+        ],
+        "{:#?}",
+        done.report.findings
+    );
+    let f = done.find("dockerode");
+    assert!(
+        f.message.starts_with("dockerode and other ssh2 clients: will not work: box is an ssh_config alias; ssh2 resolves it through DNS, and box does not resolve: "),
+        "{}",
+        f.message
+    );
+    assert_eq!(
+        f.fix.as_deref(),
+        Some("point dockerode at the real host: DOCKER_HOST=ssh://alice@10.0.0.5:2222")
+    );
+    assert!(
+        f.details
+            .contains(&"ssh2 does not check the host key".to_string()),
+        "{:?}",
+        f.details
+    );
+}
+
+#[test]
+fn a_client_named_with_client_fails_instead_of_warning() {
+    let (rig, o) = alias();
+    let o = Options {
+        clients: vec![rdock::docker::clients::Client::Dockerode],
+        ..o
+    };
+    let done = rig.run(Mode::Doctor, &o, &SLICE);
+    assert_eq!(done.find("dockerode").status, Status::Fail);
+    assert_eq!(done.find("docker-py").status, Status::Ok);
+    assert_eq!(done.report.failed(), 1);
+}
+
+#[test]
+fn without_ssh_auth_sock_paramiko_still_reads_a_key_file_with_no_passphrase() {
+    let rig = Rig::plain()
+        .key()
+        .known_host()
+        .probe(Reply::ok(PROBE_SERVER))
+        .on(
+            &[
+                "docker",
+                "--context",
+                "default",
+                "compose",
+                "version",
+                "--short",
+            ],
+            compose_missing(),
+        );
+    let none = rig.at_home(SSH_G_LOCAL_USER_F_NONE);
+    let rig = rig.on(
+        &["ssh", "-G", "-F", "none", "--", "127.0.0.1"],
+        Reply::ok(none),
+    );
+    let slice: Vec<&str> = SLICE
+        .iter()
+        .copied()
+        .filter(|k| !["agent", "identity"].contains(k))
+        .collect();
+    let done = rig.run(Mode::Doctor, &options(), &slice);
+    assert_eq!(
+        said(done.find("dockerode")),
+        (
+            Status::Warn,
+            "dockerode and other ssh2 clients: will not work: SSH_AUTH_SOCK is not set, and ssh2 finds keys only through it",
+            Some("ssh-add ~/.ssh/id_ed25519 (with SSH_AUTH_SOCK set as the client will have it)")
+        )
+    );
+    assert_eq!(done.find("docker-py").status, Status::Ok);
+}
