@@ -24,6 +24,12 @@ pub enum Config {
     /// `rdock setup target`, a Host behind `ProxyJump bastion` that the local user cannot reach
     /// directly.
     ProxyJump,
+    /// `rdock setup remote@127.0.0.1:PORT` with `IdentityAgent AGENT` for 127.0.0.1 in
+    /// ~/.ssh/config and SSH_AUTH_SOCK unset (as with an agent of a password manager).
+    IdentityAgent,
+    /// `rdock setup remote@127.0.0.1:PORT` with `HostKeyAlias rdock-box` for 127.0.0.1: setup
+    /// records the host key under the alias alone, as ssh looks it up.
+    HostKeyAlias,
 }
 
 /// A sandbox set up for one configuration: the context, and what keeps its target up.
@@ -58,14 +64,30 @@ pub fn configure(config: Config) -> Option<Configured> {
             bastion = Some(sb.behind_bastion("target", ""));
             "target".into()
         }
+        Config::IdentityAgent => {
+            let sock = sb.agent_sock.display().to_string();
+            sb.write_local(
+                ".ssh/config",
+                &format!("Host 127.0.0.1\n    IdentityAgent {sock}\n"),
+            );
+            sb.env.insert("SSH_AUTH_SOCK".into(), String::new());
+            sb.dest()
+        }
+        Config::HostKeyAlias => {
+            sb.write_local(
+                ".ssh/config",
+                "Host 127.0.0.1\n    HostKeyAlias rdock-box\n",
+            );
+            sb.dest()
+        }
     };
     let run = sb.rdock(&setup_args(&dest, &[]));
     assert_eq!(run.code, Some(0), "setup {dest}:\n{run}\n{}", sb.sshd_log());
     sb.env.insert("SSH_ASKPASS".into(), String::new());
     sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
     let context = match config {
-        Config::Plain => sb.context(),
-        _ => dest,
+        Config::Alias | Config::ProxyJump => dest,
+        Config::Plain | Config::IdentityAgent | Config::HostKeyAlias => sb.context(),
     };
     Some(Configured {
         _bastion: bastion,
@@ -96,7 +118,7 @@ pub fn table(outcomes: &BTreeMap<&'static str, ClientResult>) -> String {
 }
 
 /// Every client said what `expected` says (a client left out of it must work); those that work
-/// all report the test daemon's version.
+/// report the test dockerd's version (compose, which lists projects, excepted).
 fn assert_outcomes(
     c: &Configured,
     outcomes: &BTreeMap<&'static str, ClientResult>,
@@ -127,16 +149,28 @@ fn assert_outcomes(
             ),
         }
     }
-    let version = &outcomes[Client::DockerCli.name()].message;
-    for client in [Client::Dockerode, Client::DockerPy, Client::DockerPyOverSsh] {
+    let version = daemon_version(&c.sb);
+    for client in Client::ALL {
         let r = &outcomes[client.name()];
         assert!(
-            !r.ok || &r.message == version,
-            "{} reports another server than the CLI's {version}\n{}",
+            !r.ok || client == Client::Compose || r.message == version,
+            "{} reports another server than the test dockerd {version}\n{}",
             client.name(),
             details()
         );
     }
+}
+
+/// The test dockerd's version, asked on its own socket.
+fn daemon_version(sb: &Sandbox) -> String {
+    let host = format!("unix://{}", sb.shared.docker_sock.display());
+    let out = std::process::Command::new("docker")
+        .args(["-H", &host, "version", "--format", "{{.Server.Version}}"])
+        .env("HOME", &sb.shared.dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// What every client says against the context `rdock setup` made for `config`, by client name
@@ -221,5 +255,92 @@ fn proxy_jump_needs_a_client_that_runs_ssh() {
             ),
             ("docker-py", Expect::Fails(refused)),
         ],
+    );
+}
+
+/// IdentityAgent names the agent that holds the key; SSH_AUTH_SOCK is unset. Only ssh reads
+/// IdentityAgent: ssh2 gets no agent from docker-modem and has nothing to offer. paramiko has no
+/// agent either, but reads the unencrypted ~/.ssh/id_ed25519 setup made (look_for_keys), and
+/// fails once that file is gone.
+#[test]
+fn identity_agent_is_read_by_ssh_alone() {
+    let Some((c, outcomes)) = outcomes(Config::IdentityAgent) else {
+        return;
+    };
+    let no_auth = "All configured authentication methods failed";
+    assert_outcomes(
+        &c,
+        &outcomes,
+        &[("dockerode", Expect::Fails(no_auth.into()))],
+    );
+    let moved =
+        c.sb.local("sh", &["-c", "mv ~/.ssh/id_ed25519 ~/.ssh/elsewhere"]);
+    assert_eq!(moved.code, Some(0), "{moved}");
+    let without_file = c.sb.run_clients(&c.context);
+    eprintln!("IdentityAgent, no key file:\n{}", table(&without_file));
+    assert_outcomes(
+        &c,
+        &without_file,
+        &[
+            ("dockerode", Expect::Fails(no_auth.into())),
+            (
+                "docker-py",
+                Expect::Fails("SSHException: No authentication methods available".into()),
+            ),
+        ],
+    );
+}
+
+/// The host key is recorded under a HostKeyAlias alone. paramiko looks it up under
+/// `[127.0.0.1]:PORT` (it reads no HostKeyAlias) and its RejectPolicy refuses the host; ssh2 checks
+/// no host key at all.
+#[test]
+fn host_key_alias_is_unknown_to_paramiko() {
+    let Some((c, outcomes)) = outcomes(Config::HostKeyAlias) else {
+        return;
+    };
+    let unknown = format!(
+        "SSHException: Server '[127.0.0.1]:{}' not found in known_hosts",
+        c.sb.port
+    );
+    assert_outcomes(&c, &outcomes, &[("docker-py", Expect::Fails(unknown))]);
+}
+
+/// With the host key gone from known_hosts, every client refuses the host, but dockerode:
+/// docker-modem gives ssh2 no hostVerifier, and ssh2 then accepts any host key.
+#[test]
+fn dockerode_checks_no_host_key() {
+    let Some(c) = configure(Config::Plain) else {
+        return;
+    };
+    let emptied = c.sb.local("sh", &["-c", ": > ~/.ssh/known_hosts"]);
+    assert_eq!(emptied.code, Some(0), "{emptied}");
+    let outcomes = c.sb.run_clients(&c.context);
+    eprintln!("Plain, known_hosts emptied:\n{}", table(&outcomes));
+    let refused = || Expect::Fails("Host key verification failed.".into());
+    assert_outcomes(
+        &c,
+        &outcomes,
+        &[
+            ("docker", refused()),
+            ("compose", refused()),
+            (
+                "docker-py",
+                Expect::Fails(format!(
+                    "SSHException: Server '[127.0.0.1]:{}' not found in known_hosts",
+                    c.sb.port
+                )),
+            ),
+            // ssh's own words go to stderr; docker-py says only that the stream broke.
+            (
+                "docker-py-ssh-client",
+                Expect::Fails("Error while fetching server API version".into()),
+            ),
+        ],
+    );
+    let ssh_said = &outcomes["docker-py-ssh-client"].detail;
+    assert!(
+        ssh_said.contains("Host key verification failed."),
+        "{ssh_said}"
     );
 }
