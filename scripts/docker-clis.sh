@@ -4,7 +4,8 @@
 #   - Debian 12's /usr/bin/docker (docker.io, which scripts/test.sh installs);
 #   - Debian 13's docker-cli, unpacked (never installed) into target/docker-clis/debian13/, with
 #     apt's own client and a private sources list, lists and cache, so the system's apt state and
-#     packages stay as they are;
+#     packages stay as they are; Debian 13's docker-compose (compose v2, a CLI plugin:
+#     usr/libexec/docker/cli-plugins/docker-compose) beside it, for tests/clients.rs;
 #   - /usr/local/bin/docker, when there is one.
 # RDOCK_DOCKER_CLIS (paths separated by ':') replaces that list, as it does for the tests.
 # Quiet and idempotent: a cached CLI that runs is kept and nothing is fetched. When the fetch or a
@@ -14,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 cache=target/docker-clis
 debian13=$cache/debian13
+compose=usr/libexec/docker/cli-plugins/docker-compose
 suite=trixie
 keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 
@@ -33,7 +35,8 @@ debian_mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
-# Fetch Debian 13's docker-cli .deb and unpack it into $debian13 (replaced whole, by a rename).
+# Fetch Debian 13's docker-cli and docker-compose .debs and unpack them into $debian13 (replaced
+# whole, by a rename).
 fetch_debian13() {
   command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null ||
     fail "apt-get and dpkg-deb are needed to fetch Debian 13's docker-cli"
@@ -66,27 +69,33 @@ fetch_debian13() {
   {
     echo "\$ apt-get update (sources: $(cat "$work/sources.list"))"
     apt-get "${apt[@]}" --error-on=any update &&
-      echo "\$ apt-get download docker-cli" &&
-      (cd "$work/deb" && apt-get "${apt[@]}" download docker-cli)
+      echo "\$ apt-get download docker-cli docker-compose" &&
+      (cd "$work/deb" && apt-get "${apt[@]}" download docker-cli docker-compose)
   } >"$log" 2>&1 || {
     cat "$log" >&2
-    fail "could not fetch docker-cli from $mirror $suite (apt's log above)"
+    fail "could not fetch docker-cli and docker-compose from $mirror $suite (apt's log above)"
   }
-  local deb
-  deb="$(find "$work/deb" -name 'docker-cli_*.deb' | head -n1)"
-  [ -n "$deb" ] || fail "apt-get download left no docker-cli_*.deb"
-  dpkg-deb -x "$deb" "$work/root"
+  local deb debs=()
+  for package in docker-cli docker-compose; do
+    deb="$(find "$work/deb" -name "${package}_*.deb" | head -n1)"
+    [ -n "$deb" ] || fail "apt-get download left no ${package}_*.deb"
+    dpkg-deb -x "$deb" "$work/root"
+    debs+=("$(basename "$deb")")
+  done
   "$work/root/usr/bin/docker" --version >/dev/null ||
-    fail "$(basename "$deb") does not run here"
-  basename "$deb" >"$work/root/source"
+    fail "${debs[0]} does not run here"
+  "$work/root/$compose" version >/dev/null ||
+    fail "${debs[1]} does not run here"
+  printf '%s\n' "${debs[@]}" >"$work/root/source"
   rm -rf "$debian13"
   mv "$work/root" "$debian13"
   rm -rf "$work"
   trap - EXIT
 }
 
-if ! "$debian13/usr/bin/docker" --version >/dev/null 2>&1; then
-  echo "fetching Debian 13's docker-cli into $debian13"
+if ! "$debian13/usr/bin/docker" --version >/dev/null 2>&1 ||
+  ! "$debian13/$compose" version >/dev/null 2>&1; then
+  echo "fetching Debian 13's docker-cli and docker-compose into $debian13"
   fetch_debian13
 fi
 
@@ -108,3 +117,4 @@ for cli in "${clis[@]}"; do
     fail "the docker CLI $cli does not run: $version"
   fi
 done
+echo "compose v2 (a docker CLI plugin) for tests/clients.rs: $("$debian13/$compose" version)"

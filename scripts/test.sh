@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite, as README.md gives it and .ci/run calls it.
 # On a fresh Debian machine, as root: installs what the tests need (openssh-server, docker.io, tmux,
-# procps, sudo, zsh, fish, tcsh; Debian 13's docker CLI for the CLI matrix, through
-# scripts/docker-clis.sh; for the Windows checks the rust targets, gcc-mingw-w64-x86-64 and
-# wine64), then runs cargo fmt --check, clippy with -D warnings (Linux, macOS and Windows targets),
-# the Windows binary under wine64, and every test with the end-to-end tests required
-# (RDOCK_E2E=1), and prints how many end-to-end tests ran.
+# procps, sudo, zsh, fish, tcsh; Debian 13's docker CLI for the CLI matrix and its compose v2,
+# through scripts/docker-clis.sh; node, npm, python3-venv and the pinned dockerode and docker-py
+# (with paramiko) that tests/clients.rs runs, through scripts/clients.sh; for the Windows checks
+# the rust targets, gcc-mingw-w64-x86-64 and wine64), then runs cargo fmt --check, clippy with
+# -D warnings (Linux, macOS and Windows targets), the Windows binary under wine64, and every test
+# with the end-to-end tests required (RDOCK_E2E=1), and prints how many end-to-end tests ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,9 @@ apt_install -- "${need[@]}"
 # The docker CLIs the matrix tests run rdock with (Debian 13's docker-cli, fetched once into
 # target/docker-clis/), and their versions.
 bash scripts/docker-clis.sh
+# The docker clients other than the CLI (npm's dockerode, PyPI's docker with paramiko), pinned in
+# tests/clients/ and installed into target/clients/, and their versions.
+bash scripts/clients.sh
 for component in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component"
 done

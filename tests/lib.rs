@@ -6,6 +6,8 @@
 mod authorized_keys;
 #[cfg(unix)]
 mod bench;
+#[cfg(unix)]
+mod clients;
 mod destination_props;
 #[cfg(unix)]
 mod docker_clis;

@@ -41,14 +41,6 @@ fn works(sb: &Sandbox, context: &str) -> Run {
     doctor
 }
 
-/// A Host block for the sandbox's sshd, then `extra` lines.
-fn host_block(sb: &Sandbox, alias: &str, port: u16, extra: &str) -> String {
-    format!(
-        "Host {alias}\n    HostName 127.0.0.1\n    Port {port}\n    User {}\n{extra}",
-        sb.remote.name
-    )
-}
-
 /// The public key blob of a `.pub` file in the local home.
 fn blob(sb: &Sandbox, rel: &str) -> String {
     let line = std::fs::read_to_string(sb.local.home.join(rel)).unwrap();
@@ -58,8 +50,7 @@ fn blob(sb: &Sandbox, rel: &str) -> String {
 #[test]
 fn an_alias_with_its_own_identity_file_and_identities_only() {
     let Some(mut sb) = start() else { return };
-    let config = host_block(
-        &sb,
+    let config = sb.host_block(
         "work",
         sb.port,
         "    IdentityFile ~/.ssh/work_ed25519\n    IdentitiesOnly yes\n",
@@ -85,12 +76,7 @@ fn an_alias_with_its_own_identity_file_and_identities_only() {
 fn identity_agent_names_the_agent_while_ssh_auth_sock_is_unset() {
     let Some(mut sb) = start() else { return };
     let sock = sb.agent_sock.display().to_string();
-    let config = host_block(
-        &sb,
-        "agentbox",
-        sb.port,
-        &format!("    IdentityAgent {sock}\n"),
-    );
+    let config = sb.host_block("agentbox", sb.port, &format!("    IdentityAgent {sock}\n"));
     sb.write_local(".ssh/config", &config);
     sb.env.insert("SSH_AUTH_SOCK".into(), String::new());
     let run = setup(&sb, "agentbox");
@@ -122,8 +108,8 @@ fn identity_agent_names_the_agent_while_ssh_auth_sock_is_unset() {
 #[test]
 fn proxy_jump_through_a_bastion_to_a_target_the_local_user_cannot_reach() {
     let Some(mut sb) = start() else { return };
-    let target = sb.second_sshd();
-    let _reject = RejectPort::new(&sb.local.name, target.port);
+    // The bastion is already known; the target is not.
+    let (target, _reject) = sb.behind_bastion("target", "");
     // Directly, the local user cannot reach the target at all.
     let direct = sb.local_within(
         "ssh",
@@ -140,21 +126,6 @@ fn proxy_jump_through_a_bastion_to_a_target_the_local_user_cannot_reach() {
         Duration::from_secs(30),
     );
     assert!(direct.stderr.contains("Connection refused"), "{direct}");
-    let config = format!(
-        "{}{}",
-        host_block(&sb, "bastion", sb.port, ""),
-        host_block(&sb, "target", target.port, "    ProxyJump bastion\n")
-    );
-    sb.write_local(".ssh/config", &config);
-    // The bastion is already known; the target is not.
-    let scan = sb.local(
-        "sh",
-        &[
-            "-c",
-            &format!("ssh-keyscan -p {} 127.0.0.1 > ~/.ssh/known_hosts", sb.port),
-        ],
-    );
-    assert_eq!(scan.code, Some(0), "{scan}");
     let run = setup(&sb, "target");
     assert!(
         run.stdout.contains(&format!(
@@ -170,7 +141,7 @@ fn proxy_jump_through_a_bastion_to_a_target_the_local_user_cannot_reach() {
 #[test]
 fn host_key_alias_on_a_port_other_than_22() {
     let Some(mut sb) = start() else { return };
-    let config = host_block(&sb, "aliasbox", sb.port, "    HostKeyAlias rdock-box\n");
+    let config = sb.host_block("aliasbox", sb.port, "    HostKeyAlias rdock-box\n");
     sb.write_local(".ssh/config", &config);
     let run = setup(&sb, "aliasbox");
     assert!(
@@ -246,9 +217,8 @@ fn identity_file_identity_agent_and_proxy_jump_together() {
     );
     let config = format!(
         "{}{}",
-        host_block(&sb, "bastion", sb.port, &own),
-        host_block(
-            &sb,
+        sb.host_block("bastion", sb.port, &own),
+        sb.host_block(
             "work",
             target.port,
             &format!("{own}    ProxyJump bastion\n")

@@ -1,0 +1,346 @@
+//! The docker clients other than the docker CLI, end to end (issue 14). A docker context is used
+//! by more than the CLI: compose (a CLI plugin, with the CLI's own ssh), dockerode (npm; its
+//! docker-modem dials with ssh2, a JavaScript SSH: only SSH_AUTH_SOCK's agent, the host through
+//! DNS, no ssh_config) and docker-py (PyPI; paramiko by default, which reads part of
+//! ~/.ssh/config, or the system's ssh with `use_ssh_client=True`). For each configuration a
+//! person may set up with `rdock setup` (a plain destination, a Host alias in ~/.ssh/config, a
+//! target behind a ProxyJump bastion), each real client, as scripts/clients.sh installs it, is
+//! pointed at the context, and what it says is asserted.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use crate::harness::{
+    setup_args, Client, ClientResult, RejectPort, Sandbox, SecondSshd, DEBIAN13_DOCKER,
+};
+
+/// How the person's context reaches the host.
+#[derive(Clone, Copy, Debug)]
+pub enum Config {
+    /// `rdock setup remote@127.0.0.1:PORT`.
+    Plain,
+    /// `rdock setup dockerbox`, a Host alias in ~/.ssh/config (HostName, Port, User).
+    Alias,
+    /// `rdock setup target`, a Host behind `ProxyJump bastion` that the local user cannot reach
+    /// directly.
+    ProxyJump,
+    /// `rdock setup remote@127.0.0.1:PORT` with `IdentityAgent AGENT` for 127.0.0.1 in
+    /// ~/.ssh/config and SSH_AUTH_SOCK unset (as with an agent of a password manager).
+    IdentityAgent,
+    /// `rdock setup remote@127.0.0.1:PORT` with `HostKeyAlias rdock-box` for 127.0.0.1: setup
+    /// records the host key under the alias alone, as ssh looks it up.
+    HostKeyAlias,
+}
+
+/// A sandbox set up for one configuration: the context, and what keeps its target up.
+pub struct Configured {
+    // Dropped first: the iptables rule names the local user, whom the sandbox's drop removes.
+    _bastion: Option<(SecondSshd, RejectPort)>,
+    pub sb: Sandbox,
+    pub context: String,
+}
+
+/// A sandbox (with Debian 13's docker CLI, the one compose comes with), set up by `rdock setup`
+/// for `config`, askpass then taken away. None when the end-to-end tests are skipped here; under
+/// RDOCK_E2E=1 a missing client fails.
+pub fn configure(config: Config) -> Option<Configured> {
+    let mut sb = Sandbox::start()?.with_docker(std::path::Path::new(DEBIAN13_DOCKER));
+    if let Err(why) = sb.shared.clients() {
+        assert!(
+            std::env::var("RDOCK_E2E").as_deref() != Ok("1"),
+            "RDOCK_E2E=1 requires the docker clients: {why}"
+        );
+        eprintln!("skipping: {why}");
+        return None;
+    }
+    let mut bastion = None;
+    let dest = match config {
+        Config::Plain => sb.dest(),
+        Config::Alias => {
+            sb.write_local(".ssh/config", &sb.host_block("dockerbox", sb.port, ""));
+            "dockerbox".into()
+        }
+        Config::ProxyJump => {
+            bastion = Some(sb.behind_bastion("target", ""));
+            "target".into()
+        }
+        Config::IdentityAgent => {
+            let sock = sb.agent_sock.display().to_string();
+            sb.write_local(
+                ".ssh/config",
+                &format!("Host 127.0.0.1\n    IdentityAgent {sock}\n"),
+            );
+            sb.env.insert("SSH_AUTH_SOCK".into(), String::new());
+            sb.dest()
+        }
+        Config::HostKeyAlias => {
+            sb.write_local(
+                ".ssh/config",
+                "Host 127.0.0.1\n    HostKeyAlias rdock-box\n",
+            );
+            sb.dest()
+        }
+    };
+    let run = sb.rdock(&setup_args(&dest, &[]));
+    assert_eq!(run.code, Some(0), "setup {dest}:\n{run}\n{}", sb.sshd_log());
+    sb.env.insert("SSH_ASKPASS".into(), String::new());
+    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
+    let context = match config {
+        Config::Alias | Config::ProxyJump => dest,
+        Config::Plain | Config::IdentityAgent | Config::HostKeyAlias => sb.context(),
+    };
+    Some(Configured {
+        _bastion: bastion,
+        sb,
+        context,
+    })
+}
+
+/// What a client is expected to say: success, or an error message holding this text.
+#[derive(Clone, Debug)]
+pub enum Expect {
+    Works,
+    Fails(String),
+}
+
+/// The observed table, one line per client, for assertion messages.
+pub fn table(outcomes: &BTreeMap<&'static str, ClientResult>) -> String {
+    outcomes
+        .iter()
+        .map(|(name, r)| {
+            let said = r.message.lines().last().unwrap_or_default();
+            format!(
+                "  {name:<22} {:<5} {said}\n",
+                if r.ok { "ok" } else { "fails" }
+            )
+        })
+        .collect()
+}
+
+/// Every client said what `expected` says (a client left out of it must work); those that work
+/// report the test dockerd's version (compose, which lists projects, excepted).
+fn assert_outcomes(
+    c: &Configured,
+    outcomes: &BTreeMap<&'static str, ClientResult>,
+    expected: &[(&str, Expect)],
+) {
+    let details = || {
+        let runs: Vec<&str> = outcomes.values().map(|r| r.detail.as_str()).collect();
+        format!(
+            "observed:\n{}\n--- ~/.ssh/config\n{}\n--- runs\n{}",
+            table(outcomes),
+            std::fs::read_to_string(c.sb.local.home.join(".ssh/config")).unwrap_or_default(),
+            runs.join("\n")
+        )
+    };
+    for client in Client::ALL {
+        let r = &outcomes[client.name()];
+        let expect = expected
+            .iter()
+            .find(|(name, _)| *name == client.name())
+            .map_or(Expect::Works, |(_, e)| e.clone());
+        match expect {
+            Expect::Works => assert!(r.ok, "{} should work\n{}", client.name(), details()),
+            Expect::Fails(text) => assert!(
+                !r.ok && r.message.contains(&text),
+                "{} should fail with {text:?}\n{}",
+                client.name(),
+                details()
+            ),
+        }
+    }
+    let version = daemon_version(&c.sb);
+    for client in Client::ALL {
+        let r = &outcomes[client.name()];
+        assert!(
+            !r.ok || client == Client::Compose || r.message == version,
+            "{} reports another server than the test dockerd {version}\n{}",
+            client.name(),
+            details()
+        );
+    }
+}
+
+/// The test dockerd's version, asked on its own socket.
+fn daemon_version(sb: &Sandbox) -> String {
+    let host = format!("unix://{}", sb.shared.docker_sock.display());
+    let out = std::process::Command::new("docker")
+        .args(["-H", &host, "version", "--format", "{{.Server.Version}}"])
+        .env("HOME", &sb.shared.dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// What every client says against the context `rdock setup` made for `config`, by client name
+/// ([`Client::name`]), with the sandbox (to ask doctor about the same context, say). Prints the
+/// table and how long it took. None when the end-to-end tests are skipped here.
+pub fn outcomes(config: Config) -> Option<(Configured, BTreeMap<&'static str, ClientResult>)> {
+    let start = Instant::now();
+    let c = configure(config)?;
+    let set_up = start.elapsed();
+    let outcomes = c.sb.run_clients(&c.context);
+    eprintln!(
+        "{config:?}: {} (setup {set_up:.1?}, clients {:.1?})\n{}",
+        c.sb.context_endpoint(&c.context).unwrap_or_default(),
+        start.elapsed() - set_up,
+        table(&outcomes)
+    );
+    Some((c, outcomes))
+}
+
+/// `ssh://remote@127.0.0.1:PORT`: every client gets there.
+#[test]
+fn a_plain_destination_works_with_every_client() {
+    let Some((c, outcomes)) = outcomes(Config::Plain) else {
+        return;
+    };
+    assert_eq!(
+        c.sb.context_endpoint(&c.context),
+        Some(format!("ssh://{}", c.sb.dest()))
+    );
+    assert_outcomes(&c, &outcomes, &[]);
+}
+
+/// `ssh://remote@dockerbox:PORT`, dockerbox a Host alias (HostName 127.0.0.1). docker-modem hands
+/// the URL's host name to ssh2, which looks it up in DNS: ENOTFOUND. paramiko reads HostName from
+/// ~/.ssh/config (docker-py looks the host up there), so docker-py works; the CLI, compose and
+/// `use_ssh_client` run ssh, which reads the alias.
+#[test]
+fn a_host_alias_is_unknown_to_dockerode_alone() {
+    let Some((c, outcomes)) = outcomes(Config::Alias) else {
+        return;
+    };
+    assert_eq!(
+        c.sb.context_endpoint(&c.context),
+        Some(format!(
+            "ssh://{}@dockerbox:{}",
+            c.sb.remote.name, c.sb.port
+        ))
+    );
+    assert_outcomes(
+        &c,
+        &outcomes,
+        &[(
+            "dockerode",
+            Expect::Fails("getaddrinfo ENOTFOUND dockerbox".into()),
+        )],
+    );
+}
+
+/// `ssh://remote@target:PORT`, target reached only through `ProxyJump bastion`. dockerode fails
+/// at DNS as for any alias; docker-py's paramiko takes HostName and Port from ~/.ssh/config but
+/// not ProxyJump (docker-py passes on ProxyCommand alone) and connects straight to the target,
+/// which refuses this user. Whatever runs ssh works.
+#[test]
+fn proxy_jump_needs_a_client_that_runs_ssh() {
+    let Some((c, outcomes)) = outcomes(Config::ProxyJump) else {
+        return;
+    };
+    let port =
+        c.sb.context_endpoint(&c.context)
+            .and_then(|e| e.rsplit(':').next().map(String::from))
+            .unwrap_or_default();
+    let refused = format!(
+        "NoValidConnectionsError: [Errno None] Unable to connect to port {port} on 127.0.0.1"
+    );
+    assert_outcomes(
+        &c,
+        &outcomes,
+        &[
+            (
+                "dockerode",
+                Expect::Fails("getaddrinfo ENOTFOUND target".into()),
+            ),
+            ("docker-py", Expect::Fails(refused)),
+        ],
+    );
+}
+
+/// IdentityAgent names the agent that holds the key; SSH_AUTH_SOCK is unset. Only ssh reads
+/// IdentityAgent: ssh2 gets no agent from docker-modem and has nothing to offer. paramiko has no
+/// agent either, but reads the unencrypted ~/.ssh/id_ed25519 setup made (look_for_keys), and
+/// fails once that file is gone.
+#[test]
+fn identity_agent_is_read_by_ssh_alone() {
+    let Some((c, outcomes)) = outcomes(Config::IdentityAgent) else {
+        return;
+    };
+    let no_auth = "All configured authentication methods failed";
+    assert_outcomes(
+        &c,
+        &outcomes,
+        &[("dockerode", Expect::Fails(no_auth.into()))],
+    );
+    let moved =
+        c.sb.local("sh", &["-c", "mv ~/.ssh/id_ed25519 ~/.ssh/elsewhere"]);
+    assert_eq!(moved.code, Some(0), "{moved}");
+    let without_file = c.sb.run_clients(&c.context);
+    eprintln!("IdentityAgent, no key file:\n{}", table(&without_file));
+    assert_outcomes(
+        &c,
+        &without_file,
+        &[
+            ("dockerode", Expect::Fails(no_auth.into())),
+            (
+                "docker-py",
+                Expect::Fails("SSHException: No authentication methods available".into()),
+            ),
+        ],
+    );
+}
+
+/// The host key is recorded under a HostKeyAlias alone. paramiko looks it up under
+/// `[127.0.0.1]:PORT` (it reads no HostKeyAlias) and its RejectPolicy refuses the host; ssh2 checks
+/// no host key at all.
+#[test]
+fn host_key_alias_is_unknown_to_paramiko() {
+    let Some((c, outcomes)) = outcomes(Config::HostKeyAlias) else {
+        return;
+    };
+    let unknown = format!(
+        "SSHException: Server '[127.0.0.1]:{}' not found in known_hosts",
+        c.sb.port
+    );
+    assert_outcomes(&c, &outcomes, &[("docker-py", Expect::Fails(unknown))]);
+}
+
+/// With the host key gone from known_hosts, every client refuses the host, but dockerode:
+/// docker-modem gives ssh2 no hostVerifier, and ssh2 then accepts any host key.
+#[test]
+fn dockerode_checks_no_host_key() {
+    let Some(c) = configure(Config::Plain) else {
+        return;
+    };
+    let emptied = c.sb.local("sh", &["-c", ": > ~/.ssh/known_hosts"]);
+    assert_eq!(emptied.code, Some(0), "{emptied}");
+    let outcomes = c.sb.run_clients(&c.context);
+    eprintln!("Plain, known_hosts emptied:\n{}", table(&outcomes));
+    let refused = || Expect::Fails("Host key verification failed.".into());
+    assert_outcomes(
+        &c,
+        &outcomes,
+        &[
+            ("docker", refused()),
+            ("compose", refused()),
+            (
+                "docker-py",
+                Expect::Fails(format!(
+                    "SSHException: Server '[127.0.0.1]:{}' not found in known_hosts",
+                    c.sb.port
+                )),
+            ),
+            // ssh's own words go to stderr; docker-py says only that the stream broke.
+            (
+                "docker-py-ssh-client",
+                Expect::Fails("Error while fetching server API version".into()),
+            ),
+        ],
+    );
+    let ssh_said = &outcomes["docker-py-ssh-client"].detail;
+    assert!(
+        ssh_said.contains("Host key verification failed."),
+        "{ssh_said}"
+    );
+}
