@@ -173,6 +173,68 @@ fn daemon_version(sb: &Sandbox) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Which real clients each of doctor's clients lines speaks for: the docker CLI's line for
+/// everything that runs ssh.
+const PREDICTS: [(&str, &[&str]); 3] = [
+    ("docker-cli", &["docker", "compose", "docker-py-ssh-client"]),
+    ("dockerode", &["dockerode"]),
+    ("docker-py", &["docker-py"]),
+];
+
+/// `rdock doctor CONTEXT --json`, as the local user with no askpass, and its clients lines:
+/// each line's (status, message, fix), by id.
+pub fn doctor_clients(c: &Configured) -> BTreeMap<String, (String, String, String)> {
+    let run = c.sb.rdock(&["doctor", &c.context, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("doctor --json printed no JSON ({e}):\n{run}"));
+    let text = |c: &serde_json::Value, key: &str| c[key].as_str().unwrap_or_default().to_string();
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| PREDICTS.iter().any(|(id, _)| c["id"] == *id))
+        .map(|c| {
+            (
+                text(c, "id"),
+                (text(c, "status"), text(c, "message"), text(c, "fix")),
+            )
+        })
+        .collect()
+}
+
+/// Doctor's clients lines predict what each real client did: `ok` where it worked, and where it
+/// failed a warning with a reason and a fix (or a skip naming the check it waited on). `left_out`
+/// names clients doctor cannot vouch for here, and why.
+fn assert_predicted(
+    c: &Configured,
+    outcomes: &BTreeMap<&'static str, ClientResult>,
+    left_out: &[&str],
+) {
+    let doctor = doctor_clients(c);
+    eprintln!("doctor's clients lines: {doctor:#?}");
+    for (id, clients) in PREDICTS {
+        let (status, message, fix) = &doctor[id];
+        for client in clients.iter().filter(|n| !left_out.contains(n)) {
+            let worked = outcomes[client].ok;
+            let said = format!(
+                "doctor's {id} line ({status}: {message}; fix: {fix}) for {client}, which {}\n{}",
+                if worked { "worked" } else { "failed" },
+                table(outcomes)
+            );
+            if worked {
+                assert_eq!(status, "ok", "{said}");
+            } else {
+                assert_ne!(status, "ok", "{said}");
+                assert!(
+                    message.contains("will not work: ") || message.starts_with("skipped: "),
+                    "{said}"
+                );
+                assert!(status == "skip" || !fix.is_empty(), "{said}");
+            }
+        }
+    }
+}
+
 /// What every client says against the context `rdock setup` made for `config`, by client name
 /// ([`Client::name`]), with the sandbox (to ask doctor about the same context, say). Prints the
 /// table and how long it took. None when the end-to-end tests are skipped here.
@@ -201,6 +263,9 @@ fn a_plain_destination_works_with_every_client() {
         Some(format!("ssh://{}", c.sb.dest()))
     );
     assert_outcomes(&c, &outcomes, &[]);
+    assert_predicted(&c, &outcomes, &[]);
+    let (_, message, _) = &doctor_clients(&c)["docker-cli"];
+    assert!(message.contains(", docker compose 2."), "{message}");
 }
 
 /// `ssh://remote@dockerbox:PORT`, dockerbox a Host alias (HostName 127.0.0.1). docker-modem hands
@@ -226,6 +291,19 @@ fn a_host_alias_is_unknown_to_dockerode_alone() {
             "dockerode",
             Expect::Fails("getaddrinfo ENOTFOUND dockerbox".into()),
         )],
+    );
+    assert_predicted(&c, &outcomes, &[]);
+    let (_, message, fix) = &doctor_clients(&c)["dockerode"];
+    assert!(
+        message.contains("dockerbox is an ssh_config alias; ssh2 resolves it through DNS"),
+        "{message}"
+    );
+    assert_eq!(
+        fix,
+        &format!(
+            "point dockerode at the real host: DOCKER_HOST=ssh://{}@127.0.0.1:{}",
+            c.sb.remote.name, c.sb.port
+        )
     );
 }
 
@@ -256,6 +334,24 @@ fn proxy_jump_needs_a_client_that_runs_ssh() {
             ("docker-py", Expect::Fails(refused)),
         ],
     );
+    assert_predicted(&c, &outcomes, &[]);
+    let doctor = doctor_clients(&c);
+    assert!(
+        doctor["docker-py"]
+            .1
+            .contains("ProxyJump bastion is not supported by paramiko"),
+        "{doctor:#?}"
+    );
+    assert!(
+        doctor["docker-py"].2.contains("use_ssh_client=True"),
+        "{doctor:#?}"
+    );
+    assert!(
+        doctor["dockerode"]
+            .1
+            .contains("ProxyJump bastion is not supported"),
+        "{doctor:#?}"
+    );
 }
 
 /// IdentityAgent names the agent that holds the key; SSH_AUTH_SOCK is unset. Only ssh reads
@@ -273,6 +369,7 @@ fn identity_agent_is_read_by_ssh_alone() {
         &outcomes,
         &[("dockerode", Expect::Fails(no_auth.into()))],
     );
+    assert_predicted(&c, &outcomes, &[]);
     let moved =
         c.sb.local("sh", &["-c", "mv ~/.ssh/id_ed25519 ~/.ssh/elsewhere"]);
     assert_eq!(moved.code, Some(0), "{moved}");
@@ -289,6 +386,13 @@ fn identity_agent_is_read_by_ssh_alone() {
             ),
         ],
     );
+    // Doctor checks the key file ssh offers, and it is gone: so it vouches for no client here,
+    // though the CLI still logs in with the agent's copy.
+    assert_predicted(
+        &c,
+        &without_file,
+        &["docker", "compose", "docker-py-ssh-client"],
+    );
 }
 
 /// The host key is recorded under a HostKeyAlias alone. paramiko looks it up under
@@ -304,6 +408,7 @@ fn host_key_alias_is_unknown_to_paramiko() {
         c.sb.port
     );
     assert_outcomes(&c, &outcomes, &[("docker-py", Expect::Fails(unknown))]);
+    assert_predicted(&c, &outcomes, &[]);
 }
 
 /// With the host key gone from known_hosts, every client refuses the host, but dockerode:
@@ -338,6 +443,9 @@ fn dockerode_checks_no_host_key() {
             ),
         ],
     );
+    // Doctor fails the host key, and cannot learn whether the host takes the key without
+    // trusting that host: it vouches for dockerode neither way.
+    assert_predicted(&c, &outcomes, &["dockerode"]);
     let ssh_said = &outcomes["docker-py-ssh-client"].detail;
     assert!(
         ssh_said.contains("Host key verification failed."),

@@ -60,6 +60,8 @@ pub type Addresses = Result<Vec<IpAddr>, String>;
 /// What ssh2 and paramiko would meet: the endpoint, ssh's own route, the agent and known_hosts.
 #[derive(Clone, Debug)]
 pub struct Facts {
+    /// The context's name.
+    pub context: String,
     /// The endpoint's host, user and port, as the context's URL writes them.
     pub host: String,
     pub user: Option<String>,
@@ -113,8 +115,8 @@ impl Paramiko {
     }
 }
 
-/// The key files paramiko tries by itself (`look_for_keys`), in ~/.ssh.
-pub const PARAMIKO_KEY_NAMES: [&str; 4] = ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"];
+/// The key files paramiko (4.0 and later) tries by itself (`look_for_keys`), in ~/.ssh.
+pub const PARAMIKO_KEY_NAMES: [&str; 3] = ["id_rsa", "id_ecdsa", "id_ed25519"];
 
 /// Whether a client family will reach the daemon, and if not, why and what to do.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -150,7 +152,9 @@ fn same_place(a: Option<&Addresses>, b: Option<&Addresses>) -> bool {
 }
 
 /// The fix that always works: a client that runs ssh.
-const USE_THE_CLI: &str = "use the docker CLI or a tool built on it (docker --context NAME …, compose v2, VS Code's Container Tools): it runs ssh, so ~/.ssh/config applies";
+fn use_the_cli(context: &str) -> String {
+    format!("use the docker CLI or a tool built on it (docker --context {context} …, compose v2, VS Code's Container Tools): it runs ssh, so ~/.ssh/config applies")
+}
 
 /// ssh2 (dockerode): the endpoint's host through the resolver, the agent at SSH_AUTH_SOCK only.
 pub fn ssh2(f: &Facts) -> Verdict {
@@ -167,21 +171,23 @@ pub fn ssh2(f: &Facts) -> Verdict {
         bracket(&f.ssh_hostname),
         f.ssh_port
     );
-    if let Some(jump) = &f.proxy_jump {
+    let route = match (&f.proxy_jump, &f.proxy_command) {
+        (Some(jump), _) => Some(format!("ProxyJump {jump}")),
+        (None, Some(_)) => Some("ProxyCommand".to_string()),
+        (None, None) => None,
+    };
+    if let Some(route) = route {
+        // ssh2 goes straight to the URL's host: a name only ssh_config knows does not resolve.
+        let unresolved = match &f.host_addresses {
+            Some(Err(_)) => ", a name that does not resolve through DNS",
+            _ => "",
+        };
         v.problem(
             format!(
-                "ProxyJump {jump} is not supported: ssh2 connects to {} directly",
+                "{route} is not supported: ssh2 connects to {} directly{unresolved}",
                 f.host
             ),
-            USE_THE_CLI,
-        );
-    } else if f.proxy_command.is_some() {
-        v.problem(
-            format!(
-                "ProxyCommand is not supported: ssh2 connects to {} directly",
-                f.host
-            ),
-            USE_THE_CLI,
+            use_the_cli(&f.context),
         );
     } else if f.host != f.ssh_hostname {
         match &f.host_addresses {
@@ -355,6 +361,7 @@ mod tests {
     /// A plain destination that every client reaches: 127.0.0.1:2222, key in the agent.
     fn plain() -> Facts {
         Facts {
+            context: "box".into(),
             host: "127.0.0.1".into(),
             user: Some("me".into()),
             port: Some(2222),
@@ -437,7 +444,15 @@ mod tests {
             v.problems,
             ["ProxyJump bastion is not supported: ssh2 connects to target directly"]
         );
-        assert_eq!(v.fixes, [USE_THE_CLI]);
+        assert_eq!(v.fixes, [use_the_cli("box")]);
+        let unresolved = Facts {
+            host_addresses: not_found("target"),
+            ..f.clone()
+        };
+        assert_eq!(
+            ssh2(&unresolved).problems,
+            ["ProxyJump bastion is not supported: ssh2 connects to target directly, a name that does not resolve through DNS"]
+        );
         let v = paramiko(&f);
         assert_eq!(
             v.problems,

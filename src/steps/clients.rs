@@ -207,6 +207,7 @@ fn facts(s: &Session, context: &str) -> Result<Facts, String> {
     let ssh_addresses =
         (aliased || paramiko.view.hostname != r.hostname).then(|| net::resolve(&r.hostname));
     Ok(Facts {
+        context: context.to_string(),
         host_addresses: resolve_if(aliased, &endpoint.host),
         ssh_addresses,
         host: endpoint.host,
