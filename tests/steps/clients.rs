@@ -214,3 +214,38 @@ fn without_ssh_auth_sock_paramiko_still_reads_a_key_file_with_no_passphrase() {
     );
     assert_eq!(done.find("docker-py").status, Status::Ok);
 }
+
+#[test]
+fn vscode_is_judged_as_the_client_its_extension_uses() {
+    // The Docker extension before 1.23 talks through dockerode: on the alias, as ssh2 fails.
+    let (rig, o) = alias();
+    rig.write(
+        ".vscode/extensions/ms-azuretools.vscode-docker-1.22.2/package.json",
+        "{}",
+    );
+    let done = rig.run(Mode::Doctor, &o, &SLICE);
+    let f = done.find("vscode-client");
+    assert_eq!(f.status, Status::Warn, "{f:#?}");
+    assert!(
+        f.message.starts_with(
+            "VS Code Docker 1.22.2 (dockerode, ssh2): will not work: box is an ssh_config alias"
+        ),
+        "{}",
+        f.message
+    );
+    // Container Tools runs the docker CLI, which reads the alias.
+    let (rig, o) = alias();
+    rig.write(
+        ".vscode/extensions/ms-azuretools.vscode-containers-2.0.1/package.json",
+        "{}",
+    );
+    let done = rig.run(Mode::Doctor, &o, &SLICE);
+    assert_eq!(
+        said(done.find("vscode-client")),
+        (
+            Status::Ok,
+            "VS Code Container Tools 2.0.1 (runs the docker CLI): works",
+            None
+        )
+    );
+}
