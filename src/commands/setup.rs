@@ -47,6 +47,7 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result {
         no_use: args.no_use,
         multiplex: args.multiplex,
         editors: super::editor_options(&args.vscode),
+        workspace: None,
     };
     let mut steps = plan::steps(Purpose::Setup, Scope::All, &options, &env);
     let mode = super::writing_mode(global);

@@ -45,6 +45,21 @@ pub fn read(path: &Path) -> io::Result<Option<Vec<u8>>> {
     fsutil::read_optional(path, MAX_SETTINGS_BYTES)
 }
 
+/// Why a settings file cannot be edited: it cannot be read, or its text is not one rdock edits.
+#[derive(Debug)]
+pub enum Problem {
+    Read(io::Error),
+    Parse(SettingsError),
+}
+
+/// The text of a settings file ([`read`], then [`decode`]); None when it does not exist.
+pub fn read_text(path: &Path) -> Result<Option<String>, Problem> {
+    match read(path).map_err(Problem::Read)? {
+        None => Ok(None),
+        Some(bytes) => Ok(Some(decode(&bytes).map_err(Problem::Parse)?.to_string())),
+    }
+}
+
 // Errors and positions
 
 /// Why a settings file cannot be edited, with the 1-based line and column of the cause.
