@@ -39,3 +39,4 @@ mod ssh_config_e2e;
 mod steps;
 mod support;
 mod vscode;
+mod workspace;
