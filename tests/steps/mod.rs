@@ -16,6 +16,7 @@ mod repair;
 mod ssh_config;
 mod tools;
 mod vscode;
+mod workspace;
 
 use std::path::{Path, PathBuf};
 
