@@ -40,3 +40,5 @@ mod steps;
 mod support;
 mod vscode;
 mod workspace;
+#[cfg(unix)]
+mod workspace_e2e;
