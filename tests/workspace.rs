@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 
 use rdock::steps::plan::{self, Options, Purpose, Scope, WorkspaceOptions};
-use rdock::steps::{self, Mode, Report, Session, Status};
+use rdock::steps::{self, Mode, Report, Session};
 use rdock::sys::env::Env;
 use rdock::sys::exec::Exec;
 use rdock::sys::platform::Platform;
@@ -17,7 +17,7 @@ use rdock::sys::term::Term;
 use rdock::vscode::settings::{decode, pin_context};
 use rdock::vscode::workspace::settings_path;
 
-use crate::support::golden::{Case, Outcome, Tree};
+use crate::support::golden::{settings_outcome, Case, Outcome, Tree};
 
 /// The context every case pins.
 const NAME: &str = "one";
@@ -85,36 +85,21 @@ fn golden_case(case: &Case) -> Result<Outcome, String> {
         .before
         .as_deref()
         .and_then(|before| decode(before).and_then(|t| pin_context(t, NAME)).err());
-    if let Some(err) = refused {
-        let err = err.to_string();
-        if !err.contains(" at line ") || !err.contains(", column ") {
-            return Err(format!("error without line and column: {err}"));
+    let refused = refused.map(|err| err.to_string());
+    settings_outcome(case, refused, found, report.changed, got, |got| {
+        let again = pin(dir.path(), Mode::Setup);
+        if again.changed != 0 || fs::read(&file).unwrap() != got {
+            return Err("a second run changed the file".into());
         }
-        if found.status != Status::Fail || found.fixable || !found.message.contains(&err) {
-            return Err(format!("finding {found:?} does not report {err:?}"));
+        let uses = format!(
+            "this workspace ({}) uses context one through docker.environment and containers.environment",
+            dir.path().display()
+        );
+        match &again.findings[0].message {
+            said if *said == uses => Ok(()),
+            said => Err(format!("a rerun says {said:?}")),
         }
-        return Ok(Outcome::Refused(err, got));
-    }
-
-    let Some(got) = got else {
-        return Err("no file after the run".into());
-    };
-    let uses = format!("this workspace ({}) uses context one through docker.environment and containers.environment", dir.path().display());
-    if found.status != Status::Ok {
-        return Err(format!("finding {found:?}"));
-    }
-    let should_change = case.before.as_deref() != Some(&got[..]);
-    if report.changed != usize::from(should_change) {
-        return Err(format!("{} changes reported", report.changed));
-    }
-    let again = pin(dir.path(), Mode::Setup);
-    if again.changed != 0 || fs::read(&file).unwrap() != got {
-        return Err("a second run changed the file".into());
-    }
-    if again.findings[0].message != uses {
-        return Err(format!("a rerun says {:?}", again.findings[0].message));
-    }
-    Ok(Outcome::Edited(got))
+    })
 }
 
 #[cfg(unix)]
