@@ -465,7 +465,7 @@ impl Step for WorkspaceStep {
 
     fn fix(&mut self, s: &mut Session) -> Result<Outcome> {
         let Some(name) = &self.want else {
-            return Err(anyhow!("doctor pins no context"));
+            return Err(anyhow!("no context was named to pin"));
         };
         let path = self.path();
         let (exists, edit) = self
