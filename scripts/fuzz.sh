@@ -3,7 +3,8 @@
 #   destination    rdock::ssh::destination::Destination::parse (never panics; what it accepts is
 #                  safe as one argv element and survives the Display round trip)
 #   settings_edit  rdock::vscode::edit_bytes (never panics; a changed file re-parses, keeps every
-#                  other byte and property, and a second edit is Unchanged)
+#                  other byte and property, and a second edit is Unchanged), and the workspace
+#                  pin, pin_context, on the same input (the same promises)
 #   probe          rdock::ssh::probe::parse_probe, which reads what the remote printed (never
 #                  panics; all it keeps is shown as data, with no control character)
 #
@@ -28,8 +29,9 @@ export RUSTC_BOOTSTRAP=1
 
 # Seed the settings corpus with the golden fixtures (the corpus directory is not committed).
 mkdir -p corpus/destination corpus/settings_edit
-for f in ../tests/fixtures/vscode/*/before.json; do
-  cp -n "$f" "corpus/settings_edit/fixture-$(basename "$(dirname "$f")")" 2>/dev/null || true
+for f in ../tests/fixtures/vscode/*/before.json ../tests/fixtures/workspace/*/before.json; do
+  area="$(basename "$(dirname "$(dirname "$f")")")"
+  cp -n "$f" "corpus/settings_edit/fixture-$area-$(basename "$(dirname "$f")")" 2>/dev/null || true
 done
 for d in 'u@h.example:2222' 'ssh://u@h:22' 'u@[::1]:2222' 'ssh://[fe80::1]' 'myvm' '::1' \
          '-oProxyCommand=x' 'ssh://u:pw@h/p?q#f' 'h:65536'; do

@@ -45,7 +45,8 @@ pub enum Command {
     Setup(SetupArgs),
     /// Diagnose a context or destination without changing anything; print the fix for each problem
     Doctor(DoctorArgs),
-    /// Set docker.explorerRefreshInterval in every installed editor's settings.json
+    /// Set docker.explorerRefreshInterval in every installed editor's settings.json; with
+    /// --workspace DIR, pin a docker context for that folder alone instead
     Vscode(VscodeArgs),
     /// List the ssh:// docker contexts: endpoint, current, made by rdock
     List(ListArgs),
@@ -132,7 +133,8 @@ pub struct SetupArgs {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct DoctorArgs {
-    /// A docker context name, or a destination as setup takes it (default: the current context)
+    /// A docker context name, or a destination as setup takes it (default: the context the VS Code
+    /// workspace around the current directory pins, else the current context)
     #[arg(allow_hyphen_values = true)]
     pub target: Option<String>,
     /// Check every ssh:// docker context
@@ -185,6 +187,15 @@ impl From<ClientArg> for crate::docker::clients::Client {
 pub struct VscodeArgs {
     #[command(flatten)]
     pub options: VscodeOptions,
+    /// Pin a docker context for this folder: DOCKER_CONTEXT in "containers.environment" and
+    /// "docker.environment" of DIR/.vscode/settings.json (created when missing). Only that file
+    /// is edited; the user settings are left alone
+    #[arg(long, value_name = "DIR", conflicts_with = "settings")]
+    pub workspace: Option<PathBuf>,
+    /// With --workspace: the context to pin, one docker context ls lists (default: the current
+    /// context)
+    #[arg(long, value_name = "NAME", requires = "workspace")]
+    pub context: Option<String>,
 }
 
 /// What the VS Code step needs; shared by `rdock setup` and `rdock vscode`.

@@ -202,6 +202,8 @@ pub struct DoctorTarget {
     pub destination: String,
     /// The context's endpoint, when the target is an existing context.
     pub endpoint: Option<String>,
+    /// The VS Code workspace (as shown) whose pin chose this context.
+    pub pinned_in: Option<String>,
 }
 
 impl DoctorTarget {
@@ -215,8 +217,12 @@ impl DoctorTarget {
     }
 
     fn title(&self) -> String {
+        let pinned = match &self.pinned_in {
+            Some(dir) => format!(" (pinned by the workspace {dir})"),
+            None => String::new(),
+        };
         match &self.endpoint {
-            Some(endpoint) => format!("context {} → {endpoint}", self.context),
+            Some(endpoint) => format!("context {} → {endpoint}{pinned}", self.context),
             None => format!(
                 "destination {} (context {})",
                 self.destination, self.context

@@ -380,6 +380,8 @@ pub struct Sandbox {
     /// A folder put first on the local user's PATH, holding the `docker` to use
     /// ([`Sandbox::with_docker`]).
     pub docker_bin: Option<PathBuf>,
+    /// The current directory of every command run as the local user (None: the sandbox's).
+    pub cwd: Option<PathBuf>,
 }
 
 pub struct Run {
@@ -481,6 +483,7 @@ impl Sandbox {
             askpass,
             env: BTreeMap::new(),
             docker_bin: None,
+            cwd: None,
         };
         sb.start_sshd();
         sb.start_agent();
@@ -686,7 +689,7 @@ impl Sandbox {
         env.retain(|_, v| !v.is_empty());
         cmd.args(env.iter().map(|(k, v)| format!("{k}={v}")));
         cmd.arg(program);
-        cmd.current_dir(&self.dir);
+        cmd.current_dir(self.cwd.as_ref().unwrap_or(&self.dir));
         cmd.stdin(Stdio::null());
         cmd
     }

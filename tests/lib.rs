@@ -41,3 +41,6 @@ mod ssh_config_e2e;
 mod steps;
 mod support;
 mod vscode;
+mod workspace;
+#[cfg(unix)]
+mod workspace_e2e;

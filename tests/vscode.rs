@@ -21,7 +21,7 @@ use rdock::sys::platform::Platform;
 use rdock::sys::term::Term;
 use rdock::vscode::{self, Discovery, Edit, KEY};
 
-use crate::support::golden::{Case, Outcome, Tree};
+use crate::support::golden::{settings_outcome, Case, Outcome, Tree};
 
 const INTERVAL: u64 = 3000;
 
@@ -147,32 +147,14 @@ fn golden_case(case: &Case) -> Result<Outcome, String> {
         .before
         .as_deref()
         .and_then(|before| vscode::edit_bytes(before, INTERVAL).err());
-    if let Some(err) = refused {
-        let err = err.to_string();
-        if !err.contains(" at line ") || !err.contains(", column ") {
-            return Err(format!("error without line and column: {err}"));
+    let refused = refused.map(|err| err.to_string());
+    settings_outcome(case, refused, found, report.changed, got, |got| {
+        let again = run_steps(&env, &opts, Mode::Setup, false);
+        if again.changed != 0 || fs::read(&file).unwrap() != got {
+            return Err("a second run changed the file".into());
         }
-        if found.status != Status::Fail || found.fixable || !found.message.contains(&err) {
-            return Err(format!("finding {found:?} does not report {err:?}"));
-        }
-        return Ok(Outcome::Refused(err, got));
-    }
-
-    let Some(got) = got else {
-        return Err("no file after the run".into());
-    };
-    if found.status != Status::Ok {
-        return Err(format!("finding {found:?}"));
-    }
-    let should_change = case.before.as_deref() != Some(&got[..]);
-    if report.changed != usize::from(should_change) {
-        return Err(format!("{} changes reported", report.changed));
-    }
-    let again = run_steps(&env, &opts, Mode::Setup, false);
-    if again.changed != 0 || fs::read(&file).unwrap() != got {
-        return Err("a second run changed the file".into());
-    }
-    Ok(Outcome::Edited(got))
+        Ok(())
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

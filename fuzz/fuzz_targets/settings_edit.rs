@@ -1,13 +1,47 @@
 //! Fuzz the settings.json editor (`rdock::vscode::edit_bytes`): it must never panic, and when it
 //! changes a file the result must parse, hold the interval, keep every other byte, keep the
-//! document otherwise equal, and need no second edit.
+//! document otherwise equal, and need no second edit. The workspace pin (`pin_context`), on the
+//! same input, likewise.
 #![no_main]
 
 use jsonc_parser::JsonValue;
 use libfuzzer_sys::fuzz_target;
+use rdock::vscode::settings::{pin_context, DOCKER_CONTEXT, ENVIRONMENT_SETTINGS};
 use rdock::vscode::{edit_bytes, edit_text, Before, Edit, KEY};
 
 const INTERVAL: u64 = 3000;
+const CONTEXT: &str = "one";
+
+/// The pin never panics; when it edits, the new text parses, both environment settings name the
+/// context, every other top-level setting is as it was, and a second pin finds nothing to do.
+fn check_pin(old: &str) {
+    let Ok(edit) = pin_context(old, CONTEXT) else {
+        return;
+    };
+    let options = rdock::vscode::settings::parse_options();
+    let parsed = jsonc_parser::parse_to_value(body(&edit.text), &options)
+        .unwrap_or_else(|e| panic!("{old:?} became {:?}, which does not parse: {e}", edit.text));
+    let Some(JsonValue::Object(got)) = parsed else {
+        panic!("{old:?} became {:?}, whose top level is not an object", edit.text);
+    };
+    for setting in ENVIRONMENT_SETTINGS {
+        let named = got.get_object(setting).and_then(|o| o.get_string(DOCKER_CONTEXT));
+        assert_eq!(named.map(|n| n.as_ref()), Some(CONTEXT), "{old:?} -> {:?}", edit.text);
+    }
+    let mut expected = match jsonc_parser::parse_to_value(body(old), &options) {
+        Ok(Some(JsonValue::Object(o))) => o.take_inner(),
+        _ => Default::default(),
+    };
+    let mut got = got.take_inner();
+    for setting in ENVIRONMENT_SETTINGS {
+        expected.remove(setting);
+        got.remove(setting);
+    }
+    assert_eq!(got, expected, "{old:?} -> {:?}", edit.text);
+    assert_eq!(old.starts_with('\u{feff}'), edit.text.starts_with('\u{feff}'));
+    let again = pin_context(&edit.text, CONTEXT).unwrap();
+    assert!(!again.changed() && again.text == edit.text, "{:?}", edit.text);
+}
 
 
 fn body(text: &str) -> &str {
@@ -31,6 +65,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(result.is_err(), "invalid UTF-8 was edited: {result:?}");
         return;
     };
+    check_pin(old);
     match result {
         Err(e) => {
             // An error names a place in the file, 1-based, and says something.

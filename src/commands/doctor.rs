@@ -8,12 +8,14 @@ use crate::docker::{self, default_context_name, ContextInfo};
 use crate::error::{Error, Result};
 use crate::render::{self, DoctorTarget};
 use crate::ssh::destination::{Destination, Endpoint};
-use crate::steps::plan::{self, Options, Purpose, Scope};
+use crate::steps::plan::{self, Options, Purpose, Scope, WorkspaceOptions};
 use crate::steps::tools::version_cmds;
 use crate::steps::{self, Finding, Kind, Mode, Report, Session};
 use crate::sys::env::Env;
 use crate::sys::exec::Exec;
 use crate::sys::term::Term;
+use crate::vscode::settings::read_text;
+use crate::vscode::workspace::{self, Pins};
 
 use super::parallel_map;
 
@@ -35,7 +37,8 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
     };
     let exec = Exec::new(global.verbose, false).memoized();
     let env = Env::from_process();
-    let targets = pick_targets(&env, args)?;
+    let workspace = doctor_workspace(&env);
+    let targets = pick_targets(&env, args, workspace.as_ref())?;
     if targets.is_empty() {
         render::out("no ssh:// docker contexts to check; rdock setup user@host makes one\n");
         return Ok(ExitCode::SUCCESS);
@@ -52,6 +55,7 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
         no_use: args.all,
         clients: args.clients.iter().map(|&c| c.into()).collect(),
         editors: super::editor_options(&args.vscode),
+        workspace: workspace.clone(),
         ..Options::default()
     };
     let scope = if single {
@@ -77,6 +81,7 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
         let mut s = Session::new(exec.clone(), Term::plain(), env.clone());
         let o = Options {
             editors: super::editor_options(&args.vscode),
+            workspace: workspace.clone(),
             ..Options::default()
         };
         let mut steps = plan::steps(Purpose::Doctor, Scope::Editors, &o, &env);
@@ -123,7 +128,24 @@ fn prefetch_local(exec: &Exec) {
     }
 }
 
-fn pick_targets(env: &Env, args: &DoctorArgs) -> Result<Vec<Target>> {
+/// The VS Code workspace doctor runs in: the current directory or its nearest ancestor holding
+/// `.vscode/settings.json`, with the context its settings pin when they agree on one. (A file
+/// that cannot be read pins nothing here; the workspace check reports it.)
+fn doctor_workspace(env: &Env) -> Option<WorkspaceOptions> {
+    let dir = env.cwd.as_deref().and_then(workspace::find)?;
+    let text = read_text(&workspace::settings_path(&dir)).ok().flatten();
+    let pins = text.and_then(|text| Pins::from_text(&text).ok());
+    Some(WorkspaceOptions {
+        context: pins.and_then(|p| p.agreed().map(str::to_string)),
+        dir,
+    })
+}
+
+fn pick_targets(
+    env: &Env,
+    args: &DoctorArgs,
+    workspace: Option<&WorkspaceOptions>,
+) -> Result<Vec<Target>> {
     // Refuse what is neither a context name nor a destination before running anything.
     if let Some(arg) = args
         .target
@@ -147,6 +169,7 @@ fn pick_targets(env: &Env, args: &DoctorArgs) -> Result<Vec<Target>> {
                     .as_ref()
                     .map_or_else(|_| c.endpoint.clone(), |e| e.dest.to_string()),
                 endpoint: Some(c.endpoint.clone()),
+                pinned_in: None,
             },
             endpoint,
         })
@@ -157,6 +180,23 @@ fn pick_targets(env: &Env, args: &DoctorArgs) -> Result<Vec<Target>> {
             .filter(|c| c.is_ssh())
             .map(from_context)
             .collect();
+    }
+    let pinned = workspace.and_then(|w| Some((env.tilde(&w.dir), w.context.as_ref()?)));
+    if let (None, Some((dir, name))) = (&args.target, pinned) {
+        return match contexts.iter().find(|c| &c.name == name) {
+            Some(c) if c.is_ssh() => {
+                let mut target = from_context(c)?;
+                target.shown.pinned_in = Some(dir);
+                Ok(vec![target])
+            }
+            Some(c) => Err(Error::Usage(format!(
+                "the workspace {dir} pins context {name} ({}), not an ssh:// one.\nPick a target: rdock doctor CONTEXT, rdock doctor user@host, or rdock doctor --all",
+                c.endpoint
+            ))),
+            None => Err(Error::Usage(format!(
+                "the workspace {dir} pins context {name}, and docker has no context of that name.\nrdock setup user@host --name {name} makes it; rdock doctor CONTEXT checks another"
+            ))),
+        };
     }
     let Some(arg) = &args.target else {
         let chosen = docker::chosen_context(env)?;
@@ -189,6 +229,7 @@ fn pick_targets(env: &Env, args: &DoctorArgs) -> Result<Vec<Target>> {
             context: default_context_name(&dest),
             destination: dest.to_string(),
             endpoint: None,
+            pinned_in: None,
         },
         endpoint: Ok(Endpoint { dest, socket: None }),
     }])

@@ -48,6 +48,7 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result {
         multiplex: args.multiplex,
         clients: Vec::new(),
         editors: super::editor_options(&args.vscode),
+        workspace: None,
     };
     let mut steps = plan::steps(Purpose::Setup, Scope::All, &options, &env);
     let mode = super::writing_mode(global);

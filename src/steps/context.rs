@@ -129,6 +129,9 @@ impl Step for ContextStep {
 pub struct UseStep {
     pub name: String,
     pub no_use: bool,
+    /// Doctor runs in a VS Code workspace folder that pins this context: that it is not the
+    /// current one is then as intended.
+    pub pinned_in: Option<std::path::PathBuf>,
 }
 
 impl Step for UseStep {
@@ -138,6 +141,7 @@ impl Step for UseStep {
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "use";
+        let pinned = self.pinned_in.as_deref().map(|dir| s.env.tilde(dir));
         match docker::configured_current(&s.env) {
             Err(e) => Finding::fail(
                 id,
@@ -147,6 +151,14 @@ impl Step for UseStep {
             Ok(cur) if cur == self.name => {
                 Finding::ok(id, format!("{} is the current context", self.name))
             }
+            Ok(cur) if pinned.is_some() => Finding::ok(
+                id,
+                format!(
+                    "{} is pinned for the workspace {}; the current context, {cur}, serves the rest",
+                    self.name,
+                    pinned.unwrap_or_default()
+                ),
+            ),
             Ok(cur) if self.no_use => Finding::skip(
                 id,
                 format!(

@@ -20,7 +20,7 @@ use super::multiplex::MultiplexStep;
 use super::remote::{AuthStep, ConnectionStep, RemoteDaemonStep, RemotePathStep};
 use super::ssh_config::SshConfigStep;
 use super::tools::ToolsStep;
-use super::vscode::{EnvironmentStep, ExtensionsStep, NothingFound, SettingsStep};
+use super::vscode::{EnvironmentStep, ExtensionsStep, NothingFound, SettingsStep, WorkspaceStep};
 use super::Step;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45,6 +45,7 @@ pub enum Kind {
     Clients,
     VscodeSettings,
     VscodeEnv,
+    Workspace,
     VscodeExt,
 }
 
@@ -141,6 +142,7 @@ pub const PLAN: [Meta; 21] = [
     ),
     meta(VscodeSettings, "vscode", Editors, &[], false),
     meta(VscodeEnv, "vscode-env", Editors, &[], false),
+    meta(Workspace, "workspace", Editors, &[], false),
     meta(VscodeExt, "vscode-ext", Editors, &[], false),
 ];
 
@@ -179,6 +181,8 @@ pub enum Scope {
     Destination,
     /// The editors alone (rdock vscode, and doctor --all's editors block).
     Editors,
+    /// A workspace folder's docker context alone (rdock vscode --workspace).
+    Workspace,
 }
 
 /// The editor part of the options.
@@ -188,6 +192,14 @@ pub struct EditorOptions {
     pub settings: Vec<PathBuf>,
     /// `--refresh-interval`.
     pub interval: u64,
+}
+
+/// A workspace folder and its docker context: the one `rdock vscode --workspace` pins, or the
+/// one the folder doctor runs in pins (None: it pins none, or its pins disagree).
+#[derive(Clone, Debug, Default)]
+pub struct WorkspaceOptions {
+    pub dir: PathBuf,
+    pub context: Option<String>,
 }
 
 /// What the command line says about the steps.
@@ -210,13 +222,14 @@ pub struct Options {
     /// `--client`: client families that must work (doctor fails, not warns, when one will not).
     pub clients: Vec<Client>,
     pub editors: EditorOptions,
+    pub workspace: Option<WorkspaceOptions>,
 }
 
 /// The steps for `purpose`, in the plan's order.
 pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<dyn Step>> {
     let setup = purpose == Purpose::Setup;
     let editors = match scope {
-        Scope::Destination => None,
+        Scope::Destination | Scope::Workspace => None,
         _ => Some(vscode::targets(
             &Discovery::from_env(env),
             &o.editors.settings,
@@ -228,6 +241,7 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
             Scope::All => true,
             Scope::Destination => m.group != Editors,
             Scope::Editors => m.group == Editors,
+            Scope::Workspace => m.kind == Workspace,
         };
         if !wanted {
             continue;
@@ -272,6 +286,11 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
             })),
             Kind::Context => out.push(Box::new(ContextStep::new(context, setup && o.force))),
             Use => out.push(Box::new(UseStep {
+                pinned_in: o
+                    .workspace
+                    .as_ref()
+                    .filter(|w| w.context.as_deref() == Some(context.as_str()))
+                    .map(|w| w.dir.clone()),
                 name: context,
                 no_use: o.no_use,
             })),
@@ -310,6 +329,13 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
                     }));
                 }
             }
+            // Setup pins the context it was given; doctor reports what the folder pins.
+            Workspace => out.extend(o.workspace.as_ref().map(|w| {
+                Box::new(WorkspaceStep {
+                    dir: w.dir.clone(),
+                    want: w.context.clone().filter(|_| setup),
+                }) as Box<dyn Step>
+            })),
             VscodeExt => {
                 if editors.as_deref().is_some_and(|t| !t.is_empty()) {
                     out.push(Box::new(ExtensionsStep {

@@ -1,5 +1,5 @@
-//! What rdock reads from its environment: the OS, the home directory and the environment
-//! variables. One value per invocation, read once ([`Env::from_process`]); tests build their own
+//! What rdock reads from its environment: the OS, the home directory, the current directory and
+//! the environment variables. One value per invocation, read once ([`Env::from_process`]); tests build their own
 //! ([`Env::new`]) so every step runs in-process against a home and variables of their choosing.
 
 use std::collections::BTreeMap;
@@ -12,6 +12,8 @@ pub struct Env {
     pub platform: Platform,
     /// The user's home directory, when one can be found.
     pub home: Option<PathBuf>,
+    /// The current directory (where doctor looks for a VS Code workspace), when it can be read.
+    pub cwd: Option<PathBuf>,
     vars: BTreeMap<String, String>,
 }
 
@@ -21,6 +23,7 @@ impl Env {
         Env {
             platform: Platform::detect(),
             home: dirs::home_dir(),
+            cwd: std::env::current_dir().ok(),
             vars: std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
                 .collect(),
@@ -32,8 +35,15 @@ impl Env {
         Env {
             platform,
             home: Some(home.into()),
+            cwd: None,
             vars: BTreeMap::new(),
         }
+    }
+
+    /// The same environment run from `dir`.
+    pub fn with_cwd(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cwd = Some(dir.into());
+        self
     }
 
     /// The same environment with one variable set (an empty value counts as unset).

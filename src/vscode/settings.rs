@@ -1,8 +1,10 @@
-//! settings.json: set `docker.explorerRefreshInterval`, and change no other byte.
+//! settings.json: set `docker.explorerRefreshInterval` ([`edit_text`]), or pin a docker context
+//! for a workspace ([`pin_context`]), and change no other byte.
 //!
-//! The edit ([`edit_text`]): the file is parsed with jsonc-parser's lossless CST (comments and
-//! trailing commas allowed, as VS Code allows them). The CST finds the top-level property and where
-//! a new one goes; the change is then spliced into the original text, so every byte outside it is
+//! Both go through one edit ([`set`]) of the value at a path: a top-level key, or a member of a
+//! top-level object (`"containers.environment": {"DOCKER_CONTEXT": …}`). The file is parsed with jsonc-parser's lossless CST (comments and
+//! trailing commas allowed, as VS Code allows them). The CST finds the property and where a new one
+//! goes; the change is then spliced into the original text, so every byte outside it is
 //! kept: comments, blank lines, indentation, key order, CRLF, a UTF-8 BOM. (The CST's own
 //! `append` would also work, but it drops blank lines just inside the braces and reflows one-line
 //! objects.) A larger value is never lowered. A file that does not parse, or whose top level is not
@@ -28,8 +30,11 @@ pub const KEY: &str = "docker.explorerRefreshInterval";
 pub const NEW_FILE_MODE: u32 = 0o644;
 /// Settings whose object sets environment variables for the Docker extensions.
 pub const ENVIRONMENT_SETTINGS: [&str; 2] = ["docker.environment", "containers.environment"];
+/// The variable that names a docker context, and the one that wins over it in the docker CLI.
+pub const DOCKER_CONTEXT: &str = "DOCKER_CONTEXT";
+pub const DOCKER_HOST: &str = "DOCKER_HOST";
 /// Variables that, set there, override the docker context inside VS Code.
-pub const CONTEXT_VARIABLES: [&str; 2] = ["DOCKER_HOST", "DOCKER_CONTEXT"];
+pub const CONTEXT_VARIABLES: [&str; 2] = [DOCKER_HOST, DOCKER_CONTEXT];
 /// Indentation of a property in an object that shows none (VS Code's default).
 const DEFAULT_INDENT: &str = "    ";
 /// A settings.json larger than this is not one rdock will edit.
@@ -38,6 +43,21 @@ const MAX_SETTINGS_BYTES: u64 = 16 << 20;
 /// The bytes of a settings file: only a regular file, size-capped; None when it does not exist.
 pub fn read(path: &Path) -> io::Result<Option<Vec<u8>>> {
     fsutil::read_optional(path, MAX_SETTINGS_BYTES)
+}
+
+/// Why a settings file cannot be edited: it cannot be read, or its text is not one rdock edits.
+#[derive(Debug)]
+pub enum Problem {
+    Read(io::Error),
+    Parse(SettingsError),
+}
+
+/// The text of a settings file ([`read`], then [`decode`]); None when it does not exist.
+pub fn read_text(path: &Path) -> Result<Option<String>, Problem> {
+    match read(path).map_err(Problem::Read)? {
+        None => Ok(None),
+        Some(bytes) => Ok(Some(decode(&bytes).map_err(Problem::Parse)?.to_string())),
+    }
 }
 
 // Errors and positions
@@ -250,110 +270,149 @@ fn kind_name(node: &CstNode) -> &'static str {
     }
 }
 
-// The edit
+// The edit: one value at a path, inserted with whatever object it needs
 
-/// What the file held before an edit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Before {
-    /// No top-level `docker.explorerRefreshInterval` (or no file, or an empty one).
+/// A value rdock writes.
+enum NewValue<'a> {
+    Number(u64),
+    Text(&'a str),
+}
+
+impl NewValue<'_> {
+    fn json(&self) -> String {
+        match self {
+            NewValue::Number(n) => n.to_string(),
+            NewValue::Text(text) => json_string(text),
+        }
+    }
+}
+
+fn json_string(text: &str) -> String {
+    serde_json::Value::from(text).to_string()
+}
+
+/// What stood where the value goes.
+enum Found {
+    /// What is there already will do (as written): nothing to change.
+    Kept(String),
+    /// Nothing: the property (and any object on the way to it) is inserted.
     Missing,
-    /// A number lower than the interval, as written.
-    Number(String),
-    /// Some other kind of value: "a string", "null", "an object"...
-    NotNumber(&'static str),
+    /// Another value, as written, and its kind ("a number", "a string"...).
+    Replaced { written: String, kind: &'static str },
 }
 
-/// What setting the interval does to a settings text.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Edit {
-    /// The value is already at least the interval: nothing to write. `value` is as written.
-    Unchanged { value: String, larger: bool },
-    /// The whole new text, and what was there before.
-    Changed { text: String, before: Before },
-}
-
-/// The property as rdock writes it.
-fn property_text(interval: u64) -> String {
-    format!("\"{KEY}\": {interval}")
-}
-
-/// Set the top-level `docker.explorerRefreshInterval` to `interval` unless it is already at least
-/// that. Only the value's text changes, or the new property (and a comma) is inserted.
-pub fn edit_text(text: &str, interval: u64) -> Result<Edit, SettingsError> {
-    let doc = Document::parse(text)?;
-    let Some(object) = doc.object()? else {
-        return Ok(Edit::Changed {
-            text: doc.apply(fresh_object(&doc, interval)),
-            before: Before::Missing,
-        });
+/// Set the value at `path` (a top-level key, then a member of its object...) to `value`, unless
+/// `keep` accepts the value there. Returns the splices (none when kept) and what was there. A key
+/// set twice, or a value on the way that is not an object, is an error at its line and column.
+fn set(
+    doc: &Document,
+    path: &[&str],
+    value: &NewValue,
+    keep: &dyn Fn(&CstNode) -> bool,
+) -> Result<(Vec<Splice>, Found), SettingsError> {
+    let Some(mut object) = doc.object()? else {
+        return Ok((fresh_object(doc, path, value), Found::Missing));
     };
-    let Some(prop) = interval_property(&doc, &object)? else {
-        return Ok(Edit::Changed {
-            text: doc.apply(insert_property(&doc, &object, interval)),
-            before: Before::Missing,
-        });
-    };
-    let value = prop
-        .value()
-        .ok_or_else(|| doc.error_at(&prop.clone().into(), format!("{KEY} has no value")))?;
-    let written = value.to_string();
-    let before = match &value {
-        CstNode::Leaf(CstLeafNode::NumberLit(_)) => match written.parse::<f64>() {
-            Ok(n) if n >= interval as f64 => {
-                return Ok(Edit::Unchanged {
-                    larger: n > interval as f64,
-                    value: written,
-                })
-            }
-            _ => Before::Number(written.clone()),
-        },
-        other => Before::NotNumber(kind_name(other)),
-    };
-    let splice = Splice {
-        at: start(&value),
-        remove: written.len(),
-        insert: interval.to_string(),
-    };
-    Ok(Edit::Changed {
-        text: doc.apply(vec![splice]),
-        before,
-    })
+    for (depth, name) in path.iter().enumerate() {
+        let Some(prop) = unique_property(doc, &object, name)? else {
+            let splices = insert_property(doc, &object, &path[depth..], value);
+            return Ok((splices, Found::Missing));
+        };
+        let node = prop
+            .value()
+            .ok_or_else(|| doc.error_at(&prop.clone().into(), format!("{name} has no value")))?;
+        if depth + 1 < path.len() {
+            object = match node {
+                CstNode::Container(CstContainerNode::Object(inner)) => inner,
+                other => {
+                    let kind = kind_name(&other);
+                    return Err(
+                        doc.error_at(&other, format!("\"{name}\" is {kind}, not an object"))
+                    );
+                }
+            };
+            continue;
+        }
+        let written = node.to_string();
+        if keep(&node) {
+            return Ok((Vec::new(), Found::Kept(written)));
+        }
+        let splice = Splice {
+            at: start(&node),
+            remove: written.len(),
+            insert: value.json(),
+        };
+        let kind = kind_name(&node);
+        return Ok((vec![splice], Found::Replaced { written, kind }));
+    }
+    unreachable!("a path names at least one key")
 }
 
-/// [`edit_text`] for the bytes of a file.
-pub fn edit_bytes(bytes: &[u8], interval: u64) -> Result<Edit, SettingsError> {
-    edit_text(decode(bytes)?, interval)
-}
-
-/// The top-level property, if any. Written twice is an error: which one counts is not obvious.
-fn interval_property(
+/// The property, if the object has it. Written twice is an error: which one counts is not obvious.
+fn unique_property(
     doc: &Document,
     object: &CstObject,
+    name: &str,
 ) -> Result<Option<CstObjectProp>, SettingsError> {
     let mut found = object
         .properties()
         .into_iter()
-        .filter(|p| p.decoded_name().as_deref() == Some(KEY));
+        .filter(|p| p.decoded_name().as_deref() == Some(name));
     let first = found.next();
     match (first, found.next()) {
         (Some(first), Some(second)) => {
             let (line, _) = line_column(doc.body, start(&first.into()));
             Err(doc.error_at(
                 &second.into(),
-                format!("{KEY} is set twice (first on line {line})"),
+                format!("{name} is set twice (first on line {line})"),
             ))
         }
         (first, _) => Ok(first),
     }
 }
 
+/// How a new property is written where it goes: its indentation, one level more, the line break,
+/// and whether the object it goes in spans lines (else an object on the way is written inline).
+struct Layout<'a> {
+    indent: String,
+    unit: String,
+    nl: &'a str,
+    multiline: bool,
+}
+
+/// The property `"path[0]": …` holding the rest of the path, then `value`, as rdock writes it.
+fn property_text(path: &[&str], value: &NewValue, at: &Layout) -> String {
+    let (name, rest) = path.split_first().expect("a path names at least one key");
+    let key = json_string(name);
+    if rest.is_empty() {
+        return format!("{key}: {}", value.json());
+    }
+    if !at.multiline {
+        return format!("{key}: {{{}}}", property_text(rest, value, at));
+    }
+    let inner = Layout {
+        indent: format!("{}{}", at.indent, at.unit),
+        unit: at.unit.clone(),
+        ..*at
+    };
+    let (nl, indent) = (at.nl, &at.indent);
+    let member = property_text(rest, value, &inner);
+    format!("{key}: {{{nl}{}{member}{nl}{indent}}}", inner.indent)
+}
+
 /// A file without a value (empty, blank or comments only) becomes an object with the property.
 /// Blank text is replaced; comments are kept and the object follows them.
-fn fresh_object(doc: &Document, interval: u64) -> Vec<Splice> {
+fn fresh_object(doc: &Document, path: &[&str], value: &NewValue) -> Vec<Splice> {
     let nl = doc.newline();
+    let layout = Layout {
+        indent: DEFAULT_INDENT.into(),
+        unit: DEFAULT_INDENT.into(),
+        nl,
+        multiline: true,
+    };
     let object = format!(
         "{{{nl}{DEFAULT_INDENT}{}{nl}}}{nl}",
-        property_text(interval)
+        property_text(path, value, &layout)
     );
     if doc.root.children().iter().any(CstNode::is_comment) {
         let separator = if doc.body.ends_with(['\n', '\r']) {
@@ -376,14 +435,30 @@ fn fresh_object(doc: &Document, interval: u64) -> Vec<Splice> {
 
 /// Insert the property after the last one, in the object's style: on its own line with the
 /// indentation and line break of the file (and a trailing comma when the last property has one),
-/// or inline when the object is written on one line.
-fn insert_property(doc: &Document, object: &CstObject, interval: u64) -> Vec<Splice> {
+/// or inline when the object is written on one line. An empty `{}` is opened up, its closing
+/// brace on a line of its own at the indentation of the line it stands on.
+fn insert_property(
+    doc: &Document,
+    object: &CstObject,
+    path: &[&str],
+    value: &NewValue,
+) -> Vec<Splice> {
     let nl = doc.newline();
-    let prop = property_text(interval);
     let children = object.children();
-    let multiline = children.iter().any(CstNode::is_newline);
-    let indent = property_indent(doc, object);
+    let layout = Layout {
+        indent: property_indent(doc, object),
+        unit: indent_unit(doc),
+        nl,
+        multiline: children.iter().any(CstNode::is_newline),
+    };
+    let indent = &layout.indent;
     let Some(last) = object.properties().pop().map(CstNode::from) else {
+        let opened = Layout {
+            multiline: true,
+            ..layout
+        };
+        let prop = property_text(path, value, &opened);
+        let indent = &opened.indent;
         return match children.iter().rev().find(|c| c.is_newline()) {
             // `{ // comment⏎}`: a line of its own before the closing line break.
             Some(last_break) => vec![Splice::insert(
@@ -391,14 +466,19 @@ fn insert_property(doc: &Document, object: &CstObject, interval: u64) -> Vec<Spl
                 format!("{nl}{indent}{prop}"),
             )],
             // `{}`: open it up.
-            None => vec![Splice::insert(
-                start(&object.clone().into()) + 1,
-                format!("{nl}{indent}{prop}{nl}"),
-            )],
+            None => {
+                let at = start(&object.clone().into());
+                let closing = line_indent(doc.body, at);
+                vec![Splice::insert(
+                    at + 1,
+                    format!("{nl}{indent}{prop}{nl}{closing}"),
+                )]
+            }
         };
     };
+    let prop = property_text(path, value, &layout);
     let comma = last.trailing_comma().map(CstNode::from);
-    match (multiline, comma) {
+    match (layout.multiline, comma) {
         (false, Some(comma)) => vec![Splice::insert(end(&comma), format!(" {prop},"))],
         (false, None) => vec![Splice::insert(end(&last), format!(", {prop}"))],
         (true, Some(comma)) => vec![Splice::insert(
@@ -419,21 +499,98 @@ fn end_of_line_comments(node: &CstNode) -> usize {
         .map_or_else(|| end(node), |comment| end(&comment.into()))
 }
 
-/// The indentation of the last property that starts a line, else of a comment in the object, else
-/// VS Code's four spaces.
+/// The indentation of the object's members: of the last property that starts a line, else of a
+/// comment in the object, else one level more than the line the object stands on.
 fn property_indent(doc: &Document, object: &CstObject) -> String {
+    found_indent(doc, object).unwrap_or_else(|| {
+        let line = line_indent(doc.body, start(&object.clone().into()));
+        format!("{line}{}", indent_unit(doc))
+    })
+}
+
+/// One level of indentation: the top-level properties', else VS Code's four spaces.
+fn indent_unit(doc: &Document) -> String {
+    let root = doc.object().ok().flatten();
+    root.and_then(|object| found_indent(doc, &object))
+        .unwrap_or_else(|| DEFAULT_INDENT.to_string())
+}
+
+/// The indentation of the last property that starts a line, else of a comment in the object.
+fn found_indent(doc: &Document, object: &CstObject) -> Option<String> {
     let props = object.properties().into_iter().rev().map(CstNode::from);
     let comments = object.children().into_iter().filter(CstNode::is_comment);
-    props
-        .chain(comments)
-        .find_map(|node| {
-            let at = start(&node);
-            let line = &doc.body[doc.body[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1)..at];
-            line.chars()
-                .all(|c| c == ' ' || c == '\t')
-                .then(|| line.to_string())
-        })
-        .unwrap_or_else(|| DEFAULT_INDENT.to_string())
+    props.chain(comments).find_map(|node| {
+        let at = start(&node);
+        let line = &doc.body[line_start(doc.body, at)..at];
+        line.chars()
+            .all(|c| c == ' ' || c == '\t')
+            .then(|| line.to_string())
+    })
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind(['\n', '\r']).map_or(0, |i| i + 1)
+}
+
+/// The spaces and tabs that start the line holding `at`.
+fn line_indent(text: &str, at: usize) -> &str {
+    let line = &text[line_start(text, at)..];
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
+// docker.explorerRefreshInterval
+
+/// What the file held before an edit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Before {
+    /// No top-level `docker.explorerRefreshInterval` (or no file, or an empty one).
+    Missing,
+    /// A number lower than the interval, as written.
+    Number(String),
+    /// Some other kind of value: "a string", "null", "an object"...
+    NotNumber(&'static str),
+}
+
+/// What setting the interval does to a settings text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Edit {
+    /// The value is already at least the interval: nothing to write. `value` is as written.
+    Unchanged { value: String, larger: bool },
+    /// The whole new text, and what was there before.
+    Changed { text: String, before: Before },
+}
+
+/// Set the top-level `docker.explorerRefreshInterval` to `interval` unless it is already at least
+/// that. Only the value's text changes, or the new property (and a comma) is inserted.
+pub fn edit_text(text: &str, interval: u64) -> Result<Edit, SettingsError> {
+    let doc = Document::parse(text)?;
+    let number = |node: &CstNode| match node {
+        CstNode::Leaf(CstLeafNode::NumberLit(_)) => node.to_string().parse::<f64>().ok(),
+        _ => None,
+    };
+    let keep = |node: &CstNode| number(node).is_some_and(|n| n >= interval as f64);
+    let (splices, found) = set(&doc, &[KEY], &NewValue::Number(interval), &keep)?;
+    let before = match found {
+        Found::Kept(value) => {
+            let larger = value.parse::<f64>().is_ok_and(|n| n > interval as f64);
+            return Ok(Edit::Unchanged { value, larger });
+        }
+        Found::Missing => Before::Missing,
+        Found::Replaced {
+            written,
+            kind: "a number",
+        } => Before::Number(written),
+        Found::Replaced { kind, .. } => Before::NotNumber(kind),
+    };
+    Ok(Edit::Changed {
+        text: doc.apply(splices),
+        before,
+    })
+}
+
+/// [`edit_text`] for the bytes of a file.
+pub fn edit_bytes(bytes: &[u8], interval: u64) -> Result<Edit, SettingsError> {
+    edit_text(decode(bytes)?, interval)
 }
 
 // docker.environment / containers.environment
@@ -443,6 +600,8 @@ fn property_indent(doc: &Document, object: &CstObject) -> String {
 pub struct Override {
     pub setting: &'static str,
     pub variable: String,
+    /// The value, when it is a string.
+    pub value: Option<String>,
 }
 
 /// Which of [`CONTEXT_VARIABLES`] the top-level [`ENVIRONMENT_SETTINGS`] objects set.
@@ -456,15 +615,106 @@ pub fn environment_overrides(text: &str) -> Result<Vec<Override>, SettingsError>
         let Some(env) = object.object_value(setting) else {
             continue;
         };
-        found.extend(
-            env.properties()
-                .iter()
-                .filter_map(CstObjectProp::decoded_name)
-                .filter(|name| CONTEXT_VARIABLES.contains(&name.as_str()))
-                .map(|variable| Override { setting, variable }),
-        );
+        for prop in env.properties() {
+            let Some(variable) = prop.decoded_name() else {
+                continue;
+            };
+            if CONTEXT_VARIABLES.contains(&variable.as_str()) {
+                let value = match prop.value() {
+                    Some(CstNode::Leaf(CstLeafNode::StringLit(s))) => s.decoded_value().ok(),
+                    _ => None,
+                };
+                found.push(Override {
+                    setting,
+                    variable,
+                    value,
+                });
+            }
+        }
     }
     Ok(found)
+}
+
+/// What one environment setting held before [`pin_context`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pin {
+    /// DOCKER_CONTEXT names the context already.
+    Set,
+    /// No DOCKER_CONTEXT there (or no such setting, or no file).
+    Missing,
+    /// DOCKER_CONTEXT held this, as written: another name, or not a string.
+    Other(String),
+}
+
+/// What pinning a context does to a settings text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinEdit {
+    /// The whole new text (the text as it was when every setting is [`Pin::Set`]).
+    pub text: String,
+    /// Each of [`ENVIRONMENT_SETTINGS`], and what it held.
+    pub before: Vec<(&'static str, Pin)>,
+}
+
+impl PinEdit {
+    pub fn changed(&self) -> bool {
+        self.before.iter().any(|(_, pin)| *pin != Pin::Set)
+    }
+}
+
+/// Set `DOCKER_CONTEXT` to `name` in the top-level `docker.environment` and
+/// `containers.environment` objects, inserting either where it is missing; every other member
+/// stays. Refused, at its line and column: a setting that is not an object, and a DOCKER_HOST in
+/// either object (the docker CLI takes DOCKER_HOST over DOCKER_CONTEXT, so the pin would do
+/// nothing).
+pub fn pin_context(text: &str, name: &str) -> Result<PinEdit, SettingsError> {
+    let keep = |node: &CstNode| match node {
+        CstNode::Leaf(CstLeafNode::StringLit(s)) => s.decoded_value().is_ok_and(|v| v == name),
+        _ => false,
+    };
+    let value = NewValue::Text(name);
+    let path = |setting| [setting, DOCKER_CONTEXT];
+    // Every refusal is found in the text as given, so its line and column are the file's.
+    let doc = Document::parse(text)?;
+    for setting in ENVIRONMENT_SETTINGS {
+        refuse_docker_host(&doc, setting)?;
+        set(&doc, &path(setting), &value, &keep)?;
+    }
+    drop(doc);
+    let mut text = text.to_string();
+    let mut before = Vec::new();
+    for setting in ENVIRONMENT_SETTINGS {
+        text = {
+            let doc = Document::parse(&text)?;
+            let (splices, found) = set(&doc, &path(setting), &value, &keep)?;
+            before.push((
+                setting,
+                match found {
+                    Found::Kept(_) => Pin::Set,
+                    Found::Missing => Pin::Missing,
+                    Found::Replaced { written, .. } => Pin::Other(written),
+                },
+            ));
+            doc.apply(splices)
+        };
+    }
+    Ok(PinEdit { text, before })
+}
+
+/// DOCKER_HOST in the setting's object is an error at its place.
+fn refuse_docker_host(doc: &Document, setting: &str) -> Result<(), SettingsError> {
+    let env = doc
+        .object()?
+        .and_then(|object| object.object_value(setting));
+    let host = env.and_then(|env| unique_property(doc, &env, DOCKER_HOST).ok().flatten());
+    match host {
+        Some(prop) => Err(doc.error_at(
+            &prop.into(),
+            format!(
+                "\"{setting}\" sets {DOCKER_HOST}, which the docker CLI takes over {DOCKER_CONTEXT}: remove it to pin a context"
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -619,11 +869,13 @@ mod tests {
             vec![
                 Override {
                     setting: "docker.environment",
-                    variable: "DOCKER_HOST".into()
+                    variable: "DOCKER_HOST".into(),
+                    value: Some("ssh://a".into()),
                 },
                 Override {
                     setting: "containers.environment",
-                    variable: "DOCKER_CONTEXT".into()
+                    variable: "DOCKER_CONTEXT".into(),
+                    value: Some("x".into()),
                 },
             ]
         );
@@ -634,5 +886,89 @@ mod tests {
         );
         assert!(environment_overrides("").unwrap().is_empty());
         assert!(environment_overrides("[").is_err());
+    }
+
+    fn pinned(text: &str, name: &str) -> String {
+        let edit = pin_context(text, name).unwrap();
+        assert!(edit.changed(), "{text:?}");
+        let again = pin_context(&edit.text, name).unwrap();
+        assert!(
+            !again.changed(),
+            "a second pin changes nothing: {:?}",
+            edit.text
+        );
+        assert_eq!(again.text, edit.text);
+        edit.text
+    }
+
+    #[test]
+    fn a_pin_goes_into_both_settings_in_the_file_style() {
+        let cases = [
+            (
+                "",
+                "{\n    \"docker.environment\": {\n        \"DOCKER_CONTEXT\": \"one\"\n    },\n    \"containers.environment\": {\n        \"DOCKER_CONTEXT\": \"one\"\n    }\n}\n",
+            ),
+            (
+                "{\"a\": 1}",
+                "{\"a\": 1, \"docker.environment\": {\"DOCKER_CONTEXT\": \"one\"}, \"containers.environment\": {\"DOCKER_CONTEXT\": \"one\"}}",
+            ),
+            (
+                "{\r\n\t\"a\": 1, // one\r\n}",
+                "{\r\n\t\"a\": 1, // one\r\n\t\"docker.environment\": {\r\n\t\t\"DOCKER_CONTEXT\": \"one\"\r\n\t},\r\n\t\"containers.environment\": {\r\n\t\t\"DOCKER_CONTEXT\": \"one\"\r\n\t},\r\n}",
+            ),
+            // An empty object is opened up at its own line's indentation.
+            (
+                "{\n  \"docker.environment\": {},\n  \"containers.environment\": {\n  }\n}",
+                "{\n  \"docker.environment\": {\n    \"DOCKER_CONTEXT\": \"one\"\n  },\n  \"containers.environment\": {\n    \"DOCKER_CONTEXT\": \"one\"\n  }\n}",
+            ),
+        ];
+        for (before, after) in cases {
+            assert_eq!(pinned(before, "one"), after, "for {before:?}");
+        }
+    }
+
+    #[test]
+    fn a_pin_keeps_other_members_and_replaces_only_the_value() {
+        let text = "{\n  \"docker.environment\": { \"DOCKER_CERT_PATH\": \"/c\", \"DOCKER_CONTEXT\": \"two\" /* was */ },\n  \"containers.environment\": {\n    \"DOCKER_TLS_VERIFY\": \"1\" // keep\n  }\n}";
+        let edit = pin_context(text, "one").unwrap();
+        assert_eq!(
+            edit.before,
+            [
+                ("docker.environment", Pin::Other("\"two\"".into())),
+                ("containers.environment", Pin::Missing)
+            ]
+        );
+        assert_eq!(
+            edit.text,
+            "{\n  \"docker.environment\": { \"DOCKER_CERT_PATH\": \"/c\", \"DOCKER_CONTEXT\": \"one\" /* was */ },\n  \"containers.environment\": {\n    \"DOCKER_TLS_VERIFY\": \"1\", // keep\n    \"DOCKER_CONTEXT\": \"one\"\n  }\n}"
+        );
+        let set = "{\"docker.environment\": {\"DOCKER_CONTEXT\": \"one\"}, \"containers.environment\": {\"DOCKER_CONTEXT\": \"o\\u006ee\"}}";
+        let edit = pin_context(set, "one").unwrap();
+        assert!(!edit.changed(), "an escaped name is the same name");
+        assert_eq!(edit.text, set);
+    }
+
+    #[test]
+    fn a_pin_is_refused_where_it_could_not_work() {
+        let err = pin_context("{\n  \"containers.environment\": \"one\"\n}", "one").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 29), "{err}");
+        assert_eq!(
+            err.message,
+            "\"containers.environment\" is a string, not an object"
+        );
+        let err = pin_context(
+            "{\n  \"docker.environment\": {},\n  \"containers.environment\": {\"DOCKER_HOST\": \"ssh://h\"}\n}",
+            "one",
+        )
+        .unwrap_err();
+        assert_eq!((err.line, err.column), (3, 30), "{err}");
+        assert!(err.message.contains("sets DOCKER_HOST"), "{err}");
+        let err = pin_context(
+            "{\"docker.environment\": {\"DOCKER_CONTEXT\": \"a\",\n \"DOCKER_CONTEXT\": \"b\"}}",
+            "one",
+        )
+        .unwrap_err();
+        assert_eq!((err.line, err.column), (2, 2), "{err}");
+        assert!(pin_context("{", "one").is_err());
     }
 }

@@ -17,6 +17,7 @@ mod repair;
 mod ssh_config;
 mod tools;
 mod vscode;
+mod workspace;
 
 use std::path::{Path, PathBuf};
 

@@ -12,6 +12,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use rdock::steps::{Finding, Status};
+
 /// One area's fixture tree.
 pub struct Tree {
     /// The directory under tests/fixtures.
@@ -45,6 +47,41 @@ pub enum Outcome {
     Edited(Vec<u8>),
     /// rdock refused: its message, and the file's bytes after the refusal (None: no file).
     Refused(String, Option<Vec<u8>>),
+}
+
+/// One run of a settings step on a case, judged as every settings area judges it. Refused (`refused`
+/// holds the editor's error): the error has a line and column, and `found` reports it as a failure
+/// rdock cannot fix. Edited: `found` is ok, `changed` counts one change when the bytes changed, and
+/// `rerun` (a second run, which says whether it changed anything) passes.
+pub fn settings_outcome(
+    case: &Case,
+    refused: Option<String>,
+    found: &Finding,
+    changed: usize,
+    got: Option<Vec<u8>>,
+    rerun: impl FnOnce(&[u8]) -> Result<(), String>,
+) -> Result<Outcome, String> {
+    if let Some(err) = refused {
+        if !err.contains(" at line ") || !err.contains(", column ") {
+            return Err(format!("error without line and column: {err}"));
+        }
+        if found.status != Status::Fail || found.fixable || !found.message.contains(&err) {
+            return Err(format!("finding {found:?} does not report {err:?}"));
+        }
+        return Ok(Outcome::Refused(err, got));
+    }
+    let Some(got) = got else {
+        return Err("no file after the run".into());
+    };
+    if found.status != Status::Ok {
+        return Err(format!("finding {found:?}"));
+    }
+    let should_change = case.before.as_deref() != Some(&got[..]);
+    if changed != usize::from(should_change) {
+        return Err(format!("{changed} changes reported"));
+    }
+    rerun(&got)?;
+    Ok(Outcome::Edited(got))
 }
 
 fn blessing() -> bool {
