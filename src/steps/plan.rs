@@ -102,7 +102,7 @@ use Group::*;
 use Kind::*;
 
 /// Every step, in order.
-pub const PLAN: [Meta; 21] = [
+pub const PLAN: [Meta; 22] = [
     meta(Tools, "tools", Local, &[], true),
     meta(Destination, "destination", Local, &[Tools], true),
     meta(Key, "key", Local, &[Destination], true),
