@@ -213,6 +213,7 @@ impl DoctorTarget {
             "context": self.context,
             "destination": self.destination,
             "endpoint": self.endpoint,
+            "pinned_by": self.pinned_in,
         })
     }
 
