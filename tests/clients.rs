@@ -13,6 +13,7 @@ use std::time::Instant;
 use crate::harness::{
     setup_args, Client, ClientResult, RejectPort, Sandbox, SecondSshd, DEBIAN13_DOCKER,
 };
+use crate::support::snapshot::Transcript;
 
 /// How the person's context reaches the host.
 #[derive(Clone, Copy, Debug)]
@@ -352,6 +353,13 @@ fn proxy_jump_needs_a_client_that_runs_ssh() {
             .contains("ProxyJump bastion is not supported"),
         "{doctor:#?}"
     );
+    // What a person reads: the docker CLI works, the two libraries will not, and why.
+    Transcript::new(&c.sb)
+        .port(port.parse().unwrap(), "[TARGET_PORT]")
+        .assert(
+            "doctor_clients_behind_proxy_jump",
+            &[&c.sb.rdock(&["doctor", &c.context])],
+        );
 }
 
 /// IdentityAgent names the agent that holds the key; SSH_AUTH_SOCK is unset. Only ssh reads
