@@ -34,15 +34,17 @@ fn verdicts(done: &Done) -> Vec<(&str, Status)> {
         .collect()
 }
 
-/// u@127.0.0.1:2222, its key in the agent at SSH_AUTH_SOCK and its host key known, the probe
-/// answering; no ~/.ssh/config, so paramiko's view is `ssh -G -F none`.
-fn plain() -> Rig {
-    Rig::plain()
-        .key()
-        .agent_with_key()
-        .known_host()
-        .probe(Reply::ok(PROBE_SERVER))
-        .on(
+/// What the clients ask of a machine beyond the rig's key, agent and known_hosts.
+trait Answers {
+    /// The probe answers as Debian 12's dockerd; no compose plugin is installed.
+    fn answers(self) -> Self;
+    /// No ~/.ssh/config: paramiko's view of 127.0.0.1 is `ssh -G -F none`.
+    fn no_ssh_config(self) -> Self;
+}
+
+impl Answers for Rig {
+    fn answers(self) -> Rig {
+        self.probe(Reply::ok(PROBE_SERVER)).on(
             &[
                 "docker",
                 "--context",
@@ -53,16 +55,31 @@ fn plain() -> Rig {
             ],
             compose_missing(),
         )
+    }
+
+    fn no_ssh_config(self) -> Rig {
+        let none = self.at_home(SSH_G_LOCAL_USER_F_NONE);
+        self.on(
+            &["ssh", "-G", "-F", "none", "--", "127.0.0.1"],
+            Reply::ok(none),
+        )
+    }
+}
+
+/// u@127.0.0.1:2222, its key in the agent at SSH_AUTH_SOCK and its host key known, the probe
+/// answering; no ~/.ssh/config, so paramiko's view is `ssh -G -F none`.
+fn plain() -> Rig {
+    Rig::plain()
+        .key()
+        .agent_with_key()
+        .known_host()
+        .answers()
+        .no_ssh_config()
 }
 
 #[test]
 fn on_a_plain_destination_every_client_works_and_vscode_has_no_extension() {
     let rig = plain();
-    let none = rig.at_home(SSH_G_LOCAL_USER_F_NONE);
-    let rig = rig.on(
-        &["ssh", "-G", "-F", "none", "--", "127.0.0.1"],
-        Reply::ok(none),
-    );
     let done = rig.run(Mode::Doctor, &options(), &SLICE);
     assert_eq!(
         verdicts(&done),
@@ -97,21 +114,7 @@ fn on_a_plain_destination_every_client_works_and_vscode_has_no_extension() {
 /// `box`, a Host alias for alice@10.0.0.5:2222 in ~/.ssh/config, with ~/.ssh/id_ed25519 as
 /// --identity; `ssh -G -F ~/.ssh/config -- box` is what paramiko sees.
 fn alias() -> (Rig, Options) {
-    let rig = Rig::alias()
-        .key()
-        .agent_with_key()
-        .probe(Reply::ok(PROBE_SERVER))
-        .on(
-            &[
-                "docker",
-                "--context",
-                "default",
-                "compose",
-                "version",
-                "--short",
-            ],
-            compose_missing(),
-        );
+    let rig = Rig::alias().key().agent_with_key().answers();
     let known = rig.arg(".ssh/known_hosts");
     rig.write(".ssh/known_hosts", KEYSCAN);
     let config = rig.arg(".ssh/config");
@@ -178,26 +181,8 @@ fn a_client_named_with_client_fails_instead_of_warning() {
 
 #[test]
 fn without_ssh_auth_sock_paramiko_still_reads_a_key_file_with_no_passphrase() {
-    let rig = Rig::plain()
-        .key()
-        .known_host()
-        .probe(Reply::ok(PROBE_SERVER))
-        .on(
-            &[
-                "docker",
-                "--context",
-                "default",
-                "compose",
-                "version",
-                "--short",
-            ],
-            compose_missing(),
-        );
-    let none = rig.at_home(SSH_G_LOCAL_USER_F_NONE);
-    let rig = rig.on(
-        &["ssh", "-G", "-F", "none", "--", "127.0.0.1"],
-        Reply::ok(none),
-    );
+    let rig = Rig::plain().key().known_host().answers();
+    let rig = rig.no_ssh_config();
     let slice: Vec<&str> = SLICE
         .iter()
         .copied()
