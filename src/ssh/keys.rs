@@ -12,14 +12,28 @@ use crate::sys::fsutil;
 /// A usable key pair, as later steps need it.
 #[derive(Clone, Debug)]
 pub struct KeyPair {
-    pub private: PathBuf,
+    /// The identity file ssh is given (`-i`, `IdentityFile`): the private key file, or the public
+    /// key file of a key whose private half only an agent holds.
+    pub identity: PathBuf,
+    /// The private key file; None when there is none: the identity file is a public key and the
+    /// agent ssh asks holds the private key (1Password's SSH agent, a hardware token's agent).
+    /// Nothing that reads key files (ssh-add, paramiko) can use such a key.
+    pub private: Option<PathBuf>,
     pub public: PathBuf,
     /// `type blob comment`, one line.
     pub public_line: String,
     /// The base64 key blob: what identifies a key (the comment does not).
     pub blob: String,
-    /// The private key has a passphrase.
+    /// The private key file has a passphrase; false when there is no file (nothing to decrypt).
     pub encrypted: bool,
+}
+
+/// Is this the text of an OpenSSH public key file (`type blob comment` on its first line)? Then
+/// ssh, given it as an identity file, offers the agent's copy of that key.
+pub fn public_key_text(bytes: &[u8]) -> Option<(String, String)> {
+    let line = first_line(bytes);
+    let blob = public_blob(&line)?.to_string();
+    Some((line, blob))
 }
 
 /// Split `type blob [comment]` and return the blob, when the line looks like an OpenSSH public key.
@@ -90,6 +104,23 @@ pub fn describe(exec: &Exec, public_line: &str) -> String {
                 .collect();
             format!("{kind} …{tail}")
         }
+    }
+}
+
+/// A public key line, short, for a list: `ssh-ed25519 …J/CWe comment`.
+pub fn short(line: &str) -> String {
+    let mut words = line.split_whitespace();
+    let kind = words.next().unwrap_or("key");
+    let blob = words.next().unwrap_or("");
+    let tail: String = blob
+        .chars()
+        .skip(blob.chars().count().saturating_sub(12))
+        .collect();
+    let comment = words.collect::<Vec<_>>().join(" ");
+    if comment.is_empty() {
+        format!("{kind} …{tail}")
+    } else {
+        format!("{kind} …{tail} {comment}")
     }
 }
 
