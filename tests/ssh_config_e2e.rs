@@ -276,3 +276,108 @@ fn identity_file_identity_agent_and_proxy_jump_together() {
         "{again}"
     );
 }
+
+/// 1Password's documented setup: the private key lives only in the agent at
+/// ~/.1password/agent.sock (IdentityAgent), `IdentityFile` names the PUBLIC key, `IdentitiesOnly
+/// yes`; SSH_AUTH_SOCK names the sandbox's other agent, which holds nothing. Setup uses the
+/// agent's key as it is (installs it over the one password login, writes no key), doctor is
+/// green, docker works with no askpass, and setup again changes nothing.
+#[test]
+fn a_key_that_lives_only_in_the_identity_agent_named_by_its_public_key_file() {
+    let Some(mut sb) = start() else { return };
+    let onepass = sb.extra_agent(".1password/agent.sock");
+    let sock = onepass.sock.display().to_string();
+    // The key goes into that agent, then its private file is gone: only box.pub stays.
+    let staged = sb.local(
+        "sh",
+        &[
+            "-c",
+            &format!(
+                "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -C onepass -f ~/.ssh/box && SSH_AUTH_SOCK={sock} ssh-add ~/.ssh/box && rm ~/.ssh/box"
+            ),
+        ],
+    );
+    assert_eq!(staged.code, Some(0), "{staged}");
+    let config = sb.host_block(
+        "box",
+        sb.port,
+        "    IdentityAgent ~/.1password/agent.sock\n    IdentityFile ~/.ssh/box.pub\n    IdentitiesOnly yes\n",
+    );
+    sb.write_local(".ssh/config", &config);
+    let before = sb.snapshot(".ssh");
+    let run = setup(&sb, "box");
+    assert!(
+        run.stdout.contains(&format!(
+            "~/.ssh/box.pub (ssh-ed25519): the private key stays in the agent at {sock} (IdentityAgent)"
+        )),
+        "{run}"
+    );
+    // No key was made: ~/.ssh holds what it held, known_hosts (the host key) and the config
+    // (rdock's agent block), and nothing else; box.pub is as it was.
+    let after = sb.snapshot(".ssh");
+    let new: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+    assert_eq!(new, [".ssh/known_hosts"], "{run}");
+    for (name, was) in &before {
+        if name != ".ssh/config" {
+            assert_eq!(after.get(name), Some(was), "{name} changed:\n{run}");
+        }
+    }
+    assert!(!run.stdout.contains("created ~/"), "{run}");
+    // Installed over the one password login: the agent's key is what the remote accepts.
+    let key = blob(&sb, ".ssh/box.pub");
+    assert!(sb.authorized_keys().contains(&key), "{run}");
+    no_askpass(&mut sb);
+    let doctor = works(&sb, "box");
+    assert!(
+        doctor.stdout.contains("the agent holds ~/.ssh/box.pub"),
+        "{doctor}"
+    );
+    // Nothing went into the sandbox's other agent: the key stayed where it was.
+    let other = sb.local("ssh-add", &["-L"]);
+    assert_eq!(other.code, Some(1), "{other}");
+    let again = setup(&sb, "box");
+    assert!(
+        again
+            .stdout
+            .contains("Everything is already set up; nothing changed."),
+        "{again}"
+    );
+    drop(onepass);
+}
+
+/// `--identity PATH.pub`: the agent at SSH_AUTH_SOCK holds the key, its private file is gone, and
+/// ~/.ssh/config names nothing. Setup and doctor take the agent's key through its public file.
+#[test]
+fn identity_given_as_a_public_key_file_uses_the_agent_s_copy() {
+    let Some(mut sb) = start() else { return };
+    let staged = sb.local(
+        "sh",
+        &[
+            "-c",
+            "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -C agent-only -f ~/.ssh/held && ssh-add ~/.ssh/held && rm ~/.ssh/held",
+        ],
+    );
+    assert_eq!(staged.code, Some(0), "{staged}");
+    let public = sb.local.home.join(".ssh/held.pub").display().to_string();
+    let dest = sb.dest();
+    let run = sb.rdock_within(
+        &setup_args(&dest, &["--identity", &public]),
+        Duration::from_secs(120),
+    );
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        run.stdout
+            .contains("~/.ssh/held.pub (ssh-ed25519): the private key stays in the agent at"),
+        "{run}"
+    );
+    assert!(!sb.local.home.join(".ssh/id_ed25519").exists(), "{run}");
+    assert!(sb.authorized_keys().contains(&blob(&sb, ".ssh/held.pub")), "{run}");
+    no_askpass(&mut sb);
+    let doctor = sb.rdock(&["doctor", &dest, "--identity", &public]);
+    assert!(
+        doctor.code == Some(0) && !doctor.stdout.contains('✗'),
+        "{doctor}"
+    );
+    let ps = sb.local("docker", &["--context", &sb.context(), "ps"]);
+    assert_eq!(ps.code, Some(0), "{ps}");
+}

@@ -428,7 +428,7 @@ fn in_agent_only(s: &mut Session, path: &Path, line: String, blob: String) -> Fi
                 if n == 1 { "" } else { "s" }
             ),
             format!(
-                "unlock the app whose agent holds it (1Password: unlock it; the key must be in a vault its SSH agent serves), or add the private key file: {to}ssh-add PRIVATE_KEY; then rerun. rdock makes no new key in its place"
+                "unlock the app whose agent holds it (1Password: unlock it; the key must be in a vault its SSH agent serves), or add its private key file to that agent ({to}ssh-add PRIVATE_KEY), or pass --identity PATH to use another key; then rerun"
             ),
         );
         f.details
