@@ -371,7 +371,10 @@ fn identity_given_as_a_public_key_file_uses_the_agent_s_copy() {
         "{run}"
     );
     assert!(!sb.local.home.join(".ssh/id_ed25519").exists(), "{run}");
-    assert!(sb.authorized_keys().contains(&blob(&sb, ".ssh/held.pub")), "{run}");
+    assert!(
+        sb.authorized_keys().contains(&blob(&sb, ".ssh/held.pub")),
+        "{run}"
+    );
     no_askpass(&mut sb);
     let doctor = sb.rdock(&["doctor", &dest, "--identity", &public]);
     assert!(

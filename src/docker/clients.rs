@@ -523,6 +523,41 @@ mod tests {
     }
 
     #[test]
+    fn a_key_only_in_1password_s_agent_is_no_file_and_cannot_be_ssh_added() {
+        // IdentityFile ~/.ssh/box.pub, the private key in the agent IdentityAgent names, and
+        // SSH_AUTH_SOCK naming another agent.
+        let f = Facts {
+            key: "~/.ssh/box.pub".into(),
+            key_encrypted: false,
+            key_in_agent_only: true,
+            key_in_agent: Ok(false),
+            identity_agent: Some("/home/me/.1password/agent.sock".into()),
+            ..plain()
+        };
+        let v = ssh2(&f);
+        assert_eq!(
+            v.problems,
+            ["the key must be in the agent at SSH_AUTH_SOCK, and ~/.ssh/box.pub is not (ssh2 ignores IdentityAgent /home/me/.1password/agent.sock)"]
+        );
+        assert_eq!(
+            v.fixes,
+            ["export SSH_AUTH_SOCK=/home/me/.1password/agent.sock (the agent that holds the key) where the client runs"]
+        );
+        let v = paramiko(&f);
+        assert_eq!(
+            v.problems,
+            ["the key must be in the agent at SSH_AUTH_SOCK, and ~/.ssh/box.pub is not (paramiko ignores IdentityAgent /home/me/.1password/agent.sock) (~/.ssh/box.pub is a public key: paramiko cannot read the private key from a file)"]
+        );
+        // With SSH_AUTH_SOCK naming that agent, both get the key from it.
+        let f = Facts {
+            key_in_agent: Ok(true),
+            identity_agent: None,
+            ..f
+        };
+        assert!(ssh2(&f).works() && paramiko(&f).works());
+    }
+
+    #[test]
     fn paramiko_refuses_a_host_whose_key_is_not_under_its_own_name() {
         let mut f = plain();
         f.paramiko.host_key_known = false;

@@ -356,13 +356,9 @@ impl Step for IdentityStep {
                 ),
                 "unlock the app whose agent holds it (1Password: unlock it), then rerun",
             ),
-            (Some(private), false) => not_held(
-                s.env.platform,
-                &facts.target(),
-                private,
-                &shown,
-                keys.len(),
-            ),
+            (Some(private), false) => {
+                not_held(s.env.platform, &facts.target(), private, &shown, keys.len())
+            }
         };
         f.details.extend(describe(s, &keys));
         f

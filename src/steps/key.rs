@@ -310,7 +310,9 @@ impl Step for KeyStep {
 
     fn can_fix(&self, s: &Session) -> Result<(), String> {
         match &self.pending {
-            Some(Pending::Generate(_)) => self.keygen_cmd(s).map(|_| ()).map_err(|e| format!("{e:#}")),
+            Some(Pending::Generate(_)) => {
+                self.keygen_cmd(s).map(|_| ()).map_err(|e| format!("{e:#}"))
+            }
             Some(Pending::DerivePublic(None)) if !s.term.is_interactive() => Err(format!(
                 "{} has a passphrase, so its public half needs a terminal to type it on",
                 s.env.tilde(&self.path)
