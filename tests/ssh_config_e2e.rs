@@ -22,6 +22,17 @@ fn setup(sb: &Sandbox, dest: &str) -> Run {
     run
 }
 
+/// Setup again: doctor's verdict and setup's agree, and nothing changes.
+fn setup_changes_nothing(sb: &Sandbox, dest: &str) {
+    let again = setup(sb, dest);
+    assert!(
+        again
+            .stdout
+            .contains("Everything is already set up; nothing changed."),
+        "{again}"
+    );
+}
+
 /// Take askpass out of the local user's environment: from now on no password login can pass.
 fn no_askpass(sb: &mut Sandbox) {
     sb.env.insert("SSH_ASKPASS".into(), String::new());
@@ -268,13 +279,18 @@ fn identity_file_identity_agent_and_proxy_jump_together() {
     assert!(doctor.stdout.contains("~/.ssh/work_ed25519"), "{doctor}");
     assert!(doctor.stdout.contains("(IdentityAgent)"), "{doctor}");
     // Setup again: doctor's verdict and setup's agree, and nothing changes.
-    let again = setup(&sb, "work");
-    assert!(
-        again
-            .stdout
-            .contains("Everything is already set up; nothing changed."),
-        "{again}"
+    setup_changes_nothing(&sb, "work");
+}
+
+/// A new key ~/.ssh/NAME added to the agent at `sock`, then its private file deleted: only
+/// ~/.ssh/NAME.pub is left, as with a key that 1Password keeps.
+fn only_in_agent(sb: &Sandbox, name: &str, sock: &str) {
+    let script = format!(
+        "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -C {name} -f ~/.ssh/{name} && SSH_AUTH_SOCK={sock} ssh-add ~/.ssh/{name} && rm ~/.ssh/{name}"
     );
+    let staged = sb.local("sh", &["-c", &script]);
+    assert_eq!(staged.code, Some(0), "{staged}");
+    assert!(!sb.local.home.join(".ssh").join(name).exists());
 }
 
 /// 1Password's documented setup: the private key lives only in the agent at
@@ -288,16 +304,7 @@ fn a_key_that_lives_only_in_the_identity_agent_named_by_its_public_key_file() {
     let onepass = sb.extra_agent(".1password/agent.sock");
     let sock = onepass.sock.display().to_string();
     // The key goes into that agent, then its private file is gone: only box.pub stays.
-    let staged = sb.local(
-        "sh",
-        &[
-            "-c",
-            &format!(
-                "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -C onepass -f ~/.ssh/box && SSH_AUTH_SOCK={sock} ssh-add ~/.ssh/box && rm ~/.ssh/box"
-            ),
-        ],
-    );
-    assert_eq!(staged.code, Some(0), "{staged}");
+    only_in_agent(&sb, "box", &sock);
     let config = sb.host_block(
         "box",
         sb.port,
@@ -335,13 +342,7 @@ fn a_key_that_lives_only_in_the_identity_agent_named_by_its_public_key_file() {
     // Nothing went into the sandbox's other agent: the key stayed where it was.
     let other = sb.local("ssh-add", &["-L"]);
     assert_eq!(other.code, Some(1), "{other}");
-    let again = setup(&sb, "box");
-    assert!(
-        again
-            .stdout
-            .contains("Everything is already set up; nothing changed."),
-        "{again}"
-    );
+    setup_changes_nothing(&sb, "box");
     drop(onepass);
 }
 
@@ -350,14 +351,7 @@ fn a_key_that_lives_only_in_the_identity_agent_named_by_its_public_key_file() {
 #[test]
 fn identity_given_as_a_public_key_file_uses_the_agent_s_copy() {
     let Some(mut sb) = start() else { return };
-    let staged = sb.local(
-        "sh",
-        &[
-            "-c",
-            "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -C agent-only -f ~/.ssh/held && ssh-add ~/.ssh/held && rm ~/.ssh/held",
-        ],
-    );
-    assert_eq!(staged.code, Some(0), "{staged}");
+    only_in_agent(&sb, "held", &sb.agent_sock.display().to_string());
     let public = sb.local.home.join(".ssh/held.pub").display().to_string();
     let dest = sb.dest();
     let run = sb.rdock_within(

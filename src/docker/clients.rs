@@ -535,10 +535,7 @@ mod tests {
             ..plain()
         };
         let v = ssh2(&f);
-        assert_eq!(
-            v.problems,
-            ["the key must be in the agent at SSH_AUTH_SOCK, and ~/.ssh/box.pub is not (ssh2 ignores IdentityAgent /home/me/.1password/agent.sock)"]
-        );
+        assert!(v.problems[0].contains("~/.ssh/box.pub is not"), "{v:?}");
         assert_eq!(
             v.fixes,
             ["export SSH_AUTH_SOCK=/home/me/.1password/agent.sock (the agent that holds the key) where the client runs"]

@@ -94,21 +94,13 @@ pub fn describe(exec: &Exec, public_line: &str) -> String {
     let answer = exec.run(&fingerprint_cmd(public_line)).ok();
     match answer.and_then(|out| parse_fingerprint(&out.stdout)) {
         Some((kind, fingerprint)) => format!("{kind} {fingerprint}"),
-        None => {
-            let mut words = public_line.split_whitespace();
-            let kind = words.next().unwrap_or("key");
-            let blob = words.next().unwrap_or("");
-            let tail: String = blob
-                .chars()
-                .skip(blob.chars().count().saturating_sub(12))
-                .collect();
-            format!("{kind} …{tail}")
-        }
+        None => short(public_line).0,
     }
 }
 
-/// A public key line, short, for a list: `ssh-ed25519 …J/CWe comment`.
-pub fn short(line: &str) -> String {
+/// A public key line, short: its type and the end of its blob (`ssh-ed25519 …J/CWe`), and its
+/// comment.
+pub fn short(line: &str) -> (String, String) {
     let mut words = line.split_whitespace();
     let kind = words.next().unwrap_or("key");
     let blob = words.next().unwrap_or("");
@@ -116,11 +108,17 @@ pub fn short(line: &str) -> String {
         .chars()
         .skip(blob.chars().count().saturating_sub(12))
         .collect();
-    let comment = words.collect::<Vec<_>>().join(" ");
-    if comment.is_empty() {
-        format!("{kind} …{tail}")
-    } else {
-        format!("{kind} …{tail} {comment}")
+    (
+        format!("{kind} …{tail}"),
+        words.collect::<Vec<_>>().join(" "),
+    )
+}
+
+/// A key the agent holds, for a list: `agent holds: ssh-ed25519 …J/CWe comment`.
+pub fn agent_holds_line(line: &str) -> String {
+    match short(line) {
+        (key, comment) if comment.is_empty() => format!("agent holds: {key}"),
+        (key, comment) => format!("agent holds: {key} {comment}"),
     }
 }
 

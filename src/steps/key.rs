@@ -12,8 +12,9 @@ use anyhow::{bail, Result};
 
 use crate::ssh::agent::{agent_keys, AgentFacts, AgentTarget};
 use crate::ssh::keys::{
-    default_identity, first_line, looks_like_private_key, offered_key, openssh_body_ok,
-    public_blob, public_key_text, public_path, set_private_mode, short, KeyPair, MAX_KEY_BYTES,
+    agent_holds_line, default_identity, first_line, looks_like_private_key, offered_key,
+    openssh_body_ok, public_blob, public_key_text, public_path, set_private_mode, KeyPair,
+    MAX_KEY_BYTES,
 };
 use crate::sys::exec::{quote, Cmd};
 use crate::sys::fsutil;
@@ -120,8 +121,7 @@ impl Step for KeyStep {
                     ),
                 )
                 .fixable();
-                f.details
-                    .extend(keys.iter().map(|k| format!("agent holds: {}", short(k))));
+                f.details.extend(keys.iter().map(|k| agent_holds_line(k)));
                 self.pending = Some(Pending::Generate(Some((n, place))));
                 return f;
             }
@@ -433,8 +433,7 @@ fn in_agent_only(s: &mut Session, path: &Path, line: String, blob: String) -> Fi
                 "unlock the app whose agent holds it (1Password: unlock it; the key must be in a vault its SSH agent serves), or add its private key file to that agent ({to}ssh-add PRIVATE_KEY), or pass --identity PATH to use another key; then rerun"
             ),
         );
-        f.details
-            .extend(keys.iter().map(|k| format!("agent holds: {}", short(k))));
+        f.details.extend(keys.iter().map(|k| agent_holds_line(k)));
         return f;
     }
     let at = facts.place();

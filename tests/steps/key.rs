@@ -395,15 +395,10 @@ fn a_public_key_the_agent_does_not_hold_fails_and_no_key_is_made_in_its_place() 
     let rig = onepass(LOCKED_KEY_PUB, Reply::ok(SSH_ADD_BIG_L_ONE));
     let sock = rig.arg(".1password/agent.sock");
     let done = rig.run(Mode::Setup, &yes(), &["destination", "key", "identity"]);
+    let message = format!("~/.ssh/box.pub is a public key, so ssh must get its private key from the agent, and the agent at {sock} (IdentityAgent) does not hold it (1 other key)");
+    let fix = format!("unlock the app whose agent holds it (1Password: unlock it; the key must be in a vault its SSH agent serves), or add its private key file to that agent (SSH_AUTH_SOCK={sock} ssh-add PRIVATE_KEY), or pass --identity PATH to use another key; then rerun");
+    done.says("key", Status::Fail, &message, Some(&fix));
     let f = done.find("key");
-    assert_eq!(
-        said(f),
-        (
-            Status::Fail,
-            format!("~/.ssh/box.pub is a public key, so ssh must get its private key from the agent, and the agent at {sock} (IdentityAgent) does not hold it (1 other key)").as_str(),
-            Some(format!("unlock the app whose agent holds it (1Password: unlock it; the key must be in a vault its SSH agent serves), or add its private key file to that agent (SSH_AUTH_SOCK={sock} ssh-add PRIVATE_KEY), or pass --identity PATH to use another key; then rerun").as_str())
-        )
-    );
     let blob = key_line().split_whitespace().nth(1).unwrap();
     let tail = &blob[blob.len() - 12..];
     assert_eq!(
@@ -482,15 +477,11 @@ fn with_no_key_file_but_keys_in_the_agent_the_finding_says_so_and_setup_asks_fir
     let path = rig.arg(".ssh/id_ed25519");
     let keygen = format!("ssh-keygen -t ed25519 -f {}", quote(&path));
     let doctor = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
+    let message =
+        format!("no key at ~/.ssh/id_ed25519, but the agent at {AGENT_SOCK} holds 7 keys");
+    let fix = format!("to use a key of the agent's: save its line of `ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: {keygen}");
+    doctor.says("key", Status::Fail, &message, Some(&fix));
     let f = doctor.find("key");
-    assert_eq!(
-        said(f),
-        (
-            Status::Fail,
-            format!("no key at ~/.ssh/id_ed25519, but the agent at {AGENT_SOCK} holds 7 keys").as_str(),
-            Some(format!("to use a key of the agent's: save its line of `ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: {keygen}").as_str())
-        )
-    );
     assert_eq!(f.details.len(), 7, "{:?}", f.details);
     assert!(
         f.details.iter().all(|d| d.starts_with("agent holds: ssh-")),
