@@ -324,9 +324,16 @@ impl Step for KeyStep {
     fn preview(&self, s: &Session, found: &Finding) -> String {
         let shown = s.env.tilde(&self.path);
         match &self.pending {
-            Some(Pending::Generate(_)) => match self.keygen_cmd(s) {
+            Some(Pending::Generate(held)) => match self.keygen_cmd(s) {
                 Ok(cmd) => format!(
-                    "would create {shown} with ssh-keygen -t ed25519\nwould run: {}",
+                    "{}would create {shown} with ssh-keygen -t ed25519\nwould run: {}",
+                    match held {
+                        Some((n, place)) if !self.yes => format!(
+                            "would ask first: the agent at {place} holds {n} key{}\n",
+                            if *n == 1 { "" } else { "s" }
+                        ),
+                        _ => String::new(),
+                    },
                     cmd.display()
                 ),
                 Err(e) => format!("{e:#}"),

@@ -495,6 +495,11 @@ fn with_no_key_file_but_keys_in_the_agent_the_finding_says_so_and_setup_asks_fir
         no_passphrase: true,
         ..options()
     };
+    let dry = rig.run(Mode::DryRun, &o, &["destination", "key"]);
+    assert_eq!(
+        dry.would("key"),
+        format!("would ask first: the agent at {AGENT_SOCK} holds 7 keys\nwould create ~/.ssh/id_ed25519 with ssh-keygen -t ed25519\nwould run: ssh-keygen -q -t ed25519 -f {} -N ''", quote(&path))
+    );
     let declined = rig.run(Mode::Setup, &o, &["destination", "key"]);
     assert_eq!(declined.outcome("key"), Some(&no_consent("--yes")));
     assert!(declined.changes().is_empty(), "{:?}", declined.changes());
