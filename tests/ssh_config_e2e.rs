@@ -300,6 +300,19 @@ fn only_in_agent(sb: &Sandbox, name: &str, sock: &str) {
 /// green, docker works with no askpass, and setup again changes nothing.
 #[test]
 fn a_key_that_lives_only_in_the_identity_agent_named_by_its_public_key_file() {
+    only_in_the_identity_agent("~/.ssh/box.pub");
+}
+
+/// The same with `IdentityFile ~/.ssh/box`, whose private file is gone: ssh reads box.pub and
+/// offers the agent's copy, so rdock takes box.pub as the key (the probe's `-i ~/.ssh/box` would
+/// be refused as "not accessible").
+#[test]
+fn a_key_that_lives_only_in_the_identity_agent_named_by_a_private_key_file_that_is_gone() {
+    only_in_the_identity_agent("~/.ssh/box");
+}
+
+/// The 1Password scenario, with this `IdentityFile`.
+fn only_in_the_identity_agent(identity_file: &str) {
     let Some(mut sb) = start() else { return };
     let onepass = sb.extra_agent(".1password/agent.sock");
     let sock = onepass.sock.display().to_string();
@@ -308,7 +321,7 @@ fn a_key_that_lives_only_in_the_identity_agent_named_by_its_public_key_file() {
     let config = sb.host_block(
         "box",
         sb.port,
-        "    IdentityAgent ~/.1password/agent.sock\n    IdentityFile ~/.ssh/box.pub\n    IdentitiesOnly yes\n",
+        &format!("    IdentityAgent ~/.1password/agent.sock\n    IdentityFile {identity_file}\n    IdentitiesOnly yes\n"),
     );
     sb.write_local(".ssh/config", &config);
     let before = sb.snapshot(".ssh");

@@ -143,7 +143,10 @@ pub fn default_identity(env: &Env) -> PathBuf {
 /// The key ssh will offer, which is the key rdock checks, loads and installs: `explicit`
 /// (`--identity`) first; then the first identity file ssh will try that exists, in ssh's order;
 /// when none exists, where a new key goes: the first `IdentityFile` ssh_config names, else
-/// `~/.ssh/id_ed25519`.
+/// `~/.ssh/id_ed25519`. When that file is missing and its `.pub` is there, the `.pub`: ssh, given
+/// `IdentityFile X` with X gone, reads X.pub and offers the agent's copy of that key, while
+/// `-i X` (how the probe names the key) refuses X as "not accessible"; `-i X.pub` works (measured,
+/// OpenSSH 9.2).
 pub fn offered_key(r: &Resolved, explicit: Option<&Path>, env: &Env) -> PathBuf {
     if let Some(path) = explicit {
         return path.to_path_buf();
@@ -152,9 +155,15 @@ pub fn offered_key(r: &Resolved, explicit: Option<&Path>, env: &Env) -> PathBuf 
     if let Some(existing) = files.clone().find(|p| p.is_file()) {
         return existing;
     }
-    match files.clone().next() {
+    let chosen = match files.clone().next() {
         Some(configured) if r.identity_file_configured => configured,
         _ => default_identity(env),
+    };
+    let public = public_path(&chosen);
+    if !chosen.exists() && public.is_file() {
+        public
+    } else {
+        chosen
     }
 }
 

@@ -539,3 +539,33 @@ fn with_no_key_file_but_keys_in_the_agent_the_finding_says_so_and_setup_asks_fir
     );
     assert_eq!(made.find("key").status, Status::Ok);
 }
+
+#[test]
+fn a_configured_identity_file_whose_private_file_is_gone_is_its_pub_when_the_agent_holds_it() {
+    // `work`: IdentityFile ~/.ssh/work_ed25519, IdentityAgent ~/.agent/work.sock. Only the .pub
+    // is there; ssh reads it and offers the agent's copy, and the probe must name the .pub.
+    let rig = Rig::new(Platform::Linux)
+        .keywords_host("work")
+        .on(&["ssh-add", "-L"], Reply::ok(SSH_ADD_BIG_L_ONE))
+        .probe(Reply::ok(PROBE_SERVER));
+    rig.write(".ssh/work_ed25519.pub", KEY_PUB);
+    let sock = rig.arg(".agent/work.sock");
+    let public = rig.arg(".ssh/work_ed25519.pub");
+    let done = rig.run(
+        Mode::Doctor,
+        &options(),
+        &["destination", "key", "connection"],
+    );
+    done.says(
+        "key",
+        Status::Ok,
+        &format!("~/.ssh/work_ed25519.pub (ssh-ed25519): the private key stays in the agent at {sock} (IdentityAgent)"),
+        None,
+    );
+    let probe = done.the(&["ssh", "-o", "BatchMode=yes"]);
+    assert!(
+        probe.argv.windows(2).any(|w| w == ["-i", public.as_str()]),
+        "{:?}",
+        probe.argv
+    );
+}
