@@ -104,7 +104,7 @@ impl Step for KeyStep {
                     "ssh-keygen -t ed25519 -f {}",
                     quote(&path.to_string_lossy())
                 );
-                let Some((keys, place)) = agent_holds(s) else {
+                let Some((keys, place, to)) = agent_holds(s) else {
                     self.pending = Some(Pending::Generate(None));
                     return Finding::fail("key", format!("no key at {shown}"), keygen).fixable();
                 };
@@ -117,7 +117,7 @@ impl Step for KeyStep {
                         if n == 1 { "" } else { "s" }
                     ),
                     format!(
-                        "to use a key of the agent's: save its line of `ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: {keygen}"
+                        "to use a key of the agent's: save its line of `{to}ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: {keygen}"
                     ),
                 )
                 .fixable();
@@ -377,15 +377,26 @@ fn derive_cmd(path: &std::path::Path) -> Cmd {
     Cmd::new("ssh-keygen").args(["-y", "-f"]).arg(path)
 }
 
-/// The keys of the agent ssh asks for this host and where it is, when it answers and holds any.
-fn agent_holds(s: &Session) -> Option<(Vec<String>, String)> {
+/// The keys of the agent ssh asks for this host, where it is, and what makes ssh-add ask it
+/// (`SSH_AUTH_SOCK=… `, or nothing), when it answers and holds any.
+fn agent_holds(s: &Session) -> Option<(Vec<String>, String, String)> {
     let facts = AgentFacts::gather(&s.env, s.resolved.as_ref());
     match facts.target() {
         AgentTarget::Disabled | AgentTarget::NoSocket | AgentTarget::PageantName => return None,
         _ => {}
     }
     let keys = agent_keys(&s.exec, &facts).ok()?;
-    (!keys.is_empty()).then(|| (keys, facts.place()))
+    (!keys.is_empty()).then(|| (keys, facts.place(), ssh_add_prefix(&facts.target())))
+}
+
+/// ssh-add reads SSH_AUTH_SOCK only: what points it at the agent ssh asks.
+fn ssh_add_prefix(target: &AgentTarget) -> String {
+    match target {
+        AgentTarget::Socket(sock) | AgentTarget::Pageant(sock) => {
+            format!("SSH_AUTH_SOCK={} ", quote(sock))
+        }
+        _ => String::new(),
+    }
 }
 
 /// The identity file at `path` is a public key (`line`, `blob`): ssh offers the agent's copy of
@@ -422,12 +433,7 @@ fn in_agent_only(s: &mut Session, path: &Path, line: String, blob: String) -> Fi
         }
     };
     if !keys.iter().any(|k| public_blob(k) == Some(blob.as_str())) {
-        let to = match &target {
-            AgentTarget::Socket(sock) | AgentTarget::Pageant(sock) => {
-                format!("SSH_AUTH_SOCK={} ", quote(sock))
-            }
-            _ => String::new(),
-        };
+        let to = ssh_add_prefix(&target);
         let n = keys.len();
         let mut f = Finding::fail(
             "key",

@@ -569,3 +569,28 @@ fn a_configured_identity_file_whose_private_file_is_gone_is_its_pub_when_the_age
         probe.argv
     );
 }
+
+#[test]
+fn the_agent_s_keys_are_listed_from_the_agent_ssh_asks_for_this_host() {
+    // `work` names IdentityAgent ~/.agent/work.sock: ssh-add must be pointed at it.
+    let rig = Rig::new(Platform::Linux)
+        .keywords_host("work")
+        .on(&["ssh-add", "-L"], Reply::ok(SSH_ADD_BIG_L_ONE));
+    let sock = rig.arg(".agent/work.sock");
+    let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
+    let f = done.find("key");
+    assert_eq!(
+        f.message,
+        format!(
+            "no key at ~/.ssh/work_ed25519, but the agent at {sock} (IdentityAgent) holds 1 key"
+        )
+    );
+    let fix = f.fix.as_deref().unwrap_or("");
+    assert!(
+        fix.starts_with(&format!(
+            "to use a key of the agent's: save its line of `SSH_AUTH_SOCK={sock} ssh-add -L` as a .pub file"
+        )),
+        "{fix}"
+    );
+    assert_eq!(f.details.len(), 1);
+}
