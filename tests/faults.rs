@@ -396,7 +396,8 @@ const NOT_KEYS: &[(&str, &str, &str)] = &[
     (
         "a public key",
         "ssh-keygen -q -t ed25519 -N '' -f \"$P.src\" && mv \"$P.src.pub\" \"$P\"",
-        "is not a private key",
+        // Its private key would have to be in the agent, and the sandbox's agent is empty.
+        "is a public key, so ssh must get its private key from the agent, and the agent at",
     ),
     (
         "a text file others can read",

@@ -874,6 +874,57 @@ impl Drop for Sandbox {
     }
 }
 
+impl Sandbox {
+    /// Another ssh-agent of the local user's, besides the sandbox's: listening on `rel` in the
+    /// local home (1Password's `.1password/agent.sock`, say), whose folder is made (0700). Dropped,
+    /// it is killed (ssh-agent itself, not only the runuser above it).
+    pub fn extra_agent(&self, rel: &str) -> ExtraAgent {
+        let sock = self.local.home.join(rel);
+        let dir = sock.parent().unwrap().display().to_string();
+        let made = self.local("mkdir", &["-m", "700", "-p", &dir]);
+        assert_eq!(made.code, Some(0), "{made}");
+        let child = self
+            .as_local("ssh-agent")
+            .args(["-D", "-a"])
+            .arg(&sock)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start ssh-agent");
+        reap_when_we_exit(&[child.id()], Path::new("/nonexistent-rdock"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !sock.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "ssh-agent did not create {}",
+                sock.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        ExtraAgent { sock, child }
+    }
+}
+
+/// An ssh-agent started by [`Sandbox::extra_agent`]; dropped, it and runuser are killed.
+pub struct ExtraAgent {
+    pub sock: PathBuf,
+    child: Child,
+}
+
+impl Drop for ExtraAgent {
+    fn drop(&mut self) {
+        let pids: Vec<String> = process_tree(self.child.id())
+            .into_iter()
+            .map(|(pid, _)| pid.to_string())
+            .collect();
+        let mut args = vec!["-KILL".to_string()];
+        args.extend(pids);
+        let _ = Command::new("kill").args(&args).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// An sshd started by [`Sandbox::second_sshd`]; dropped, it stops.
 pub struct SecondSshd {
     pub port: u16,

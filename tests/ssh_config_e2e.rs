@@ -22,6 +22,17 @@ fn setup(sb: &Sandbox, dest: &str) -> Run {
     run
 }
 
+/// Setup again: doctor's verdict and setup's agree, and nothing changes.
+fn setup_changes_nothing(sb: &Sandbox, dest: &str) {
+    let again = setup(sb, dest);
+    assert!(
+        again
+            .stdout
+            .contains("Everything is already set up; nothing changed."),
+        "{again}"
+    );
+}
+
 /// Take askpass out of the local user's environment: from now on no password login can pass.
 fn no_askpass(sb: &mut Sandbox) {
     sb.env.insert("SSH_ASKPASS".into(), String::new());
@@ -268,11 +279,115 @@ fn identity_file_identity_agent_and_proxy_jump_together() {
     assert!(doctor.stdout.contains("~/.ssh/work_ed25519"), "{doctor}");
     assert!(doctor.stdout.contains("(IdentityAgent)"), "{doctor}");
     // Setup again: doctor's verdict and setup's agree, and nothing changes.
-    let again = setup(&sb, "work");
-    assert!(
-        again
-            .stdout
-            .contains("Everything is already set up; nothing changed."),
-        "{again}"
+    setup_changes_nothing(&sb, "work");
+}
+
+/// A new key ~/.ssh/NAME added to the agent at `sock`, then its private file deleted: only
+/// ~/.ssh/NAME.pub is left, as with a key that 1Password keeps.
+fn only_in_agent(sb: &Sandbox, name: &str, sock: &str) {
+    let script = format!(
+        "mkdir -m 700 -p ~/.ssh && ssh-keygen -q -t ed25519 -N '' -C {name} -f ~/.ssh/{name} && SSH_AUTH_SOCK={sock} ssh-add ~/.ssh/{name} && rm ~/.ssh/{name}"
     );
+    let staged = sb.local("sh", &["-c", &script]);
+    assert_eq!(staged.code, Some(0), "{staged}");
+    assert!(!sb.local.home.join(".ssh").join(name).exists());
+}
+
+/// 1Password's documented setup: the private key lives only in the agent at
+/// ~/.1password/agent.sock (IdentityAgent), `IdentityFile` names the PUBLIC key, `IdentitiesOnly
+/// yes`; SSH_AUTH_SOCK names the sandbox's other agent, which holds nothing. Setup uses the
+/// agent's key as it is (installs it over the one password login, writes no key), doctor is
+/// green, docker works with no askpass, and setup again changes nothing.
+#[test]
+fn a_key_that_lives_only_in_the_identity_agent_named_by_its_public_key_file() {
+    only_in_the_identity_agent("~/.ssh/box.pub");
+}
+
+/// The same with `IdentityFile ~/.ssh/box`, whose private file is gone: ssh reads box.pub and
+/// offers the agent's copy, so rdock takes box.pub as the key (the probe's `-i ~/.ssh/box` would
+/// be refused as "not accessible").
+#[test]
+fn a_key_that_lives_only_in_the_identity_agent_named_by_a_private_key_file_that_is_gone() {
+    only_in_the_identity_agent("~/.ssh/box");
+}
+
+/// The 1Password scenario, with this `IdentityFile`.
+fn only_in_the_identity_agent(identity_file: &str) {
+    let Some(mut sb) = start() else { return };
+    let onepass = sb.extra_agent(".1password/agent.sock");
+    let sock = onepass.sock.display().to_string();
+    // The key goes into that agent, then its private file is gone: only box.pub stays.
+    only_in_agent(&sb, "box", &sock);
+    let config = sb.host_block(
+        "box",
+        sb.port,
+        &format!("    IdentityAgent ~/.1password/agent.sock\n    IdentityFile {identity_file}\n    IdentitiesOnly yes\n"),
+    );
+    sb.write_local(".ssh/config", &config);
+    let before = sb.snapshot(".ssh");
+    let run = setup(&sb, "box");
+    assert!(
+        run.stdout.contains(&format!(
+            "~/.ssh/box.pub (ssh-ed25519): the private key stays in the agent at {sock} (IdentityAgent)"
+        )),
+        "{run}"
+    );
+    // No key was made: ~/.ssh holds what it held, known_hosts (the host key) and the config
+    // (rdock's agent block), and nothing else; box.pub is as it was.
+    let after = sb.snapshot(".ssh");
+    let new: Vec<&String> = after.keys().filter(|k| !before.contains_key(*k)).collect();
+    assert_eq!(new, [".ssh/known_hosts"], "{run}");
+    for (name, was) in &before {
+        if name != ".ssh/config" {
+            assert_eq!(after.get(name), Some(was), "{name} changed:\n{run}");
+        }
+    }
+    assert!(!run.stdout.contains("created ~/"), "{run}");
+    // Installed over the one password login: the agent's key is what the remote accepts.
+    let key = blob(&sb, ".ssh/box.pub");
+    assert!(sb.authorized_keys().contains(&key), "{run}");
+    no_askpass(&mut sb);
+    let doctor = works(&sb, "box");
+    assert!(
+        doctor.stdout.contains("the agent holds ~/.ssh/box.pub"),
+        "{doctor}"
+    );
+    // Nothing went into the sandbox's other agent: the key stayed where it was.
+    let other = sb.local("ssh-add", &["-L"]);
+    assert_eq!(other.code, Some(1), "{other}");
+    setup_changes_nothing(&sb, "box");
+    drop(onepass);
+}
+
+/// `--identity PATH.pub`: the agent at SSH_AUTH_SOCK holds the key, its private file is gone, and
+/// ~/.ssh/config names nothing. Setup and doctor take the agent's key through its public file.
+#[test]
+fn identity_given_as_a_public_key_file_uses_the_agent_s_copy() {
+    let Some(mut sb) = start() else { return };
+    only_in_agent(&sb, "held", &sb.agent_sock.display().to_string());
+    let public = sb.local.home.join(".ssh/held.pub").display().to_string();
+    let dest = sb.dest();
+    let run = sb.rdock_within(
+        &setup_args(&dest, &["--identity", &public]),
+        Duration::from_secs(120),
+    );
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        run.stdout
+            .contains("~/.ssh/held.pub (ssh-ed25519): the private key stays in the agent at"),
+        "{run}"
+    );
+    assert!(!sb.local.home.join(".ssh/id_ed25519").exists(), "{run}");
+    assert!(
+        sb.authorized_keys().contains(&blob(&sb, ".ssh/held.pub")),
+        "{run}"
+    );
+    no_askpass(&mut sb);
+    let doctor = sb.rdock(&["doctor", &dest, "--identity", &public]);
+    assert!(
+        doctor.code == Some(0) && !doctor.stdout.contains('✗'),
+        "{doctor}"
+    );
+    let ps = sb.local("docker", &["--context", &sb.context(), "ps"]);
+    assert_eq!(ps.code, Some(0), "{ps}");
 }

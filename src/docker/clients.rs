@@ -78,9 +78,13 @@ pub struct Facts {
     pub auth_sock: bool,
     /// Does the agent at `SSH_AUTH_SOCK` hold the key: or why it could not be asked.
     pub key_in_agent: Result<bool, String>,
-    /// The private key ssh offers (as shown to the user), and whether it has a passphrase.
+    /// The identity file ssh offers (as shown to the user), and whether its private key has a
+    /// passphrase.
     pub key: String,
     pub key_encrypted: bool,
+    /// The identity file is a public key: the private key is only in an agent (1Password's), so
+    /// no client can read it from a file or `ssh-add` it.
+    pub key_in_agent_only: bool,
     /// What the resolver makes of the endpoint's host and of ssh's HostName, asked only when the
     /// two differ (an ssh_config alias).
     pub host_addresses: Option<Addresses>,
@@ -229,10 +233,18 @@ fn agent_problem(f: &Facts, who: &str, v: &mut Verdict) {
         .as_ref()
         .map(|a| format!(" ({who} ignores IdentityAgent {a})"))
         .unwrap_or_default();
-    let add = format!(
-        "ssh-add {} (with SSH_AUTH_SOCK set as the client will have it)",
-        f.key
-    );
+    let add = match (f.key_in_agent_only, &f.identity_agent) {
+        (false, _) => format!(
+            "ssh-add {} (with SSH_AUTH_SOCK set as the client will have it)",
+            f.key
+        ),
+        // ssh-add cannot add a public key: point the client at the agent that holds the key.
+        (true, Some(agent)) => format!(
+            "export SSH_AUTH_SOCK={} (the agent that holds the key) where the client runs",
+            crate::sys::exec::quote(agent)
+        ),
+        (true, None) => "set SSH_AUTH_SOCK, where the client runs, to the agent that holds the key (1Password's: ~/.1password/agent.sock)".to_string(),
+    };
     if !f.auth_sock {
         v.problem(
             format!("SSH_AUTH_SOCK is not set, and {who} finds keys only through it{ignored}"),
@@ -329,7 +341,12 @@ pub fn paramiko(f: &Facts) -> Verdict {
         let mut agent = Verdict::default();
         agent_problem(f, "paramiko", &mut agent);
         for (what, fix) in agent.problems.into_iter().zip(agent.fixes) {
-            let what = if f.key_encrypted {
+            let what = if f.key_in_agent_only {
+                format!(
+                    "{what} ({} is a public key: paramiko cannot read the private key from a file)",
+                    f.key
+                )
+            } else if f.key_encrypted {
                 format!(
                     "{what} ({} has a passphrase, which paramiko cannot ask for)",
                     f.key
@@ -375,6 +392,7 @@ mod tests {
             key_in_agent: Ok(true),
             key: "~/.ssh/id_ed25519".into(),
             key_encrypted: true,
+            key_in_agent_only: false,
             host_addresses: None,
             ssh_addresses: None,
             paramiko: Paramiko {
@@ -502,6 +520,38 @@ mod tests {
             ssh2(&f).problems,
             ["SSH_AUTH_SOCK is not set, and ssh2 finds keys only through it"]
         );
+    }
+
+    #[test]
+    fn a_key_only_in_1password_s_agent_is_no_file_and_cannot_be_ssh_added() {
+        // IdentityFile ~/.ssh/box.pub, the private key in the agent IdentityAgent names, and
+        // SSH_AUTH_SOCK naming another agent.
+        let f = Facts {
+            key: "~/.ssh/box.pub".into(),
+            key_encrypted: false,
+            key_in_agent_only: true,
+            key_in_agent: Ok(false),
+            identity_agent: Some("/home/me/.1password/agent.sock".into()),
+            ..plain()
+        };
+        let v = ssh2(&f);
+        assert!(v.problems[0].contains("~/.ssh/box.pub is not"), "{v:?}");
+        assert_eq!(
+            v.fixes,
+            ["export SSH_AUTH_SOCK=/home/me/.1password/agent.sock (the agent that holds the key) where the client runs"]
+        );
+        let v = paramiko(&f);
+        assert_eq!(
+            v.problems,
+            ["the key must be in the agent at SSH_AUTH_SOCK, and ~/.ssh/box.pub is not (paramiko ignores IdentityAgent /home/me/.1password/agent.sock) (~/.ssh/box.pub is a public key: paramiko cannot read the private key from a file)"]
+        );
+        // With SSH_AUTH_SOCK naming that agent, both get the key from it.
+        let f = Facts {
+            key_in_agent: Ok(true),
+            identity_agent: None,
+            ..f
+        };
+        assert!(ssh2(&f).works() && paramiko(&f).works());
     }
 
     #[test]

@@ -285,8 +285,9 @@ pub struct Resolved {
     pub control_path: Option<String>,
     /// The remote daemon's socket, when the endpoint names one.
     pub socket: Option<String>,
-    /// The private key ssh will offer, as rdock chose it (see `keys::offered_key`); the probe
-    /// logs in with it alone. Set by the destination step.
+    /// The identity file ssh will offer, as rdock chose it (see `keys::offered_key`): a private
+    /// key, or the `.pub` of a key only the agent holds; the probe logs in with it alone. Set by
+    /// the destination step.
     pub identity: Option<std::path::PathBuf>,
 }
 

@@ -12,14 +12,28 @@ use crate::sys::fsutil;
 /// A usable key pair, as later steps need it.
 #[derive(Clone, Debug)]
 pub struct KeyPair {
-    pub private: PathBuf,
+    /// The identity file ssh is given (`-i`, `IdentityFile`): the private key file, or the public
+    /// key file of a key whose private half only an agent holds.
+    pub identity: PathBuf,
+    /// The private key file; None when there is none: the identity file is a public key and the
+    /// agent ssh asks holds the private key (1Password's SSH agent, a hardware token's agent).
+    /// Nothing that reads key files (ssh-add, paramiko) can use such a key.
+    pub private: Option<PathBuf>,
     pub public: PathBuf,
     /// `type blob comment`, one line.
     pub public_line: String,
     /// The base64 key blob: what identifies a key (the comment does not).
     pub blob: String,
-    /// The private key has a passphrase.
+    /// The private key file has a passphrase; false when there is no file (nothing to decrypt).
     pub encrypted: bool,
+}
+
+/// Is this the text of an OpenSSH public key file (`type blob comment` on its first line)? Then
+/// ssh, given it as an identity file, offers the agent's copy of that key.
+pub fn public_key_text(bytes: &[u8]) -> Option<(String, String)> {
+    let line = first_line(bytes);
+    let blob = public_blob(&line)?.to_string();
+    Some((line, blob))
 }
 
 /// Split `type blob [comment]` and return the blob, when the line looks like an OpenSSH public key.
@@ -80,16 +94,31 @@ pub fn describe(exec: &Exec, public_line: &str) -> String {
     let answer = exec.run(&fingerprint_cmd(public_line)).ok();
     match answer.and_then(|out| parse_fingerprint(&out.stdout)) {
         Some((kind, fingerprint)) => format!("{kind} {fingerprint}"),
-        None => {
-            let mut words = public_line.split_whitespace();
-            let kind = words.next().unwrap_or("key");
-            let blob = words.next().unwrap_or("");
-            let tail: String = blob
-                .chars()
-                .skip(blob.chars().count().saturating_sub(12))
-                .collect();
-            format!("{kind} …{tail}")
-        }
+        None => short(public_line).0,
+    }
+}
+
+/// A public key line, short: its type and the end of its blob (`ssh-ed25519 …J/CWe`), and its
+/// comment.
+pub fn short(line: &str) -> (String, String) {
+    let mut words = line.split_whitespace();
+    let kind = words.next().unwrap_or("key");
+    let blob = words.next().unwrap_or("");
+    let tail: String = blob
+        .chars()
+        .skip(blob.chars().count().saturating_sub(12))
+        .collect();
+    (
+        format!("{kind} …{tail}"),
+        words.collect::<Vec<_>>().join(" "),
+    )
+}
+
+/// A key the agent holds, for a list: `agent holds: ssh-ed25519 …J/CWe comment`.
+pub fn agent_holds_line(line: &str) -> String {
+    match short(line) {
+        (key, comment) if comment.is_empty() => format!("agent holds: {key}"),
+        (key, comment) => format!("agent holds: {key} {comment}"),
     }
 }
 
@@ -114,7 +143,10 @@ pub fn default_identity(env: &Env) -> PathBuf {
 /// The key ssh will offer, which is the key rdock checks, loads and installs: `explicit`
 /// (`--identity`) first; then the first identity file ssh will try that exists, in ssh's order;
 /// when none exists, where a new key goes: the first `IdentityFile` ssh_config names, else
-/// `~/.ssh/id_ed25519`.
+/// `~/.ssh/id_ed25519`. When that file is missing and its `.pub` is there, the `.pub`: ssh, given
+/// `IdentityFile X` with X gone, reads X.pub and offers the agent's copy of that key, while
+/// `-i X` (how the probe names the key) refuses X as "not accessible"; `-i X.pub` works (measured,
+/// OpenSSH 9.2).
 pub fn offered_key(r: &Resolved, explicit: Option<&Path>, env: &Env) -> PathBuf {
     if let Some(path) = explicit {
         return path.to_path_buf();
@@ -123,9 +155,15 @@ pub fn offered_key(r: &Resolved, explicit: Option<&Path>, env: &Env) -> PathBuf 
     if let Some(existing) = files.clone().find(|p| p.is_file()) {
         return existing;
     }
-    match files.clone().next() {
+    let chosen = match files.clone().next() {
         Some(configured) if r.identity_file_configured => configured,
         _ => default_identity(env),
+    };
+    let public = public_path(&chosen);
+    if !chosen.exists() && public.is_file() {
+        public
+    } else {
+        chosen
     }
 }
 

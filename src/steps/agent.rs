@@ -18,7 +18,7 @@ use crate::sys::platform::{self, Platform, ServiceState};
 use super::{Finding, Kind, Outcome, Session, Step};
 
 /// The fix when no agent answers, for this machine.
-fn agent_fix(p: Platform) -> String {
+pub(super) fn agent_fix(p: Platform) -> String {
     p.agent_fix(platform::systemd_agent_unit(&|path| path.exists()).as_deref())
 }
 
@@ -314,9 +314,15 @@ impl Step for IdentityStep {
             return Finding::skip("identity", "skipped: no key pair");
         };
         let facts = AgentFacts::gather(&s.env, s.resolved.as_ref());
+        let shown = s.env.tilde(&key.identity);
         if facts.target() == AgentTarget::Disabled {
-            let shown = s.env.tilde(&key.private);
-            return if key.encrypted {
+            return if key.private.is_none() {
+                Finding::fail(
+                    "identity",
+                    format!("ssh asks no agent for this host (IdentityAgent none), and {shown} is a public key: its private key is only in an agent"),
+                    "remove `IdentityAgent none` for this host from ~/.ssh/config, then rerun rdock setup",
+                )
+            } else if key.encrypted {
                 Finding::fail(
                     "identity",
                     format!("ssh asks no agent for this host (IdentityAgent none), and {shown} has a passphrase the docker CLI cannot type"),
@@ -338,19 +344,21 @@ impl Step for IdentityStep {
         let held = keys
             .iter()
             .any(|line| public_blob(line) == Some(key.blob.as_str()));
-        let mut f = if held {
-            Finding::ok(
+        let mut f = match (&key.private, held) {
+            (_, true) => Finding::ok("identity", format!("the agent holds {shown}")),
+            // Only the app that keeps the private key can put it back in the agent.
+            (None, false) => Finding::fail(
                 "identity",
-                format!("the agent holds {}", s.env.tilde(&key.private)),
-            )
-        } else {
-            not_held(
-                s.env.platform,
-                &facts.target(),
-                &key.private,
-                &s.env.tilde(&key.private),
-                keys.len(),
-            )
+                format!(
+                    "the agent at {} no longer holds the private key of {shown} ({} other keys)",
+                    facts.place(),
+                    keys.len()
+                ),
+                "unlock the app whose agent holds it (1Password: unlock it), then rerun",
+            ),
+            (Some(private), false) => {
+                not_held(s.env.platform, &facts.target(), private, &shown, keys.len())
+            }
         };
         f.details.extend(describe(s, &keys));
         f
@@ -360,8 +368,11 @@ impl Step for IdentityStep {
         let Some(key) = s.key.clone() else {
             bail!("no key pair");
         };
-        let shown = s.env.tilde(&key.private);
-        let mut cmd = add_cmd(s, &key.private);
+        let shown = s.env.tilde(&key.identity);
+        let Some(private) = &key.private else {
+            bail!("{shown} is a public key: only the app whose agent holds its private key can add it");
+        };
+        let mut cmd = add_cmd(s, private);
         if key.encrypted {
             if !s.term.is_interactive() {
                 bail!(
@@ -379,11 +390,11 @@ impl Step for IdentityStep {
     }
 
     fn preview(&self, s: &Session, _: &Finding) -> String {
-        match &s.key {
-            Some(key) => format!(
+        match s.key.as_ref().and_then(|k| k.private.as_ref()) {
+            Some(private) => format!(
                 "would add {} to the agent\nwould run: {}",
-                s.env.tilde(&key.private),
-                add_cmd(s, &key.private).display()
+                s.env.tilde(private),
+                add_cmd(s, private).display()
             ),
             None => "would add the key to the agent".into(),
         }

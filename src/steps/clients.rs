@@ -201,7 +201,7 @@ fn facts(s: &Session, context: &str) -> Result<Facts, String> {
         r,
         &endpoint.host,
         endpoint.port,
-        &key.private,
+        key.private.as_deref(),
         key.encrypted,
     )?;
     let ssh_addresses =
@@ -221,8 +221,9 @@ fn facts(s: &Session, context: &str) -> Result<Facts, String> {
         identity_agent,
         auth_sock: auth_sock.is_some(),
         key_in_agent,
-        key: s.env.tilde(&key.private),
+        key: s.env.tilde(&key.identity),
         key_encrypted: key.encrypted,
+        key_in_agent_only: key.private.is_none(),
         paramiko,
     })
 }
@@ -234,7 +235,7 @@ fn paramiko_view(
     r: &Resolved,
     host: &str,
     port: Option<u16>,
-    key: &Path,
+    key: Option<&Path>,
     encrypted: bool,
 ) -> Result<Paramiko, String> {
     let config = s.env.ssh_config().filter(|p| p.is_file());
@@ -247,15 +248,19 @@ fn paramiko_view(
         lookup_in(&s.exec, &known_hosts, &name),
         Ok((Some(Trust::Key), false))
     );
+    // A key whose private half is only in an agent is no file paramiko can read.
     let read_by_itself = PARAMIKO_KEY_NAMES
         .iter()
-        .any(|n| s.env.expand(&format!("~/.ssh/{n}")) == key);
-    let configured = view.identity_files.iter().any(|f| s.env.expand(f) == key);
+        .any(|n| Some(s.env.expand(&format!("~/.ssh/{n}")).as_path()) == key);
+    let configured = view
+        .identity_files
+        .iter()
+        .any(|f| Some(s.env.expand(f).as_path()) == key);
     let addresses = (view.hostname != r.hostname).then(|| net::resolve(&view.hostname));
     Ok(Paramiko {
         view,
         addresses,
         host_key_known,
-        key_file_usable: !encrypted && (read_by_itself || configured),
+        key_file_usable: key.is_some() && !encrypted && (read_by_itself || configured),
     })
 }

@@ -1,24 +1,33 @@
 //! The key pair: reuse an existing one, derive a missing `.pub`, or make a new ed25519 key with
 //! ssh-keygen. Never overwrite anything; a file that is not a key is reported and left alone.
+//!
+//! An identity file that is a public key (1Password's documented `IdentityFile ~/.ssh/box.pub`)
+//! is a key whose private half lives only in the agent: ssh offers the agent's copy of it. It is
+//! the key when the agent ssh asks for this host holds it; rdock never makes one in its place.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
+use crate::ssh::agent::{agent_keys, AgentFacts, AgentTarget};
 use crate::ssh::keys::{
-    default_identity, first_line, looks_like_private_key, offered_key, openssh_body_ok,
-    public_blob, public_path, set_private_mode, KeyPair, MAX_KEY_BYTES,
+    agent_holds_line, default_identity, first_line, looks_like_private_key, offered_key,
+    openssh_body_ok, public_blob, public_key_text, public_path, set_private_mode, KeyPair,
+    MAX_KEY_BYTES,
 };
 use crate::sys::exec::{quote, Cmd};
 use crate::sys::fsutil;
 
+use super::agent::agent_fix;
 use super::{Finding, Kind, Outcome, Session, Step};
 
 /// What setup would do about the key.
 #[derive(Clone, Debug)]
 enum Pending {
-    Generate,
+    /// Make a new key; when the agent ssh asks holds keys already, how many and where: then setup
+    /// asks first (--yes answers), since the person may mean one of those.
+    Generate(Option<(usize, String)>),
     /// Write the `.pub`; the line is known when the key has no passphrase.
     DerivePublic(Option<String>),
     Chmod,
@@ -28,18 +37,21 @@ pub struct KeyStep {
     /// `--identity`, or None for the key ssh will offer (see `keys::offered_key`).
     explicit: Option<PathBuf>,
     pub no_passphrase: bool,
+    /// `--yes`: make a new key without asking even when the agent holds others.
+    pub yes: bool,
     path: PathBuf,
     pending: Option<Pending>,
 }
 
 impl KeyStep {
-    pub fn new(explicit: Option<PathBuf>, no_passphrase: bool) -> Self {
+    pub fn new(explicit: Option<PathBuf>, no_passphrase: bool, yes: bool) -> Self {
         // Absolute, so a path like `-D` can never reach a tool as an option.
         let explicit = explicit.map(|p| std::path::absolute(&p).unwrap_or(p));
         KeyStep {
             path: explicit.clone().unwrap_or_default(),
             explicit,
             no_passphrase,
+            yes,
             pending: None,
         }
     }
@@ -88,16 +100,30 @@ impl Step for KeyStep {
                         format!("restore {shown}, or pass --identity PATH to use another key"),
                     );
                 }
-                self.pending = Some(Pending::Generate);
-                return Finding::fail(
+                let keygen = format!(
+                    "ssh-keygen -t ed25519 -f {}",
+                    quote(&path.to_string_lossy())
+                );
+                let Some((keys, place, to)) = agent_holds(s) else {
+                    self.pending = Some(Pending::Generate(None));
+                    return Finding::fail("key", format!("no key at {shown}"), keygen).fixable();
+                };
+                // The person may mean a key of the agent's: say so, and how to use one.
+                let n = keys.len();
+                let mut f = Finding::fail(
                     "key",
-                    format!("no key at {shown}"),
                     format!(
-                        "ssh-keygen -t ed25519 -f {}",
-                        quote(&path.to_string_lossy())
+                        "no key at {shown}, but the agent at {place} holds {n} key{}",
+                        if n == 1 { "" } else { "s" }
+                    ),
+                    format!(
+                        "to use a key of the agent's: save its line of `{to}ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: {keygen}"
                     ),
                 )
                 .fixable();
+                f.details.extend(keys.iter().map(|k| agent_holds_line(k)));
+                self.pending = Some(Pending::Generate(Some((n, place))));
+                return f;
             }
             Err(e) => {
                 return Finding::fail("key", format!("cannot read {shown}: {e}"), use_other);
@@ -116,6 +142,9 @@ impl Step for KeyStep {
             Err(e) => return Finding::fail("key", format!("cannot read {shown}: {e}"), use_other),
         };
         if !looks_like_private_key(&bytes) {
+            if let Some((line, blob)) = public_key_text(&bytes) {
+                return in_agent_only(s, path, line, blob);
+            }
             return Finding::fail("key", format!("{shown} is not a private key"), use_other);
         }
         if !openssh_body_ok(&bytes) {
@@ -206,7 +235,8 @@ impl Step for KeyStep {
             .unwrap_or("")
             .to_string();
         s.key = Some(KeyPair {
-            private: path.clone(),
+            identity: path.clone(),
+            private: Some(path.clone()),
             public,
             public_line,
             blob,
@@ -224,8 +254,17 @@ impl Step for KeyStep {
         let path = self.path.clone();
         let shown = s.env.tilde(&path);
         match self.pending.clone() {
-            Some(Pending::Generate) => {
+            Some(Pending::Generate(held)) => {
                 let cmd = self.keygen_cmd(s)?;
+                if let Some((n, place)) = held {
+                    let question = format!(
+                        "The agent at {place} holds {n} key{} already. Make a new key {shown} anyway?",
+                        if n == 1 { "" } else { "s" }
+                    );
+                    if let Some(no) = s.consent(&[], &question, self.yes, "--yes") {
+                        return Ok(no);
+                    }
+                }
                 if let Some(dir) = path.parent() {
                     fsutil::create_private_dir(dir)?;
                 }
@@ -271,7 +310,9 @@ impl Step for KeyStep {
 
     fn can_fix(&self, s: &Session) -> Result<(), String> {
         match &self.pending {
-            Some(Pending::Generate) => self.keygen_cmd(s).map(|_| ()).map_err(|e| format!("{e:#}")),
+            Some(Pending::Generate(_)) => {
+                self.keygen_cmd(s).map(|_| ()).map_err(|e| format!("{e:#}"))
+            }
             Some(Pending::DerivePublic(None)) if !s.term.is_interactive() => Err(format!(
                 "{} has a passphrase, so its public half needs a terminal to type it on",
                 s.env.tilde(&self.path)
@@ -283,9 +324,16 @@ impl Step for KeyStep {
     fn preview(&self, s: &Session, found: &Finding) -> String {
         let shown = s.env.tilde(&self.path);
         match &self.pending {
-            Some(Pending::Generate) => match self.keygen_cmd(s) {
+            Some(Pending::Generate(held)) => match self.keygen_cmd(s) {
                 Ok(cmd) => format!(
-                    "would create {shown} with ssh-keygen -t ed25519\nwould run: {}",
+                    "{}would create {shown} with ssh-keygen -t ed25519\nwould run: {}",
+                    match held {
+                        Some((n, place)) if !self.yes => format!(
+                            "would ask first: the agent at {place} holds {n} key{}\n",
+                            if *n == 1 { "" } else { "s" }
+                        ),
+                        _ => String::new(),
+                    },
                     cmd.display()
                 ),
                 Err(e) => format!("{e:#}"),
@@ -327,4 +375,91 @@ impl KeyStep {
 /// `ssh-keygen -y -f KEY`: the public half of a private key.
 fn derive_cmd(path: &std::path::Path) -> Cmd {
     Cmd::new("ssh-keygen").args(["-y", "-f"]).arg(path)
+}
+
+/// The keys of the agent ssh asks for this host, where it is, and what makes ssh-add ask it
+/// (`SSH_AUTH_SOCK=… `, or nothing), when it answers and holds any.
+fn agent_holds(s: &Session) -> Option<(Vec<String>, String, String)> {
+    let facts = AgentFacts::gather(&s.env, s.resolved.as_ref());
+    match facts.target() {
+        AgentTarget::Disabled | AgentTarget::NoSocket | AgentTarget::PageantName => return None,
+        _ => {}
+    }
+    let keys = agent_keys(&s.exec, &facts).ok()?;
+    (!keys.is_empty()).then(|| (keys, facts.place(), ssh_add_prefix(&facts.target())))
+}
+
+/// ssh-add reads SSH_AUTH_SOCK only: what points it at the agent ssh asks.
+fn ssh_add_prefix(target: &AgentTarget) -> String {
+    match target {
+        AgentTarget::Socket(sock) | AgentTarget::Pageant(sock) => {
+            format!("SSH_AUTH_SOCK={} ", quote(sock))
+        }
+        _ => String::new(),
+    }
+}
+
+/// The identity file at `path` is a public key (`line`, `blob`): ssh offers the agent's copy of
+/// it. It is the key when the agent ssh asks for this host holds it; otherwise what to do, and
+/// never a new key in its place.
+fn in_agent_only(s: &mut Session, path: &Path, line: String, blob: String) -> Finding {
+    let shown = s.env.tilde(path);
+    let kind = line.split_whitespace().next().unwrap_or("").to_string();
+    let facts = AgentFacts::gather(&s.env, s.resolved.as_ref());
+    let head = format!("{shown} is a public key, so ssh must get its private key from the agent");
+    let target = facts.target();
+    if target == AgentTarget::Disabled {
+        return Finding::fail(
+            "key",
+            format!("{head}, and it asks no agent for this host (IdentityAgent none)"),
+            "remove `IdentityAgent none` for this host from ~/.ssh/config, or pass --identity PATH with a private key file",
+        );
+    }
+    let keys = match agent_keys(&s.exec, &facts) {
+        Ok(keys) => keys,
+        Err(e) => {
+            let fix = match &target {
+                AgentTarget::Socket(sock) => format!(
+                    "start or unlock the agent that listens at {} (1Password: open and unlock the app, with its SSH agent turned on), then rerun",
+                    quote(sock)
+                ),
+                _ => agent_fix(s.env.platform),
+            };
+            return Finding::fail(
+                "key",
+                format!("{head}, and none answers at {} ({e:#})", facts.place()),
+                fix,
+            );
+        }
+    };
+    if !keys.iter().any(|k| public_blob(k) == Some(blob.as_str())) {
+        let to = ssh_add_prefix(&target);
+        let n = keys.len();
+        let mut f = Finding::fail(
+            "key",
+            format!(
+                "{head}, and the agent at {} does not hold it ({n} other key{})",
+                facts.place(),
+                if n == 1 { "" } else { "s" }
+            ),
+            format!(
+                "unlock the app whose agent holds it (1Password: unlock it; the key must be in a vault its SSH agent serves), or add its private key file to that agent ({to}ssh-add PRIVATE_KEY), or pass --identity PATH to use another key; then rerun"
+            ),
+        );
+        f.details.extend(keys.iter().map(|k| agent_holds_line(k)));
+        return f;
+    }
+    let at = facts.place();
+    s.key = Some(KeyPair {
+        identity: path.to_path_buf(),
+        private: None,
+        public: path.to_path_buf(),
+        public_line: line,
+        blob,
+        encrypted: false,
+    });
+    Finding::ok(
+        "key",
+        format!("{shown} ({kind}): the private key stays in the agent at {at}"),
+    )
 }

@@ -255,7 +255,11 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
                     .as_ref()
                     .map(|p| std::path::absolute(p).unwrap_or(p.clone())),
             })),
-            Key => out.push(Box::new(KeyStep::new(o.identity.clone(), o.no_passphrase))),
+            Key => out.push(Box::new(KeyStep::new(
+                o.identity.clone(),
+                o.no_passphrase,
+                setup && o.yes,
+            ))),
             SshConfig => out.push(Box::new(SshConfigStep {
                 yes: setup && o.yes,
             })),

@@ -22,6 +22,16 @@ const SLICE: [&str; 9] = [
     "clients",
 ];
 
+/// How rdock asks for compose v2's version (not installed, in these tests).
+const COMPOSE_VERSION: [&str; 6] = [
+    "docker",
+    "--context",
+    "default",
+    "compose",
+    "version",
+    "--short",
+];
+
 /// The clients' lines, as (id, status).
 fn verdicts(done: &Done) -> Vec<(&str, Status)> {
     done.report
@@ -44,17 +54,8 @@ trait Answers {
 
 impl Answers for Rig {
     fn answers(self) -> Rig {
-        self.probe(Reply::ok(PROBE_SERVER)).on(
-            &[
-                "docker",
-                "--context",
-                "default",
-                "compose",
-                "version",
-                "--short",
-            ],
-            compose_missing(),
-        )
+        self.probe(Reply::ok(PROBE_SERVER))
+            .on(&COMPOSE_VERSION, compose_missing())
     }
 
     fn no_ssh_config(self) -> Rig {
@@ -233,4 +234,49 @@ fn vscode_is_judged_as_the_client_its_extension_uses() {
             None
         )
     );
+}
+
+#[test]
+fn a_key_only_in_1password_s_agent_is_no_key_file_for_paramiko() {
+    // 1Password's block: IdentityFile ~/.ssh/box.pub (paramiko reads IdentityFile), the key in
+    // the agent IdentityAgent names, SSH_AUTH_SOCK unset.
+    let rig = Rig::new(rdock::sys::platform::Platform::Linux)
+        .keywords_host("onepass")
+        .on(&["ssh-add", "-l"], Reply::ok(SSH_ADD_L_ONE))
+        .on(&["ssh-add", "-L"], Reply::ok(SSH_ADD_BIG_L_ONE))
+        .probe(Reply::ok(PROBE_SERVER))
+        .on_prefix(&["ssh-keygen", "-F"], Reply::ok(KEYGEN_F))
+        .on(&COMPOSE_VERSION, compose_missing());
+    rig.write(".ssh/box.pub", KEY_PUB);
+    rig.write(".ssh/known_hosts", KEYSCAN);
+    let config = rig.arg(".ssh/config");
+    let view = rig.at_home(SSH_G_ONEPASS);
+    let rig = rig.on(
+        &["ssh", "-G", "-F", &config, "--", "onepass"],
+        Reply::ok(view),
+    );
+    let sock = rig.arg(".1password/agent.sock");
+    let done = rig.run(Mode::Doctor, &options(), &SLICE);
+    assert_eq!(
+        done.find("key").status,
+        Status::Ok,
+        "{:#?}",
+        done.report.findings
+    );
+    let f = done.find("docker-py");
+    let public =
+        "(~/.ssh/box.pub is a public key: paramiko cannot read the private key from a file)";
+    assert!(
+        f.status == Status::Warn && f.message.ends_with(public),
+        "{f:#?}"
+    );
+    let export =
+        format!("export SSH_AUTH_SOCK={sock} (the agent that holds the key) where the client runs");
+    assert_eq!(f.fix.as_deref(), Some(export.as_str()));
+    // ssh-add cannot add a public key: no fix says so.
+    assert!(done.report.findings.iter().all(|f| !f
+        .fix
+        .as_deref()
+        .unwrap_or("")
+        .contains("ssh-add ~/.ssh/box.pub")));
 }

@@ -9,7 +9,7 @@ use rdock::sys::exec::{quote, Reply};
 use rdock::sys::platform::Platform;
 
 use super::recorded::*;
-use super::{options, private_file, said, Rig};
+use super::{no_consent, options, private_file, said, yes, Rig, AGENT_SOCK};
 
 /// `--identity ~/.ssh/id_ed25519`, as setup passes it, and `--no-passphrase` when `bare`.
 fn identity(rig: &Rig, bare: bool) -> Options {
@@ -300,7 +300,10 @@ fn a_key_others_can_read_is_verified_on_stdin_then_made_0600() {
 
 #[test]
 fn without_any_key_the_new_one_goes_where_the_hosts_identity_file_says() {
-    let rig = Rig::new(Platform::Linux).keywords_host("work");
+    // The IdentityAgent of `work` answers and holds nothing.
+    let rig = Rig::new(Platform::Linux)
+        .keywords_host("work")
+        .on(&["ssh-add", "-L"], agent_empty());
     let path = rig.arg(".ssh/work_ed25519");
     let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
     done.says(
@@ -329,4 +332,265 @@ fn an_existing_key_ssh_tries_first_is_used_and_no_ed25519_key_is_made() {
         None,
     );
     assert!(!rig.path(".ssh/id_ed25519").exists());
+}
+
+/// 1Password's block (`onepass`): IdentityAgent ~/.1password/agent.sock, IdentityFile
+/// ~/.ssh/box.pub holding `public`, and that agent answering `ssh-add -L` with `agent`.
+fn onepass(public: &str, agent: Reply) -> Rig {
+    let rig = Rig::new(Platform::Linux).keywords_host("onepass");
+    rig.write(".ssh/box.pub", public);
+    rig.on(&["ssh-add", "-L"], agent)
+}
+
+#[test]
+fn a_public_key_as_identity_file_is_the_agent_s_key_when_that_agent_holds_it() {
+    let rig = onepass(KEY_PUB, Reply::ok(SSH_ADD_BIG_L_ONE));
+    let sock = rig.arg(".1password/agent.sock");
+    let done = rig.run(Mode::Setup, &yes(), &["destination", "key", "identity"]);
+    done.says(
+        "key",
+        Status::Ok,
+        &format!("~/.ssh/box.pub (ssh-ed25519): the private key stays in the agent at {sock} (IdentityAgent)"),
+        None,
+    );
+    done.says(
+        "identity",
+        Status::Ok,
+        "the agent holds ~/.ssh/box.pub",
+        None,
+    );
+    // The agent ssh asks for this host is the one asked (by the key and identity checks), and
+    // nothing was made or changed.
+    let asked: Vec<_> = done
+        .s
+        .exec
+        .ran()
+        .into_iter()
+        .filter(|r| r.argv == ["ssh-add", "-L"])
+        .collect();
+    assert_eq!(asked.len(), 2);
+    assert!(asked
+        .iter()
+        .all(|r| r.env == [("SSH_AUTH_SOCK".to_string(), sock.clone())]));
+    assert!(done.changes().is_empty(), "{:?}", done.changes());
+    assert!(
+        !done.ran().iter().any(|c| c.starts_with("ssh-keygen")),
+        "{:?}",
+        done.ran()
+    );
+    assert!(!rig.path(".ssh/id_ed25519").exists());
+    assert_eq!(rig.read(".ssh/box.pub"), KEY_PUB);
+    // No file holds the private key: nothing may read it as one (ssh-add, paramiko).
+    let key = done.s.key.as_ref().unwrap();
+    assert_eq!(key.private, None);
+    assert!(!key.encrypted);
+    assert_eq!(key.identity, rig.path(".ssh/box.pub"));
+    assert_eq!(key.public, rig.path(".ssh/box.pub"));
+    assert_eq!(key.public_line, key_line());
+}
+
+#[test]
+fn a_public_key_the_agent_does_not_hold_fails_and_no_key_is_made_in_its_place() {
+    // The agent holds id_ed25519; box.pub is another key.
+    let rig = onepass(LOCKED_KEY_PUB, Reply::ok(SSH_ADD_BIG_L_ONE));
+    let sock = rig.arg(".1password/agent.sock");
+    let done = rig.run(Mode::Setup, &yes(), &["destination", "key", "identity"]);
+    let message = format!("~/.ssh/box.pub is a public key, so ssh must get its private key from the agent, and the agent at {sock} (IdentityAgent) does not hold it (1 other key)");
+    let fix = format!("unlock the app whose agent holds it (1Password: unlock it; the key must be in a vault its SSH agent serves), or add its private key file to that agent (SSH_AUTH_SOCK={sock} ssh-add PRIVATE_KEY), or pass --identity PATH to use another key; then rerun");
+    done.says("key", Status::Fail, &message, Some(&fix));
+    let f = done.find("key");
+    let blob = key_line().split_whitespace().nth(1).unwrap();
+    let tail = &blob[blob.len() - 12..];
+    assert_eq!(
+        f.details,
+        [format!("agent holds: ssh-ed25519 …{tail} me@laptop")]
+    );
+    assert!(!f.fixable && done.report.stopped);
+    assert!(done.changes().is_empty(), "{:?}", done.changes());
+    assert!(!rig.path(".ssh/id_ed25519").exists());
+    assert_eq!(rig.read(".ssh/box.pub"), LOCKED_KEY_PUB);
+}
+
+#[test]
+fn a_public_key_whose_agent_does_not_answer_says_to_start_or_unlock_it() {
+    let rig = onepass(KEY_PUB, agent_gone());
+    let sock = rig.arg(".1password/agent.sock");
+    let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
+    let f = done.find("key");
+    assert_eq!(f.status, Status::Fail);
+    assert!(
+        f.message.starts_with(&format!("~/.ssh/box.pub is a public key, so ssh must get its private key from the agent, and none answers at {sock} (IdentityAgent) (ssh-add -L failed: ")),
+        "{f:?}"
+    );
+    assert_eq!(
+        f.fix.as_deref(),
+        Some(format!("start or unlock the agent that listens at {sock} (1Password: open and unlock the app, with its SSH agent turned on), then rerun").as_str())
+    );
+    assert!(!f.fixable);
+}
+
+#[test]
+fn identity_given_as_a_public_key_file_is_used_through_the_agent_at_ssh_auth_sock() {
+    let rig = Rig::plain().agent_with_key().probe(Reply::ok(PROBE_SERVER));
+    rig.write(".ssh/mine.pub", KEY_PUB);
+    let o = Options {
+        identity: Some(rig.path(".ssh/mine.pub")),
+        ..options()
+    };
+    let done = rig.run(
+        Mode::Doctor,
+        &o,
+        &["destination", "key", "identity", "connection"],
+    );
+    done.says(
+        "key",
+        Status::Ok,
+        &format!(
+            "~/.ssh/mine.pub (ssh-ed25519): the private key stays in the agent at {AGENT_SOCK}"
+        ),
+        None,
+    );
+    done.says(
+        "identity",
+        Status::Ok,
+        "the agent holds ~/.ssh/mine.pub",
+        None,
+    );
+    // The probe offers that key alone, through its public file: ssh takes the agent's copy.
+    let probe = done.the(&["ssh", "-o", "BatchMode=yes"]);
+    let mine = rig.arg(".ssh/mine.pub");
+    assert!(
+        probe
+            .argv
+            .windows(4)
+            .any(|w| w == ["-o", "IdentitiesOnly=yes", "-i", mine.as_str()]),
+        "{:?}",
+        probe.argv
+    );
+}
+
+#[test]
+fn with_no_key_file_but_keys_in_the_agent_the_finding_says_so_and_setup_asks_first() {
+    let rig = Rig::plain()
+        .agent(Reply::ok(SSH_ADD_L_SEVEN), Reply::ok(SSH_ADD_BIG_L_SEVEN))
+        .key_files(None, None, Reply::ok(SSH_KEYGEN_Y));
+    let path = rig.arg(".ssh/id_ed25519");
+    let keygen = format!("ssh-keygen -t ed25519 -f {}", quote(&path));
+    let doctor = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
+    let message =
+        format!("no key at ~/.ssh/id_ed25519, but the agent at {AGENT_SOCK} holds 7 keys");
+    let fix = format!("to use a key of the agent's: save its line of `ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: {keygen}");
+    doctor.says("key", Status::Fail, &message, Some(&fix));
+    let f = doctor.find("key");
+    assert_eq!(f.details.len(), 7, "{:?}", f.details);
+    assert!(
+        f.details.iter().all(|d| d.starts_with("agent holds: ssh-")),
+        "{:?}",
+        f.details
+    );
+    assert!(f.fixable);
+
+    // Setup without --yes and without a terminal makes no key: it would have asked.
+    let o = Options {
+        no_passphrase: true,
+        ..options()
+    };
+    let dry = rig.run(Mode::DryRun, &o, &["destination", "key"]);
+    assert_eq!(
+        dry.would("key"),
+        format!("would ask first: the agent at {AGENT_SOCK} holds 7 keys\nwould create ~/.ssh/id_ed25519 with ssh-keygen -t ed25519\nwould run: ssh-keygen -q -t ed25519 -f {} -N ''", quote(&path))
+    );
+    let declined = rig.run(Mode::Setup, &o, &["destination", "key"]);
+    assert_eq!(declined.outcome("key"), Some(&no_consent("--yes")));
+    assert!(declined.changes().is_empty(), "{:?}", declined.changes());
+
+    // With --yes (dotfiles that set up a machine unattended), the new key is made as before.
+    let o = Options {
+        no_passphrase: true,
+        ..yes()
+    };
+    let rig = rig.on(
+        &["ssh-keygen", "-q", "-t", "ed25519", "-f", &path, "-N", ""],
+        Reply::ok(""),
+    );
+    let steps = rig.steps(
+        rdock::steps::plan::Purpose::Setup,
+        &o,
+        &["destination", "key"],
+    );
+    let mut steps = steps.into_iter();
+    let destination = steps.next().unwrap();
+    let step = steps.next().unwrap();
+    let made = rig.run_steps(
+        Mode::Setup,
+        vec![
+            destination,
+            Box::new(KeygenWrites {
+                step,
+                path: rig.path(".ssh/id_ed25519"),
+            }),
+        ],
+    );
+    assert_eq!(
+        made.outcome("key"),
+        Some(&Outcome::Done(
+            "created ~/.ssh/id_ed25519 (ed25519, no passphrase)".into()
+        ))
+    );
+    assert_eq!(made.find("key").status, Status::Ok);
+}
+
+#[test]
+fn a_configured_identity_file_whose_private_file_is_gone_is_its_pub_when_the_agent_holds_it() {
+    // `work`: IdentityFile ~/.ssh/work_ed25519, IdentityAgent ~/.agent/work.sock. Only the .pub
+    // is there; ssh reads it and offers the agent's copy, and the probe must name the .pub.
+    let rig = Rig::new(Platform::Linux)
+        .keywords_host("work")
+        .on(&["ssh-add", "-L"], Reply::ok(SSH_ADD_BIG_L_ONE))
+        .probe(Reply::ok(PROBE_SERVER));
+    rig.write(".ssh/work_ed25519.pub", KEY_PUB);
+    let sock = rig.arg(".agent/work.sock");
+    let public = rig.arg(".ssh/work_ed25519.pub");
+    let done = rig.run(
+        Mode::Doctor,
+        &options(),
+        &["destination", "key", "connection"],
+    );
+    done.says(
+        "key",
+        Status::Ok,
+        &format!("~/.ssh/work_ed25519.pub (ssh-ed25519): the private key stays in the agent at {sock} (IdentityAgent)"),
+        None,
+    );
+    let probe = done.the(&["ssh", "-o", "BatchMode=yes"]);
+    assert!(
+        probe.argv.windows(2).any(|w| w == ["-i", public.as_str()]),
+        "{:?}",
+        probe.argv
+    );
+}
+
+#[test]
+fn the_agent_s_keys_are_listed_from_the_agent_ssh_asks_for_this_host() {
+    // `work` names IdentityAgent ~/.agent/work.sock: ssh-add must be pointed at it.
+    let rig = Rig::new(Platform::Linux)
+        .keywords_host("work")
+        .on(&["ssh-add", "-L"], Reply::ok(SSH_ADD_BIG_L_ONE));
+    let sock = rig.arg(".agent/work.sock");
+    let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
+    let f = done.find("key");
+    assert_eq!(
+        f.message,
+        format!(
+            "no key at ~/.ssh/work_ed25519, but the agent at {sock} (IdentityAgent) holds 1 key"
+        )
+    );
+    let fix = f.fix.as_deref().unwrap_or("");
+    assert!(
+        fix.starts_with(&format!(
+            "to use a key of the agent's: save its line of `SSH_AUTH_SOCK={sock} ssh-add -L` as a .pub file"
+        )),
+        "{fix}"
+    );
+    assert_eq!(f.details.len(), 1);
 }

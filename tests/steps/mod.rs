@@ -206,13 +206,14 @@ impl Rig {
     }
 
     /// Destination `host`, one of the Host blocks of keywords.ssh_config, in ~/.ssh/config;
-    /// `ssh -G` with and without that file, as recorded (`work`, `legacy` or `envagent`).
+    /// `ssh -G` with and without that file, as recorded (`work`, `legacy`, `envagent` or `onepass`).
     pub fn keywords_host(self, host: &str) -> Rig {
         self.write(".ssh/config", KEYWORDS_SSH_CONFIG);
         let (g, bare) = match host {
             "work" => (SSH_G_WORK, SSH_G_WORK_F_NONE),
             "legacy" => (SSH_G_LEGACY, SSH_G_LEGACY_F_NONE),
             "envagent" => (SSH_G_ENVAGENT, SSH_G_ENVAGENT_F_NONE),
+            "onepass" => (SSH_G_ONEPASS, SSH_G_ONEPASS_F_NONE),
             _ => panic!("no recording for {host}"),
         };
         let (g, bare) = (self.at_home(g), self.at_home(bare));

@@ -24,6 +24,8 @@ recorded! {
     SSH_G_LEGACY_F_NONE = "ssh-G-legacy-F-none.stdout";
     SSH_G_ENVAGENT_F_NONE = "ssh-G-envagent-F-none.stdout";
     SSH_G_ENVAGENT = "ssh-G-envagent.stdout";
+    SSH_G_ONEPASS = "ssh-G-onepass.stdout";
+    SSH_G_ONEPASS_F_NONE = "ssh-G-onepass-F-none.stdout";
     SSH_G_LOCAL_USER = "ssh-G-local-user.stdout";
     SSH_G_LOCAL_USER_F_NONE = "ssh-G-local-user-F-none.stdout";
     SSH_G_ALIAS = "ssh-G-alias.stdout";
