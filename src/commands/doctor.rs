@@ -122,7 +122,8 @@ fn unreadable(why: &str) -> Report {
 /// checks run concurrently with each other, as the remote probe runs concurrently with them.
 fn prefetch_local(exec: &Exec) {
     let [ssh_v, docker_v] = version_cmds();
-    for cmd in [ssh_v, docker_v] {
+    // The clients group asks compose's version too: another Go program to start.
+    for cmd in [ssh_v, docker_v, docker::compose_version_cmd()] {
         let exec = exec.clone();
         std::thread::spawn(move || exec.run(&cmd));
     }
