@@ -97,7 +97,7 @@ impl Step for KeyStep {
                     return Finding::fail(
                         "key",
                         format!("{shown_pub} exists but its private key {shown} does not"),
-                        format!("restore {shown}, or pass --identity PATH to use another key"),
+                        format!("restore {shown}; or, when an agent holds its private key, pass --identity {shown_pub}; or pass --identity PATH to use another key"),
                     );
                 }
                 let keygen = format!(

@@ -242,7 +242,7 @@ fn files_that_are_not_the_pair_are_reported_and_left_alone() {
             None,
             Some(KEY_PUB),
             "~/.ssh/id_ed25519.pub exists but its private key ~/.ssh/id_ed25519 does not",
-            "restore ~/.ssh/id_ed25519, or pass --identity PATH to use another key",
+            "restore ~/.ssh/id_ed25519; or, when an agent holds its private key, pass --identity ~/.ssh/id_ed25519.pub; or pass --identity PATH to use another key",
         ),
     ];
     for (private, public, message, fix) in cases {
