@@ -79,13 +79,17 @@ pub struct RemoveArgs {
     /// Do not ask for confirmation
     #[arg(short, long)]
     pub yes: bool,
-    /// First remove rdock's public key (~/.ssh/id_ed25519.pub) from ~/.ssh/authorized_keys on
-    /// the remote, over one ssh login with that key
+    /// First remove the key ssh logs in with (as setup chose it: ssh -G's identity files, or
+    /// --identity) from ~/.ssh/authorized_keys on the remote, over one ssh login with that key
     #[arg(long)]
     pub revoke: bool,
     /// With --revoke: revoke the key even though other docker contexts still log in with it
     #[arg(long, requires = "revoke")]
     pub force: bool,
+    /// The key to revoke (or to print the command for), when it is not the one ssh offers for
+    /// the context's destination (`ssh -G`), as setup's --identity
+    #[arg(long, value_name = "PATH")]
+    pub identity: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone, Default)]

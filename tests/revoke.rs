@@ -19,7 +19,12 @@ fn public(sb: &Sandbox) -> String {
 
 /// `ssh … true` as the local user with only rdock's key, as the docker CLI would connect.
 fn login_with_the_key(sb: &Sandbox) -> Run {
-    let key = sb.local.home.join(".ssh/id_ed25519");
+    login_with(sb, ".ssh/id_ed25519")
+}
+
+/// `ssh … true` as the local user with only the key at `rel` in its home.
+fn login_with(sb: &Sandbox, rel: &str) -> Run {
+    let key = sb.local.home.join(rel);
     let port = sb.port.to_string();
     sb.local(
         "ssh",
@@ -262,4 +267,30 @@ fn revoke_that_cannot_log_in_says_why_and_keeps_the_context() {
     Transcript::new(&sb)
         .port(dead, "[DEAD_PORT]")
         .assert("revoke_cannot_log_in", &[&no_key, &refused]);
+}
+
+/// A Host alias whose IdentityFile is a key of its own: setup makes and installs that key, and
+/// `--revoke` takes out that key, the one ssh logs in with (ssh -G), not ~/.ssh/id_ed25519.
+#[test]
+fn revoke_takes_out_the_key_ssh_config_names_for_the_host() {
+    let Some(sb) = Sandbox::start() else { return };
+    let block = sb.host_block("box", sb.port, "    IdentityFile ~/.ssh/id_box\n");
+    sb.write_local(".ssh/config", &block);
+    let setup = sb.rdock(&crate::harness::setup_args("box", &[]));
+    expect(&setup, 0, &["id_box"]);
+    assert!(
+        !sb.local.home.join(".ssh/id_ed25519").exists(),
+        "setup made a key ssh_config does not name"
+    );
+    let public = std::fs::read_to_string(sb.local.home.join(".ssh/id_box.pub")).unwrap();
+    assert_eq!(sb.authorized_keys(), public);
+    expect(&login_with(&sb, ".ssh/id_box"), 0, &[]);
+    // Without --revoke, the printed command names that key too.
+    let blob = public.split_whitespace().nth(1).unwrap();
+    let run = sb.rdock(&["remove", "box", "--yes", "--dry-run"]);
+    expect(&run, 0, &[blob]);
+    let run = sb.rdock(&["remove", "box", "--revoke", "--yes"]);
+    expect(&run, 0, &["removed key ED25519 SHA256:", "(1 line)"]);
+    assert_eq!(sb.authorized_keys(), "");
+    expect(&login_with(&sb, ".ssh/id_box"), 255, &["Permission denied"]);
 }

@@ -3,7 +3,7 @@
 //! left alone unless `--revoke` asks rdock to take its key out of the remote authorized_keys
 //! first; otherwise rdock prints the command that does it by hand.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::bail;
@@ -37,7 +37,12 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result {
     };
     let revocation = if args.revoke {
         Some(Revocation::prepare(
-            &exec, &env, ctx, &contexts, args.force,
+            &exec,
+            &env,
+            ctx,
+            &contexts,
+            args.force,
+            args.identity.as_deref(),
         )?)
     } else {
         None
@@ -81,7 +86,8 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs) -> Result {
         Ok(done) => {
             render::out(&render::done_lines(&done));
             if revocation.is_none() {
-                render::out(&format!("{}\n", revoke_hint(&env, ctx)));
+                let explicit = args.identity.as_deref();
+                render::out(&format!("{}\n", revoke_hint(&exec, &env, ctx, explicit)));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -133,19 +139,30 @@ fn remove(exec: &Exec, env: &Env, ctx: &ContextInfo, dry_run: bool) -> anyhow::R
     Ok(done)
 }
 
-/// The key rdock uses for every destination: the private key's path, and its public one.
-fn identity(env: &Env) -> (PathBuf, PathBuf) {
-    let private = keys::default_identity(env);
-    let public = keys::public_path(&private);
-    (private, public)
+/// The key ssh logs in with for a destination, as setup chose it: `--identity`, else the one
+/// `ssh -G` says ssh offers (see `keys::offered_key`); and its public half. An identity file that
+/// is itself a public key (its private half lives in an agent) is both.
+fn identity(env: &Env, r: &Resolved, explicit: Option<&Path>) -> (PathBuf, PathBuf) {
+    let offered = keys::offered_key(r, explicit, env);
+    let public = if keys::read_public_line(&offered).is_some() {
+        offered.clone()
+    } else {
+        keys::public_path(&offered)
+    };
+    (offered, public)
 }
 
 /// How to take the key off the remote by hand, after a remove that left the remote alone.
-fn revoke_hint(env: &Env, ctx: &ContextInfo) -> String {
-    let blob = keys::read_public_blob(&identity(env).1).unwrap_or_else(|| "KEY-BLOB".into());
-    let manual = Endpoint::parse(&ctx.endpoint)
+fn revoke_hint(exec: &Exec, env: &Env, ctx: &ContextInfo, explicit: Option<&Path>) -> String {
+    let endpoint = Endpoint::parse(&ctx.endpoint).ok();
+    let blob = endpoint
+        .as_ref()
+        .and_then(|e| resolve(exec, &e.dest).ok())
+        .and_then(|r| keys::read_public_blob(&identity(env, &r, explicit).1))
+        .unwrap_or_else(|| "KEY-BLOB".into());
+    let manual = endpoint
         .map(|e| authorized_keys::manual_command(&e.dest, &blob))
-        .unwrap_or_else(|_| {
+        .unwrap_or_else(|| {
             format!(
                 "ssh USER@HOST {}",
                 crate::sys::exec::quote(&authorized_keys::manual_script(&blob))
@@ -178,6 +195,7 @@ impl Revocation {
         ctx: &ContextInfo,
         contexts: &[ContextInfo],
         force: bool,
+        explicit: Option<&Path>,
     ) -> Result<Revocation> {
         if !ctx.is_ssh() {
             return Err(Error::Failed(format!(
@@ -188,7 +206,7 @@ impl Revocation {
         let endpoint =
             Endpoint::parse(&ctx.endpoint).map_err(|e| Error::Failed(format!("error: {e}")))?;
         let r = resolve(exec, &endpoint.dest)?;
-        let (private, public) = identity(env);
+        let (private, public) = identity(env, &r, explicit);
         let Some(line) = keys::read_public_line(&public) else {
             return Err(Error::Failed(format!(
                 "error: no public key at {}: rdock cannot tell which key to revoke",
@@ -197,7 +215,8 @@ impl Revocation {
         };
         let blob = keys::public_blob(&line).unwrap_or_default().to_string();
         let shown = keys::describe(exec, &line);
-        // rdock logs in everywhere with the same key: another context at the same place uses it.
+        // ssh_config gives another context that logs in at the same place (user, host, port)
+        // the same key: revoking it cuts that context off too.
         let others: Vec<String> = contexts
             .iter()
             .filter(|c| c.name != ctx.name && c.is_ssh() && r.same_login(&c.endpoint))
@@ -319,7 +338,8 @@ impl Revocation {
 
     /// Could ssh offer the key with no one to type a passphrase? Then a refusal is the server's.
     fn can_offer(&self, exec: &Exec, env: &Env) -> bool {
-        let held = agent_keys(exec, &AgentFacts::gather(env, None)).unwrap_or_default();
+        // The agent ssh asks for this host: IdentityAgent, else SSH_AUTH_SOCK.
+        let held = agent_keys(exec, &AgentFacts::gather(env, Some(&self.r))).unwrap_or_default();
         keys::can_offer(exec, &held, &self.private, &self.blob)
     }
 }
