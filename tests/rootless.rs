@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use crate::harness::{start_dockerd, wait_for_dockerd, Sandbox, NO_DOCKER_HOST};
+use crate::harness::{start_dockerd, wait_for_dockerd, Client, Sandbox, NO_DOCKER_HOST};
 
 /// A dockerd of the remote user's own, on its runtime directory's socket; killed when dropped.
 struct UserDaemon(std::process::Child);
@@ -72,4 +72,32 @@ fn setup_finds_a_rootless_socket_and_docker_works_through_the_endpoint_it_writes
             .contains("Everything is already set up; nothing changed."),
         "{again}"
     );
+    // dockerode and docker-py run a bare `docker system dial-stdio`, which dials the remote's
+    // default daemon, not the endpoint's socket: they fail, and doctor's lines say why.
+    if let Err(why) = sb.shared.clients() {
+        assert!(
+            std::env::var("RDOCK_E2E").as_deref() != Ok("1"),
+            "RDOCK_E2E=1 requires the docker clients: {why}"
+        );
+        return;
+    }
+    let ctx = sb.context();
+    sb.env.insert("SSH_ASKPASS".into(), String::new());
+    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
+    for client in [Client::Dockerode, Client::DockerPy] {
+        let r = sb.run_client(client, &ctx);
+        assert!(!r.ok, "{} reached a daemon: {}", client.name(), r.detail);
+    }
+    let doctor = sb.rdock(&["doctor", &ctx]);
+    for id in ["dockerode", "docker-py"] {
+        let line = doctor
+            .stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("! {id} ")))
+            .unwrap_or_else(|| panic!("no warning for {id}:\n{doctor}"));
+        assert!(
+            line.contains(&format!("names the socket {sock}")),
+            "{doctor}"
+        );
+    }
 }

@@ -11,9 +11,15 @@
 //! - **docker-py with paramiko** (its default, and docker-compose v1) reads ~/.ssh/config alone:
 //!   HostName, Port and User (where the URL leaves them out), IdentityFile and ProxyCommand, not
 //!   ProxyJump, IdentityAgent, HostKeyAlias or UserKnownHostsFile. It refuses a host whose key is
-//!   not in ~/.ssh/known_hosts under `host` or `[host]:port`, and logs in with the IdentityFile,
-//!   the agent at `SSH_AUTH_SOCK`, or a ~/.ssh/id_* file with no passphrase.
-//!   `use_ssh_client=True` makes it run the system ssh instead, as the docker CLI does.
+//!   not in ~/.ssh/known_hosts under `host` or `[host]:port`, and logs in with the IdentityFile
+//!   (a missing one stops it: FileNotFoundError), the agent, or a ~/.ssh/id_* file with no
+//!   passphrase. Its agent is `SSH_AUTH_SOCK`'s, except on Windows, where it asks Pageant or the
+//!   ssh-agent service whatever `SSH_AUTH_SOCK` says. `use_ssh_client=True` makes it run the
+//!   system ssh instead, as the docker CLI does (but it cannot pass a socket path).
+//!
+//! Neither ssh2 nor paramiko can reach a socket the endpoint names (`ssh://u@h/run/user/1000/
+//! docker.sock`): both run a bare `docker system dial-stdio` on the remote, which dials the
+//! remote's default daemon.
 //!
 //! What the machine says is gathered in [`Facts`] (by the caller, from ssh -G, ssh-add -L,
 //! ssh-keygen -F and the resolver); the verdicts are pure functions of it.
@@ -21,6 +27,8 @@
 use std::net::IpAddr;
 
 use crate::ssh::destination::{bracket, known_hosts_name, FileView};
+use crate::sys::exec::quote;
+use crate::sys::platform::{Platform, WINDOWS_AGENT_PIPE};
 
 /// A client family, as `rdock doctor --client NAME` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -57,27 +65,36 @@ impl Client {
 /// A name resolved by the system resolver: its addresses, or why it did not resolve.
 pub type Addresses = Result<Vec<IpAddr>, String>;
 
+/// Whether an agent holds the key: or why it could not be asked.
+pub type Holds = Result<bool, String>;
+
 /// What ssh2 and paramiko would meet: the endpoint, ssh's own route, the agent and known_hosts.
 #[derive(Clone, Debug)]
 pub struct Facts {
+    pub platform: Platform,
     /// The context's name.
     pub context: String,
-    /// The endpoint's host, user and port, as the context's URL writes them.
+    /// The endpoint's host, user and port, as the context's URL writes them, and the remote
+    /// daemon's socket when it names one.
     pub host: String,
     pub user: Option<String>,
     pub port: Option<u16>,
+    pub socket: Option<String>,
     /// Where ssh connects (`ssh -G`): User, HostName and Port, and how it gets there.
     pub ssh_user: String,
     pub ssh_hostname: String,
     pub ssh_port: u16,
     pub proxy_jump: Option<String>,
     pub proxy_command: Option<String>,
-    /// `IdentityAgent`, expanded, when it names an agent other than `SSH_AUTH_SOCK`'s.
-    pub identity_agent: Option<String>,
-    /// Whether `SSH_AUTH_SOCK` is set.
-    pub auth_sock: bool,
-    /// Does the agent at `SSH_AUTH_SOCK` hold the key: or why it could not be asked.
-    pub key_in_agent: Result<bool, String>,
+    /// `IdentityAgent`, expanded, when it names an agent other than `SSH_AUTH_SOCK`'s, and
+    /// whether that agent holds the key.
+    pub identity_agent: Option<(String, Holds)>,
+    /// `SSH_AUTH_SOCK`, when set.
+    pub auth_sock: Option<String>,
+    /// Does the agent at `SSH_AUTH_SOCK` hold the key (ssh2's agent)?
+    pub key_in_agent: Holds,
+    /// Does the agent paramiko asks hold it: `SSH_AUTH_SOCK`'s, on Windows the service's.
+    pub key_in_paramiko_agent: Holds,
     /// The identity file ssh offers (as shown to the user), and whether its private key has a
     /// passphrase.
     pub key: String,
@@ -85,12 +102,23 @@ pub struct Facts {
     /// The identity file is a public key: the private key is only in an agent (1Password's), so
     /// no client can read it from a file or `ssh-add` it.
     pub key_in_agent_only: bool,
-    /// What the resolver makes of the endpoint's host and of ssh's HostName, asked only when the
-    /// two differ (an ssh_config alias).
+    /// What the resolver makes of the endpoint's host and of ssh's HostName, asked only when a
+    /// verdict needs them (an ssh_config alias).
     pub host_addresses: Option<Addresses>,
     pub ssh_addresses: Option<Addresses>,
     /// What paramiko sees.
     pub paramiko: Paramiko,
+}
+
+impl Facts {
+    /// The endpoint goes through a jump host or a command: `ProxyJump X` or `ProxyCommand`.
+    pub fn route(&self) -> Option<String> {
+        match (&self.proxy_jump, &self.proxy_command) {
+            (Some(jump), _) => Some(format!("ProxyJump {jump}")),
+            (None, Some(_)) => Some("ProxyCommand".to_string()),
+            (None, None) => None,
+        }
+    }
 }
 
 /// docker-py's paramiko: ~/.ssh/config alone, and ~/.ssh/known_hosts alone.
@@ -102,6 +130,9 @@ pub struct Paramiko {
     pub addresses: Option<Addresses>,
     /// ~/.ssh/known_hosts holds a key for [`Paramiko::known_hosts_name`].
     pub host_key_known: bool,
+    /// The IdentityFiles ~/.ssh/config names that do not exist (shown as the user wrote them):
+    /// paramiko stops at the first with FileNotFoundError, before it asks the agent.
+    pub missing_identity_files: Vec<String>,
     /// The key opens with no passphrase and paramiko would read its file: an IdentityFile of
     /// ~/.ssh/config, or one of the ~/.ssh/id_* names it tries by itself.
     pub key_file_usable: bool,
@@ -160,6 +191,16 @@ fn use_the_cli(context: &str) -> String {
     format!("use the docker CLI or a tool built on it (docker --context {context} …, compose v2, VS Code's Container Tools): it runs ssh, so ~/.ssh/config applies")
 }
 
+/// A socket in the endpoint: both libraries run a bare `docker system dial-stdio`.
+fn socket_problem(f: &Facts, who: &str, v: &mut Verdict) {
+    if let Some(socket) = &f.socket {
+        v.problem(
+            format!("the endpoint names the socket {socket}, and {who} runs a bare `docker system dial-stdio` on the remote, which dials its default daemon instead"),
+            format!("{}; or make {socket} the remote's default for ssh commands (DOCKER_HOST=unix://{socket} in the remote login's environment)", use_the_cli(&f.context)),
+        );
+    }
+}
+
 /// ssh2 (dockerode): the endpoint's host through the resolver, the agent at SSH_AUTH_SOCK only.
 pub fn ssh2(f: &Facts) -> Verdict {
     let mut v = Verdict {
@@ -175,12 +216,7 @@ pub fn ssh2(f: &Facts) -> Verdict {
         bracket(&f.ssh_hostname),
         f.ssh_port
     );
-    let route = match (&f.proxy_jump, &f.proxy_command) {
-        (Some(jump), _) => Some(format!("ProxyJump {jump}")),
-        (None, Some(_)) => Some("ProxyCommand".to_string()),
-        (None, None) => None,
-    };
-    if let Some(route) = route {
+    if let Some(route) = f.route() {
         // ssh2 goes straight to the URL's host: a name only ssh_config knows does not resolve.
         let unresolved = match &f.host_addresses {
             Some(Err(_)) => ", a name that does not resolve through DNS",
@@ -222,49 +258,63 @@ pub fn ssh2(f: &Facts) -> Verdict {
             format!("write the user into the endpoint: DOCKER_HOST={url}"),
         );
     }
-    agent_problem(f, "ssh2", &mut v);
+    socket_problem(f, "docker-modem", &mut v);
+    ssh2_agent(f, &mut v);
     v
 }
 
-/// The key must be in the agent at SSH_AUTH_SOCK (ssh2 knows no other way to a key).
-fn agent_problem(f: &Facts, who: &str, v: &mut Verdict) {
-    let ignored = f
-        .identity_agent
-        .as_ref()
-        .map(|a| format!(" ({who} ignores IdentityAgent {a})"))
-        .unwrap_or_default();
-    let add = match (f.key_in_agent_only, &f.identity_agent) {
-        (false, _) => format!(
-            "ssh-add {} (with SSH_AUTH_SOCK set as the client will have it)",
-            f.key
+/// ssh2 offers the keys of the agent `SSH_AUTH_SOCK` names (`pageant` is Pageant), nothing else.
+fn ssh2_agent(f: &Facts, v: &mut Verdict) {
+    let ignored = ignored_identity_agent(f, "ssh2");
+    match f.auth_sock.as_deref() {
+        None if f.platform == Platform::Windows => v.problem(
+            "SSH_AUTH_SOCK is not set, and ssh2 finds the Windows ssh-agent service only through it",
+            format!("setx SSH_AUTH_SOCK {WINDOWS_AGENT_PIPE}, then start the client from a new terminal"),
         ),
-        // ssh-add cannot add a public key: point the client at the agent that holds the key.
-        (true, Some(agent)) => format!(
-            "export SSH_AUTH_SOCK={} (the agent that holds the key) where the client runs",
-            crate::sys::exec::quote(agent)
+        None => v.problem(
+            format!("SSH_AUTH_SOCK is not set, and ssh2 finds keys only through it{ignored}"),
+            agent_fix(f),
         ),
-        (true, None) => "set SSH_AUTH_SOCK, where the client runs, to the agent that holds the key (1Password's: ~/.1password/agent.sock)".to_string(),
-    };
-    if !f.auth_sock {
-        v.problem(
-            format!("SSH_AUTH_SOCK is not set, and {who} finds keys only through it{ignored}"),
-            add,
-        );
-        return;
+        // ssh2 asks Pageant itself; rdock cannot list Pageant's keys.
+        Some("pageant") if f.platform == Platform::Windows => {
+            v.notes.push("SSH_AUTH_SOCK=pageant: ssh2 asks Pageant, whose keys rdock cannot list".into());
+        }
+        Some(_) => agent_holds(&f.key_in_agent, "the agent at SSH_AUTH_SOCK", f, &ignored, v),
     }
-    match &f.key_in_agent {
+}
+
+/// " (WHO ignores IdentityAgent X)", when ssh_config names another agent.
+fn ignored_identity_agent(f: &Facts, who: &str) -> String {
+    f.identity_agent
+        .as_ref()
+        .map(|(a, _)| format!(" ({who} ignores IdentityAgent {a})"))
+        .unwrap_or_default()
+}
+
+/// The agent `place` must hold the key.
+fn agent_holds(holds: &Holds, place: &str, f: &Facts, ignored: &str, v: &mut Verdict) {
+    match holds {
         Ok(true) => {}
         Ok(false) => v.problem(
-            format!(
-                "the key must be in the agent at SSH_AUTH_SOCK, and {} is not{ignored}",
-                f.key
-            ),
-            add,
+            format!("the key must be in {place}, and {} is not{ignored}", f.key),
+            agent_fix(f),
         ),
-        Err(why) => v.problem(
-            format!("the agent at SSH_AUTH_SOCK does not answer: {why}"),
-            add,
+        Err(why) => v.problem(format!("{place} does not answer: {why}"), agent_fix(f)),
+    }
+}
+
+/// How to get the key into the agent the client reads (on Linux and macOS, `SSH_AUTH_SOCK`'s):
+/// point the client at the IdentityAgent that holds it, else add the key file to an agent.
+fn agent_fix(f: &Facts) -> String {
+    match (&f.identity_agent, f.key_in_agent_only, f.auth_sock.is_some()) {
+        (Some((agent, Ok(true))), _, _) => format!(
+            "export SSH_AUTH_SOCK={} (IdentityAgent, which holds the key) where the client runs",
+            quote(agent)
         ),
+        // ssh-add cannot add a public key: only the app that keeps the private key can.
+        (_, true, _) => "set SSH_AUTH_SOCK, where the client runs, to the agent that holds the key (1Password's: ~/.1password/agent.sock)".to_string(),
+        (_, false, true) => format!("ssh-add {}", f.key),
+        (_, false, false) => format!("eval \"$(ssh-agent -s)\" && ssh-add {} (in the shell that starts the client)", f.key),
     }
 }
 
@@ -284,7 +334,11 @@ pub fn paramiko(f: &Facts) -> Verdict {
         )],
         ..Verdict::default()
     };
-    const SSH_CLIENT: &str = "use the docker CLI, or docker-py with use_ssh_client=True (docker.DockerClient(base_url=…, use_ssh_client=True)), which runs ssh";
+    // docker-py's use_ssh_client=True runs ssh, but splits a URL with a socket path wrongly.
+    let ssh_client = match &f.socket {
+        None => "use the docker CLI, or docker-py with use_ssh_client=True (docker.DockerClient(base_url=…, use_ssh_client=True)), which runs ssh".to_string(),
+        Some(_) => use_the_cli(&f.context),
+    };
     if let Some(jump) = &f.proxy_jump {
         if p.view.proxy_command.is_none() {
             v.problem(
@@ -292,30 +346,30 @@ pub fn paramiko(f: &Facts) -> Verdict {
                     "ProxyJump {jump} is not supported by paramiko: it connects to {} directly",
                     p.view.hostname
                 ),
-                SSH_CLIENT,
+                &ssh_client,
             );
         }
     } else if f.proxy_command.is_some() && p.view.proxy_command.is_none() {
         v.problem(
             "the ProxyCommand is not in ~/.ssh/config, the one file paramiko reads: it connects directly",
-            SSH_CLIENT,
+            &ssh_client,
         );
     }
-    if f.proxy_jump.is_none() && f.proxy_command.is_none() && p.view.hostname != f.ssh_hostname {
+    if f.route().is_none() && p.view.hostname != f.ssh_hostname {
         match &p.addresses {
             Some(Err(why)) => v.problem(
                 format!(
                     "paramiko reads ~/.ssh/config alone and resolves {} through DNS: {why}",
                     p.view.hostname
                 ),
-                SSH_CLIENT,
+                &ssh_client,
             ),
             _ if !same_place(p.addresses.as_ref(), f.ssh_addresses.as_ref()) => v.problem(
                 format!(
                     "paramiko reads ~/.ssh/config alone and connects to {}, not {}",
                     p.view.hostname, f.ssh_hostname
                 ),
-                SSH_CLIENT,
+                &ssh_client,
             ),
             _ => {}
         }
@@ -327,37 +381,71 @@ pub fn paramiko(f: &Facts) -> Verdict {
                 p.port(f),
                 f.ssh_port
             ),
-            SSH_CLIENT,
+            &ssh_client,
         );
     }
     if !p.host_key_known {
         let name = p.known_hosts_name(f);
         v.problem(
             format!("~/.ssh/known_hosts has no key for {name}, and paramiko refuses an unknown host (it reads no other file and no HostKeyAlias)"),
-            format!("record the host key under {name} in ~/.ssh/known_hosts (ssh-keygen -F shows the entry ssh uses), or {SSH_CLIENT}"),
+            format!("record the host key under {name} in ~/.ssh/known_hosts (ssh-keygen -F shows the entry ssh uses), or {ssh_client}"),
         );
     }
-    if !p.key_file_usable {
-        let mut agent = Verdict::default();
-        agent_problem(f, "paramiko", &mut agent);
-        for (what, fix) in agent.problems.into_iter().zip(agent.fixes) {
-            let what = if f.key_in_agent_only {
-                format!(
-                    "{what} ({} is a public key: paramiko cannot read the private key from a file)",
-                    f.key
-                )
-            } else if f.key_encrypted {
-                format!(
-                    "{what} ({} has a passphrase, which paramiko cannot ask for)",
-                    f.key
-                )
-            } else {
-                what
-            };
-            v.problem(what, fix);
-        }
+    socket_problem(f, "docker-py", &mut v);
+    if let Some(missing) = p.missing_identity_files.first() {
+        v.problem(
+            format!("~/.ssh/config names IdentityFile {missing}, which does not exist, and paramiko stops there (FileNotFoundError) before it asks an agent"),
+            format!("take IdentityFile {missing} out of ~/.ssh/config for this host, or {ssh_client}"),
+        );
+    } else if !p.key_file_usable {
+        paramiko_agent(f, &mut v);
     }
     v
+}
+
+/// paramiko's agent: `SSH_AUTH_SOCK`'s; on Windows Pageant or the ssh-agent service, whatever
+/// `SSH_AUTH_SOCK` says.
+fn paramiko_agent(f: &Facts, v: &mut Verdict) {
+    let mut agent = Verdict::default();
+    let ignored = ignored_identity_agent(f, "paramiko");
+    match (f.platform, f.auth_sock.as_deref()) {
+        (Platform::Windows, _) => agent_holds(
+            &f.key_in_paramiko_agent,
+            "the Windows ssh-agent service (paramiko asks it, or a running Pageant)",
+            f,
+            "",
+            &mut agent,
+        ),
+        (_, None) => agent.problem(
+            format!(
+                "SSH_AUTH_SOCK is not set, and paramiko finds an agent only through it{ignored}"
+            ),
+            agent_fix(f),
+        ),
+        (_, Some(_)) => agent_holds(
+            &f.key_in_paramiko_agent,
+            "the agent at SSH_AUTH_SOCK",
+            f,
+            &ignored,
+            &mut agent,
+        ),
+    }
+    for (what, fix) in agent.problems.into_iter().zip(agent.fixes) {
+        let what = if f.key_in_agent_only {
+            format!(
+                "{what} ({} is a public key: paramiko cannot read the private key from a file)",
+                f.key
+            )
+        } else if f.key_encrypted {
+            format!(
+                "{what} ({} has a passphrase, which paramiko cannot ask for)",
+                f.key
+            )
+        } else {
+            what
+        };
+        v.problem(what, fix);
+    }
 }
 
 #[cfg(test)]
@@ -370,6 +458,7 @@ mod tests {
             port,
             user: "me".into(),
             identity_files: vec!["~/.ssh/id_ed25519".into()],
+            identity_file_configured: false,
             proxy_jump: None,
             proxy_command: None,
         }
@@ -378,7 +467,9 @@ mod tests {
     /// A plain destination that every client reaches: 127.0.0.1:2222, key in the agent.
     fn plain() -> Facts {
         Facts {
+            platform: Platform::Linux,
             context: "box".into(),
+            socket: None,
             host: "127.0.0.1".into(),
             user: Some("me".into()),
             port: Some(2222),
@@ -388,8 +479,9 @@ mod tests {
             proxy_jump: None,
             proxy_command: None,
             identity_agent: None,
-            auth_sock: true,
+            auth_sock: Some("/tmp/ssh-X/agent.1".into()),
             key_in_agent: Ok(true),
+            key_in_paramiko_agent: Ok(true),
             key: "~/.ssh/id_ed25519".into(),
             key_encrypted: true,
             key_in_agent_only: false,
@@ -399,6 +491,7 @@ mod tests {
                 view: view("127.0.0.1", 22),
                 addresses: None,
                 host_key_known: true,
+                missing_identity_files: Vec::new(),
                 key_file_usable: false,
             },
         }
@@ -492,7 +585,8 @@ mod tests {
     fn the_key_must_be_in_the_agent_at_ssh_auth_sock_unless_paramiko_can_read_the_file() {
         let f = Facts {
             key_in_agent: Ok(false),
-            identity_agent: Some("/home/me/.1password/agent.sock".into()),
+            key_in_paramiko_agent: Ok(false),
+            identity_agent: Some(("/home/me/.1password/agent.sock".into(), Ok(true))),
             ..plain()
         };
         let v = ssh2(&f);
@@ -500,7 +594,16 @@ mod tests {
             v.problems,
             ["the key must be in the agent at SSH_AUTH_SOCK, and ~/.ssh/id_ed25519 is not (ssh2 ignores IdentityAgent /home/me/.1password/agent.sock)"]
         );
-        assert!(v.fixes[0].starts_with("ssh-add ~/.ssh/id_ed25519"));
+        // The agent IdentityAgent names holds it: point the client there.
+        assert_eq!(
+            v.fixes,
+            ["export SSH_AUTH_SOCK=/home/me/.1password/agent.sock (IdentityAgent, which holds the key) where the client runs"]
+        );
+        let lost = Facts {
+            identity_agent: None,
+            ..f.clone()
+        };
+        assert_eq!(ssh2(&lost).fixes, ["ssh-add ~/.ssh/id_ed25519"]);
         let v = paramiko(&f);
         assert!(v.problems[0].contains("has a passphrase"), "{v:?}");
         let mut f = Facts {
@@ -513,12 +616,18 @@ mod tests {
             "an unencrypted ~/.ssh/id_ed25519 is read"
         );
         let f = Facts {
-            auth_sock: false,
+            auth_sock: None,
             ..plain()
         };
+        let v = ssh2(&f);
         assert_eq!(
-            ssh2(&f).problems,
+            v.problems,
             ["SSH_AUTH_SOCK is not set, and ssh2 finds keys only through it"]
+        );
+        // A fix that works when typed: ssh-add alone would find no agent.
+        assert_eq!(
+            v.fixes,
+            ["eval \"$(ssh-agent -s)\" && ssh-add ~/.ssh/id_ed25519 (in the shell that starts the client)"]
         );
     }
 
@@ -531,14 +640,15 @@ mod tests {
             key_encrypted: false,
             key_in_agent_only: true,
             key_in_agent: Ok(false),
-            identity_agent: Some("/home/me/.1password/agent.sock".into()),
+            key_in_paramiko_agent: Ok(false),
+            identity_agent: Some(("/home/me/.1password/agent.sock".into(), Ok(true))),
             ..plain()
         };
         let v = ssh2(&f);
         assert!(v.problems[0].contains("~/.ssh/box.pub is not"), "{v:?}");
         assert_eq!(
             v.fixes,
-            ["export SSH_AUTH_SOCK=/home/me/.1password/agent.sock (the agent that holds the key) where the client runs"]
+            ["export SSH_AUTH_SOCK=/home/me/.1password/agent.sock (IdentityAgent, which holds the key) where the client runs"]
         );
         let v = paramiko(&f);
         assert_eq!(
@@ -548,6 +658,7 @@ mod tests {
         // With SSH_AUTH_SOCK naming that agent, both get the key from it.
         let f = Facts {
             key_in_agent: Ok(true),
+            key_in_paramiko_agent: Ok(true),
             identity_agent: None,
             ..f
         };
@@ -587,5 +698,62 @@ mod tests {
             paramiko(&f).works(),
             "paramiko takes the port from ~/.ssh/config"
         );
+    }
+
+    #[test]
+    fn a_missing_identity_file_in_ssh_config_stops_paramiko_before_the_agent() {
+        let mut f = plain();
+        f.paramiko.missing_identity_files = vec!["~/.ssh/gone".into()];
+        let v = paramiko(&f);
+        assert_eq!(
+            v.problems,
+            ["~/.ssh/config names IdentityFile ~/.ssh/gone, which does not exist, and paramiko stops there (FileNotFoundError) before it asks an agent"]
+        );
+        assert!(ssh2(&f).works(), "ssh2 reads no IdentityFile");
+    }
+
+    #[test]
+    fn a_socket_in_the_endpoint_is_one_neither_library_reaches() {
+        let f = Facts {
+            socket: Some("/run/user/1000/docker.sock".into()),
+            ..plain()
+        };
+        for v in [ssh2(&f), paramiko(&f)] {
+            assert_eq!(v.problems.len(), 1, "{v:?}");
+            assert!(
+                v.problems[0]
+                    .starts_with("the endpoint names the socket /run/user/1000/docker.sock"),
+                "{v:?}"
+            );
+            // use_ssh_client=True cannot take a socket path: not offered.
+            assert!(
+                v.fixes.iter().all(|x| !x.contains("use_ssh_client")),
+                "{v:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn on_windows_paramiko_asks_the_service_and_ssh2_needs_ssh_auth_sock_set_to_its_pipe() {
+        // The service holds the key; SSH_AUTH_SOCK is unset, as Windows leaves it.
+        let f = Facts {
+            platform: Platform::Windows,
+            auth_sock: None,
+            key_in_agent: Ok(false),
+            key_in_paramiko_agent: Ok(true),
+            ..plain()
+        };
+        assert!(paramiko(&f).works(), "{:?}", paramiko(&f));
+        let v = ssh2(&f);
+        assert_eq!(
+            v.fixes,
+            [format!("setx SSH_AUTH_SOCK {WINDOWS_AGENT_PIPE}, then start the client from a new terminal")]
+        );
+        // SSH_AUTH_SOCK=pageant: ssh2 asks Pageant itself.
+        let f = Facts {
+            auth_sock: Some("pageant".into()),
+            ..f
+        };
+        assert!(ssh2(&f).works(), "{:?}", ssh2(&f));
     }
 }

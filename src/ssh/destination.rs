@@ -431,6 +431,9 @@ pub struct FileView {
     pub user: String,
     /// The identity files, `~/` unexpanded: ssh's defaults unless the file names its own.
     pub identity_files: Vec<String>,
+    /// The file names identity files of its own for the host (the list differs from
+    /// `ssh -G -F none`'s defaults).
+    pub identity_file_configured: bool,
     pub proxy_jump: Option<String>,
     pub proxy_command: Option<String>,
 }
@@ -443,6 +446,8 @@ pub fn resolve_in_file(exec: &Exec, host: &str, file: &Path) -> Result<FileView>
         port: None,
     };
     let config = ssh_g(exec, &dest, Some(file))?;
+    let bare = ssh_g(exec, &dest, Some(Path::new("none")))?;
+    let identity_files = values(&config, "identityfile");
     let set = |key: &str| get(&config, key).filter(|v| v != "none");
     Ok(FileView {
         hostname: get(&config, "hostname").unwrap_or_else(|| host.to_string()),
@@ -450,7 +455,8 @@ pub fn resolve_in_file(exec: &Exec, host: &str, file: &Path) -> Result<FileView>
             .and_then(|p| p.parse().ok())
             .unwrap_or(22),
         user: get(&config, "user").unwrap_or_default(),
-        identity_files: values(&config, "identityfile"),
+        identity_file_configured: identity_files != values(&bare, "identityfile"),
+        identity_files,
         proxy_jump: set("proxyjump"),
         proxy_command: set("proxycommand"),
     })

@@ -122,10 +122,15 @@ pub fn agent_holds_line(line: &str) -> String {
     }
 }
 
+/// Does a list of public key lines (`ssh-add -L`) hold the key with this blob?
+pub fn holds(lines: &[String], blob: &str) -> bool {
+    lines.iter().any(|l| public_blob(l) == Some(blob))
+}
+
 /// Can ssh offer this key without asking anyone: the agent holds it (`agent_keys`, from `ssh-add
 /// -L`), or the private key file opens without a passphrase?
 pub fn can_offer(exec: &Exec, agent_keys: &[String], private: &Path, blob: &str) -> bool {
-    agent_keys.iter().any(|l| public_blob(l) == Some(blob))
+    holds(agent_keys, blob)
         || exec
             .run(
                 &Cmd::new("ssh-keygen")

@@ -341,9 +341,7 @@ impl Step for IdentityStep {
                 return Finding::fail("identity", format!("{e:#}"), agent_fix(s.env.platform))
             }
         };
-        let held = keys
-            .iter()
-            .any(|line| public_blob(line) == Some(key.blob.as_str()));
+        let held = crate::ssh::keys::holds(&keys, &key.blob);
         let mut f = match (&key.private, held) {
             (_, true) => Finding::ok("identity", format!("the agent holds {shown}")),
             // Only the app that keeps the private key can put it back in the agent.

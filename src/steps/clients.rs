@@ -5,13 +5,14 @@
 
 use std::path::Path;
 
-use crate::docker::clients::{self, Client, Facts, Paramiko, Verdict, PARAMIKO_KEY_NAMES};
+use crate::docker::clients::{self, Client, Facts, Holds, Paramiko, Verdict, PARAMIKO_KEY_NAMES};
 use crate::docker::{self, show_version};
-use crate::ssh::agent::{agent_keys, expand_identity_agent, AgentFacts};
+use crate::ssh::agent::{agent_keys, expand_identity_agent, AgentFacts, AgentTarget};
 use crate::ssh::destination::{known_hosts_name, resolve_in_file, Endpoint, Resolved};
-use crate::ssh::keys::public_blob;
+use crate::ssh::keys;
 use crate::ssh::known_hosts::{lookup_in, Trust};
 use crate::sys::net;
+use crate::sys::platform::{Platform, WINDOWS_AGENT_PIPE};
 use crate::vscode::extensions::Extension;
 
 use super::{Finding, Kind, Session, Step};
@@ -161,9 +162,33 @@ impl Step for ClientStep {
     }
 }
 
+/// What ssh2 and paramiko would meet, gathered once per session (each client's check asks).
+fn facts(s: &mut Session, context: &str) -> Result<Facts, String> {
+    if s.client_facts.is_none() {
+        s.client_facts = Some(gather(s, context));
+    }
+    s.client_facts.clone().expect("just gathered")
+}
+
+/// Does the agent of this target hold the key? `ssh-add -L` (memoized: the identity check asked
+/// the same).
+fn holds(s: &Session, target: AgentTarget, blob: &str) -> Holds {
+    let facts = AgentFacts {
+        identity_agent: match &target {
+            AgentTarget::Socket(sock) => Some(sock.clone()),
+            _ => None,
+        },
+        pageant_pipe: None,
+        ..AgentFacts::gather(&s.env, None)
+    };
+    agent_keys(&s.exec, &facts)
+        .map(|keys| keys::holds(&keys, blob))
+        .map_err(|e| format!("{e:#}"))
+}
+
 /// Gather what ssh2 and paramiko would meet, for the context's endpoint (or, before the context
 /// exists, the endpoint setup would write).
-fn facts(s: &Session, context: &str) -> Result<Facts, String> {
+fn gather(s: &Session, context: &str) -> Result<Facts, String> {
     let (Some(r), Some(key)) = (&s.resolved, &s.key) else {
         return Err("no destination or key".into());
     };
@@ -172,55 +197,61 @@ fn facts(s: &Session, context: &str) -> Result<Facts, String> {
         .flatten()
         .filter(|url| r.same_login(url))
         .unwrap_or_else(|| r.endpoint());
-    let endpoint = Endpoint::parse(&url).map_err(|e| e.to_string())?.dest;
+    let endpoint = Endpoint::parse(&url).map_err(|e| e.to_string())?;
+    let dest = endpoint.dest;
+    let platform = s.env.platform;
     let auth_sock = s.env.var("SSH_AUTH_SOCK");
     let identity_agent = r
         .identity_agent
         .as_deref()
         .and_then(|a| expand_identity_agent(a, &s.env))
-        .filter(|a| Some(a) != auth_sock.as_ref());
-    let key_in_agent = if auth_sock.is_some() {
-        let facts = AgentFacts {
-            identity_agent: None,
-            pageant_pipe: None,
-            ..AgentFacts::gather(&s.env, None)
-        };
-        agent_keys(&s.exec, &facts)
-            .map(|keys| {
-                keys.iter()
-                    .any(|l| public_blob(l) == Some(key.blob.as_str()))
-            })
-            .map_err(|e| format!("{e:#}"))
-    } else {
-        Ok(false)
+        .filter(|a| a != "none" && Some(a) != auth_sock.as_ref())
+        .map(|a| {
+            let held = holds(s, AgentTarget::Socket(a.clone()), &key.blob);
+            (a, held)
+        });
+    let key_in_agent = match &auth_sock {
+        Some(_) => holds(s, AgentTarget::Env, &key.blob),
+        None => Ok(false),
     };
-    let resolve_if = |differs: bool, host: &str| differs.then(|| net::resolve(host));
-    let aliased = endpoint.host != r.hostname;
+    // paramiko on Windows asks the ssh-agent service (or Pageant), whatever SSH_AUTH_SOCK says.
+    let key_in_paramiko_agent = match platform {
+        Platform::Windows => holds(s, AgentTarget::Socket(WINDOWS_AGENT_PIPE.into()), &key.blob),
+        _ => key_in_agent.clone(),
+    };
     let paramiko = paramiko_view(
         s,
         r,
-        &endpoint.host,
-        endpoint.port,
+        &dest.host,
+        dest.port,
         key.private.as_deref(),
         key.encrypted,
     )?;
-    let ssh_addresses =
-        (aliased || paramiko.view.hostname != r.hostname).then(|| net::resolve(&r.hostname));
+    // The resolver is asked only what a verdict reads: where there is no jump host or command,
+    // an alias's own address, and ssh's, to compare.
+    let direct = r.proxy_jump.is_none() && r.proxy_command.is_none();
+    let aliased = dest.host != r.hostname;
+    let host_addresses = aliased.then(|| net::resolve(&dest.host));
+    let compare = direct && (aliased || paramiko.view.hostname != r.hostname);
+    let ssh_addresses = compare.then(|| net::resolve(&r.hostname));
     Ok(Facts {
+        platform,
         context: context.to_string(),
-        host_addresses: resolve_if(aliased, &endpoint.host),
+        host_addresses,
         ssh_addresses,
-        host: endpoint.host,
-        user: endpoint.user,
-        port: endpoint.port,
+        host: dest.host,
+        user: dest.user,
+        port: dest.port,
+        socket: endpoint.socket,
         ssh_user: r.user.clone(),
         ssh_hostname: r.hostname.clone(),
         ssh_port: r.port,
         proxy_jump: r.proxy_jump.clone(),
         proxy_command: r.proxy_command.clone(),
         identity_agent,
-        auth_sock: auth_sock.is_some(),
+        auth_sock,
         key_in_agent,
+        key_in_paramiko_agent,
         key: s.env.tilde(&key.identity),
         key_encrypted: key.encrypted,
         key_in_agent_only: key.private.is_none(),
@@ -248,19 +279,32 @@ fn paramiko_view(
         lookup_in(&s.exec, &known_hosts, &name),
         Ok((Some(Trust::Key), false))
     );
+    // docker-py hands paramiko the IdentityFiles ~/.ssh/config names, when it names any.
+    let configured: Vec<&String> = if view.identity_file_configured {
+        view.identity_files.iter().collect()
+    } else {
+        Vec::new()
+    };
+    let missing_identity_files = configured
+        .iter()
+        .filter(|f| !s.env.expand(f).exists())
+        .map(|f| f.to_string())
+        .collect();
     // A key whose private half is only in an agent is no file paramiko can read.
     let read_by_itself = PARAMIKO_KEY_NAMES
         .iter()
         .any(|n| Some(s.env.expand(&format!("~/.ssh/{n}")).as_path()) == key);
-    let configured = view
-        .identity_files
+    let named = configured
         .iter()
         .any(|f| Some(s.env.expand(f).as_path()) == key);
-    let addresses = (view.hostname != r.hostname).then(|| net::resolve(&view.hostname));
+    let addresses =
+        (view.hostname != r.hostname && r.proxy_jump.is_none() && r.proxy_command.is_none())
+            .then(|| net::resolve(&view.hostname));
     Ok(Paramiko {
         view,
         addresses,
         host_key_known,
-        key_file_usable: key.is_some() && !encrypted && (read_by_itself || configured),
+        missing_identity_files,
+        key_file_usable: key.is_some() && !encrypted && (read_by_itself || named),
     })
 }

@@ -143,7 +143,14 @@ impl Step for KeyStep {
         };
         if !looks_like_private_key(&bytes) {
             if let Some((line, blob)) = public_key_text(&bytes) {
-                return in_agent_only(s, path, line, blob);
+                // Named as the identity (--identity, an IdentityFile), or stood in for a private
+                // key file that is gone (see `keys::offered_key`)?
+                let named = self.explicit.is_some()
+                    || s.resolved
+                        .as_ref()
+                        .is_some_and(|r| r.identity_files.iter().any(|f| s.env.expand(f) == *path));
+                let path = path.clone();
+                return in_agent_only(s, &path, line, blob, named);
             }
             return Finding::fail("key", format!("{shown} is not a private key"), use_other);
         }
@@ -401,12 +408,26 @@ fn ssh_add_prefix(target: &AgentTarget) -> String {
 
 /// The identity file at `path` is a public key (`line`, `blob`): ssh offers the agent's copy of
 /// it. It is the key when the agent ssh asks for this host holds it; otherwise what to do, and
-/// never a new key in its place.
-fn in_agent_only(s: &mut Session, path: &Path, line: String, blob: String) -> Finding {
+/// never a new key in its place. `named`: the .pub was given as the identity; else it stands in
+/// for a private key file that is gone, and a failure says that first.
+fn in_agent_only(s: &mut Session, path: &Path, line: String, blob: String, named: bool) -> Finding {
     let shown = s.env.tilde(path);
     let kind = line.split_whitespace().next().unwrap_or("").to_string();
     let facts = AgentFacts::gather(&s.env, s.resolved.as_ref());
-    let head = format!("{shown} is a public key, so ssh must get its private key from the agent");
+    let head = if named {
+        format!("{shown} is a public key, so ssh must get its private key from the agent")
+    } else {
+        let private = shown.strip_suffix(".pub").unwrap_or(&shown);
+        format!("the private key {private} is missing and only {shown} is left, so ssh can use the key only from the agent")
+    };
+    let lost = |fix: String| {
+        if named {
+            fix
+        } else {
+            let private = shown.strip_suffix(".pub").unwrap_or(&shown);
+            format!("restore {private} from a backup; or {fix}")
+        }
+    };
     let target = facts.target();
     if target == AgentTarget::Disabled {
         return Finding::fail(
@@ -428,11 +449,11 @@ fn in_agent_only(s: &mut Session, path: &Path, line: String, blob: String) -> Fi
             return Finding::fail(
                 "key",
                 format!("{head}, and none answers at {} ({e:#})", facts.place()),
-                fix,
+                lost(fix),
             );
         }
     };
-    if !keys.iter().any(|k| public_blob(k) == Some(blob.as_str())) {
+    if !crate::ssh::keys::holds(&keys, &blob) {
         let to = ssh_add_prefix(&target);
         let n = keys.len();
         let mut f = Finding::fail(
@@ -442,9 +463,9 @@ fn in_agent_only(s: &mut Session, path: &Path, line: String, blob: String) -> Fi
                 facts.place(),
                 if n == 1 { "" } else { "s" }
             ),
-            format!(
+            lost(format!(
                 "unlock the app whose agent holds it (1Password: unlock it; the key must be in a vault its SSH agent serves), or add its private key file to that agent ({to}ssh-add PRIVATE_KEY), or pass --identity PATH to use another key; then rerun"
-            ),
+            )),
         );
         f.details.extend(keys.iter().map(|k| agent_holds_line(k)));
         return f;

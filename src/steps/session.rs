@@ -46,6 +46,9 @@ pub struct Session {
     /// The probe opens a connection of its own, never a shared one: a fix changed what a login
     /// carries (the user's groups), and a master that logged in before would not have it.
     pub own_connection: bool,
+    /// What the clients group gathered (the agent, known_hosts, the resolver), for each of its
+    /// checks to judge.
+    pub client_facts: Option<Result<crate::docker::clients::Facts, String>>,
 }
 
 impl Session {
@@ -66,6 +69,7 @@ impl Session {
             verify_early: None,
             verify_job: None,
             own_connection: false,
+            client_facts: None,
         }
     }
 
@@ -75,6 +79,7 @@ impl Session {
         self.probe_job = None;
         self.master = None;
         self.verify_job = None;
+        self.client_facts = None;
     }
 
     /// Ask before a change: None when the person (or `flag`, through `preset`) agreed, else the

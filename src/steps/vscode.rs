@@ -379,7 +379,7 @@ impl WorkspaceStep {
             (None, _) => problems.push((
                 Status::Warn,
                 format!("{this} pins context {}", named.join(" and ")),
-                format!("{}  (one context for both)", self.pin_command(&pick)),
+                format!("one context for both: {}", self.pin_command(&pick)),
             )),
         }
         let names: Vec<&String> = pins

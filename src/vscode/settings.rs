@@ -705,7 +705,11 @@ fn refuse_docker_host(doc: &Document, setting: &str) -> Result<(), SettingsError
     let env = doc
         .object()?
         .and_then(|object| object.object_value(setting));
-    let host = env.and_then(|env| unique_property(doc, &env, DOCKER_HOST).ok().flatten());
+    // A DOCKER_HOST given twice is refused too (as a duplicate), never passed over.
+    let host = match env {
+        Some(env) => unique_property(doc, &env, DOCKER_HOST)?,
+        None => None,
+    };
     match host {
         Some(prop) => Err(doc.error_at(
             &prop.into(),
@@ -970,5 +974,12 @@ mod tests {
         .unwrap_err();
         assert_eq!((err.line, err.column), (2, 2), "{err}");
         assert!(pin_context("{", "one").is_err());
+    }
+
+    #[test]
+    fn a_docker_host_set_twice_is_refused_like_one() {
+        let text = "{\"docker.environment\": {\"DOCKER_HOST\": \"a\", \"DOCKER_HOST\": \"b\"}}";
+        let err = pin_context(text, "box").unwrap_err();
+        assert!(err.message.contains("DOCKER_HOST is set twice"), "{err:?}");
     }
 }

@@ -113,8 +113,16 @@ fn on_a_plain_destination_every_client_works_and_vscode_has_no_extension() {
 }
 
 /// `box`, a Host alias for alice@10.0.0.5:2222 in ~/.ssh/config, with ~/.ssh/id_ed25519 as
-/// --identity; `ssh -G -F ~/.ssh/config -- box` is what paramiko sees.
+/// --identity; `ssh -G -F ~/.ssh/config -- box` is what paramiko sees. The config's IdentityFile
+/// ~/.ssh/id_box is there (a key with a passphrase, which paramiko passes over for the agent).
 fn alias() -> (Rig, Options) {
+    let (rig, o) = alias_without_its_identity_file();
+    rig.private(".ssh/id_box", LOCKED_KEY);
+    (rig, o)
+}
+
+/// [`alias`] before ~/.ssh/id_box exists.
+fn alias_without_its_identity_file() -> (Rig, Options) {
     let rig = Rig::alias().key().agent_with_key().answers();
     let known = rig.arg(".ssh/known_hosts");
     rig.write(".ssh/known_hosts", KEYSCAN);
@@ -195,7 +203,7 @@ fn without_ssh_auth_sock_paramiko_still_reads_a_key_file_with_no_passphrase() {
         (
             Status::Warn,
             "dockerode and other ssh2 clients: will not work: SSH_AUTH_SOCK is not set, and ssh2 finds keys only through it",
-            Some("ssh-add ~/.ssh/id_ed25519 (with SSH_AUTH_SOCK set as the client will have it)")
+            Some("eval \"$(ssh-agent -s)\" && ssh-add ~/.ssh/id_ed25519 (in the shell that starts the client)")
         )
     );
     assert_eq!(done.find("docker-py").status, Status::Ok);
@@ -270,8 +278,9 @@ fn a_key_only_in_1password_s_agent_is_no_key_file_for_paramiko() {
         f.status == Status::Warn && f.message.ends_with(public),
         "{f:#?}"
     );
-    let export =
-        format!("export SSH_AUTH_SOCK={sock} (the agent that holds the key) where the client runs");
+    let export = format!(
+        "export SSH_AUTH_SOCK={sock} (IdentityAgent, which holds the key) where the client runs"
+    );
     assert_eq!(f.fix.as_deref(), Some(export.as_str()));
     // ssh-add cannot add a public key: no fix says so.
     assert!(done.report.findings.iter().all(|f| !f
@@ -279,4 +288,18 @@ fn a_key_only_in_1password_s_agent_is_no_key_file_for_paramiko() {
         .as_deref()
         .unwrap_or("")
         .contains("ssh-add ~/.ssh/box.pub")));
+}
+
+#[test]
+fn an_identity_file_the_config_names_and_that_is_gone_stops_docker_py() {
+    let (rig, o) = alias_without_its_identity_file();
+    let done = rig.run(Mode::Doctor, &o, &SLICE);
+    assert_eq!(
+        said(done.find("docker-py")),
+        (
+            Status::Warn,
+            "docker-py (paramiko): will not work: ~/.ssh/config names IdentityFile ~/.ssh/id_box, which does not exist, and paramiko stops there (FileNotFoundError) before it asks an agent",
+            Some("take IdentityFile ~/.ssh/id_box out of ~/.ssh/config for this host, or use the docker CLI, or docker-py with use_ssh_client=True (docker.DockerClient(base_url=…, use_ssh_client=True)), which runs ssh")
+        )
+    );
 }

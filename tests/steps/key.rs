@@ -571,6 +571,32 @@ fn a_configured_identity_file_whose_private_file_is_gone_is_its_pub_when_the_age
 }
 
 #[test]
+fn a_private_key_file_that_is_gone_while_no_agent_holds_it_is_called_missing() {
+    // u@127.0.0.1:2222: ~/.ssh/id_ed25519 deleted, its .pub left, an empty agent. The .pub
+    // stands in for the lost file; the finding must say the private key is missing, not ask to
+    // unlock 1Password first.
+    let rig = Rig::plain().agent(agent_empty(), agent_empty());
+    rig.write(".ssh/id_ed25519.pub", KEY_PUB);
+    let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
+    let f = done.find("key");
+    assert_eq!(f.status, Status::Fail);
+    assert!(
+        f.message.starts_with(
+            "the private key ~/.ssh/id_ed25519 is missing and only ~/.ssh/id_ed25519.pub is left"
+        ),
+        "{}",
+        f.message
+    );
+    assert!(
+        f.fix
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("restore ~/.ssh/id_ed25519 from a backup; or "),
+        "{f:?}"
+    );
+}
+
+#[test]
 fn the_agent_s_keys_are_listed_from_the_agent_ssh_asks_for_this_host() {
     // `work` names IdentityAgent ~/.agent/work.sock: ssh-add must be pointed at it.
     let rig = Rig::new(Platform::Linux)

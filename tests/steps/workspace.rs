@@ -83,7 +83,7 @@ fn doctor_warns_about_a_pin_half_made_or_in_two_minds() {
         Status::Warn,
         "this workspace (~/proj) pins context one through docker.environment and two through containers.environment",
         Some(&format!(
-            "rdock vscode --workspace {} --context one  (one context for both)",
+            "one context for both: rdock vscode --workspace {} --context one",
             dir.display()
         )),
     );
