@@ -186,6 +186,31 @@ fn a_cert_authority_for_every_port_of_the_host_vouches_for_it() {
     a_cert_authority_vouches("[127.0.0.1]:*");
 }
 
+/// OpenSSH looks a host certificate's CA up under the bare host name too ("checking without
+/// port identifier"), so a line written for port 22 vouches for every port.
+#[test]
+fn a_cert_authority_for_the_bare_host_name_vouches_for_another_port() {
+    a_cert_authority_vouches("127.0.0.1");
+}
+
+/// `name` hashed as `ssh-keygen -H` hashes a host name (`|1|salt|hash`). ssh-keygen -H leaves
+/// `@cert-authority` lines as they are, but ssh and `ssh-keygen -F` match a hashed one.
+fn hashed(name: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("known_hosts");
+    std::fs::write(&file, format!("{name} ssh-ed25519 AAAA\n")).unwrap();
+    root("ssh-keygen", &["-q", "-H", "-f", file.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let hashed = text.split_whitespace().next().unwrap().to_string();
+    assert!(hashed.starts_with("|1|"), "ssh-keygen -H wrote {text:?}");
+    hashed
+}
+
+#[test]
+fn a_hashed_cert_authority_line_for_the_bare_host_name_vouches_too() {
+    a_cert_authority_line_vouches("127.0.0.1", hashed);
+}
+
 /// known_hosts holds `lines(name, key)` (of the name ssh looks the host up by and the server's
 /// real key, which they mark `@revoked`): ssh refuses the server; setup stops with known_hosts
 /// byte for byte as it was, with `--accept-host-key` and without it; doctor fails host-key as
