@@ -20,6 +20,8 @@ mod fleet;
 #[cfg(unix)]
 mod harness;
 #[cfg(unix)]
+mod host_keys_e2e;
+#[cfg(unix)]
 mod hostile;
 mod layers;
 mod platform;

@@ -64,14 +64,41 @@ pub fn parse_lookup(stdout: &str) -> (Option<Trust>, bool) {
     (trust, revoked)
 }
 
+/// The other name ssh looks a host certificate's CA up by: off port 22 and with no
+/// HostKeyAlias, ssh tries the bare host name too ("checking without port identifier"), so
+/// `@cert-authority host KEY` vouches for `[host]:2222` (measured, OpenSSH 9.2). Only a CA line
+/// counts under it: a plain key line for `host` does not vouch for `[host]:2222`.
+pub fn cert_authority_fallback_name(
+    host_key_alias: Option<&str>,
+    hostname: &str,
+    port: u16,
+) -> Option<String> {
+    (host_key_alias.is_none() && port != 22).then(|| hostname.to_string())
+}
+
+/// Does `ssh-keygen -F NAME` output hold a `@cert-authority` line?
+pub fn has_cert_authority(stdout: &str) -> bool {
+    stdout
+        .lines()
+        .any(|l| l.split_whitespace().next() == Some("@cert-authority"))
+}
+
 /// Look the host up, under the name ssh uses, in every known_hosts file ssh reads
-/// (`ssh-keygen -F` understands hashed entries and patterns).
+/// (`ssh-keygen -F` understands hashed entries and patterns), and for a CA under the bare host
+/// name too ([`cert_authority_fallback_name`]).
 pub fn lookup(exec: &Exec, env: &Env, r: &Resolved) -> Result<Lookup> {
     let (user, global) = known_hosts_files(env, r);
     let name = r.known_hosts_name();
+    let bare = cert_authority_fallback_name(r.host_key_alias.as_deref(), &r.hostname, r.port);
     let mut found = Lookup::default();
     for file in user.into_iter().chain(global).filter(|f| f.is_file()) {
-        let (trust, revoked) = lookup_in(exec, &file, &name)?;
+        let (mut trust, revoked) = lookup_in(exec, &file, &name)?;
+        if let (None, Some(bare)) = (&trust, &bare) {
+            let out = exec.run(&Cmd::new("ssh-keygen").args(["-F", bare, "-f"]).arg(&file))?;
+            if out.success() && has_cert_authority(&out.stdout) {
+                trust = Some(Trust::CertAuthority);
+            }
+        }
         if revoked && found.revoked.is_none() {
             found.revoked = Some(file.clone());
         }
@@ -262,4 +289,35 @@ fn append(file: &Path, lines: &str) -> Result<()> {
     }
     contents.extend_from_slice(lines.as_bytes());
     fsutil::write_atomic(file, &contents, 0o644)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ca_is_also_looked_up_under_the_bare_host_off_port_22() {
+        assert_eq!(
+            cert_authority_fallback_name(None, "127.0.0.1", 2222).as_deref(),
+            Some("127.0.0.1")
+        );
+        // On port 22 the name ssh uses is already the bare one; a HostKeyAlias is used alone.
+        assert_eq!(cert_authority_fallback_name(None, "127.0.0.1", 22), None);
+        assert_eq!(
+            cert_authority_fallback_name(Some("box"), "127.0.0.1", 2222),
+            None
+        );
+    }
+
+    #[test]
+    fn only_a_cert_authority_line_counts_under_the_bare_name() {
+        let ca = "# Host 127.0.0.1 found: line 1 CA\n@cert-authority 127.0.0.1 ssh-ed25519 AAAA\n";
+        assert!(has_cert_authority(ca));
+        let key = "# Host 127.0.0.1 found: line 1 \n127.0.0.1 ssh-ed25519 AAAA\n";
+        assert!(!has_cert_authority(key));
+        let revoked =
+            "# Host 127.0.0.1 found: line 1 REVOKED\n@revoked 127.0.0.1 ssh-ed25519 AAAA\n";
+        assert!(!has_cert_authority(revoked));
+        assert!(!has_cert_authority(""));
+    }
 }

@@ -255,3 +255,25 @@ fn a_host_trusted_through_a_cert_authority_needs_no_key_of_its_own() {
     let done = rig.run(Mode::Doctor, &options(), &SLICE);
     done.says("host-key", Status::Ok, "the host key of [127.0.0.1]:2222 is trusted through a @cert-authority in ~/.ssh/known_hosts", None);
 }
+
+/// ssh looks a host certificate's CA up under the bare host name too when the port is not 22
+/// ("checking without port identifier"): `@cert-authority 127.0.0.1` vouches for
+/// [127.0.0.1]:2222, though `ssh-keygen -F '[127.0.0.1]:2222'` finds nothing.
+#[test]
+fn a_cert_authority_for_the_bare_host_name_vouches_for_another_port() {
+    let rig = Rig::plain().probe(Reply::ok(PROBE_SERVER));
+    rig.write(
+        ".ssh/known_hosts",
+        "@cert-authority 127.0.0.1 ssh-ed25519 AAAA\n",
+    );
+    let file = rig.arg(".ssh/known_hosts");
+    let rig = rig
+        .on(
+            &["ssh-keygen", "-F", "127.0.0.1", "-f", &file],
+            Reply::ok(KEYGEN_F_CA_BARE),
+        )
+        .unknown_hosts();
+    let done = rig.run(Mode::Setup, &options(), &SLICE);
+    done.says("host-key", Status::Ok, "the host key of [127.0.0.1]:2222 is trusted through a @cert-authority in ~/.ssh/known_hosts", None);
+    assert!(done.changes().is_empty());
+}

@@ -71,6 +71,7 @@ recorded! {
     KEYGEN_L_FETCHED = "ssh-keygen-l-fetched.stdout";
     KEYGEN_F_REVOKED = "ssh-keygen-F-revoked.stdout";
     KEYGEN_F_CA = "ssh-keygen-F-ca.stdout";
+    KEYGEN_F_CA_BARE = "ssh-keygen-F-ca-bare.stdout";
     KEYGEN_F = "ssh-keygen-F.stdout";
     O_CHECK_RUNNING = "ssh-O-check-running.stderr";
     O_CHECK_NONE = "ssh-O-check-none.stderr";
