@@ -22,6 +22,8 @@ mod harness;
 #[cfg(unix)]
 mod hostile;
 mod layers;
+#[cfg(unix)]
+mod limits_e2e;
 mod platform;
 #[cfg(unix)]
 mod remote_data;

@@ -82,7 +82,7 @@ fn assert_green(sb: &Sandbox) {
 }
 
 /// `ssh ARGS… -- 127.0.0.1` as the local user, to the remote user, through ~/.ssh/config.
-fn ssh(sb: &Sandbox, args: &[&str], command: &[&str]) -> Run {
+pub(crate) fn ssh(sb: &Sandbox, args: &[&str], command: &[&str]) -> Run {
     let port = sb.port.to_string();
     let mut argv: Vec<&str> = args.to_vec();
     argv.extend(["-l", &sb.remote.name, "-p", &port, "--", "127.0.0.1"]);
