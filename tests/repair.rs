@@ -1,8 +1,8 @@
 //! The remote repairs end to end: a remote user outside group docker, with a sudo rule that needs
 //! no password, is added by `rdock setup --yes` without a terminal (and is not without `--yes`);
-//! docker that only the login shell (bash, zsh) finds is put on the PATH of ssh commands in that
-//! shell's startup file, keeping every other byte; and sshd's MaxSessions refusing a session on a
-//! shared connection is reported by doctor with its sshd_config fix.
+//! docker that only the login shell (bash, zsh, fish) finds is put on the PATH of ssh commands in
+//! that shell's startup file, keeping every other byte; and sshd's MaxSessions refusing a session
+//! on a shared connection is reported by doctor with its sshd_config fix.
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -72,7 +72,11 @@ fn groups(sb: &Sandbox) -> Vec<String> {
         .collect()
 }
 
-fn assert_green(sb: &Sandbox) {
+/// Doctor is green and `docker --context CTX ps` works, run as a person's would: with no askpass,
+/// so nothing can type a password.
+fn assert_green(sb: &mut Sandbox) {
+    sb.env.insert("SSH_ASKPASS".into(), String::new());
+    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
     let doctor = sb.rdock(&["doctor"]);
     assert_eq!(doctor.code, Some(0), "{doctor}");
     assert!(!doctor.stdout.contains('✗'), "{doctor}");
@@ -97,7 +101,9 @@ fn a_user_outside_group_docker_is_added_through_sudo_n_under_yes_and_never_witho
     if !have(&["sudo", "visudo", "gpasswd", "usermod"]) {
         return;
     }
-    let Some(sb) = Sandbox::start() else { return };
+    let Some(mut sb) = Sandbox::start() else {
+        return;
+    };
     let _rule = Sudoers::allow(&sb.remote.name, "/usr/sbin/usermod");
     let dest = sb.dest();
     let setup = sb.rdock(&[&["setup", &dest, "--yes", "--multiplex"], &SETUP_FLAGS[..]].concat());
@@ -142,7 +148,7 @@ fn a_user_outside_group_docker_is_added_through_sudo_n_under_yes_and_never_witho
         "the master was asked to stop: {repaired}"
     );
     assert!(groups(&sb).contains(&"docker".to_string()));
-    assert_green(&sb);
+    assert_green(&mut sb);
 }
 
 /// A folder in /opt for one test: `bin/docker`, a link to the docker CLI, and `sys/`, links to
@@ -182,12 +188,13 @@ impl OptDir {
     }
 }
 
-/// docker only in /opt/…/bin, which the login shell's profile puts on its PATH and ssh commands
-/// never see: setup adds the line to `rc` (which holds `rc_before`, or is skel's), keeping every
-/// other byte, as `expected(before, line)` says; then doctor is green and a rerun adds nothing.
+/// docker only in /opt/…/bin, which the login shell's profile puts on its PATH (the line
+/// `login(BIN)` appended to `profile`) and ssh commands never see: setup adds the line to `rc`
+/// (which holds `rc_before`, or is skel's), keeping every other byte, as `expected(before, line)`
+/// says; then doctor is green and a rerun adds nothing.
 fn docker_only_the_login_shell_finds(
     shell: &str,
-    profile: &str,
+    (profile, login): (&str, fn(&str) -> String),
     rc: &str,
     rc_before: Option<&str>,
     expected: fn(&str, &str) -> String,
@@ -197,7 +204,7 @@ fn docker_only_the_login_shell_finds(
     }
     let opt = OptDir::new();
     let path = format!("SetEnv PATH={}", opt.sys());
-    let Some(sb) = Sandbox::start_with(&[&path]) else {
+    let Some(mut sb) = Sandbox::start_with(&[&path]) else {
         return;
     };
     root(
@@ -210,7 +217,7 @@ fn docker_only_the_login_shell_finds(
     );
     let profile_path = sb.remote.home.join(profile);
     let mut text = fs::read_to_string(&profile_path).unwrap_or_default();
-    text.push_str(&format!("PATH=\"{}:$PATH\"\n", opt.bin()));
+    text.push_str(&login(&opt.bin()));
     sb.write_remote(profile, text.as_bytes(), 0o644);
     let rc_path = match rc_before {
         Some(text) => sb.write_remote(rc, text.as_bytes(), 0o644),
@@ -218,10 +225,10 @@ fn docker_only_the_login_shell_finds(
     };
     let before = fs::read(&rc_path).unwrap();
     let meta = fs::metadata(&rc_path).unwrap();
-    let line = format!(
-        "export PATH=\"$PATH:{}\"  # added by rdock: docker for ssh commands",
-        opt.bin()
-    );
+    let line = match shell {
+        "fish" => format!("set -gx PATH $PATH {}", opt.bin()),
+        _ => format!("export PATH=\"$PATH:{}\"", opt.bin()),
+    } + "  # added by rdock: docker for ssh commands";
 
     let dest = sb.dest();
     let declined = sb.rdock(&[&["setup", &dest], &SETUP_FLAGS[..]].concat());
@@ -259,7 +266,7 @@ fn docker_only_the_login_shell_finds(
         "mode and owner kept"
     );
     assert_no_temp_file(rc_path.parent().unwrap());
-    assert_green(&sb);
+    assert_green(&mut sb);
 
     let again = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
     assert_eq!(again.code, Some(0), "{again}");
@@ -280,14 +287,25 @@ fn assert_no_temp_file(dir: &Path) {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// What a POSIX login profile says to put BIN first on PATH.
+fn sh_login(bin: &str) -> String {
+    format!("PATH=\"{bin}:$PATH\"\n")
+}
+
 #[test]
 fn docker_only_a_bash_login_shell_finds_gets_a_line_above_the_bashrc_check() {
     // Debian's skel .bashrc returns early for a shell that is not interactive: the line goes
     // above that check's comment.
-    docker_only_the_login_shell_finds("bash", ".profile", ".bashrc", None, |before, line| {
-        let at = before.find("# If not running interactively").unwrap();
-        format!("{}{line}\n{}", &before[..at], &before[at..])
-    });
+    docker_only_the_login_shell_finds(
+        "bash",
+        (".profile", sh_login),
+        ".bashrc",
+        None,
+        |before, line| {
+            let at = before.find("# If not running interactively").unwrap();
+            format!("{}{line}\n{}", &before[..at], &before[at..])
+        },
+    );
 }
 
 #[test]
@@ -295,10 +313,29 @@ fn docker_only_a_zsh_login_shell_finds_gets_a_line_in_zshenv() {
     // A .zshenv of the user's own, without a final line break: the line goes after it.
     docker_only_the_login_shell_finds(
         "zsh",
-        ".zprofile",
+        (".zprofile", sh_login),
         ".zshenv",
         Some("# mine\nexport EDITOR=vi"),
         |before, line| format!("{before}\n{line}\n"),
+    );
+}
+
+#[test]
+fn docker_only_a_fish_login_shell_finds_gets_set_gx_above_config_fish_s_early_exit() {
+    // fish has no profile of its own: a login-only PATH lives in an `if status is-login` block
+    // (here in conf.d, which fish reads before config.fish, for `fish -c` too). config.fish
+    // stops early for a shell that is not interactive: the line goes above that.
+    docker_only_the_login_shell_finds(
+        "fish",
+        (".config/fish/conf.d/login-path.fish", |bin| {
+            format!("if status is-login\n    set -gx PATH {bin} $PATH\nend\n")
+        }),
+        ".config/fish/config.fish",
+        Some("set -g fish_greeting\nstatus is-interactive; or exit\nabbr -a g git\n"),
+        |before, line| {
+            let at = before.find("status is-interactive").unwrap();
+            format!("{}{line}\n{}", &before[..at], &before[at..])
+        },
     );
 }
 
