@@ -157,16 +157,20 @@ struct OptDir(tempfile::TempDir);
 
 impl OptDir {
     fn new() -> OptDir {
+        OptDir::with(&fs::canonicalize(which("docker").unwrap()).unwrap())
+    }
+
+    /// With `bin/docker` a link to `docker`.
+    fn with(docker: &Path) -> OptDir {
         let dir = tempfile::Builder::new()
             .prefix("rdock-test-")
             .tempdir_in("/opt")
             .unwrap();
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-        let docker = fs::canonicalize(which("docker").unwrap()).unwrap();
         let (bin, sys) = (dir.path().join("bin"), dir.path().join("sys"));
         fs::create_dir(&bin).unwrap();
         fs::create_dir(&sys).unwrap();
-        std::os::unix::fs::symlink(&docker, bin.join("docker")).unwrap();
+        std::os::unix::fs::symlink(docker, bin.join("docker")).unwrap();
         for folder in ["/usr/bin", "/usr/sbin"] {
             for entry in fs::read_dir(folder).unwrap().flatten() {
                 let name = entry.file_name();
@@ -336,6 +340,97 @@ fn docker_only_a_fish_login_shell_finds_gets_set_gx_above_config_fish_s_early_ex
             let at = before.find("status is-interactive").unwrap();
             format!("{}{line}\n{}", &before[..at], &before[at..])
         },
+    );
+}
+
+/// What a file is, to tell that nothing replaced or changed it: device, inode, type, mode, size,
+/// modification time, and the link's target for a link.
+fn identity(path: &Path) -> (u64, u64, u32, u64, i64, Option<PathBuf>) {
+    let m = fs::symlink_metadata(path).unwrap();
+    let target = fs::read_link(path).ok();
+    (
+        m.dev(),
+        m.ino(),
+        m.mode(),
+        m.size(),
+        m.mtime_nsec() + m.mtime() * 1_000_000_000,
+        target,
+    )
+}
+
+#[test]
+fn docker_only_a_sh_login_shell_finds_is_linked_into_usr_local_bin_and_an_existing_file_is_kept() {
+    if !have(&["sudo", "visudo", "unshare", "mount"]) {
+        return;
+    }
+    // The machine's /usr/local/bin holds its own docker CLI, and the sandbox's remote runs it:
+    // sshd gets a mount namespace of its own, with an empty folder of the test's over
+    // /usr/local/bin. The link lands in that folder; the machine's docker is never touched.
+    let machine = Path::new("/usr/local/bin/docker");
+    let machine_before = fs::symlink_metadata(machine)
+        .ok()
+        .map(|_| identity(machine));
+    let usr_local_bin = tempfile::Builder::new()
+        .prefix("rdock-usr-local-bin-")
+        .tempdir()
+        .unwrap();
+    fs::set_permissions(usr_local_bin.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    // /opt/…/bin/docker must not lead back into /usr/local/bin, where the link will point.
+    let opt = OptDir::with(Path::new("/usr/bin/docker"));
+    let path = format!("SetEnv PATH={}:/usr/local/bin", opt.sys());
+    let Some(mut sb) = Sandbox::start_with(&[&path]) else {
+        return;
+    };
+    sb.restart_sshd_over(&[(usr_local_bin.path(), Path::new("/usr/local/bin"))]);
+    let _rule = Sudoers::allow(&sb.remote.name, "/usr/bin/ln");
+    // The login shell is sh (dash), which reads no file for ssh commands; its profile puts
+    // /opt/…/bin first.
+    let profile = format!("PATH=\"{}:$PATH\"\n", opt.bin());
+    sb.write_remote(".profile", profile.as_bytes(), 0o644);
+    let docker = format!("{}/docker", opt.bin());
+    let link = usr_local_bin.path().join("docker");
+
+    // A file already named docker there (not executable, so not on PATH): never replaced.
+    fs::write(&link, "not rdock's\n").unwrap();
+    let kept = identity(&link);
+    let dest = sb.dest();
+    let refused = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
+    assert_eq!(refused.code, Some(1), "{refused}");
+    assert!(refused.stdout.contains("✗ remote-path"), "{refused}");
+    assert!(
+        refused
+            .stdout
+            .contains(&format!("sudo ln -s {docker} /usr/local/bin/docker")),
+        "{refused}"
+    );
+    let exists = "rdock: /usr/local/bin/docker exists already, and rdock never replaces it";
+    assert!(refused.stdout.contains(exists), "{refused}");
+    assert!(
+        !refused.stdout.contains("needs a password"),
+        "sudo was never the trouble: {refused}"
+    );
+    assert_eq!(identity(&link), kept, "the file there is left as it was");
+    assert_eq!(fs::read_to_string(&link).unwrap(), "not rdock's\n");
+
+    // Moved away, as a person would: setup links docker, and ssh commands find it.
+    fs::remove_file(&link).unwrap();
+    let setup = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
+    assert_eq!(
+        setup.code,
+        Some(0),
+        "{setup}\n--- sshd.log\n{}",
+        sb.sshd_log()
+    );
+    let linked = format!("linked {docker} into /usr/local/bin on 127.0.0.1");
+    assert!(setup.stdout.contains(&linked), "{setup}");
+    assert_eq!(fs::read_link(&link).unwrap(), PathBuf::from(&docker));
+    assert_green(&mut sb);
+    let machine_after = fs::symlink_metadata(machine)
+        .ok()
+        .map(|_| identity(machine));
+    assert_eq!(
+        machine_after, machine_before,
+        "the machine's /usr/local/bin/docker is untouched"
     );
 }
 
