@@ -96,6 +96,19 @@ pub(crate) fn ssh(sb: &Sandbox, args: &[&str], command: &[&str]) -> Run {
 
 const SETUP_FLAGS: [&str; 3] = ["--no-passphrase", "--install-key", "--accept-host-key"];
 
+/// `rdock setup DEST --yes` with [`SETUP_FLAGS`], which must exit with `code`.
+fn setup_yes(sb: &Sandbox, code: i32) -> Run {
+    let dest = sb.dest();
+    let run = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
+    assert_eq!(
+        run.code,
+        Some(code),
+        "{run}\n--- sshd.log\n{}",
+        sb.sshd_log()
+    );
+    run
+}
+
 #[test]
 fn a_user_outside_group_docker_is_added_through_sudo_n_under_yes_and_never_without_it() {
     if !have(&["sudo", "visudo", "gpasswd", "usermod"]) {
@@ -251,13 +264,7 @@ fn docker_only_the_login_shell_finds(
         "nothing written without consent"
     );
 
-    let setup = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
-    assert_eq!(
-        setup.code,
-        Some(0),
-        "{setup}\n--- sshd.log\n{}",
-        sb.sshd_log()
-    );
+    let setup = setup_yes(&sb, 0);
     let added = format!("added `{line}` to ~/{rc} on 127.0.0.1");
     assert!(setup.stdout.contains(&added), "{setup}");
     let after = fs::read_to_string(&rc_path).unwrap();
@@ -272,8 +279,7 @@ fn docker_only_the_login_shell_finds(
     assert_no_temp_file(rc_path.parent().unwrap());
     assert_green(&mut sb);
 
-    let again = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
-    assert_eq!(again.code, Some(0), "{again}");
+    setup_yes(&sb, 0);
     assert_eq!(
         fs::read_to_string(&rc_path).unwrap(),
         after,
@@ -393,9 +399,7 @@ fn docker_only_a_sh_login_shell_finds_is_linked_into_usr_local_bin_and_an_existi
     // A file already named docker there (not executable, so not on PATH): never replaced.
     fs::write(&link, "not rdock's\n").unwrap();
     let kept = identity(&link);
-    let dest = sb.dest();
-    let refused = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
-    assert_eq!(refused.code, Some(1), "{refused}");
+    let refused = setup_yes(&sb, 1);
     assert!(refused.stdout.contains("✗ remote-path"), "{refused}");
     assert!(
         refused
@@ -414,13 +418,7 @@ fn docker_only_a_sh_login_shell_finds_is_linked_into_usr_local_bin_and_an_existi
 
     // Moved away, as a person would: setup links docker, and ssh commands find it.
     fs::remove_file(&link).unwrap();
-    let setup = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
-    assert_eq!(
-        setup.code,
-        Some(0),
-        "{setup}\n--- sshd.log\n{}",
-        sb.sshd_log()
-    );
+    let setup = setup_yes(&sb, 0);
     let linked = format!("linked {docker} into /usr/local/bin on 127.0.0.1");
     assert!(setup.stdout.contains(&linked), "{setup}");
     assert_eq!(fs::read_link(&link).unwrap(), PathBuf::from(&docker));
