@@ -372,6 +372,10 @@ pub struct Sandbox {
     pub port: u16,
     sshd: Option<Child>,
     sshd_extra: Vec<String>,
+    /// Folders bind-mounted over others (source, target) in sshd's own mount namespace: what
+    /// sshd and every session see there, while the machine keeps its own
+    /// ([`Sandbox::restart_sshd_over`]).
+    sshd_binds: Vec<(PathBuf, PathBuf)>,
     agent: Option<Child>,
     pub agent_sock: PathBuf,
     pub askpass: PathBuf,
@@ -478,6 +482,7 @@ impl Sandbox {
             port: free_port(),
             sshd: None,
             sshd_extra: sshd_extra.iter().map(|s| s.to_string()).collect(),
+            sshd_binds: Vec::new(),
             agent: None,
             agent_sock,
             askpass,
@@ -561,9 +566,21 @@ impl Sandbox {
             .append(true)
             .open(self.dir.join(log))
             .unwrap();
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f"])
-            .arg(config)
+        let mut cmd = Command::new("/usr/sbin/sshd");
+        if !self.sshd_binds.is_empty() {
+            // unshare execs sh, which execs sshd: the child stays sshd's pid. A mount that
+            // fails ends sh before sshd starts, so nothing runs with the machine's folder.
+            cmd = Command::new("unshare");
+            cmd.args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"]);
+            cmd.arg("c=$1; shift; while [ $# -gt 0 ]; do mount --bind -- \"$1\" \"$2\" || exit 1; shift 2; done; exec /usr/sbin/sshd -D -e -f \"$c\"");
+            cmd.arg("sh").arg(config);
+            for (source, target) in &self.sshd_binds {
+                cmd.arg(source).arg(target);
+            }
+        } else {
+            cmd.args(["-D", "-e", "-f"]).arg(config);
+        }
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -632,6 +649,18 @@ impl Sandbox {
         must("chown", &[&self.local.name, dir.to_str().unwrap()]);
         must("chown", &[&self.local.name, path.to_str().unwrap()]);
         path
+    }
+
+    /// Restart sshd in a mount namespace of its own in which each `(source, target)` folder is
+    /// bind-mounted over `target`: the remote machine gets its own /usr/local/bin, say, and what a
+    /// session writes there lands in `source`, never in the machine's folder.
+    pub fn restart_sshd_over(&mut self, binds: &[(&Path, &Path)]) {
+        self.stop_sshd();
+        self.sshd_binds = binds
+            .iter()
+            .map(|(s, t)| (s.to_path_buf(), t.to_path_buf()))
+            .collect();
+        self.start_sshd();
     }
 
     /// Restart sshd with other extra config lines (a fault to inject).

@@ -24,6 +24,8 @@ mod host_keys_e2e;
 #[cfg(unix)]
 mod hostile;
 mod layers;
+#[cfg(unix)]
+mod limits_e2e;
 mod platform;
 #[cfg(unix)]
 mod remote_data;

@@ -1,8 +1,8 @@
 //! The remote repairs end to end: a remote user outside group docker, with a sudo rule that needs
 //! no password, is added by `rdock setup --yes` without a terminal (and is not without `--yes`);
-//! docker that only the login shell (bash, zsh) finds is put on the PATH of ssh commands in that
-//! shell's startup file, keeping every other byte; and sshd's MaxSessions refusing a session on a
-//! shared connection is reported by doctor with its sshd_config fix.
+//! docker that only the login shell (bash, zsh, fish) finds is put on the PATH of ssh commands in
+//! that shell's startup file, keeping every other byte; and sshd's MaxSessions refusing a session
+//! on a shared connection is reported by doctor with its sshd_config fix.
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -72,7 +72,11 @@ fn groups(sb: &Sandbox) -> Vec<String> {
         .collect()
 }
 
-fn assert_green(sb: &Sandbox) {
+/// Doctor is green and `docker --context CTX ps` works, run as a person's would: with no askpass,
+/// so nothing can type a password.
+fn assert_green(sb: &mut Sandbox) {
+    sb.env.insert("SSH_ASKPASS".into(), String::new());
+    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
     let doctor = sb.rdock(&["doctor"]);
     assert_eq!(doctor.code, Some(0), "{doctor}");
     assert!(!doctor.stdout.contains('✗'), "{doctor}");
@@ -82,7 +86,7 @@ fn assert_green(sb: &Sandbox) {
 }
 
 /// `ssh ARGS… -- 127.0.0.1` as the local user, to the remote user, through ~/.ssh/config.
-fn ssh(sb: &Sandbox, args: &[&str], command: &[&str]) -> Run {
+pub(crate) fn ssh(sb: &Sandbox, args: &[&str], command: &[&str]) -> Run {
     let port = sb.port.to_string();
     let mut argv: Vec<&str> = args.to_vec();
     argv.extend(["-l", &sb.remote.name, "-p", &port, "--", "127.0.0.1"]);
@@ -92,12 +96,27 @@ fn ssh(sb: &Sandbox, args: &[&str], command: &[&str]) -> Run {
 
 const SETUP_FLAGS: [&str; 3] = ["--no-passphrase", "--install-key", "--accept-host-key"];
 
+/// `rdock setup DEST --yes` with [`SETUP_FLAGS`], which must exit with `code`.
+fn setup_yes(sb: &Sandbox, code: i32) -> Run {
+    let dest = sb.dest();
+    let run = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
+    assert_eq!(
+        run.code,
+        Some(code),
+        "{run}\n--- sshd.log\n{}",
+        sb.sshd_log()
+    );
+    run
+}
+
 #[test]
 fn a_user_outside_group_docker_is_added_through_sudo_n_under_yes_and_never_without_it() {
     if !have(&["sudo", "visudo", "gpasswd", "usermod"]) {
         return;
     }
-    let Some(sb) = Sandbox::start() else { return };
+    let Some(mut sb) = Sandbox::start() else {
+        return;
+    };
     let _rule = Sudoers::allow(&sb.remote.name, "/usr/sbin/usermod");
     let dest = sb.dest();
     let setup = sb.rdock(&[&["setup", &dest, "--yes", "--multiplex"], &SETUP_FLAGS[..]].concat());
@@ -142,7 +161,7 @@ fn a_user_outside_group_docker_is_added_through_sudo_n_under_yes_and_never_witho
         "the master was asked to stop: {repaired}"
     );
     assert!(groups(&sb).contains(&"docker".to_string()));
-    assert_green(&sb);
+    assert_green(&mut sb);
 }
 
 /// A folder in /opt for one test: `bin/docker`, a link to the docker CLI, and `sys/`, links to
@@ -151,16 +170,20 @@ struct OptDir(tempfile::TempDir);
 
 impl OptDir {
     fn new() -> OptDir {
+        OptDir::with(&fs::canonicalize(which("docker").unwrap()).unwrap())
+    }
+
+    /// With `bin/docker` a link to `docker`.
+    fn with(docker: &Path) -> OptDir {
         let dir = tempfile::Builder::new()
             .prefix("rdock-test-")
             .tempdir_in("/opt")
             .unwrap();
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-        let docker = fs::canonicalize(which("docker").unwrap()).unwrap();
         let (bin, sys) = (dir.path().join("bin"), dir.path().join("sys"));
         fs::create_dir(&bin).unwrap();
         fs::create_dir(&sys).unwrap();
-        std::os::unix::fs::symlink(&docker, bin.join("docker")).unwrap();
+        std::os::unix::fs::symlink(docker, bin.join("docker")).unwrap();
         for folder in ["/usr/bin", "/usr/sbin"] {
             for entry in fs::read_dir(folder).unwrap().flatten() {
                 let name = entry.file_name();
@@ -182,12 +205,13 @@ impl OptDir {
     }
 }
 
-/// docker only in /opt/…/bin, which the login shell's profile puts on its PATH and ssh commands
-/// never see: setup adds the line to `rc` (which holds `rc_before`, or is skel's), keeping every
-/// other byte, as `expected(before, line)` says; then doctor is green and a rerun adds nothing.
+/// docker only in /opt/…/bin, which the login shell's profile puts on its PATH (the line
+/// `login(BIN)` appended to `profile`) and ssh commands never see: setup adds the line to `rc`
+/// (which holds `rc_before`, or is skel's), keeping every other byte, as `expected(before, line)`
+/// says; then doctor is green and a rerun adds nothing.
 fn docker_only_the_login_shell_finds(
     shell: &str,
-    profile: &str,
+    (profile, login): (&str, fn(&str) -> String),
     rc: &str,
     rc_before: Option<&str>,
     expected: fn(&str, &str) -> String,
@@ -197,7 +221,7 @@ fn docker_only_the_login_shell_finds(
     }
     let opt = OptDir::new();
     let path = format!("SetEnv PATH={}", opt.sys());
-    let Some(sb) = Sandbox::start_with(&[&path]) else {
+    let Some(mut sb) = Sandbox::start_with(&[&path]) else {
         return;
     };
     root(
@@ -210,7 +234,7 @@ fn docker_only_the_login_shell_finds(
     );
     let profile_path = sb.remote.home.join(profile);
     let mut text = fs::read_to_string(&profile_path).unwrap_or_default();
-    text.push_str(&format!("PATH=\"{}:$PATH\"\n", opt.bin()));
+    text.push_str(&login(&opt.bin()));
     sb.write_remote(profile, text.as_bytes(), 0o644);
     let rc_path = match rc_before {
         Some(text) => sb.write_remote(rc, text.as_bytes(), 0o644),
@@ -218,10 +242,10 @@ fn docker_only_the_login_shell_finds(
     };
     let before = fs::read(&rc_path).unwrap();
     let meta = fs::metadata(&rc_path).unwrap();
-    let line = format!(
-        "export PATH=\"$PATH:{}\"  # added by rdock: docker for ssh commands",
-        opt.bin()
-    );
+    let line = match shell {
+        "fish" => format!("set -gx PATH $PATH {}", opt.bin()),
+        _ => format!("export PATH=\"$PATH:{}\"", opt.bin()),
+    } + "  # added by rdock: docker for ssh commands";
 
     let dest = sb.dest();
     let declined = sb.rdock(&[&["setup", &dest], &SETUP_FLAGS[..]].concat());
@@ -240,13 +264,7 @@ fn docker_only_the_login_shell_finds(
         "nothing written without consent"
     );
 
-    let setup = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
-    assert_eq!(
-        setup.code,
-        Some(0),
-        "{setup}\n--- sshd.log\n{}",
-        sb.sshd_log()
-    );
+    let setup = setup_yes(&sb, 0);
     let added = format!("added `{line}` to ~/{rc} on 127.0.0.1");
     assert!(setup.stdout.contains(&added), "{setup}");
     let after = fs::read_to_string(&rc_path).unwrap();
@@ -259,10 +277,9 @@ fn docker_only_the_login_shell_finds(
         "mode and owner kept"
     );
     assert_no_temp_file(rc_path.parent().unwrap());
-    assert_green(&sb);
+    assert_green(&mut sb);
 
-    let again = sb.rdock(&[&["setup", &dest, "--yes"], &SETUP_FLAGS[..]].concat());
-    assert_eq!(again.code, Some(0), "{again}");
+    setup_yes(&sb, 0);
     assert_eq!(
         fs::read_to_string(&rc_path).unwrap(),
         after,
@@ -280,14 +297,25 @@ fn assert_no_temp_file(dir: &Path) {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// What a POSIX login profile says to put BIN first on PATH.
+fn sh_login(bin: &str) -> String {
+    format!("PATH=\"{bin}:$PATH\"\n")
+}
+
 #[test]
 fn docker_only_a_bash_login_shell_finds_gets_a_line_above_the_bashrc_check() {
     // Debian's skel .bashrc returns early for a shell that is not interactive: the line goes
     // above that check's comment.
-    docker_only_the_login_shell_finds("bash", ".profile", ".bashrc", None, |before, line| {
-        let at = before.find("# If not running interactively").unwrap();
-        format!("{}{line}\n{}", &before[..at], &before[at..])
-    });
+    docker_only_the_login_shell_finds(
+        "bash",
+        (".profile", sh_login),
+        ".bashrc",
+        None,
+        |before, line| {
+            let at = before.find("# If not running interactively").unwrap();
+            format!("{}{line}\n{}", &before[..at], &before[at..])
+        },
+    );
 }
 
 #[test]
@@ -295,10 +323,112 @@ fn docker_only_a_zsh_login_shell_finds_gets_a_line_in_zshenv() {
     // A .zshenv of the user's own, without a final line break: the line goes after it.
     docker_only_the_login_shell_finds(
         "zsh",
-        ".zprofile",
+        (".zprofile", sh_login),
         ".zshenv",
         Some("# mine\nexport EDITOR=vi"),
         |before, line| format!("{before}\n{line}\n"),
+    );
+}
+
+#[test]
+fn docker_only_a_fish_login_shell_finds_gets_set_gx_above_config_fish_s_early_exit() {
+    // fish has no profile of its own: a login-only PATH lives in an `if status is-login` block
+    // (here in conf.d, which fish reads before config.fish, for `fish -c` too). config.fish
+    // stops early for a shell that is not interactive: the line goes above that.
+    docker_only_the_login_shell_finds(
+        "fish",
+        (".config/fish/conf.d/login-path.fish", |bin| {
+            format!("if status is-login\n    set -gx PATH {bin} $PATH\nend\n")
+        }),
+        ".config/fish/config.fish",
+        Some("set -g fish_greeting\nstatus is-interactive; or exit\nabbr -a g git\n"),
+        |before, line| {
+            let at = before.find("status is-interactive").unwrap();
+            format!("{}{line}\n{}", &before[..at], &before[at..])
+        },
+    );
+}
+
+/// What a file is, to tell that nothing replaced or changed it: device, inode, type, mode, size,
+/// modification time, and the link's target for a link.
+fn identity(path: &Path) -> (u64, u64, u32, u64, i64, Option<PathBuf>) {
+    let m = fs::symlink_metadata(path).unwrap();
+    let target = fs::read_link(path).ok();
+    (
+        m.dev(),
+        m.ino(),
+        m.mode(),
+        m.size(),
+        m.mtime_nsec() + m.mtime() * 1_000_000_000,
+        target,
+    )
+}
+
+#[test]
+fn docker_only_a_sh_login_shell_finds_is_linked_into_usr_local_bin_and_an_existing_file_is_kept() {
+    if !have(&["sudo", "visudo", "unshare", "mount"]) {
+        return;
+    }
+    // The machine's /usr/local/bin holds its own docker CLI, and the sandbox's remote runs it:
+    // sshd gets a mount namespace of its own, with an empty folder of the test's over
+    // /usr/local/bin. The link lands in that folder; the machine's docker is never touched.
+    let machine = Path::new("/usr/local/bin/docker");
+    let machine_before = fs::symlink_metadata(machine)
+        .ok()
+        .map(|_| identity(machine));
+    let usr_local_bin = tempfile::Builder::new()
+        .prefix("rdock-usr-local-bin-")
+        .tempdir()
+        .unwrap();
+    fs::set_permissions(usr_local_bin.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    // /opt/…/bin/docker must not lead back into /usr/local/bin, where the link will point.
+    let opt = OptDir::with(Path::new("/usr/bin/docker"));
+    let path = format!("SetEnv PATH={}:/usr/local/bin", opt.sys());
+    let Some(mut sb) = Sandbox::start_with(&[&path]) else {
+        return;
+    };
+    sb.restart_sshd_over(&[(usr_local_bin.path(), Path::new("/usr/local/bin"))]);
+    let _rule = Sudoers::allow(&sb.remote.name, "/usr/bin/ln");
+    // The login shell is sh (dash), which reads no file for ssh commands; its profile puts
+    // /opt/…/bin first.
+    let profile = format!("PATH=\"{}:$PATH\"\n", opt.bin());
+    sb.write_remote(".profile", profile.as_bytes(), 0o644);
+    let docker = format!("{}/docker", opt.bin());
+    let link = usr_local_bin.path().join("docker");
+
+    // A file already named docker there (not executable, so not on PATH): never replaced.
+    fs::write(&link, "not rdock's\n").unwrap();
+    let kept = identity(&link);
+    let refused = setup_yes(&sb, 1);
+    assert!(refused.stdout.contains("✗ remote-path"), "{refused}");
+    assert!(
+        refused
+            .stdout
+            .contains(&format!("sudo ln -s {docker} /usr/local/bin/docker")),
+        "{refused}"
+    );
+    let exists = "rdock: /usr/local/bin/docker exists already, and rdock never replaces it";
+    assert!(refused.stdout.contains(exists), "{refused}");
+    assert!(
+        !refused.stdout.contains("needs a password"),
+        "sudo was never the trouble: {refused}"
+    );
+    assert_eq!(identity(&link), kept, "the file there is left as it was");
+    assert_eq!(fs::read_to_string(&link).unwrap(), "not rdock's\n");
+
+    // Moved away, as a person would: setup links docker, and ssh commands find it.
+    fs::remove_file(&link).unwrap();
+    let setup = setup_yes(&sb, 0);
+    let linked = format!("linked {docker} into /usr/local/bin on 127.0.0.1");
+    assert!(setup.stdout.contains(&linked), "{setup}");
+    assert_eq!(fs::read_link(&link).unwrap(), PathBuf::from(&docker));
+    assert_green(&mut sb);
+    let machine_after = fs::symlink_metadata(machine)
+        .ok()
+        .map(|_| identity(machine));
+    assert_eq!(
+        machine_after, machine_before,
+        "the machine's /usr/local/bin/docker is untouched"
     );
 }
 

@@ -3,7 +3,14 @@
 //! sessions on the one shared connection, and sshd refuses those past the limit ("Session open
 //! refused by peer"; ssh then opens a connection of its own). `MaxStartups` (10:30:100 by
 //! default) bounds the connections still logging in: past it sshd drops new ones before the key
-//! exchange ("kex_exchange_identification: read: Connection reset by peer").
+//! exchange ("kex_exchange_identification: read: Connection reset by peer", or "…: Connection
+//! closed by remote host").
+//!
+//! The client cannot tell that drop from any other close before the key exchange: a listener that
+//! accepts and closes at once (a port forwarder or proxy with nothing behind it) gives ssh 9.2 the
+//! same two lines, word for word (measured). So MaxStartups is named as the likely cause, and its
+//! fix says how to be sure: sshd logs `drop connection #N from … past MaxStartups` (at its default
+//! LogLevel INFO) for every connection it drops.
 
 /// A limit of sshd's that a connection ran into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,7 +63,7 @@ impl Limit {
     pub fn what(self) -> &'static str {
         match self {
             Limit::MaxSessions => "sshd refused another session on the shared connection (MaxSessions, 10 by default), so ssh opened a connection of its own",
-            Limit::MaxStartups => "sshd dropped the connection before the key exchange, as it does past MaxStartups (10 connections logging in at once, by default)",
+            Limit::MaxStartups => "the connection was closed before the key exchange, as sshd does past MaxStartups (10 connections logging in at once, by default); a port forwarder or proxy with nothing behind it closes it the same way",
         }
     }
 
@@ -68,12 +75,19 @@ impl Limit {
         }
     }
 
-    /// The fix on the server.
+    /// The fix on the server. A drop at MaxStartups looks like any other early close from the
+    /// client, so its fix starts with sshd's log line that tells them apart.
     pub fn fix(self, host: &str) -> String {
-        format!(
-            "on {host}: set `{}` in /etc/ssh/sshd_config, then reload sshd (`sudo systemctl reload ssh`; the unit is `sshd` on Red Hat-like systems)",
+        let set = format!(
+            "set `{}` in /etc/ssh/sshd_config, then reload sshd (`sudo systemctl reload ssh`; the unit is `sshd` on Red Hat-like systems)",
             self.setting()
-        )
+        );
+        match self {
+            Limit::MaxSessions => format!("on {host}: {set}"),
+            Limit::MaxStartups => format!(
+                "on {host}: when sshd's log (`sudo journalctl -u ssh`, or /var/log/auth.log) has `drop connection … past MaxStartups`, {set}; without that line, something else closed it: check what answers on that port"
+            ),
+        }
     }
 }
 
@@ -134,8 +148,25 @@ mod tests {
         let fix = Limit::MaxSessions.fix("box");
         assert!(fix.starts_with("on box: set `MaxSessions 30` in /etc/ssh/sshd_config"));
         assert!(fix.contains("reload"));
-        assert!(Limit::MaxStartups
-            .fix("box")
-            .contains("`MaxStartups 30:30:100`"));
+        let fix = Limit::MaxStartups.fix("box");
+        assert!(fix.contains("set `MaxStartups 30:30:100` in /etc/ssh/sshd_config"));
+        assert!(fix.contains("reload"));
+    }
+
+    #[test]
+    fn a_drop_is_named_as_max_startups_likely_with_the_log_line_that_makes_it_sure() {
+        // A listener that accepts and closes gives ssh the recorded words of a MaxStartups drop
+        // (tests/limits_e2e.rs measures both), so the message may not claim more than "likely".
+        let closed_by_a_forwarder = "kex_exchange_identification: Connection closed by remote host\r\nConnection closed by 127.0.0.1 port 22998\r\n";
+        assert_eq!(recognise(closed_by_a_forwarder), [Limit::MaxStartups]);
+        let what = Limit::MaxStartups.what();
+        assert!(what.contains("as sshd does past MaxStartups"), "{what}");
+        assert!(what.contains("port forwarder or proxy"), "{what}");
+        let fix = Limit::MaxStartups.fix("box");
+        assert!(
+            fix.starts_with("on box: when sshd's log (`sudo journalctl -u ssh`, or /var/log/auth.log) has `drop connection … past MaxStartups`, set `MaxStartups 30:30:100`"),
+            "{fix}"
+        );
+        assert!(fix.ends_with("check what answers on that port"), "{fix}");
     }
 }

@@ -30,14 +30,16 @@ pub const USERMOD_SCRIPT: &str = "/bin/sh -c 'sudo usermod -aG docker \"$(id -un
 pub const USERMOD_NO_PASSWORD_SCRIPT: &str =
     "/bin/sh -c 'sudo -n usermod -aG docker \"$(id -un)\"'";
 
-/// A script that links the docker the login shell finds into /usr/local/bin (never over an
-/// existing file), with `sudo` as given: `"sudo"` or `"sudo -n"`.
+/// A script that links the docker the login shell finds into /usr/local/bin, with `sudo` as given:
+/// `"sudo"` or `"sudo -n"`. Never over an existing file: one there (even a dangling link) is named
+/// before sudo runs (`ln -s` without `-f` would refuse it too, after sudo asked for a password).
 macro_rules! link_script {
     ($sudo:literal) => {
         concat!(
             "/bin/sh -c '",
             login_docker!(),
             "; if [ -z \"$lp\" ]; then echo \"rdock: the login shell does not find docker\" >&2; exit 3; fi; ",
+            "if [ -e /usr/local/bin/docker ] || [ -L /usr/local/bin/docker ]; then echo \"rdock: /usr/local/bin/docker exists already, and rdock never replaces it\" >&2; exit 5; fi; ",
             $sudo,
             " ln -s -- \"$lp\" /usr/local/bin/docker'"
         )
@@ -162,6 +164,17 @@ mod tests {
         assert!(!USERMOD_SCRIPT.contains("sudo -n") && !LINK_SCRIPT.contains("sudo -n"));
         assert!(USERMOD_NO_PASSWORD_SCRIPT.contains("sudo -n usermod -aG docker \"$(id -un)\""));
         assert!(LINK_NO_PASSWORD_SCRIPT.contains("sudo -n ln -s -- \"$lp\" /usr/local/bin/docker"));
+    }
+
+    #[test]
+    fn the_link_is_never_made_over_a_file_that_is_there() {
+        for script in [LINK_SCRIPT, LINK_NO_PASSWORD_SCRIPT] {
+            let check = script
+                .find("if [ -e /usr/local/bin/docker ] || [ -L /usr/local/bin/docker ]; then")
+                .unwrap();
+            assert!(check < script.find("sudo").unwrap(), "checked before sudo");
+            assert!(!script.contains("ln -sf") && !script.contains("ln -f"));
+        }
     }
 
     #[test]

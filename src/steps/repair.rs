@@ -44,6 +44,18 @@ fn last_words(out: &Output) -> String {
     }
 }
 
+/// Did sudo stop for want of a password (`sudo -n`: "sudo: a password is required"; older sudo
+/// without a terminal: "no tty present", "a terminal is required")?
+fn needs_password(said: &str) -> bool {
+    [
+        "password is required",
+        "no tty present",
+        "terminal is required",
+    ]
+    .iter()
+    .any(|w| said.contains(w))
+}
+
 /// Ask, then run `fix` through sudo; `yes` is `--yes`. Done with `fix.done`, or Declined.
 pub fn run_sudo(s: &mut Session, r: &Resolved, fix: &SudoFix, yes: bool) -> Result<Outcome> {
     let how = sudo_mode(s);
@@ -61,14 +73,16 @@ pub fn run_sudo(s: &mut Session, r: &Resolved, fix: &SudoFix, yes: bool) -> Resu
     if !out.success() {
         let said = last_words(&out);
         match how {
-            Sudo::NoPassword => bail!(
+            // sudo's own words when it wanted a password and had no terminal to ask on; any
+            // other failure (the command's own, or the script's) is said as it is.
+            Sudo::NoPassword if needs_password(&said) => bail!(
                 "`sudo -n` on {} did not run `{}` ({said}): sudo there needs a password, and without a terminal rdock has nowhere for it to ask; run rdock setup at a terminal, or `ssh -t {} {}`",
                 r.hostname,
                 fix.text,
                 r.login_args(),
                 fix.text
             ),
-            Sudo::Asks => bail!("`{}` failed on {}: {said}", fix.text, r.hostname),
+            _ => bail!("`{}` failed on {}: {said}", fix.text, r.hostname),
         }
     }
     Ok(Outcome::Done(fix.done.clone()))

@@ -441,9 +441,8 @@ fn sshd_s_limits_get_their_sshd_config_fix() {
     let want = (Status::Warn, what, Some(fix.as_str()));
     assert_eq!(said(done.find("connection")), want);
 
-    let dropped = "127.0.0.1:2222: sshd dropped the connection before the key exchange, as it does past MaxStartups (10 connections logging in at once, by default)";
-    let fix =
-        format!("on 127.0.0.1: set `MaxStartups 30:30:100` in /etc/ssh/sshd_config, {reload}");
+    let dropped = "127.0.0.1:2222: the connection was closed before the key exchange, as sshd does past MaxStartups (10 connections logging in at once, by default); a port forwarder or proxy with nothing behind it closes it the same way";
+    let fix = format!("on 127.0.0.1: when sshd's log (`sudo journalctl -u ssh`, or /var/log/auth.log) has `drop connection … past MaxStartups`, set `MaxStartups 30:30:100` in /etc/ssh/sshd_config, {reload}; without that line, something else closed it: check what answers on that port");
     let reset = "kex_exchange_identification: read: Connection reset by peer";
     let closed = "kex_exchange_identification: Connection closed by remote host";
     for (stderr, by_ssh) in [(KEX_RESET, reset), (KEX_CLOSED, closed)] {

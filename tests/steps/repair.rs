@@ -319,6 +319,19 @@ fn a_login_shell_that_reads_no_startup_file_gets_a_link_through_sudo() {
 }
 
 #[test]
+fn a_link_refused_over_an_existing_file_is_said_as_it_is_not_as_a_password() {
+    let link = batch(PLAIN_TARGET, LINK_NO_PASSWORD_SCRIPT);
+    // What the script printed on the remote (tests/repair.rs stages it).
+    let exists = "rdock: /usr/local/bin/docker exists already, and rdock never replaces it\n";
+    let rig = plain(PROBE_LOGIN_SH).on(&words(&link), Reply::fail(5, exists));
+    let done = rig.run(Mode::Setup, &yes(), &SLICE);
+    let why = "`sudo ln -s /opt/docker/bin/docker /usr/local/bin/docker` failed on 127.0.0.1: rdock: /usr/local/bin/docker exists already, and rdock never replaces it";
+    assert_eq!(done.find("remote-path").status, Status::Fail);
+    assert_eq!(done.find("remote-path").message, why);
+    assert!(done.report.stopped);
+}
+
+#[test]
 fn docker_the_login_shell_does_not_find_either_keeps_the_install_advice() {
     let done = plain(PROBE_LOGIN_NONE).run(Mode::Setup, &yes(), &SLICE);
     let message = "docker is not on the non-interactive PATH of u@127.0.0.1:2222 (exit 127)";
