@@ -357,6 +357,9 @@ fn why(connect: &Connect) -> String {
             "the server's host key has changed (REMOTE HOST IDENTIFICATION HAS CHANGED)".into()
         }
         Connect::Ok => "it connected".into(),
+        Connect::ShellHung(_) => {
+            "it logged in, but the remote login shell ran no command (a startup file waits)".into()
+        }
         Connect::AuthRefused(why)
         | Connect::HostKeyUnknown(why)
         | Connect::Unreachable(why)

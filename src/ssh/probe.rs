@@ -71,6 +71,10 @@ pub enum Connect {
     /// The remote answered with more than rdock reads (a shell startup file or a program that
     /// never stops printing).
     TooMuch(String),
+    /// The login works (a second ssh that starts no remote shell authenticated, as ssh's line
+    /// says), but the remote login shell ran no command within [`PROBE_TIMEOUT`]: a startup file
+    /// it reads for every command waits or hangs.
+    ShellHung(String),
 }
 
 /// What the remote says about docker.
@@ -191,6 +195,9 @@ fn common_options(extra: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Bound of [`login_check`]: long enough for ssh's own [`CONNECT_TIMEOUT`].
+pub const LOGIN_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// ssh options for a connection of its own, never a shared one: a connection made after the
 /// user's groups changed must not reuse a master that logged in before.
 pub const OWN_CONNECTION: [&str; 2] = ["ControlMaster=no", "ControlPath=none"];
@@ -230,10 +237,60 @@ pub fn run(exec: &Exec, r: &Resolved, own_connection: bool) -> Probe {
             Some(stopped) if stopped.stdout.contains(BEGIN) => {
                 return stopped_probe(&stopped.stdout)
             }
+            // The probe's report never began: either ssh never logged in, or the remote shell
+            // never ran the script. A login that runs no shell tells which.
+            Some(_) => match login_check(exec, r) {
+                Some(line) => Connect::ShellHung(line),
+                None => not_run(r, &e, "rdock's probe"),
+            },
             _ => not_run(r, &e, "rdock's probe"),
         },
     };
     Probe::failed(connect)
+}
+
+/// The command that logs in as the probe does (same options, identity and target) but runs
+/// nothing on the remote (`-N`: no session, so no login shell and no startup file), with
+/// `LogLevel=VERBOSE` so that ssh says on stderr when authentication succeeded. Always a
+/// connection of its own: through a user's ControlMaster ssh would not log in again, and the
+/// master would start a shell even for `-N` (measured, OpenSSH 9.2).
+pub fn login_check_cmd(r: &Resolved) -> Cmd {
+    Cmd::new("ssh")
+        .args(options(&[
+            "BatchMode=yes",
+            "LogLevel=VERBOSE",
+            OWN_CONNECTION[0],
+            OWN_CONNECTION[1],
+        ]))
+        .args(identity_args(r))
+        .arg("-N")
+        .args(r.ssh_target_args())
+        .timeout(LOGIN_CHECK_TIMEOUT)
+}
+
+/// Does `r` accept the login when no remote shell runs? ssh's `Authenticated to HOST (…)` line
+/// when it does (with `-N` ssh then waits until it is stopped at [`LOGIN_CHECK_TIMEOUT`]; the
+/// timeout keeps what it printed), None when it did not say so in time.
+pub fn login_check(exec: &Exec, r: &Resolved) -> Option<String> {
+    let stderr = match exec.run(&login_check_cmd(r)) {
+        Ok(out) => out.stderr,
+        Err(e) => e.downcast_ref::<TimedOut>()?.stderr.clone(),
+    };
+    authenticated_line(&stderr, &r.hostname)
+}
+
+/// ssh's `Authenticated to HOST ([ADDR]:PORT) using "METHOD".` for `host` itself: a jump host's
+/// ssh (ProxyJump) may print its own line on the same stderr, naming the jump host.
+fn authenticated_line(stderr: &str, host: &str) -> Option<String> {
+    stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            l.strip_prefix("Authenticated to ")
+                .and_then(|rest| rest.split_once(" ("))
+                .is_some_and(|(name, _)| name.eq_ignore_ascii_case(host))
+        })
+        .map(str::to_string)
 }
 
 /// The probe was stopped at [`PROBE_TIMEOUT`] after its report began (the remote has no
@@ -649,6 +706,27 @@ mod tests {
                 Connect::Unreachable(named.into())
             );
         }
+    }
+
+    #[test]
+    fn only_ssh_s_authenticated_line_for_the_host_itself_counts() {
+        // As OpenSSH 9.2 prints it with LogLevel=VERBOSE (measured), then what SIGTERM adds.
+        let stderr = "Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using \"publickey\".\r\nTransferred: sent 3368, received 3184 bytes, in 5.8 seconds\r\n";
+        assert_eq!(
+            authenticated_line(stderr, "127.0.0.1").as_deref(),
+            Some("Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using \"publickey\".")
+        );
+        // ssh and ssh -G both print the name lowercased (measured); case never counts.
+        let named = "Authenticated to Box.Example ([10.0.0.5]:22) using \"publickey\".\n";
+        assert!(authenticated_line(named, "box.example").is_some());
+        // A jump host's line, a refusal, nothing.
+        let jump = "Authenticated to bastion ([10.0.0.1]:22) using \"publickey\".\n";
+        assert_eq!(authenticated_line(jump, "127.0.0.1"), None);
+        assert_eq!(
+            authenticated_line("u@127.0.0.1: Permission denied (publickey).\n", "127.0.0.1"),
+            None
+        );
+        assert_eq!(authenticated_line("", "127.0.0.1"), None);
     }
 
     #[test]

@@ -152,7 +152,8 @@ impl Step for AuthStep {
             Err(e) => return Finding::fail("auth", format!("{e:#}"), unreachable_fix(&r)),
         };
         match probe.connect {
-            Connect::Ok => Finding::ok(
+            // A login with no remote shell proved the key: what hangs is the shell.
+            Connect::Ok | Connect::ShellHung(_) => Finding::ok(
                 "auth",
                 format!("{} accepts the key (BatchMode)", r.display()),
             ),
@@ -230,6 +231,25 @@ fn quiet_rc_fix(host: &str, shell: Option<&str>) -> String {
         _ => "guard what prints with an interactive test at the top, e.g. `[[ $- == *i* ]] || return` or `case $- in *i*) ;; *) return;; esac`",
     };
     format!("on {host}: {how}")
+}
+
+/// The login works but the remote login shell ran no command: a startup file it reads for every
+/// command (not only interactive ones) waits for input or runs something slow. The probe never
+/// ran, so which shell it is stays unknown: each common one's file and guard are named.
+fn shell_hung_finding(id: &str, r: &Resolved, evidence: &str) -> Finding {
+    Finding::fail(
+        id,
+        format!(
+            "{} logs in (ssh -N: {evidence}), but the remote login shell did not run a command within {} s: a startup file it reads for every command waits for input or runs something slow (~/.bashrc for bash, ~/.zshenv for zsh, ~/.config/fish/config.fish for fish); docker's ssh transport hangs the same way",
+            r.display(),
+            probe::PROBE_TIMEOUT.as_secs()
+        ),
+        format!(
+            "on {}: make that file return at once when the shell is not interactive: for bash make the first line of ~/.bashrc `case $- in *i*) ;; *) return;; esac`; for zsh make the first line of ~/.zshenv `[[ -o interactive ]] || return`; for fish make the first line of ~/.config/fish/config.fish `status is-interactive; or exit`; then `ssh {} true` must return at once",
+            r.hostname,
+            r.login_args()
+        ),
+    )
 }
 
 /// The remote printed outside the probe's report: docker's ssh stream would carry it too.
@@ -313,6 +333,16 @@ impl Step for RemotePathStep {
                 }
                 None => {}
             }
+        }
+        if let (
+            Some(r),
+            Ok(Probe {
+                connect: Connect::ShellHung(evidence),
+                ..
+            }),
+        ) = (s.resolved.clone(), probe(s))
+        {
+            return shell_hung_finding(id, &r, &evidence);
         }
         let (r, probe) = match probed(s, id) {
             Ok(found) => found,

@@ -453,3 +453,91 @@ fn sshd_s_limits_get_their_sshd_config_fix() {
         assert_eq!(said(done.find("connection")), want);
     }
 }
+
+/// What ssh 9.2 prints on stderr with `-o LogLevel=VERBOSE` once the server accepted the key.
+const AUTHENTICATED: &str =
+    "Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using \"publickey\".\r\n";
+
+/// The login check: `ssh -N` (no remote shell) with ssh's verbose line, on a connection of its own.
+const LOGIN_CHECK: [&str; 5] = ["ssh", "-o", "BatchMode=yes", "-o", "LogLevel=VERBOSE"];
+
+#[test]
+fn a_login_whose_shell_never_runs_the_probe_is_told_from_a_silent_server() {
+    // The probe stops at its bound with nothing printed; a login that starts no shell gets in.
+    let hung = || {
+        remote(Reply::times_out())
+            .on_prefix(&LOGIN_CHECK, Reply::times_out_after("", AUTHENTICATED))
+    };
+    let done = hung().run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(done.find("connection").status, Status::Ok);
+    assert_eq!(done.find("auth").status, Status::Ok);
+    let (status, message, fix) = said(done.find("remote-path"));
+    assert_eq!(status, Status::Fail);
+    assert_eq!(message, "u@127.0.0.1:2222 logs in (ssh -N: Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using \"publickey\".), but the remote login shell did not run a command within 20 s: a startup file it reads for every command waits for input or runs something slow (~/.bashrc for bash, ~/.zshenv for zsh, ~/.config/fish/config.fish for fish); docker's ssh transport hangs the same way");
+    assert_eq!(fix, Some("on 127.0.0.1: make that file return at once when the shell is not interactive: for bash make the first line of ~/.bashrc `case $- in *i*) ;; *) return;; esac`; for zsh make the first line of ~/.zshenv `[[ -o interactive ]] || return`; for fish make the first line of ~/.config/fish/config.fish `status is-interactive; or exit`; then `ssh -p 2222 u@127.0.0.1 true` must return at once"));
+    assert_eq!(done.find("remote-daemon").status, Status::Skip);
+    // The check logs in as the probe does, runs nothing there, on a connection of its own, and
+    // is bounded.
+    let check = done.the(&LOGIN_CHECK);
+    let key = done.s.env.expand("~/.ssh/id_ed25519").display().to_string();
+    assert_eq!(
+        check.argv,
+        [
+            "ssh",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "LogLevel=VERBOSE",
+            "-o",
+            "ControlMaster=no",
+            "-o",
+            "ControlPath=none",
+            "-o",
+            "StrictHostKeyChecking=yes",
+            "-o",
+            "UpdateHostKeys=no",
+            "-o",
+            "AddKeysToAgent=no",
+            "-o",
+            "ConnectTimeout=10",
+            "-T",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-i",
+            &key,
+            "-N",
+            "-l",
+            "u",
+            "-p",
+            "2222",
+            "--",
+            "127.0.0.1",
+        ]
+    );
+    assert_eq!(check.timeout, std::time::Duration::from_secs(10));
+    assert_eq!(check.stdin, None);
+    // Setup stops there, with the same finding.
+    let done = hung().run(Mode::Setup, &options(), &REMOTE);
+    assert!(done.report.stopped);
+    assert_eq!(done.find("remote-path").message, message);
+
+    // The login check refused too, or silent: the probe's own words stay.
+    for check in [ssh_failed(KEY_REFUSED), Reply::times_out()] {
+        let done = remote(Reply::times_out())
+            .on_prefix(&LOGIN_CHECK, check)
+            .run(Mode::Doctor, &options(), &REMOTE);
+        let f = done.find("connection");
+        assert!(
+            f.message.starts_with(
+                "cannot reach 127.0.0.1:2222: no SSH answer from 127.0.0.1:2222 within 20 s"
+            ),
+            "{f:?}"
+        );
+    }
+    // A jump host's ssh may print its own line: only the destination's counts.
+    let jump = "Authenticated to bastion ([10.0.0.1]:22) using \"publickey\".\r\n";
+    let done = remote(Reply::times_out())
+        .on_prefix(&LOGIN_CHECK, Reply::times_out_after("", jump))
+        .run(Mode::Doctor, &options(), &REMOTE);
+    assert_eq!(done.find("connection").status, Status::Fail);
+}
