@@ -39,6 +39,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 .map_err(|e| Error::Failed(format!("error: cannot print the man page: {e}")))
         }
     };
+    // Nothing rdock started outlives it.
+    crate::sys::exec::end_running();
     let result = match (result, crate::sys::signal::caught()) {
         (_, Some(signal)) => Err(Error::Interrupted(signal)),
         (result, _) => result,
