@@ -218,3 +218,76 @@ fn tcsh_as_the_login_shell_works() {
 fn dash_as_the_login_shell_works() {
     works_with_login_shell("/usr/bin/dash");
 }
+
+/// The local user's ssh processes (ssh itself: ssh-agent is another name), once those just
+/// killed are gone: waits up to 5 s for the list to empty.
+fn ssh_processes(sb: &Sandbox) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let out = std::process::Command::new("pgrep")
+            .args(["-a", "-u", &sb.local.name, "-x", "ssh"])
+            .output()
+            .expect("pgrep");
+        let left = String::from_utf8_lossy(&out.stdout).into_owned();
+        if left.is_empty() || std::time::Instant::now() > deadline {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_bashrc_that_hangs_is_named_as_the_startup_file_not_a_silent_sshd() {
+    let Some(mut sb) = Sandbox::start() else {
+        return;
+    };
+    sb.set_remote_shell("/bin/bash");
+    sb.setup_ok();
+    without_askpass(&mut sb);
+    // Before anything, longer than the probe's 20 s: as a ~/.bashrc that waits for input or on
+    // a network mount does.
+    sb.write_remote(".bashrc", "sleep 600\n".as_bytes(), 0o644);
+    let limit = Duration::from_secs(90);
+    // Each waits out the probe's bound: setup, doctor and docker itself run side by side.
+    let (setup, doctor, docker) = std::thread::scope(|scope| {
+        let setup = scope.spawn(|| sb.setup_within(limit));
+        let doctor = scope.spawn(|| sb.rdock_within(&["doctor", &sb.dest()], limit));
+        let docker = scope.spawn(|| {
+            let args = ["--context", &sb.context(), "version"];
+            sb.local_within("docker", &args, Duration::from_secs(30))
+        });
+        (
+            setup.join().unwrap(),
+            doctor.join().unwrap(),
+            docker.join().unwrap(),
+        )
+    });
+    let named = "but the remote login shell did not run a command within 20 s: a startup file it reads for every command waits for input or runs something slow (~/.bashrc for bash";
+    let fix = "make the first line of ~/.bashrc `case $- in *i*) ;; *) return;; esac`";
+    for run in [&setup, &doctor] {
+        assert_eq!(run.code, Some(1), "{run}");
+        assert!(run.stdout.contains(named), "{run}");
+        assert!(run.stdout.contains(fix), "{run}");
+        assert!(run.stdout.contains("Authenticated to 127.0.0.1"), "{run}");
+        assert!(!run.all().contains("no SSH answer"), "{run}");
+        // The probe's 20 s, then at most the login check's 10 s.
+        assert!(run.elapsed < Duration::from_secs(45), "{run}");
+    }
+    assert!(
+        doctor.stdout.contains("sshd answers on") && doctor.stdout.contains("accepts the key"),
+        "the connection and the key are not blamed: {doctor}"
+    );
+    // docker's ssh transport hangs the same way (the harness kills it at 30 s).
+    assert!(docker.timed_out, "{docker}");
+    assert_eq!(ssh_processes(&sb), "", "ssh left running");
+
+    // The fix as given: the guard first, then the same sleep.
+    sb.write_remote(
+        ".bashrc",
+        "case $- in *i*) ;; *) return;; esac\nsleep 600\n".as_bytes(),
+        0o644,
+    );
+    let green = sb.rdock_within(&["doctor", &sb.dest()], limit);
+    assert_eq!(green.code, Some(0), "{green}");
+    assert!(green.elapsed < Duration::from_secs(20), "{green}");
+}
