@@ -904,8 +904,8 @@ fn end_running_if(which: impl Fn(u32) -> bool) {
 
 /// End a command's process group (it leads one, see [`spawn_and_wait`]) and, on Linux, every
 /// process below it that left the group: the docker CLI starts ssh in a session of its own, and
-/// that ssh, its docker gone, waits on a remote that never answers (measured: 10 min for a
-/// `~/.bashrc` that sleeps).
+/// that ssh, its docker gone, waits on a remote that never answers (measured: it outlived a
+/// killed `docker version` whose remote `~/.bashrc` sleeps).
 fn kill_tree(leader: u32) {
     #[cfg(unix)]
     {
