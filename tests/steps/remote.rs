@@ -481,38 +481,8 @@ fn a_login_whose_shell_never_runs_the_probe_is_told_from_a_silent_server() {
     let check = done.the(&LOGIN_CHECK);
     let key = done.s.env.expand("~/.ssh/id_ed25519").display().to_string();
     assert_eq!(
-        check.argv,
-        [
-            "ssh",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "LogLevel=VERBOSE",
-            "-o",
-            "ControlMaster=no",
-            "-o",
-            "ControlPath=none",
-            "-o",
-            "StrictHostKeyChecking=yes",
-            "-o",
-            "UpdateHostKeys=no",
-            "-o",
-            "AddKeysToAgent=no",
-            "-o",
-            "ConnectTimeout=10",
-            "-T",
-            "-o",
-            "IdentitiesOnly=yes",
-            "-i",
-            &key,
-            "-N",
-            "-l",
-            "u",
-            "-p",
-            "2222",
-            "--",
-            "127.0.0.1",
-        ]
+        check.display(),
+        format!("ssh -o BatchMode=yes -o LogLevel=VERBOSE -o ControlMaster=no -o ControlPath=none -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -o IdentitiesOnly=yes -i {} -N -l u -p 2222 -- 127.0.0.1", quote(&key))
     );
     assert_eq!(check.timeout, std::time::Duration::from_secs(10));
     assert_eq!(check.stdin, None);
