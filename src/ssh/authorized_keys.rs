@@ -73,7 +73,14 @@ pub fn revoke(exec: &Exec, r: &Resolved, identity: &Path, blob: &str) -> Option<
     match exec.run(&revoke_cmd(r, identity, blob)) {
         Ok(out) if out.skipped => None,
         Ok(out) => Some(parse_revoke(out.code, &out.stdout, &out.stderr)),
-        Err(e) => Some(Revoke::NotConnected(probe::not_run(r, &e, "rdock's ssh"))),
+        // Every line the script prints starts with `rdock-`.
+        Err(e) => Some(Revoke::NotConnected(probe::unfinished(
+            exec,
+            r,
+            &e,
+            "rdock's ssh",
+            "rdock-",
+        ))),
     }
 }
 
@@ -142,6 +149,40 @@ mod tests {
     use crate::ssh::probe::{INSTALL_KEY_SCRIPT, PROBE_SCRIPT};
 
     const BLOB: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIA6ixu3nrKF/pkxESXxZUgEiVktgp6sNuxxmpJ0J/CWe";
+
+    #[test]
+    fn a_revoke_whose_remote_shell_never_runs_the_script_says_so() {
+        use crate::sys::exec::{Reply, Script};
+        let r = crate::ssh::destination::tests::resolved_box();
+        let authenticated = "Authenticated to 10.0.0.5 ([10.0.0.5]:2222) using \"publickey\".\r\n";
+        let exec = |check: Reply| {
+            Exec::scripted(
+                Script::new()
+                    .on_prefix(
+                        &["ssh", "-o", "BatchMode=yes", "-o", "LogLevel=VERBOSE"],
+                        check,
+                    )
+                    .on_prefix(&["ssh", "-o", "BatchMode=yes"], Reply::times_out()),
+            )
+        };
+        let key = Path::new("/home/u/.ssh/id_ed25519");
+        let hung = revoke(
+            &exec(Reply::times_out_after("", authenticated)),
+            &r,
+            key,
+            BLOB,
+        );
+        assert!(
+            matches!(hung, Some(Revoke::NotConnected(Connect::ShellHung(_)))),
+            "{hung:?}"
+        );
+        // No login either: a silent server, as before.
+        let silent = revoke(&exec(Reply::times_out()), &r, key, BLOB);
+        assert!(
+            matches!(silent, Some(Revoke::NotConnected(Connect::Unreachable(_)))),
+            "{silent:?}"
+        );
+    }
 
     #[test]
     fn every_remote_script_reaches_sh_whole_through_any_login_shell() {

@@ -237,16 +237,29 @@ pub fn run(exec: &Exec, r: &Resolved, own_connection: bool) -> Probe {
             Some(stopped) if stopped.stdout.contains(BEGIN) => {
                 return stopped_probe(&stopped.stdout)
             }
-            // The probe's report never began: either ssh never logged in, or the remote shell
-            // never ran the script. A login that runs no shell tells which.
-            Some(_) => match login_check(exec, r) {
-                Some(line) => Connect::ShellHung(line),
-                None => not_run(r, &e, "rdock's probe"),
-            },
-            _ => not_run(r, &e, "rdock's probe"),
+            _ => unfinished(exec, r, &e, "rdock's probe", BEGIN),
         },
     };
     Probe::failed(connect)
+}
+
+/// How an ssh to `r` that rdock could not run to its end went ([`not_run`]); but when it timed
+/// out before its script printed `marker`, either ssh never logged in or the remote shell never
+/// ran the script: a login that runs no shell ([`login_check`]) tells which.
+pub fn unfinished(
+    exec: &Exec,
+    r: &Resolved,
+    e: &anyhow::Error,
+    what: &str,
+    marker: &str,
+) -> Connect {
+    match e.downcast_ref::<TimedOut>() {
+        Some(stopped) if !stopped.stdout.contains(marker) => match login_check(exec, r) {
+            Some(line) => Connect::ShellHung(line),
+            None => not_run(r, e, what),
+        },
+        _ => not_run(r, e, what),
+    }
 }
 
 /// The command that logs in as the probe does (same options, identity and target) but runs
