@@ -164,6 +164,7 @@ pub struct DoctorArgs {
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientArg {
     /// The docker CLI, compose v2, buildx, Dev Containers
+    #[value(aliases = ["docker-cli", "compose"])]
     Docker,
     /// VS Code's Docker or Container Tools extension, as installed
     Vscode,
