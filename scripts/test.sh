@@ -160,7 +160,12 @@ trap - EXIT
 echo "== cargo test (end-to-end tests required)"
 export RDOCK_E2E=1
 RDOCK_E2E_LOG="$(mktemp)"
-export RDOCK_E2E_LOG
-trap 'rm -f "$RDOCK_E2E_LOG"' EXIT
+RDOCK_CLIENTS_LOG="$(mktemp)"
+export RDOCK_E2E_LOG RDOCK_CLIENTS_LOG
+trap 'rm -f "$RDOCK_E2E_LOG" "$RDOCK_CLIENTS_LOG"' EXIT
 cargo test --all-targets
 echo "end-to-end tests executed: $(sort -u "$RDOCK_E2E_LOG" | grep -c .)"
+# The client matrix of tests/clients.rs as it ran: each real client's result, and the status of
+# doctor's line that predicts it (ok where it worked, warn or skip where it failed).
+echo "client matrix (tests/clients.rs):"
+cat "$RDOCK_CLIENTS_LOG"

@@ -203,6 +203,58 @@ pub fn doctor_clients(c: &Configured) -> BTreeMap<String, (String, String, Strin
         .collect()
 }
 
+/// Append what each client did and what doctor's line for it said to the file RDOCK_CLIENTS_LOG
+/// names (scripts/test.sh prints it after the suite: the client matrix, as it ran).
+fn log_matrix(
+    c: &Configured,
+    outcomes: &BTreeMap<&'static str, ClientResult>,
+    doctor: &BTreeMap<String, (String, String, String)>,
+    left_out: &[&str],
+) {
+    let Ok(path) = std::env::var("RDOCK_CLIENTS_LOG") else {
+        return;
+    };
+    let endpoint = c.sb.context_endpoint(&c.context).unwrap_or_default();
+    let mut text = format!(
+        "{} ({endpoint}):\n",
+        std::thread::current().name().unwrap_or("?")
+    );
+    for (id, clients) in PREDICTS {
+        for client in clients.iter() {
+            let r = &outcomes[client];
+            let said = match (r.ok, *client) {
+                (true, "compose") => "listed the projects".to_string(),
+                _ => r
+                    .message
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(70)
+                    .collect(),
+            };
+            let judged = if left_out.contains(client) {
+                " (not judged here)"
+            } else {
+                ""
+            };
+            text.push_str(&format!(
+                "  {client:<21} {:<5} doctor {id}: {}{judged}  {said}\n",
+                if r.ok { "ok" } else { "fails" },
+                doctor[id].0,
+            ));
+        }
+    }
+    use std::io::Write as _;
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = f.write_all(text.as_bytes());
+    }
+}
+
 /// Doctor's clients lines predict what each real client did: `ok` where it worked, and where it
 /// failed a warning with a reason and a fix; a skip (naming the check it waited on) only for the
 /// lines in `may_skip`, where a check before them fails. `left_out` names clients doctor cannot
@@ -215,6 +267,7 @@ fn assert_predicted(
 ) {
     let doctor = doctor_clients(c);
     eprintln!("doctor's clients lines: {doctor:#?}");
+    log_matrix(c, outcomes, &doctor, left_out);
     for (id, clients) in PREDICTS {
         let (status, message, fix) = &doctor[id];
         for client in clients.iter().filter(|n| !left_out.contains(n)) {
