@@ -38,6 +38,17 @@ impl Step for HostKeyStep {
             Err(e) => return Finding::fail(id, format!("{e:#}"), "check that ssh-keygen works"),
         };
         let env = s.env.clone();
+        let unknown = |message: String| {
+            Finding::fail(
+                id,
+                message,
+                format!(
+                    "rdock setup {} shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh {}` and check the fingerprint",
+                    r.dest, r.login_args()
+                ),
+            )
+            .fixable()
+        };
         let revoked = |file: &std::path::Path| {
             Finding::fail(
                 id,
@@ -57,15 +68,7 @@ impl Step for HostKeyStep {
                 if let Some(file) = &found.revoked {
                     return revoked(file);
                 }
-                return Finding::fail(
-                    id,
-                    format!("the host key of {name} is not in known_hosts"),
-                    format!(
-                        "rdock setup {} shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh {}` and check the fingerprint",
-                        r.dest, r.login_args()
-                    ),
-                )
-                .fixable();
+                return unknown(format!("the host key of {name} is not in known_hosts"));
             }
         };
         // A revoked key beside a trusted one: only the probe tells which one the server presents.
@@ -77,13 +80,28 @@ impl Step for HostKeyStep {
             }
         }
         if trust == Trust::CertAuthority {
-            return Finding::ok(
-                id,
-                format!(
-                    "the host key of {name} is trusted through a @cert-authority in {}",
-                    s.env.tilde(&file)
-                ),
-            );
+            // A CA line names the host, but only the server's certificate proves it signed the
+            // key presented: the probe says whether ssh accepted it.
+            let presented = remote::probe(s).ok().map(|p| p.connect.clone());
+            match presented {
+                Some(Connect::HostKeyUnknown(_)) => {
+                    return unknown(format!(
+                        "a @cert-authority in {} names {name}, but the server presents a key it has not signed (no host certificate for that name)",
+                        s.env.tilde(&file)
+                    ))
+                }
+                // The changed-key check below says it.
+                Some(Connect::HostKeyChanged(_)) => {}
+                _ => {
+                    return Finding::ok(
+                        id,
+                        format!(
+                            "the host key of {name} is trusted through a @cert-authority in {}",
+                            s.env.tilde(&file)
+                        ),
+                    )
+                }
+            }
         }
         // Known is not enough: the key must also be the one the server presents now.
         if let Ok(p) = remote::probe(s) {

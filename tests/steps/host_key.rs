@@ -277,3 +277,22 @@ fn a_cert_authority_for_the_bare_host_name_vouches_for_another_port() {
     done.says("host-key", Status::Ok, "the host key of [127.0.0.1]:2222 is trusted through a @cert-authority in ~/.ssh/known_hosts", None);
     assert!(done.changes().is_empty());
 }
+
+/// A CA line that names the host does not vouch for a key the server presents without a
+/// certificate: ssh says the key is unknown, and so does the check (fixable, as any unknown key).
+#[test]
+fn a_cert_authority_line_does_not_vouch_for_a_key_it_did_not_sign() {
+    let rig = marked(
+        Rig::plain().probe(ssh_failed(HOST_KEY_UNKNOWN)),
+        "@cert-authority [127.0.0.1]:*",
+        KEYGEN_F_CA,
+    );
+    let done = rig.run(Mode::Doctor, &options(), &SLICE);
+    let f = done.find("host-key");
+    assert_eq!(f.status, Status::Fail, "{f:?}");
+    assert_eq!(
+        f.message,
+        "a @cert-authority in ~/.ssh/known_hosts names [127.0.0.1]:2222, but the server presents a key it has not signed (no host certificate for that name)"
+    );
+    assert!(f.fixable);
+}
