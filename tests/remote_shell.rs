@@ -262,7 +262,7 @@ fn a_bashrc_that_hangs_is_named_as_the_startup_file_not_a_silent_sshd() {
             docker.join().unwrap(),
         )
     });
-    let named = "but the remote login shell did not run a command within 20 s: a startup file it reads for every command waits for input or runs something slow (~/.bashrc for bash";
+    let named = "but the remote login shell did not run a command within 20 s: most likely a startup file it reads for every command waits for input or runs something slow (~/.bashrc for bash";
     let fix = "make the first line of ~/.bashrc `case $- in *i*) ;; *) return;; esac`";
     for run in [&setup, &doctor] {
         assert_eq!(run.code, Some(1), "{run}");

@@ -404,7 +404,7 @@ fn docker_only_a_sh_login_shell_finds_is_linked_into_usr_local_bin_and_an_existi
     assert!(
         refused
             .stdout
-            .contains(&format!("sudo ln -s {docker} /usr/local/bin/docker")),
+            .contains(&format!("sudo ln -sn {docker} /usr/local/bin/docker")),
         "{refused}"
     );
     let exists = "rdock: /usr/local/bin/docker exists already, and rdock never replaces it";

@@ -205,8 +205,10 @@ impl Revocation {
         }
         let endpoint =
             Endpoint::parse(&ctx.endpoint).map_err(|e| Error::Failed(format!("error: {e}")))?;
-        let r = resolve(exec, &endpoint.dest)?;
+        let mut r = resolve(exec, &endpoint.dest)?;
         let (private, public) = identity(env, &r, explicit);
+        // Every ssh of the revoke (the login check too) offers this key alone.
+        r.identity = Some(private.clone());
         let Some(line) = keys::read_public_line(&public) else {
             return Err(Error::Failed(format!(
                 "error: no public key at {}: rdock cannot tell which key to revoke",
@@ -361,6 +363,7 @@ fn why(connect: &Connect) -> String {
             "it logged in, but the remote login shell ran no command (a startup file waits)".into()
         }
         Connect::AuthRefused(why)
+        | Connect::StaleMaster(why)
         | Connect::HostKeyUnknown(why)
         | Connect::Unreachable(why)
         | Connect::TooMuch(why) => why.clone(),

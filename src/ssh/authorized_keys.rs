@@ -80,6 +80,7 @@ pub fn revoke(exec: &Exec, r: &Resolved, identity: &Path, blob: &str) -> Option<
             &e,
             "rdock's ssh",
             "rdock-",
+            true,
         ))),
     }
 }

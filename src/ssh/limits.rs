@@ -85,7 +85,7 @@ impl Limit {
         match self {
             Limit::MaxSessions => format!("on {host}: {set}"),
             Limit::MaxStartups => format!(
-                "on {host}: when sshd's log (`sudo journalctl -u ssh`, or /var/log/auth.log) has `drop connection … past MaxStartups`, {set}; without that line, something else closed it: check what answers on that port"
+                "on {host}: when sshd's log (`sudo journalctl -u ssh`, `-u sshd` on Red Hat-like systems, or /var/log/auth.log, /var/log/secure) has `drop connection … past MaxStartups` (sshd before 8.0 logs it only at LogLevel VERBOSE), {set}; else check what answers on that port"
             ),
         }
     }
@@ -164,7 +164,7 @@ mod tests {
         assert!(what.contains("port forwarder or proxy"), "{what}");
         let fix = Limit::MaxStartups.fix("box");
         assert!(
-            fix.starts_with("on box: when sshd's log (`sudo journalctl -u ssh`, or /var/log/auth.log) has `drop connection … past MaxStartups`, set `MaxStartups 30:30:100`"),
+            fix.starts_with("on box: when sshd's log (`sudo journalctl -u ssh`, `-u sshd` on Red Hat-like systems, or /var/log/auth.log, /var/log/secure) has `drop connection … past MaxStartups` (sshd before 8.0 logs it only at LogLevel VERBOSE), set `MaxStartups 30:30:100`"),
             "{fix}"
         );
         assert!(fix.ends_with("check what answers on that port"), "{fix}");

@@ -75,6 +75,9 @@ pub enum Connect {
     /// says), but the remote login shell ran no command within [`PROBE_TIMEOUT`]: a startup file
     /// it reads for every command waits or hangs.
     ShellHung(String),
+    /// A command through the user's shared connection (ControlMaster) got no answer, while one
+    /// on a connection of its own ran at once: the master is stale (its network went away).
+    StaleMaster(String),
 }
 
 /// What the remote says about docker.
@@ -237,7 +240,7 @@ pub fn run(exec: &Exec, r: &Resolved, own_connection: bool) -> Probe {
             Some(stopped) if stopped.stdout.contains(BEGIN) => {
                 return stopped_probe(&stopped.stdout)
             }
-            _ => unfinished(exec, r, &e, "rdock's probe", BEGIN),
+            _ => unfinished(exec, r, &e, "rdock's probe", BEGIN, !own_connection),
         },
     };
     Probe::failed(connect)
@@ -246,20 +249,47 @@ pub fn run(exec: &Exec, r: &Resolved, own_connection: bool) -> Probe {
 /// How an ssh to `r` that rdock could not run to its end went ([`not_run`]); but when it timed
 /// out before its script printed `marker`, either ssh never logged in or the remote shell never
 /// ran the script: a login that runs no shell ([`login_check`]) tells which.
+/// `shared`: the command may have gone through the user's ControlMaster; then a command on a
+/// connection of its own tells a stale master first.
 pub fn unfinished(
     exec: &Exec,
     r: &Resolved,
     e: &anyhow::Error,
     what: &str,
     marker: &str,
+    shared: bool,
 ) -> Connect {
     match e.downcast_ref::<TimedOut>() {
-        Some(stopped) if !stopped.stdout.contains(marker) => match login_check(exec, r) {
-            Some(line) => Connect::ShellHung(line),
-            None => not_run(r, e, what),
-        },
+        Some(stopped) if !stopped.stdout.contains(marker) => {
+            if shared && r.control_master.is_some() && own_connection_answers(exec, r) {
+                return Connect::StaleMaster(format!(
+                    "{what} got no answer within {} s through the shared connection (ControlMaster), while `true` on a connection of its own ran at once",
+                    PROBE_TIMEOUT.as_secs()
+                ));
+            }
+            match login_check(exec, r) {
+                Some(line) => Connect::ShellHung(line),
+                None => not_run(r, e, what),
+            }
+        }
         _ => not_run(r, e, what),
     }
+}
+
+/// Does `true` run at once on a connection of its own (as the probe logs in)?
+fn own_connection_answers(exec: &Exec, r: &Resolved) -> bool {
+    let cmd = Cmd::new("ssh")
+        .args(options(&[
+            "BatchMode=yes",
+            OWN_CONNECTION[0],
+            OWN_CONNECTION[1],
+            "ClearAllForwardings=yes",
+        ]))
+        .args(identity_args(r))
+        .args(r.ssh_target_args())
+        .arg("true")
+        .timeout(LOGIN_CHECK_TIMEOUT);
+    exec.run(&cmd).is_ok_and(|out| out.success())
 }
 
 /// The command that logs in as the probe does (same options, identity and target) but runs
@@ -274,6 +304,7 @@ pub fn login_check_cmd(r: &Resolved) -> Cmd {
             "LogLevel=VERBOSE",
             OWN_CONNECTION[0],
             OWN_CONNECTION[1],
+            "ClearAllForwardings=yes",
         ]))
         .args(identity_args(r))
         .arg("-N")
@@ -289,19 +320,32 @@ pub fn login_check(exec: &Exec, r: &Resolved) -> Option<String> {
         Ok(out) => out.stderr,
         Err(e) => e.downcast_ref::<TimedOut>()?.stderr.clone(),
     };
-    authenticated_line(&stderr, &r.hostname)
+    let routed = r.proxy_jump.is_some() || r.proxy_command.is_some();
+    authenticated_line(&stderr, &r.hostname, r.port, routed)
 }
 
 /// ssh's `Authenticated to HOST ([ADDR]:PORT) using "METHOD".` for `host` itself: a jump host's
-/// ssh (ProxyJump) may print its own line on the same stderr, naming the jump host.
-fn authenticated_line(stderr: &str, host: &str) -> Option<String> {
+/// ssh (ProxyJump) may print its own line on the same stderr, naming the jump host. A direct
+/// connection's line names `port`; through a jump host or a command ssh knows no address and
+/// says `[UNKNOWN]:65535`.
+fn authenticated_line(stderr: &str, host: &str, port: u16, routed: bool) -> Option<String> {
+    let port = port.to_string();
     stderr
         .lines()
         .map(str::trim)
         .find(|l| {
-            l.strip_prefix("Authenticated to ")
+            let Some((name, rest)) = l
+                .strip_prefix("Authenticated to ")
                 .and_then(|rest| rest.split_once(" ("))
-                .is_some_and(|(name, _)| name.eq_ignore_ascii_case(host))
+            else {
+                return false;
+            };
+            let seen = rest
+                .split_once(')')
+                .and_then(|(address, _)| address.rsplit_once(':'))
+                .map(|(_, p)| p);
+            name.eq_ignore_ascii_case(host)
+                && (seen == Some(port.as_str()) || (routed && seen == Some("65535")))
         })
         .map(str::to_string)
 }
@@ -726,20 +770,31 @@ mod tests {
         // As OpenSSH 9.2 prints it with LogLevel=VERBOSE (measured), then what SIGTERM adds.
         let stderr = "Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using \"publickey\".\r\nTransferred: sent 3368, received 3184 bytes, in 5.8 seconds\r\n";
         assert_eq!(
-            authenticated_line(stderr, "127.0.0.1").as_deref(),
+            authenticated_line(stderr, "127.0.0.1", 2222, false).as_deref(),
             Some("Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using \"publickey\".")
         );
         // ssh and ssh -G both print the name lowercased (measured); case never counts.
         let named = "Authenticated to Box.Example ([10.0.0.5]:22) using \"publickey\".\n";
-        assert!(authenticated_line(named, "box.example").is_some());
+        assert!(authenticated_line(named, "box.example", 22, false).is_some());
+        // The same name on another port is another hop (a jump host's own ssh, say); through a
+        // jump host the target's line names no address.
+        assert_eq!(authenticated_line(stderr, "127.0.0.1", 2200, false), None);
+        let routed = "Authenticated to 127.0.0.1 ([UNKNOWN]:65535) using \"publickey\".\n";
+        assert!(authenticated_line(routed, "127.0.0.1", 2222, true).is_some());
+        assert_eq!(authenticated_line(routed, "127.0.0.1", 2222, false), None);
         // A jump host's line, a refusal, nothing.
         let jump = "Authenticated to bastion ([10.0.0.1]:22) using \"publickey\".\n";
-        assert_eq!(authenticated_line(jump, "127.0.0.1"), None);
+        assert_eq!(authenticated_line(jump, "127.0.0.1", 22, true), None);
         assert_eq!(
-            authenticated_line("u@127.0.0.1: Permission denied (publickey).\n", "127.0.0.1"),
+            authenticated_line(
+                "u@127.0.0.1: Permission denied (publickey).\n",
+                "127.0.0.1",
+                22,
+                false
+            ),
             None
         );
-        assert_eq!(authenticated_line("", "127.0.0.1"), None);
+        assert_eq!(authenticated_line("", "127.0.0.1", 22, false), None);
     }
 
     #[test]

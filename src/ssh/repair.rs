@@ -41,7 +41,7 @@ macro_rules! link_script {
             "; if [ -z \"$lp\" ]; then echo \"rdock: the login shell does not find docker\" >&2; exit 3; fi; ",
             "if [ -e /usr/local/bin/docker ] || [ -L /usr/local/bin/docker ]; then echo \"rdock: /usr/local/bin/docker exists already, and rdock never replaces it\" >&2; exit 5; fi; ",
             $sudo,
-            " ln -s -- \"$lp\" /usr/local/bin/docker'"
+            " ln -sn -- \"$lp\" /usr/local/bin/docker'"
         )
     };
 }
@@ -89,7 +89,7 @@ pub fn usermod_text(r: &Resolved) -> String {
     format!("sudo usermod -aG docker {}", r.user)
 }
 
-/// `sudo ln -s DOCKER /usr/local/bin/docker` on the remote, DOCKER being where the login shell
+/// `sudo ln -sn DOCKER /usr/local/bin/docker` on the remote, DOCKER being where the login shell
 /// finds it.
 pub fn link_cmd(r: &Resolved, sudo: Sudo) -> Cmd {
     sudo_cmd(r, sudo, LINK_SCRIPT, LINK_NO_PASSWORD_SCRIPT)
@@ -97,7 +97,7 @@ pub fn link_cmd(r: &Resolved, sudo: Sudo) -> Cmd {
 
 /// What [`link_cmd`] runs for `docker`, as a person would type it on the remote.
 pub fn link_text(docker: &str) -> String {
-    format!("sudo ln -s {docker} /usr/local/bin/docker")
+    format!("sudo ln -sn {docker} /usr/local/bin/docker")
 }
 
 /// Reads the startup file of `shell` on the remote: see [`READ_RC_SCRIPT`] and [`parse_rc`].
@@ -163,7 +163,7 @@ mod tests {
         // Every script here is a fixed string for sh: ssh::probe's tests check them all.
         assert!(!USERMOD_SCRIPT.contains("sudo -n") && !LINK_SCRIPT.contains("sudo -n"));
         assert!(USERMOD_NO_PASSWORD_SCRIPT.contains("sudo -n usermod -aG docker \"$(id -un)\""));
-        assert!(LINK_NO_PASSWORD_SCRIPT.contains("sudo -n ln -s -- \"$lp\" /usr/local/bin/docker"));
+        assert!(LINK_NO_PASSWORD_SCRIPT.contains("sudo -n ln -sn -- \"$lp\" /usr/local/bin/docker"));
     }
 
     #[test]

@@ -60,6 +60,14 @@ fn ssh_copy_id(r: &Resolved, s: &Session) -> String {
     )
 }
 
+/// A master whose connection is gone: end it, and the next ssh makes a new one.
+fn stale_master_fix(r: &Resolved) -> String {
+    format!(
+        "end the stale master: ssh -O exit {}; the next ssh makes a new one (ServerAliveInterval 15 in ~/.ssh/config makes a master notice a dead network)",
+        r.login_args()
+    )
+}
+
 fn unreachable_fix(r: &Resolved) -> String {
     // Through a bastion or a proxy command, ssh never dials the host itself.
     let via = match (&r.proxy_jump, &r.proxy_command) {
@@ -122,6 +130,9 @@ impl Step for ConnectionStep {
                 unreachable_fix(&r),
             ),
             Connect::TooMuch(why) => Finding::fail(id, why, too_much_fix(&r)),
+            Connect::StaleMaster(why) => {
+                Finding::fail(id, format!("{}: {why}", r.address()), stale_master_fix(&r))
+            }
             _ if limit(Limit::MaxSessions) => Finding::warn(
                 id,
                 format!("{}: {}", r.address(), Limit::MaxSessions.what()),
@@ -173,6 +184,7 @@ impl Step for AuthStep {
                 format!("cannot reach {}: {why}", r.address()),
                 unreachable_fix(&r),
             ),
+            Connect::StaleMaster(why) => Finding::fail("auth", why, stale_master_fix(&r)),
             Connect::TooMuch(why) => Finding::fail("auth", why, too_much_fix(&r)),
         }
     }
@@ -240,7 +252,7 @@ fn shell_hung_finding(id: &str, r: &Resolved, evidence: &str) -> Finding {
     Finding::fail(
         id,
         format!(
-            "{} logs in (ssh -N: {evidence}), but the remote login shell did not run a command within {} s: a startup file it reads for every command waits for input or runs something slow (~/.bashrc for bash, ~/.zshenv for zsh, ~/.config/fish/config.fish for fish); docker's ssh transport hangs the same way",
+            "{} logs in (ssh -N: {evidence}), but the remote login shell did not run a command within {} s: most likely a startup file it reads for every command waits for input or runs something slow (~/.bashrc for bash, ~/.zshenv for zsh, ~/.config/fish/config.fish for fish; less often ~/.ssh/rc, a slow PAM session or a forced command); docker's ssh transport hangs the same way",
             r.display(),
             probe::PROBE_TIMEOUT.as_secs()
         ),

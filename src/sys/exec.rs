@@ -869,9 +869,19 @@ static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 /// A command's place in [`RUNNING`], left when it ends (however [`spawn_and_wait`] returns).
 struct Running(u32);
 
+/// Set by [`end_running`]: rdock is exiting, and a command that starts after that (a background
+/// thread's, in the same instant) is stopped as it registers.
+static CLOSING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 impl Running {
     fn register(pid: u32) -> Running {
-        RUNNING.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+        let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        if CLOSING.load(std::sync::atomic::Ordering::SeqCst) {
+            drop(running);
+            kill_tree(pid);
+        } else {
+            running.push(pid);
+        }
         Running(pid)
     }
 }
@@ -888,6 +898,12 @@ impl Drop for Running {
 /// earlier check stopped setup) would otherwise go on alone, and through a remote shell that
 /// hangs it never ends.
 pub fn end_running() {
+    {
+        // Under the lock: a command registers either before (and is ended below) or after (and
+        // sees the flag).
+        let _running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        CLOSING.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
     end_running_if(|_| true);
 }
 

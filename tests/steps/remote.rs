@@ -442,7 +442,7 @@ fn sshd_s_limits_get_their_sshd_config_fix() {
     assert_eq!(said(done.find("connection")), want);
 
     let dropped = "127.0.0.1:2222: the connection was closed before the key exchange, as sshd does past MaxStartups (10 connections logging in at once, by default); a port forwarder or proxy with nothing behind it closes it the same way";
-    let fix = format!("on 127.0.0.1: when sshd's log (`sudo journalctl -u ssh`, or /var/log/auth.log) has `drop connection … past MaxStartups`, set `MaxStartups 30:30:100` in /etc/ssh/sshd_config, {reload}; without that line, something else closed it: check what answers on that port");
+    let fix = format!("on 127.0.0.1: when sshd's log (`sudo journalctl -u ssh`, `-u sshd` on Red Hat-like systems, or /var/log/auth.log, /var/log/secure) has `drop connection … past MaxStartups` (sshd before 8.0 logs it only at LogLevel VERBOSE), set `MaxStartups 30:30:100` in /etc/ssh/sshd_config, {reload}; else check what answers on that port");
     let reset = "kex_exchange_identification: read: Connection reset by peer";
     let closed = "kex_exchange_identification: Connection closed by remote host";
     for (stderr, by_ssh) in [(KEX_RESET, reset), (KEX_CLOSED, closed)] {
@@ -473,7 +473,7 @@ fn a_login_whose_shell_never_runs_the_probe_is_told_from_a_silent_server() {
     assert_eq!(done.find("auth").status, Status::Ok);
     let (status, message, fix) = said(done.find("remote-path"));
     assert_eq!(status, Status::Fail);
-    assert_eq!(message, "u@127.0.0.1:2222 logs in (ssh -N: Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using \"publickey\".), but the remote login shell did not run a command within 20 s: a startup file it reads for every command waits for input or runs something slow (~/.bashrc for bash, ~/.zshenv for zsh, ~/.config/fish/config.fish for fish); docker's ssh transport hangs the same way");
+    assert_eq!(message, "u@127.0.0.1:2222 logs in (ssh -N: Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using \"publickey\".), but the remote login shell did not run a command within 20 s: most likely a startup file it reads for every command waits for input or runs something slow (~/.bashrc for bash, ~/.zshenv for zsh, ~/.config/fish/config.fish for fish; less often ~/.ssh/rc, a slow PAM session or a forced command); docker's ssh transport hangs the same way");
     assert_eq!(fix, Some("on 127.0.0.1: make that file return at once when the shell is not interactive: for bash make the first line of ~/.bashrc `case $- in *i*) ;; *) return;; esac`; for zsh make the first line of ~/.zshenv `[[ -o interactive ]] || return`; for fish make the first line of ~/.config/fish/config.fish `status is-interactive; or exit`; then `ssh -p 2222 u@127.0.0.1 true` must return at once"));
     assert_eq!(done.find("remote-daemon").status, Status::Skip);
     // The check logs in as the probe does, runs nothing there, on a connection of its own, and
@@ -482,7 +482,7 @@ fn a_login_whose_shell_never_runs_the_probe_is_told_from_a_silent_server() {
     let key = done.s.env.expand("~/.ssh/id_ed25519").display().to_string();
     assert_eq!(
         check.display(),
-        format!("ssh -o BatchMode=yes -o LogLevel=VERBOSE -o ControlMaster=no -o ControlPath=none -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -o IdentitiesOnly=yes -i {} -N -l u -p 2222 -- 127.0.0.1", quote(&key))
+        format!("ssh -o BatchMode=yes -o LogLevel=VERBOSE -o ControlMaster=no -o ControlPath=none -o ClearAllForwardings=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -o IdentitiesOnly=yes -i {} -N -l u -p 2222 -- 127.0.0.1", quote(&key))
     );
     assert_eq!(check.timeout, std::time::Duration::from_secs(10));
     assert_eq!(check.stdin, None);
@@ -510,4 +510,41 @@ fn a_login_whose_shell_never_runs_the_probe_is_told_from_a_silent_server() {
         .on_prefix(&LOGIN_CHECK, Reply::times_out_after("", jump))
         .run(Mode::Doctor, &options(), &REMOTE);
     assert_eq!(done.find("connection").status, Status::Fail);
+}
+
+/// `box` shares one connection (ControlMaster auto): the probe through it gets no answer, while
+/// `true` on a connection of its own runs at once. The master is stale, not the startup file.
+#[test]
+fn a_master_that_no_longer_answers_is_told_from_a_hung_shell() {
+    let rig = Rig::alias().key().probe(Reply::times_out()).on_prefix(
+        &["ssh", "-o", "BatchMode=yes", "-o", "ControlMaster=no"],
+        Reply::ok(""),
+    );
+    rig.write(".ssh/known_hosts", KEYSCAN);
+    let known = rig.arg(".ssh/known_hosts");
+    let rig = rig
+        .on(
+            &["ssh-keygen", "-F", "[10.0.0.5]:2222", "-f", &known],
+            Reply::ok(KEYGEN_F),
+        )
+        .unknown_hosts();
+    let o = Options {
+        identity: Some(rig.path(".ssh/id_ed25519")),
+        ..options()
+    };
+    let done = rig.run(Mode::Doctor, &o, &REMOTE);
+    assert_eq!(
+        said(done.find("connection")),
+        (
+            Status::Fail,
+            "10.0.0.5:2222: rdock's probe got no answer within 20 s through the shared connection (ControlMaster), while `true` on a connection of its own ran at once",
+            Some("end the stale master: ssh -O exit -p 2222 alice@box; the next ssh makes a new one (ServerAliveInterval 15 in ~/.ssh/config makes a master notice a dead network)")
+        )
+    );
+    // The check ran on a connection of its own, and no login check followed.
+    assert!(
+        done.ran().iter().all(|c| !c.contains("LogLevel=VERBOSE")),
+        "{:#?}",
+        done.ran()
+    );
 }

@@ -31,7 +31,7 @@ const LINE: &str =
 /// Where the line goes.
 const PLACE: &str = "above its interactive check (or at its end when it has none)";
 /// The link named as the other way.
-const OR_LINK: &str = "or link it: ssh -t -p 2222 u@127.0.0.1 sudo ln -s /opt/docker/bin/docker /usr/local/bin/docker";
+const OR_LINK: &str = "or link it: ssh -t -p 2222 u@127.0.0.1 sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker";
 /// The start of remote-path's message when the login shell finds docker.
 const NOT_ON_PATH: &str =
     "docker is not on the non-interactive PATH of u@127.0.0.1:2222 (exit 127); the login shell";
@@ -309,7 +309,7 @@ fn a_login_shell_that_reads_no_startup_file_gets_a_link_through_sudo() {
     let rig = plain(PROBE_LOGIN_SH).on(&words(&link), Reply::ok(""));
     let doctor = rig.run(Mode::Doctor, &options(), &SLICE);
     let message = format!("{NOT_ON_PATH} (sh) finds it at /opt/docker/bin/docker");
-    let fix = "on 127.0.0.1: sudo ln -s /opt/docker/bin/docker /usr/local/bin/docker (sh reads no startup file for ssh commands)";
+    let fix = "on 127.0.0.1: sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker (sh reads no startup file for ssh commands)";
     says(&doctor, "remote-path", (Status::Fail, &message, Some(fix)));
 
     let done = declined_then_yes(&rig, "remote-path");
@@ -325,7 +325,7 @@ fn a_link_refused_over_an_existing_file_is_said_as_it_is_not_as_a_password() {
     let exists = "rdock: /usr/local/bin/docker exists already, and rdock never replaces it\n";
     let rig = plain(PROBE_LOGIN_SH).on(&words(&link), Reply::fail(5, exists));
     let done = rig.run(Mode::Setup, &yes(), &SLICE);
-    let why = "`sudo ln -s /opt/docker/bin/docker /usr/local/bin/docker` failed on 127.0.0.1: rdock: /usr/local/bin/docker exists already, and rdock never replaces it";
+    let why = "`sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker` failed on 127.0.0.1: rdock: /usr/local/bin/docker exists already, and rdock never replaces it";
     assert_eq!(done.find("remote-path").status, Status::Fail);
     assert_eq!(done.find("remote-path").message, why);
     assert!(done.report.stopped);
