@@ -294,3 +294,26 @@ fn revoke_takes_out_the_key_ssh_config_names_for_the_host() {
     assert_eq!(sb.authorized_keys(), "");
     expect(&login_with(&sb, ".ssh/id_box"), 255, &["Permission denied"]);
 }
+
+/// Another context written with a Host alias (`ssh://other`, HostName 127.0.0.1 and the port in
+/// ~/.ssh/config) logs in at the same place with the same key: the revoke sees it, as ssh
+/// resolves it, and stops.
+#[test]
+fn revoke_stops_for_another_context_written_with_an_alias() {
+    let Some(sb) = set_up() else { return };
+    let config = sb.local.home.join(".ssh/config");
+    let before = std::fs::read_to_string(&config).unwrap_or_default();
+    sb.write_local(
+        ".ssh/config",
+        &format!("{}\n{before}", sb.host_block("other", sb.port, "")),
+    );
+    let run = sb.local(
+        "docker",
+        &["context", "create", "other", "--docker", "host=ssh://other"],
+    );
+    assert_eq!(run.code, Some(0), "{run}");
+    let keys = sb.authorized_keys();
+    let refused = sb.rdock(&["remove", &sb.context(), "--revoke", "--yes"]);
+    expect(&refused, 1, &["docker context other", "--force"]);
+    assert_eq!(sb.authorized_keys(), keys, "the refusal changed it");
+}

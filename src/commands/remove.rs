@@ -217,11 +217,12 @@ impl Revocation {
         };
         let blob = keys::public_blob(&line).unwrap_or_default().to_string();
         let shown = keys::describe(exec, &line);
-        // ssh_config gives another context that logs in at the same place (user, host, port)
-        // the same key: revoking it cuts that context off too.
+        // Another context that logs in where this one does (as ssh -G resolves each: user,
+        // HostName, port, whatever alias it is written with) with the same key is cut off too.
         let others: Vec<String> = contexts
             .iter()
-            .filter(|c| c.name != ctx.name && c.is_ssh() && r.same_login(&c.endpoint))
+            .filter(|c| c.name != ctx.name && c.is_ssh())
+            .filter(|c| logs_in_with(exec, env, c, &r, &blob))
             .map(|c| c.name.clone())
             .collect();
         if !others.is_empty() && !force {
@@ -344,6 +345,22 @@ impl Revocation {
         let held = agent_keys(exec, &AgentFacts::gather(env, Some(&self.r))).unwrap_or_default();
         keys::can_offer(exec, &held, &self.private, &self.blob)
     }
+}
+
+/// Does context `c` log in where `r` does, with the key `blob`? As ssh resolves its endpoint and
+/// which key it offers there; a context ssh cannot resolve counts when its endpoint names the
+/// same login, so that a revoke never cuts off what rdock could not check.
+fn logs_in_with(exec: &Exec, env: &Env, c: &ContextInfo, r: &Resolved, blob: &str) -> bool {
+    let Ok(endpoint) = Endpoint::parse(&c.endpoint) else {
+        return false;
+    };
+    let Ok(theirs) = resolve(exec, &endpoint.dest) else {
+        return r.same_login(&c.endpoint);
+    };
+    let same_place =
+        theirs.hostname == r.hostname && theirs.user == r.user && theirs.port == r.port;
+    let (_, public) = identity(env, &theirs, None);
+    same_place && keys::read_public_blob(&public).is_none_or(|b| b == blob)
 }
 
 /// `docker context a`, or `docker contexts a, b`.
