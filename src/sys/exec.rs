@@ -925,13 +925,17 @@ fn end_running_if(which: impl Fn(u32) -> bool) {
 fn kill_tree(leader: u32) {
     #[cfg(unix)]
     {
-        let mut args = vec!["-KILL".to_string(), "--".into(), format!("-{leader}")];
-        args.extend(descendants(leader).iter().map(u32::to_string));
-        let _ = Command::new("kill")
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        // Found before the group goes: a killed parent's children are re-parented at once.
+        let below = descendants(leader);
+        let pids = std::iter::once(-(leader as i32)).chain(below.iter().map(|p| *p as i32));
+        // Never -1 (every process) nor 0 (rdock's own group), whatever a pid reads.
+        for pid in pids.filter(|p| p.abs() > 1) {
+            // SAFETY: kill(2) with a pid (or a negative process group) and a signal number
+            // touches no memory; a process already gone gives ESRCH, which is ignored.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
     }
     let _ = leader;
 }
