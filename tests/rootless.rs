@@ -10,8 +10,9 @@ use std::process::Command;
 
 use crate::harness::{start_dockerd, wait_for_dockerd, Client, Sandbox, NO_DOCKER_HOST};
 
-/// A dockerd of the remote user's own, on its runtime directory's socket; killed when dropped.
-struct UserDaemon(std::process::Child);
+/// A dockerd of the remote user's own, on its runtime directory's socket, and its data root;
+/// stopped when dropped.
+struct UserDaemon(std::process::Child, std::path::PathBuf);
 
 impl Drop for UserDaemon {
     fn drop(&mut self) {
@@ -20,6 +21,9 @@ impl Drop for UserDaemon {
             .args(["-KILL", "--", &format!("-{}", self.0.id())])
             .status();
         let _ = self.0.wait();
+        // dockerd mounts its data root over itself and, killed, leaves that mount behind: one
+        // more per run on a machine that runs the suite again.
+        let _ = Command::new("umount").arg("--lazy").arg(&self.1).status();
     }
 }
 
@@ -39,7 +43,7 @@ fn start_user_daemon(sb: &Sandbox) -> (UserDaemon, String) {
     fs::set_permissions(&run, fs::Permissions::from_mode(0o700)).unwrap();
     let sock = format!("{run}/docker.sock");
     let child = start_dockerd(&sb.dir, "user-", Path::new(&sock), &sb.remote.name).unwrap();
-    let daemon = UserDaemon(child);
+    let daemon = UserDaemon(child, sb.dir.join("user-data"));
     wait_for_dockerd(&sb.dir, "user-", Path::new(&sock)).unwrap();
     (daemon, sock)
 }
