@@ -120,7 +120,9 @@ fn make_dir(prefix: &str) -> PathBuf {
 
 /// End the processes when this test binary ends, however it ends.
 fn reap_when_we_exit(pids: &[u32], dir: &Path) {
-    let script = "while kill -0 \"$0\" 2>/dev/null; do sleep 1; done; kill $1 2>/dev/null; sleep 3; kill -9 $1 2>/dev/null; rm -rf --one-file-system \"$2\"";
+    // A dockerd killed before it unmounted its data root leaves that mount: take it away before
+    // the folder goes.
+    let script = "while kill -0 \"$0\" 2>/dev/null; do sleep 1; done; kill $1 2>/dev/null; sleep 3; kill -9 $1 2>/dev/null; umount --lazy \"$2/data\" 2>/dev/null; rm -rf --one-file-system \"$2\"";
     let _ = Command::new("sh")
         .args(["-c", script, &std::process::id().to_string()])
         .arg(
