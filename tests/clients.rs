@@ -10,9 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use crate::harness::{
-    setup_args, Client, ClientResult, RejectPort, Sandbox, SecondSshd, DEBIAN13_DOCKER,
-};
+use crate::harness::{Client, ClientResult, RejectPort, Sandbox, SecondSshd, DEBIAN13_DOCKER};
 use crate::support::snapshot::Transcript;
 
 /// How the person's context reaches the host.
@@ -82,10 +80,8 @@ pub fn configure(config: Config) -> Option<Configured> {
             sb.dest()
         }
     };
-    let run = sb.rdock(&setup_args(&dest, &[]));
-    assert_eq!(run.code, Some(0), "setup {dest}:\n{run}\n{}", sb.sshd_log());
-    sb.env.insert("SSH_ASKPASS".into(), String::new());
-    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
+    sb.setup_dest_ok(&dest);
+    sb.no_askpass();
     let context = match config {
         Config::Alias | Config::ProxyJump => dest,
         Config::Plain | Config::IdentityAgent | Config::HostKeyAlias => sb.context(),

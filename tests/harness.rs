@@ -36,6 +36,15 @@ pub fn setup_args<'a>(dest: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+/// A setup run that found everything done: it says so.
+pub fn assert_nothing_changed(run: &Run) {
+    assert!(
+        run.stdout
+            .contains("Everything is already set up; nothing changed."),
+        "{run}"
+    );
+}
+
 /// An sshd_extra line that leaves DOCKER_HOST out of the remote user's environment.
 pub const NO_DOCKER_HOST: &str = "# no DOCKER_HOST";
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -758,13 +767,33 @@ impl Sandbox {
 
     /// `rdock setup DEST --yes --no-passphrase --install-key --accept-host-key`, which must work.
     pub fn setup_ok(&self) -> Run {
-        let run = self.setup_within(Duration::from_secs(120));
+        self.setup_dest_ok(&self.dest())
+    }
+
+    /// Take askpass out of the local user's environment: from now on no password login can pass,
+    /// so only a key (in the agent, or a file) logs in, as docker's own ssh must.
+    pub fn no_askpass(&mut self) {
+        self.env.insert("SSH_ASKPASS".into(), String::new());
+        self.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
+    }
+
+    /// [`Sandbox::setup_ok`] for another destination (a Host alias, say).
+    pub fn setup_dest_ok(&self, dest: &str) -> Run {
+        let run = self.rdock_within(&setup_args(dest, &[]), Duration::from_secs(120));
         assert!(
             run.code == Some(0) && !run.timed_out,
-            "setup failed:\n{run}\n--- sshd.log\n{}",
+            "setup {dest} failed:\n{run}\n--- sshd.log\n{}",
             self.sshd_log()
         );
         run
+    }
+
+    /// Setup `dest` once more: doctor's verdict and setup's agree, so it changes nothing and
+    /// says so.
+    pub fn setup_changes_nothing(&self, dest: &str) -> Run {
+        let again = self.setup_dest_ok(dest);
+        assert_nothing_changed(&again);
+        again
     }
 
     /// `rdock setup DEST --yes --no-passphrase --install-key --accept-host-key` for at most

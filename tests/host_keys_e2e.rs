@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::doctor::check;
-use crate::harness::{setup_args, Run, Sandbox};
+use crate::harness::{assert_nothing_changed, setup_args, Run, Sandbox};
 use crate::support::snapshot::Transcript;
 
 /// The unattended flags of [`crate::harness::ALL_YES`] but `--accept-host-key`: whatever trusts
@@ -163,8 +163,7 @@ fn a_cert_authority_line_vouches(pattern: &str, written: fn(&str) -> String) {
     );
     unchanged(&sb, "doctor");
 
-    sb.env.insert("SSH_ASKPASS".into(), String::new());
-    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
+    sb.no_askpass();
     let ps = sb.local("docker", &["--context", &sb.context(), "ps"]);
     assert_eq!(ps.code, Some(0), "docker --context ps:\n{ps}");
     assert!(ps.stdout.contains("CONTAINER ID"), "{ps}");
@@ -172,12 +171,7 @@ fn a_cert_authority_line_vouches(pattern: &str, written: fn(&str) -> String) {
 
     let again = sb.rdock_within(&args, Duration::from_secs(120));
     assert_eq!(again.code, Some(0), "{again}");
-    assert!(
-        again
-            .stdout
-            .contains("Everything is already set up; nothing changed."),
-        "{again}"
-    );
+    assert_nothing_changed(&again);
     unchanged(&sb, "a second setup");
 }
 

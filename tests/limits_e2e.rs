@@ -48,8 +48,7 @@ fn a_connection_sshd_drops_past_max_startups_is_named_with_its_fix() {
     sb.setup_ok();
     sb.restart_sshd_with(&["MaxStartups 1:100:1"]);
     // Doctor and docker as a person's would run: no askpass.
-    sb.env.insert("SSH_ASKPASS".into(), String::new());
-    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
+    sb.no_askpass();
 
     // One connection that never sends its banner: sshd counts it as logging in for
     // LoginGraceTime (120 s), and past MaxStartups 1 it drops every new one.

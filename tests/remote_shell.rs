@@ -9,12 +9,6 @@ use std::time::Duration;
 
 use crate::harness::{which, Run, Sandbox};
 
-/// Doctor and docker run as a person's would: no askpass, so nothing can type a password.
-fn without_askpass(sb: &mut Sandbox) {
-    sb.env.insert("SSH_ASKPASS".into(), String::new());
-    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
-}
-
 fn doctor(sb: &Sandbox) -> Run {
     sb.rdock(&["doctor", &sb.dest()])
 }
@@ -49,7 +43,7 @@ fn a_bashrc_that_prints_is_named_with_its_fix_and_once_guarded_setup_and_doctor_
     for text in [CHATTY, BREAKS, BASH_FIX] {
         assert!(setup.stdout.contains(text), "{text}: {setup}");
     }
-    without_askpass(&mut sb);
+    sb.no_askpass();
     let before = doctor(&sb);
     assert_eq!(before.code, Some(1), "{before}");
     for text in [CHATTY, BREAKS, BASH_FIX] {
@@ -85,7 +79,7 @@ fn a_key_forced_to_dial_stdio_keeps_doctor_green_and_docker_working() {
         return;
     };
     sb.setup_ok();
-    without_askpass(&mut sb);
+    sb.no_askpass();
     // Every key line restricted as hardening guides advise; written in place, so the file keeps
     // the owner and mode sshd's StrictModes wants.
     let keys = sb.remote.home.join(".ssh/authorized_keys");
@@ -145,7 +139,7 @@ fn a_remote_docker_that_hangs_is_named_as_such_within_the_bound() {
     let setup = sb.setup_within(Duration::from_secs(120));
     assert_eq!(setup.code, Some(1), "{setup}");
     assert!(setup.stdout.contains(hung), "{setup}");
-    without_askpass(&mut sb);
+    sb.no_askpass();
     let doctor = sb.rdock_within(&["doctor", &sb.dest()], Duration::from_secs(60));
     assert_eq!(doctor.code, Some(1), "{doctor}");
     assert!(doctor.stdout.contains(hung), "{doctor}");
@@ -192,7 +186,7 @@ fn works_with_login_shell(shell: &str) {
     };
     sb.set_remote_shell(shell);
     sb.setup_ok();
-    without_askpass(&mut sb);
+    sb.no_askpass();
     let doctor = doctor(&sb);
     assert_eq!(doctor.code, Some(0), "{shell}: {doctor}");
     let docker = docker_version(&sb);
@@ -243,7 +237,7 @@ fn a_bashrc_that_hangs_is_named_as_the_startup_file_not_a_silent_sshd() {
     };
     sb.set_remote_shell("/bin/bash");
     sb.setup_ok();
-    without_askpass(&mut sb);
+    sb.no_askpass();
     // Before anything, longer than the probe's 20 s: as a ~/.bashrc that waits for input or on
     // a network mount does.
     sb.write_remote(".bashrc", "sleep 600\n".as_bytes(), 0o644);

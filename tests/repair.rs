@@ -75,8 +75,7 @@ fn groups(sb: &Sandbox) -> Vec<String> {
 /// Doctor is green and `docker --context CTX ps` works, run as a person's would: with no askpass,
 /// so nothing can type a password.
 fn assert_green(sb: &mut Sandbox) {
-    sb.env.insert("SSH_ASKPASS".into(), String::new());
-    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
+    sb.no_askpass();
     let doctor = sb.rdock(&["doctor"]);
     assert_eq!(doctor.code, Some(0), "{doctor}");
     assert!(!doctor.stdout.contains('✗'), "{doctor}");

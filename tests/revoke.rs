@@ -276,7 +276,7 @@ fn revoke_takes_out_the_key_ssh_config_names_for_the_host() {
     let Some(sb) = Sandbox::start() else { return };
     let block = sb.host_block("box", sb.port, "    IdentityFile ~/.ssh/id_box\n");
     sb.write_local(".ssh/config", &block);
-    let setup = sb.rdock(&crate::harness::setup_args("box", &[]));
+    let setup = sb.setup_dest_ok("box");
     expect(&setup, 0, &["id_box"]);
     assert!(
         !sb.local.home.join(".ssh/id_ed25519").exists(),

@@ -69,13 +69,7 @@ fn setup_finds_a_rootless_socket_and_docker_works_through_the_endpoint_it_writes
     let doctor = sb.rdock(&["doctor"]);
     assert_eq!(doctor.code, Some(0), "{doctor}");
     assert!(!doctor.stdout.contains('✗'), "{doctor}");
-    let again = sb.setup_ok();
-    assert!(
-        again
-            .stdout
-            .contains("Everything is already set up; nothing changed."),
-        "{again}"
-    );
+    sb.setup_changes_nothing(&sb.dest());
     // dockerode and docker-py run a bare `docker system dial-stdio`, which dials the remote's
     // default daemon, not the endpoint's socket: they fail, and doctor's lines say why.
     if let Err(why) = sb.shared.clients() {
@@ -86,8 +80,7 @@ fn setup_finds_a_rootless_socket_and_docker_works_through_the_endpoint_it_writes
         return;
     }
     let ctx = sb.context();
-    sb.env.insert("SSH_ASKPASS".into(), String::new());
-    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
+    sb.no_askpass();
     for client in [Client::Dockerode, Client::DockerPy] {
         let r = sb.run_client(client, &ctx);
         assert!(!r.ok, "{} reached a daemon: {}", client.name(), r.detail);

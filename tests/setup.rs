@@ -1,6 +1,6 @@
 //! `rdock setup` end to end, against a real sshd and a real dockerd.
 
-use crate::harness::Sandbox;
+use crate::harness::{assert_nothing_changed, Sandbox};
 use crate::support::snapshot::Transcript;
 
 #[test]
@@ -80,12 +80,7 @@ fn second_run_changes_nothing_and_says_so() {
         sb.snapshot(".config"),
     );
     assert!(before == after, "the second run changed files:\n{again}");
-    assert!(
-        again
-            .stdout
-            .contains("Everything is already set up; nothing changed."),
-        "{again}"
-    );
+    assert_nothing_changed(&again);
     let public = std::fs::read_to_string(sb.local.home.join(".ssh/id_ed25519.pub")).unwrap();
     let blob = public.split_whitespace().nth(1).unwrap();
     assert_eq!(
@@ -116,13 +111,7 @@ fn the_key_install_keeps_a_last_line_without_a_break_and_writes_one_line() {
     );
     let after = format!("{before}\n{public}");
     assert_eq!(sb.authorized_keys(), after);
-    let again = sb.setup_ok();
-    assert!(
-        again
-            .stdout
-            .contains("Everything is already set up; nothing changed."),
-        "{again}"
-    );
+    sb.setup_changes_nothing(&sb.dest());
     assert_eq!(sb.authorized_keys(), after, "the second setup wrote a line");
     assert_eq!(sb.remote_mode(".ssh/authorized_keys"), 0o600);
 }

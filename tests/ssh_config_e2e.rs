@@ -11,34 +11,6 @@ fn start() -> Option<Sandbox> {
     Sandbox::start()
 }
 
-/// `rdock setup DEST --yes --no-passphrase --install-key --accept-host-key`, which must work.
-fn setup(sb: &Sandbox, dest: &str) -> Run {
-    let run = sb.rdock_within(&setup_args(dest, &[]), Duration::from_secs(120));
-    assert!(
-        run.code == Some(0) && !run.timed_out,
-        "setup {dest} failed:\n{run}\n--- sshd.log\n{}",
-        sb.sshd_log()
-    );
-    run
-}
-
-/// Setup again: doctor's verdict and setup's agree, and nothing changes.
-fn setup_changes_nothing(sb: &Sandbox, dest: &str) {
-    let again = setup(sb, dest);
-    assert!(
-        again
-            .stdout
-            .contains("Everything is already set up; nothing changed."),
-        "{again}"
-    );
-}
-
-/// Take askpass out of the local user's environment: from now on no password login can pass.
-fn no_askpass(sb: &mut Sandbox) {
-    sb.env.insert("SSH_ASKPASS".into(), String::new());
-    sb.env.insert("SSH_ASKPASS_REQUIRE".into(), String::new());
-}
-
 /// Doctor is green for the context (exit 0, no ✗), and `docker --context NAME ps` works.
 fn works(sb: &Sandbox, context: &str) -> Run {
     let doctor = sb.rdock(&["doctor", context]);
@@ -67,13 +39,13 @@ fn an_alias_with_its_own_identity_file_and_identities_only() {
         "    IdentityFile ~/.ssh/work_ed25519\n    IdentitiesOnly yes\n",
     );
     sb.write_local(".ssh/config", &config);
-    let run = setup(&sb, "work");
+    let run = sb.setup_dest_ok("work");
     // The key ssh offers for this host is the one made, authorized and loaded.
     assert!(run.stdout.contains("created ~/.ssh/work_ed25519"), "{run}");
     assert!(!sb.local.home.join(".ssh/id_ed25519").exists(), "{run}");
     let work = blob(&sb, ".ssh/work_ed25519.pub");
     assert!(sb.authorized_keys().contains(&work), "{run}");
-    no_askpass(&mut sb);
+    sb.no_askpass();
     let doctor = works(&sb, "work");
     assert!(
         doctor
@@ -90,12 +62,12 @@ fn identity_agent_names_the_agent_while_ssh_auth_sock_is_unset() {
     let config = sb.host_block("agentbox", sb.port, &format!("    IdentityAgent {sock}\n"));
     sb.write_local(".ssh/config", &config);
     sb.env.insert("SSH_AUTH_SOCK".into(), String::new());
-    let run = setup(&sb, "agentbox");
+    let run = sb.setup_dest_ok("agentbox");
     assert!(
         run.stdout.contains("added ~/.ssh/id_ed25519 to the agent"),
         "{run}"
     );
-    no_askpass(&mut sb);
+    sb.no_askpass();
     let doctor = works(&sb, "agentbox");
     // The agent check asked the IdentityAgent socket, and warns about SSH_AUTH_SOCK.
     assert!(
@@ -137,7 +109,7 @@ fn proxy_jump_through_a_bastion_to_a_target_the_local_user_cannot_reach() {
         Duration::from_secs(30),
     );
     assert!(direct.stderr.contains("Connection refused"), "{direct}");
-    let run = setup(&sb, "target");
+    let run = sb.setup_dest_ok("target");
     assert!(
         run.stdout.contains(&format!(
             "added the host key of [127.0.0.1]:{}",
@@ -145,7 +117,7 @@ fn proxy_jump_through_a_bastion_to_a_target_the_local_user_cannot_reach() {
         )),
         "{run}"
     );
-    no_askpass(&mut sb);
+    sb.no_askpass();
     works(&sb, "target");
 }
 
@@ -154,7 +126,7 @@ fn host_key_alias_on_a_port_other_than_22() {
     let Some(mut sb) = start() else { return };
     let config = sb.host_block("aliasbox", sb.port, "    HostKeyAlias rdock-box\n");
     sb.write_local(".ssh/config", &config);
-    let run = setup(&sb, "aliasbox");
+    let run = sb.setup_dest_ok("aliasbox");
     assert!(
         run.stdout.contains("added the host key of rdock-box "),
         "{run}"
@@ -172,7 +144,7 @@ fn host_key_alias_on_a_port_other_than_22() {
     };
     assert_eq!(in_home("rdock-box"), Some(0));
     assert_eq!(in_home(&format!("[127.0.0.1]:{}", sb.port)), Some(1));
-    no_askpass(&mut sb);
+    sb.no_askpass();
     works(&sb, "aliasbox");
 }
 
@@ -205,8 +177,8 @@ fn an_old_rsa_key_that_already_logs_in_is_used_as_it_is() {
             .success());
     }
     // No password from the start: the RSA key must be what logs in.
-    no_askpass(&mut sb);
-    let run = setup(&sb, &sb.dest());
+    sb.no_askpass();
+    let run = sb.setup_ok();
     assert!(!sb.local.home.join(".ssh/id_ed25519").exists(), "{run}");
     assert!(run.stdout.contains("~/.ssh/id_rsa (ssh-rsa"), "{run}");
     assert!(!run.stdout.contains("appended"), "{run}");
@@ -269,17 +241,17 @@ fn identity_file_identity_agent_and_proxy_jump_together() {
         ],
     );
     assert_eq!(scan.code, Some(0), "{scan}");
-    let run = setup(&sb, "work");
+    let run = sb.setup_dest_ok("work");
     assert!(
         !sb.local.home.join(".ssh/id_ed25519").exists(),
         "setup made a key ssh would not offer:\n{run}"
     );
-    no_askpass(&mut sb);
+    sb.no_askpass();
     let doctor = works(&sb, "work");
     assert!(doctor.stdout.contains("~/.ssh/work_ed25519"), "{doctor}");
     assert!(doctor.stdout.contains("(IdentityAgent)"), "{doctor}");
     // Setup again: doctor's verdict and setup's agree, and nothing changes.
-    setup_changes_nothing(&sb, "work");
+    sb.setup_changes_nothing("work");
 }
 
 /// A new key ~/.ssh/NAME added to the agent at `sock`, then its private file deleted: only
@@ -325,7 +297,7 @@ fn only_in_the_identity_agent(identity_file: &str) {
     );
     sb.write_local(".ssh/config", &config);
     let before = sb.snapshot(".ssh");
-    let run = setup(&sb, "box");
+    let run = sb.setup_dest_ok("box");
     assert!(
         run.stdout.contains(&format!(
             "~/.ssh/box.pub (ssh-ed25519): the private key stays in the agent at {sock} (IdentityAgent)"
@@ -346,7 +318,7 @@ fn only_in_the_identity_agent(identity_file: &str) {
     // Installed over the one password login: the agent's key is what the remote accepts.
     let key = blob(&sb, ".ssh/box.pub");
     assert!(sb.authorized_keys().contains(&key), "{run}");
-    no_askpass(&mut sb);
+    sb.no_askpass();
     let doctor = works(&sb, "box");
     assert!(
         doctor.stdout.contains("the agent holds ~/.ssh/box.pub"),
@@ -355,7 +327,7 @@ fn only_in_the_identity_agent(identity_file: &str) {
     // Nothing went into the sandbox's other agent: the key stayed where it was.
     let other = sb.local("ssh-add", &["-L"]);
     assert_eq!(other.code, Some(1), "{other}");
-    setup_changes_nothing(&sb, "box");
+    sb.setup_changes_nothing("box");
     drop(onepass);
 }
 
@@ -382,7 +354,7 @@ fn identity_given_as_a_public_key_file_uses_the_agent_s_copy() {
         sb.authorized_keys().contains(&blob(&sb, ".ssh/held.pub")),
         "{run}"
     );
-    no_askpass(&mut sb);
+    sb.no_askpass();
     let doctor = sb.rdock(&["doctor", &dest, "--identity", &public]);
     assert!(
         doctor.code == Some(0) && !doctor.stdout.contains('✗'),
