@@ -207,7 +207,7 @@ pub const OWN_CONNECTION: [&str; 2] = ["ControlMaster=no", "ControlPath=none"];
 
 /// `-o IdentitiesOnly=yes -i KEY` when the key ssh offers is known: the probe then tells whether
 /// the remote accepts that key, not whether some other key of the agent's gets in.
-pub fn identity_args(r: &Resolved) -> Vec<String> {
+fn identity_args(r: &Resolved) -> Vec<String> {
     match &r.identity {
         Some(key) => vec![
             "-o".into(),
@@ -219,6 +219,12 @@ pub fn identity_args(r: &Resolved) -> Vec<String> {
     }
 }
 
+/// `ssh` with rdock's options (`extra` first) and the key the probe offers: every ssh that must
+/// log in as the probe does (the probe, and the checks after one that timed out) starts here.
+fn as_the_probe(r: &Resolved, extra: &[&str]) -> Cmd {
+    Cmd::new("ssh").args(options(extra)).args(identity_args(r))
+}
+
 /// One ssh round trip, as the docker CLI connects, that runs [`PROBE_SCRIPT`] on the remote.
 /// `own_connection`: never through a shared (multiplexed) connection.
 pub fn run(exec: &Exec, r: &Resolved, own_connection: bool) -> Probe {
@@ -227,9 +233,7 @@ pub fn run(exec: &Exec, r: &Resolved, own_connection: bool) -> Probe {
     } else {
         &["BatchMode=yes"]
     };
-    let cmd = Cmd::new("ssh")
-        .args(options(extra))
-        .args(identity_args(r))
+    let cmd = as_the_probe(r, extra)
         .args(r.ssh_target_args())
         .arg(PROBE_SCRIPT)
         .stdin(format!("{}\n", r.socket.as_deref().unwrap_or("")))
@@ -278,17 +282,18 @@ pub fn unfinished(
 
 /// Does `true` run at once on a connection of its own (as the probe logs in)?
 fn own_connection_answers(exec: &Exec, r: &Resolved) -> bool {
-    let cmd = Cmd::new("ssh")
-        .args(options(&[
+    let cmd = as_the_probe(
+        r,
+        &[
             "BatchMode=yes",
             OWN_CONNECTION[0],
             OWN_CONNECTION[1],
             "ClearAllForwardings=yes",
-        ]))
-        .args(identity_args(r))
-        .args(r.ssh_target_args())
-        .arg("true")
-        .timeout(LOGIN_CHECK_TIMEOUT);
+        ],
+    )
+    .args(r.ssh_target_args())
+    .arg("true")
+    .timeout(LOGIN_CHECK_TIMEOUT);
     exec.run(&cmd).is_ok_and(|out| out.success())
 }
 
@@ -298,18 +303,19 @@ fn own_connection_answers(exec: &Exec, r: &Resolved) -> bool {
 /// connection of its own: through a user's ControlMaster ssh would not log in again, and the
 /// master would start a shell even for `-N` (measured, OpenSSH 9.2).
 pub fn login_check_cmd(r: &Resolved) -> Cmd {
-    Cmd::new("ssh")
-        .args(options(&[
+    as_the_probe(
+        r,
+        &[
             "BatchMode=yes",
             "LogLevel=VERBOSE",
             OWN_CONNECTION[0],
             OWN_CONNECTION[1],
             "ClearAllForwardings=yes",
-        ]))
-        .args(identity_args(r))
-        .arg("-N")
-        .args(r.ssh_target_args())
-        .timeout(LOGIN_CHECK_TIMEOUT)
+        ],
+    )
+    .arg("-N")
+    .args(r.ssh_target_args())
+    .timeout(LOGIN_CHECK_TIMEOUT)
 }
 
 /// Does `r` accept the login when no remote shell runs? ssh's `Authenticated to HOST (…)` line
