@@ -25,8 +25,6 @@ const CLI_NEEDS: &[Kind] = &[
     Kind::RemoteDaemon,
     Kind::Context,
 ];
-/// What every other client needs as well: a key the host takes, and a daemon behind it.
-const LIBRARY_NEEDS: &[Kind] = &[Kind::Key, Kind::Auth, Kind::RemoteDaemon];
 /// VS Code with no Docker extension needs nothing.
 const NO_NEEDS: &[Kind] = &[];
 
@@ -95,10 +93,11 @@ impl Step for ClientStep {
     fn needs(&self) -> &'static [Kind] {
         match self.client {
             Client::Docker => CLI_NEEDS,
-            Client::Dockerode | Client::DockerPy => LIBRARY_NEEDS,
+            // The plan's: a key the host takes, and a daemon behind it.
+            Client::Dockerode | Client::DockerPy => Kind::Clients.needs(),
             Client::Vscode => match self.extension() {
                 None => NO_NEEDS,
-                Some(e) if e.uses_ssh2() => LIBRARY_NEEDS,
+                Some(e) if e.uses_ssh2() => Kind::Clients.needs(),
                 Some(_) => CLI_NEEDS,
             },
         }

@@ -132,12 +132,13 @@ pub const PLAN: [Meta; 22] = [
         &[Kind::Context, RemoteDaemon, Identity],
         true,
     ),
-    // One check per client family (doctor only); each narrows what it needs.
+    // One check per client family (doctor only): what the libraries need; the docker CLI, and
+    // VS Code when it runs the CLI, need every check of the path ssh takes (steps::clients).
     meta(
         Kind::Clients,
         "clients",
         Group::Clients,
-        &[Destination, Key, Auth, RemoteDaemon],
+        &[Key, Auth, RemoteDaemon],
         false,
     ),
     meta(VscodeSettings, "vscode", Editors, &[], false),
