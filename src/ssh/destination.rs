@@ -329,6 +329,11 @@ impl Resolved {
             && e.dest.port.unwrap_or(self.port) == self.port
     }
 
+    /// ssh dials the host itself: no ProxyJump or ProxyCommand stands in between.
+    pub fn direct(&self) -> bool {
+        self.proxy_jump.is_none() && self.proxy_command.is_none()
+    }
+
     /// `user@host:port` for messages.
     pub fn display(&self) -> String {
         format!("{}@{}", self.user, self.address())

@@ -326,8 +326,7 @@ pub fn login_check(exec: &Exec, r: &Resolved) -> Option<String> {
         Ok(out) => out.stderr,
         Err(e) => e.downcast_ref::<TimedOut>()?.stderr.clone(),
     };
-    let routed = r.proxy_jump.is_some() || r.proxy_command.is_some();
-    authenticated_line(&stderr, &r.hostname, r.port, routed)
+    authenticated_line(&stderr, &r.hostname, r.port, !r.direct())
 }
 
 /// ssh's `Authenticated to HOST ([ADDR]:PORT) using "METHOD".` for `host` itself: a jump host's

@@ -228,10 +228,9 @@ fn gather(s: &Session, context: &str) -> Result<Facts, String> {
     )?;
     // The resolver is asked only what a verdict reads: where there is no jump host or command,
     // an alias's own address, and ssh's, to compare.
-    let direct = r.proxy_jump.is_none() && r.proxy_command.is_none();
     let aliased = dest.host != r.hostname;
     let host_addresses = aliased.then(|| net::resolve(&dest.host));
-    let compare = direct && (aliased || paramiko.view.hostname != r.hostname);
+    let compare = r.direct() && (aliased || paramiko.view.hostname != r.hostname);
     let ssh_addresses = compare.then(|| net::resolve(&r.hostname));
     Ok(Facts {
         platform,
@@ -297,8 +296,7 @@ fn paramiko_view(
         .iter()
         .any(|f| Some(s.env.expand(f).as_path()) == key);
     let addresses =
-        (view.hostname != r.hostname && r.proxy_jump.is_none() && r.proxy_command.is_none())
-            .then(|| net::resolve(&view.hostname));
+        (r.direct() && view.hostname != r.hostname).then(|| net::resolve(&view.hostname));
     Ok(Paramiko {
         view,
         addresses,
