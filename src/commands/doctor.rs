@@ -9,7 +9,6 @@ use crate::error::{Error, Result};
 use crate::render::{self, DoctorTarget};
 use crate::ssh::destination::{Destination, Endpoint};
 use crate::steps::plan::{self, Options, Purpose, Scope, WorkspaceOptions};
-use crate::steps::tools::version_cmds;
 use crate::steps::{self, Finding, Kind, Mode, Report, Session};
 use crate::sys::env::Env;
 use crate::sys::exec::Exec;
@@ -43,11 +42,6 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
         render::out("no ssh:// docker contexts to check; rdock setup user@host makes one\n");
         return Ok(ExitCode::SUCCESS);
     }
-    // Only now, and only when some target can be checked: nothing runs for a refused one.
-    if targets.iter().any(|t| t.endpoint.is_ok()) {
-        prefetch_local(&exec);
-    }
-
     let single = targets.len() == 1;
     let options = |t: &Target| Options {
         context: t.shown.context.clone(),
@@ -72,7 +66,6 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
         let mut s = Session::new(exec.clone(), term, env.clone());
         s.dest = Some(endpoint.dest.clone());
         s.socket = endpoint.socket.clone();
-        s.prefetch = true;
         let mut steps = plan::steps(Purpose::Doctor, scope, &options(target), &env);
         steps::run(&mut s, &mut steps, Mode::Doctor, &mut |_| {})
     });
@@ -114,18 +107,6 @@ fn unreadable(why: &str) -> Report {
     Report {
         findings: vec![finding],
         ..Report::default()
-    }
-}
-
-/// Run the local checks' slowest commands (each docker call starts a Go program) at once, in the
-/// background: the memoized Exec hands their answers to the checks when they ask, so the local
-/// checks run concurrently with each other, as the remote probe runs concurrently with them.
-fn prefetch_local(exec: &Exec) {
-    let [ssh_v, docker_v] = version_cmds();
-    // The clients group asks compose's version too: another Go program to start.
-    for cmd in [ssh_v, docker_v, docker::compose_version_cmd()] {
-        let exec = exec.clone();
-        std::thread::spawn(move || exec.run(&cmd));
     }
 }
 

@@ -29,11 +29,6 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result {
         env.clone(),
     );
     s.dest = Some(dest);
-    // Fetch the remote's answers as soon as the destination is resolved; every fix forgets them.
-    s.prefetch = true;
-    if !global.dry_run {
-        s.verify_early = Some(name.clone());
-    }
     let _lock = super::write_lock(global.dry_run)?;
     let options = Options {
         context: name.clone(),

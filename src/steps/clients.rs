@@ -15,7 +15,7 @@ use crate::sys::net;
 use crate::sys::platform::{Platform, WINDOWS_AGENT_PIPE};
 use crate::vscode::extensions::Extension;
 
-use super::{Finding, Kind, Session, Step};
+use super::{Finding, Kind, Session, Step, Want};
 
 /// What the docker CLI needs to work: every check of the path it takes.
 const CLI_NEEDS: &[Kind] = &[
@@ -90,6 +90,19 @@ impl Step for ClientStep {
         id(self.client).to_string()
     }
 
+    fn facts(&self) -> Vec<Want> {
+        let clients = || vec![Want::Clients(self.context.clone())];
+        match self.client {
+            // The CLI's version is the tools step's fact, read when it ran.
+            Client::Docker => vec![Want::Compose],
+            Client::Dockerode | Client::DockerPy => clients(),
+            Client::Vscode => match self.extension() {
+                Some(e) if e.uses_ssh2() => clients(),
+                _ => Vec::new(),
+            },
+        }
+    }
+
     fn needs(&self) -> &'static [Kind] {
         match self.client {
             Client::Docker => CLI_NEEDS,
@@ -106,13 +119,14 @@ impl Step for ClientStep {
     fn check(&mut self, s: &mut Session) -> Finding {
         match self.client {
             Client::Docker => {
-                let cli = s.docker_version.map_or("docker CLI".into(), |v| {
+                let cli = super::tools::docker_version(s).map_or("docker CLI".into(), |v| {
                     format!("docker CLI {}", show_version(v))
                 });
                 let compose = s
-                    .exec
-                    .run(&docker::compose_version_cmd())
-                    .ok()
+                    .facts
+                    .compose
+                    .clone()
+                    .and_then(Result::ok)
                     .filter(|o| o.success())
                     .map(|o| o.stdout.trim().trim_start_matches('v').to_string())
                     .filter(|v| !v.is_empty());
@@ -137,7 +151,7 @@ impl Step for ClientStep {
                 };
                 let label = format!("VS Code {}", extension.label());
                 if extension.uses_ssh2() {
-                    match facts(s, &self.context) {
+                    match facts(s) {
                         Ok(f) => self
                             .finding(&format!("{label} (dockerode, ssh2)"), clients::ssh2(&f))
                             .detail("the Docker extension runs the docker CLI from 1.23: code --install-extension ms-azuretools.vscode-containers"),
@@ -150,7 +164,7 @@ impl Step for ClientStep {
                     )
                 }
             }
-            Client::Dockerode | Client::DockerPy => match facts(s, &self.context) {
+            Client::Dockerode | Client::DockerPy => match facts(s) {
                 Ok(f) if self.client == Client::Dockerode => {
                     self.finding("dockerode and other ssh2 clients", clients::ssh2(&f))
                 }
@@ -161,12 +175,12 @@ impl Step for ClientStep {
     }
 }
 
-/// What ssh2 and paramiko would meet, gathered once per session (each client's check asks).
-fn facts(s: &mut Session, context: &str) -> Result<Facts, String> {
-    if s.client_facts.is_none() {
-        s.client_facts = Some(gather(s, context));
-    }
-    s.client_facts.clone().expect("just gathered")
+/// What ssh2 and paramiko would meet, as the facts phase gathered it once for every client.
+fn facts(s: &Session) -> Result<Facts, String> {
+    s.facts
+        .clients
+        .clone()
+        .unwrap_or_else(|| Err("no destination or key".into()))
 }
 
 /// Does the agent of this target hold the key? `ssh-add -L` (memoized: the identity check asked
@@ -186,8 +200,8 @@ fn holds(s: &Session, target: AgentTarget, blob: &str) -> Holds {
 }
 
 /// Gather what ssh2 and paramiko would meet, for the context's endpoint (or, before the context
-/// exists, the endpoint setup would write).
-fn gather(s: &Session, context: &str) -> Result<Facts, String> {
+/// exists, the endpoint setup would write): the facts phase's work for the clients.
+pub(super) fn gather(s: &Session, context: &str) -> Result<Facts, String> {
     let (Some(r), Some(key)) = (&s.resolved, &s.key) else {
         return Err("no destination or key".into());
     };

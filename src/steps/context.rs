@@ -1,14 +1,12 @@
 //! The docker context: `docker context create NAME --docker host=ssh://user@host:port`, always with
 //! an explicit user and port, then `docker context use NAME`, then a real `docker version`.
 
-use std::time::Duration;
-
 use anyhow::{bail, Result};
 
 use crate::docker;
 use crate::sys::exec::quote;
 
-use super::{Finding, Kind, Outcome, Session, Step};
+use super::{Finding, Kind, Outcome, Session, Step, Want};
 
 /// The endpoint setup writes: from what ssh -G said.
 fn endpoint(s: &Session) -> Option<String> {
@@ -44,7 +42,8 @@ impl Step for ContextStep {
         };
         let name = &self.name;
         let socket = s.resolved.as_ref().and_then(|r| r.socket.clone());
-        if let (Some(socket), Some(v)) = (socket, s.docker_version) {
+        // The CLI's version is the tools step's fact, read when it ran.
+        if let (Some(socket), Some(v)) = (socket, super::tools::docker_version(s)) {
             if v < docker::SOCKET_PATH_FROM {
                 return Finding::fail(
                     id,
@@ -222,30 +221,6 @@ impl Step for EnvStep {
     }
 }
 
-/// `docker --context NAME version`, as verify runs it.
-fn verify_cmd(name: &str) -> crate::sys::exec::Cmd {
-    docker::server_version_cmd(name, Duration::from_secs(60))
-}
-
-/// Start verify's `docker --context NAME version` in the background when setup asked for it
-/// early and the context already points where setup would point it: a rerun that changes
-/// nothing overlaps it with the probe. Any fix forgets it (see `Session::forget_prefetched`), and verify then runs anew.
-pub fn start_verify(s: &mut Session) {
-    let Some(name) = s.verify_early.clone() else {
-        return;
-    };
-    let have = docker::endpoint_of(&s.env, &name).ok().flatten();
-    let same = match (&have, &s.resolved) {
-        (Some(have), Some(r)) => r.same_endpoint(have),
-        _ => false,
-    };
-    if same && s.verify_job.is_none() {
-        let exec = s.exec.clone();
-        let cmd = verify_cmd(&name);
-        s.verify_job = Some((name, std::thread::spawn(move || exec.run(&cmd))));
-    }
-}
-
 /// A real `docker --context NAME version`, through ssh, as every docker command will go.
 pub struct VerifyStep {
     pub name: String,
@@ -256,22 +231,15 @@ impl Step for VerifyStep {
         Kind::Verify
     }
 
+    fn facts(&self) -> Vec<Want> {
+        vec![Want::Verify(self.name.clone())]
+    }
+
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "verify";
-        let early = s
-            .verify_job
-            .take()
-            .filter(|(name, _)| *name == self.name)
-            .and_then(|(_, job)| job.join().ok());
-        let out = match early {
-            Some(out) => out,
-            None => {
-                let cmd = verify_cmd(&self.name);
-                s.term
-                    .spin(&format!("docker --context {} version", self.name), || {
-                        s.exec.run(&cmd)
-                    })
-            }
+        let out = match &s.facts.verify {
+            Some((name, out)) if *name == self.name => out.clone(),
+            _ => Err("docker --context version did not run".to_string()),
         };
         let again = format!(
             "docker --context {} version shows the whole error; rdock doctor {0} diagnoses it",
@@ -295,7 +263,7 @@ impl Step for VerifyStep {
                 ),
                 again,
             ),
-            Err(e) => Finding::fail(id, format!("{e:#}"), again),
+            Err(e) => Finding::fail(id, e, again),
         }
     }
 }

@@ -1,10 +1,8 @@
 //! Resolve the destination with `ssh -G` and show what ssh will really use.
 
-use crate::ssh::destination::{resolve, Resolved, UserSource};
-use crate::ssh::keys::offered_key;
-use crate::ssh::multiplex;
+use crate::ssh::destination::UserSource;
 
-use super::{context, remote, Finding, Kind, Session, Step};
+use super::{Finding, Kind, Session, Step, Want};
 
 pub struct DestinationStep {
     /// `--identity`, absolute: the key the probe logs in with instead of the one ssh offers.
@@ -16,24 +14,21 @@ impl Step for DestinationStep {
         Kind::Destination
     }
 
+    fn facts(&self) -> Vec<Want> {
+        vec![Want::Resolved(self.identity.clone())]
+    }
+
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "destination";
         let Some(dest) = s.dest.clone() else {
             return Finding::skip(id, "skipped: no destination given");
         };
-        let r = match resolve(&s.exec, &dest) {
-            Ok(r) => Resolved {
-                socket: s.socket.clone(),
-                identity: Some(offered_key(&r, self.identity.as_deref(), &s.env)),
-                ..r
-            },
-            Err(e) => {
-                return Finding::fail(
-                    id,
-                    format!("{e:#}"),
-                    "check ~/.ssh/config: `ssh -G HOST` must work",
-                )
+        let r = match s.facts.resolved.clone() {
+            Some(Ok(r)) => r,
+            Some(Err(e)) => {
+                return Finding::fail(id, e, "check ~/.ssh/config: `ssh -G HOST` must work")
             }
+            None => return Finding::skip(id, "skipped: the destination was not resolved"),
         };
         let via = if r.hostname != dest.host {
             format!(" (via {})", dest.host)
@@ -58,14 +53,7 @@ impl Step for DestinationStep {
                 format!("if the remote account differs: rdock setup USER@{}", dest),
             ),
         };
-        s.resolved = Some(r.clone());
-        if s.prefetch {
-            if r.control_master.is_some() {
-                s.master = multiplex::master_state(&s.exec, &r).ok();
-            }
-            remote::start_probe(s);
-            context::start_verify(s);
-        }
+        s.resolved = Some(r);
         finding
     }
 }

@@ -9,7 +9,7 @@ use crate::ssh::known_hosts::{self, HostKey, Trust};
 use crate::ssh::probe::Connect;
 use crate::sys::exec::quote;
 
-use super::{remote, Finding, Kind, Outcome, Session, Step};
+use super::{remote, Finding, Kind, Outcome, Session, Step, Want};
 
 pub struct HostKeyStep {
     /// `--accept-host-key`: trust an unknown key unseen.
@@ -25,6 +25,10 @@ const TRUST_FLAGS: &str =
 impl Step for HostKeyStep {
     fn kind(&self) -> Kind {
         Kind::HostKey
+    }
+
+    fn facts(&self) -> Vec<Want> {
+        vec![Want::Probe]
     }
 
     fn check(&mut self, s: &mut Session) -> Finding {

@@ -9,6 +9,7 @@ pub mod agent;
 pub mod clients;
 pub mod context;
 pub mod destination;
+pub mod facts;
 pub mod host_key;
 pub mod key;
 pub mod multiplex;
@@ -25,6 +26,7 @@ use std::collections::HashMap;
 use anyhow::{bail, Result};
 use serde::Serialize;
 
+pub use facts::{Fact, Facts, Want};
 pub use plan::{Group, Kind};
 pub use session::Session;
 
@@ -136,8 +138,21 @@ pub trait Step {
         self.kind().needs()
     }
 
-    /// Read-only. May keep what it learns in the session for later steps.
+    /// The facts this step's check reads: the runner gathers them before it runs (see
+    /// [`facts`]).
+    fn facts(&self) -> Vec<Want> {
+        Vec::new()
+    }
+
+    /// Read-only: judges the facts (and what is quick to read: files, the environment). May keep
+    /// what it learns in the session for later steps.
     fn check(&mut self, s: &mut Session) -> Finding;
+
+    /// The facts a successful [`Step::fix`] made stale: the runner gathers them again before the
+    /// next check that reads them.
+    fn stale(&self) -> &'static [Fact] {
+        facts::REMOTE
+    }
 
     /// Repair what `check` found. Called by setup only, never under `--dry-run`, and only for a
     /// finding marked fixable: returns [`Outcome::Done`] or [`Outcome::Declined`].
@@ -208,6 +223,9 @@ pub fn run(
     show: &mut dyn FnMut(&Finding),
 ) -> Report {
     let mut report = Report::default();
+    // The facts phase: everything the plan's checks read that can be had before any of them.
+    let wants: Vec<Want> = steps.iter().flat_map(|step| step.facts()).collect();
+    facts::gather(s, &wants, facts::Phase::First);
     // Why a step did not pass, by kind: what a step that needs it is skipped with.
     let mut blocked: HashMap<Kind, String> = HashMap::new();
     for step in steps.iter_mut() {
@@ -219,7 +237,7 @@ pub fn run(
         let id = step.id();
         let mut finding = match step.needs().iter().find_map(|n| blocked.get(n)) {
             Some(cause) => Finding::skip(&id, format!("skipped: {cause}")),
-            None => step.check(s),
+            None => judge(s, step.as_mut()),
         };
         finding.id = id.clone();
         if finding.fixable && matches!(finding.status, Status::Warn | Status::Fail) {
@@ -257,6 +275,13 @@ pub fn run(
     report
 }
 
+/// Gather what the step's check reads and is not known (a fix made it stale, or it needs what an
+/// earlier check found), then check.
+fn judge(s: &mut Session, step: &mut dyn Step) -> Finding {
+    facts::gather(s, &step.facts(), facts::Phase::Now);
+    step.check(s)
+}
+
 /// Setup's fix: run it, then check again. A declined fix leaves the finding as it was.
 fn fix_and_recheck(
     s: &mut Session,
@@ -266,10 +291,10 @@ fn fix_and_recheck(
 ) -> Finding {
     match step.fix(s) {
         Ok(Outcome::Done(sentence)) => {
-            // What was fetched ahead (the probe, the master's state, verify) describes the world
-            // before this fix: every check after it asks anew.
-            s.forget_prefetched();
-            let mut again = step.check(s);
+            // What the fix made stale describes the world before it: every check after it
+            // has those facts gathered anew.
+            s.facts.forget(step.stale());
+            let mut again = judge(s, step);
             again.id = found.id.clone();
             if again.status != found.status {
                 report.changed += 1;

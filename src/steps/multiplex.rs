@@ -7,11 +7,11 @@ use std::path::PathBuf;
 use anyhow::{bail, Result};
 
 use crate::ssh::config as ssh_config;
-use crate::ssh::multiplex::{block_body, block_name, master_state, Master, SESSIONS_NOTE};
+use crate::ssh::multiplex::{block_body, block_name, Master, SESSIONS_NOTE};
 use crate::sys::exec::quote;
 use crate::sys::platform::Platform;
 
-use super::{Finding, Kind, Outcome, Session, Step};
+use super::{Finding, Kind, Outcome, Session, Step, Want};
 
 /// Is multiplexing on for this host? (setup with `--multiplex` turns it on; doctor reports.)
 pub struct MultiplexStep {
@@ -29,6 +29,10 @@ fn config(s: &Session) -> Result<PathBuf> {
 impl Step for MultiplexStep {
     fn kind(&self) -> Kind {
         Kind::Multiplex
+    }
+
+    fn facts(&self) -> Vec<Want> {
+        vec![Want::Master(self.context.clone())]
     }
 
     fn check(&mut self, s: &mut Session) -> Finding {
@@ -73,15 +77,12 @@ impl Step for MultiplexStep {
                 )
             };
         }
-        // On: is the master alive, gone, or a stale socket left behind?
-        // Doctor read it before its probe connected: a connection replaces a stale socket.
-        let master = match s
-            .master
-            .take()
-            .map_or_else(|| master_state(&s.exec, &r), Ok)
-        {
-            Ok(master) => master,
-            Err(e) => return Finding::fail(id, format!("{e:#}"), "check ~/.ssh/config"),
+        // On: is the master alive, gone, or a stale socket left behind? The facts phase read
+        // it before the probe connected: a connection replaces a stale socket.
+        let master = match s.facts.master.clone().flatten() {
+            Some(Ok(master)) => master,
+            Some(Err(e)) => return Finding::fail(id, e, "check ~/.ssh/config"),
+            None => Master::None,
         };
         let how = if written {
             "rdock's block in ~/.ssh/config"

@@ -12,40 +12,14 @@ use crate::ssh::rc::{self, Shell};
 use crate::ssh::repair;
 
 use super::repair::{preview_sudo, run_sudo, PathLine, SudoFix};
-use super::{Finding, Kind, Outcome, Session, Step};
+use super::{Finding, Kind, Outcome, Session, Step, Want};
 
-/// Start the probe in the background (doctor: nothing changes while it runs, so the remote
-/// round trip can overlap the local checks).
-pub fn start_probe(s: &mut Session) {
-    if s.probe.is_some() || s.probe_job.is_some() {
-        return;
+/// The probe's result, as the facts phase gathered it.
+pub fn probe(s: &Session) -> Result<Probe> {
+    match &s.facts.probe {
+        Some(p) => Ok(p.clone()),
+        None => bail!("the destination was not resolved"),
     }
-    if let Some(r) = s.resolved.clone() {
-        let exec = s.exec.clone();
-        let own = s.own_connection;
-        s.probe_job = Some(std::thread::spawn(move || probe::run(&exec, &r, own)));
-    }
-}
-
-/// The probe's result: from the cache, from the background job, or run now (with a spinner).
-pub fn probe(s: &mut Session) -> Result<Probe> {
-    if let Some(p) = &s.probe {
-        return Ok(p.clone());
-    }
-    let Some(r) = s.resolved.clone() else {
-        bail!("the destination was not resolved");
-    };
-    let probe = match s.probe_job.take().map(|job| job.join()) {
-        Some(Ok(probe)) => probe,
-        _ => {
-            let label = format!("connecting to {}", r.display());
-            let exec = s.exec.clone();
-            let own = s.own_connection;
-            s.term.spin(&label, || probe::run(&exec, &r, own))
-        }
-    };
-    s.probe = Some(probe.clone());
-    Ok(probe)
 }
 
 fn ssh_copy_id(r: &Resolved, s: &Session) -> String {
@@ -108,6 +82,10 @@ impl Step for ConnectionStep {
         Kind::Connection
     }
 
+    fn facts(&self) -> Vec<Want> {
+        vec![Want::Probe]
+    }
+
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "connection";
         let Some(r) = s.resolved.clone() else {
@@ -152,6 +130,10 @@ pub struct AuthStep {
 impl Step for AuthStep {
     fn kind(&self) -> Kind {
         Kind::Auth
+    }
+
+    fn facts(&self) -> Vec<Want> {
+        vec![Want::Probe]
     }
 
     fn check(&mut self, s: &mut Session) -> Finding {
@@ -316,6 +298,10 @@ fn link_fix(r: &Resolved, docker: &str) -> SudoFix<'static> {
 impl Step for RemotePathStep {
     fn kind(&self) -> Kind {
         Kind::RemotePath
+    }
+
+    fn facts(&self) -> Vec<Want> {
+        vec![Want::Probe]
     }
 
     fn check(&mut self, s: &mut Session) -> Finding {
@@ -547,6 +533,10 @@ impl Step for RemoteDaemonStep {
         Kind::RemoteDaemon
     }
 
+    fn facts(&self) -> Vec<Want> {
+        vec![Want::Probe]
+    }
+
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "remote-daemon";
         if let Some(r) = s.resolved.clone() {
@@ -636,9 +626,6 @@ impl Step for RemoteDaemonStep {
         let Outcome::Done(mut did) = outcome else {
             return Ok(outcome);
         };
-        if let Some((_, job)) = s.verify_job.take() {
-            let _ = job.join();
-        }
         if r.control_path.is_some() {
             let stopped = s.exec.run(&multiplex::stop_cmd(&r));
             if stopped.is_ok_and(|out| out.success()) {

@@ -4,7 +4,7 @@ use crate::docker;
 use crate::ssh;
 use crate::sys::exec::Cmd;
 
-use super::{Finding, Kind, Session, Step};
+use super::{Finding, Kind, Session, Step, Want};
 
 /// The client tools rdock drives.
 pub const TOOLS: [&str; 4] = ["ssh", "ssh-keygen", "ssh-add", "docker"];
@@ -14,13 +14,20 @@ pub fn version_cmds() -> [Cmd; 2] {
     [ssh::version_cmd(), docker::version_cmd()]
 }
 
+/// The docker CLI's version, as `docker --version` told the facts phase.
+pub fn docker_version(s: &Session) -> Option<docker::Version> {
+    let out = s.facts.versions.as_ref()?.docker.as_ref().ok()?;
+    docker::parse_version(&out.stdout)
+}
+
 /// "OpenSSH_9.2p1, docker 28.2.2": what `ssh -V` and `docker --version` say; and the docker
 /// CLI's version, when it could be read.
 fn versions(s: &Session) -> (String, Option<docker::Version>) {
-    let [ssh_v, docker_v] = version_cmds();
     let ssh = s
-        .exec
-        .run(&ssh_v)
+        .facts
+        .versions
+        .as_ref()
+        .and_then(|v| v.ssh.as_ref().ok())
         .map(|o| format!("{}{}", o.stderr, o.stdout))
         .unwrap_or_default();
     let ssh = ssh
@@ -29,8 +36,7 @@ fn versions(s: &Session) -> (String, Option<docker::Version>) {
         .unwrap_or("")
         .trim()
         .to_string();
-    let docker = s.exec.run(&docker_v).map(|o| o.stdout).unwrap_or_default();
-    let version = docker::parse_version(&docker);
+    let version = docker_version(s);
     let shown = version.map_or_else(|| "?".to_string(), docker::show_version);
     (format!("{ssh}, docker {shown}"), version)
 }
@@ -40,6 +46,10 @@ pub struct ToolsStep;
 impl Step for ToolsStep {
     fn kind(&self) -> Kind {
         Kind::Tools
+    }
+
+    fn facts(&self) -> Vec<Want> {
+        vec![Want::Versions]
     }
 
     fn check(&mut self, s: &mut Session) -> Finding {
@@ -53,7 +63,6 @@ impl Step for ToolsStep {
         }
         if missing.is_empty() {
             let (shown, docker_version) = versions(s);
-            s.docker_version = docker_version;
             let mut f = Finding::ok("tools", format!("{} on PATH ({shown})", TOOLS.join(", ")));
             if let Some(v) = docker_version.filter(|v| docker::dials_on_every_call(*v)) {
                 let remote_current = docker::list(&s.env)

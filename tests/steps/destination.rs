@@ -121,25 +121,20 @@ fn doctor_reads_the_control_master_before_its_probe_connects() {
             o_check_stale(),
         )
         .probe(Reply::ok(PROBE_SERVER));
-    let mut s = rig.session(Mode::Doctor);
-    s.prefetch = true;
+    let s = rig.session(Mode::Doctor);
     let mut steps = rig.steps(
         rdock::steps::plan::Purpose::Doctor,
         &options(),
-        &["destination"],
+        &["destination", "connection", "multiplex"],
     );
-    let mut done = rig.run_in(s, Mode::Doctor, &mut steps);
+    let done = rig.run_in(s, Mode::Doctor, &mut steps);
     let socket = PathBuf::from(rig.arg(".ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd"));
-    assert_eq!(done.s.master, Some(Master::Stale(socket)));
-    let probe = done
-        .s
-        .probe_job
-        .take()
-        .expect("the probe started")
-        .join()
-        .unwrap();
+    // The facts phase gathered both before any check, the master's state first.
+    assert_eq!(done.s.facts.master, Some(Some(Ok(Master::Stale(socket)))));
+    let probe = done.s.facts.probe.as_ref().expect("the probe ran");
     assert_eq!(probe.connect, Connect::Ok);
     assert_eq!(done.ran()[2], "ssh -O check -l alice -p 2222 -- box");
+    assert_eq!(done.ran().len(), 4, "{:?}", done.ran());
 }
 
 #[test]
