@@ -1,11 +1,13 @@
 //! The facts phase: what the checks judge, gathered before they judge it.
 //!
 //! Each step names the facts its check reads ([`super::Step::facts`]). Before the first check the
-//! runner gathers every fact the plan names that can be had yet, at once, on scoped threads: the
-//! probe's ssh round trip overlaps the local tools' version calls, and every thread is joined
-//! before the phase ends, so nothing rdock starts outlives it. A fix names the facts it made
-//! stale ([`super::Step::stale`]); the runner gathers those again before the next check that
-//! reads them.
+//! runner resolves the destination and starts gathering every other fact the plan names, at once,
+//! on threads of a `std::thread::scope` that spans the run: the probe's ssh round trip overlaps
+//! the local checks, as the docker CLI's version calls do. A check waits for the facts it reads
+//! (showing what it waits for on a terminal), never starts them itself. A fix names the facts it
+//! made stale ([`super::Step::stale`]): what was still being gathered for them is stopped, and
+//! the next check that reads them has them gathered anew. The scope joins every thread before the
+//! run returns, so nothing rdock started outlives it.
 
 use std::path::PathBuf;
 
@@ -15,7 +17,8 @@ use crate::ssh::destination::{resolve, Resolved};
 use crate::ssh::keys::offered_key;
 use crate::ssh::multiplex::{self, Master};
 use crate::ssh::probe::{self, Probe};
-use crate::sys::exec::{Cmd, Output};
+use crate::sys::exec::{Cancel, Cmd, Exec, Output};
+use std::thread::{Scope, ScopedJoinHandle};
 
 use super::Session;
 
@@ -122,17 +125,6 @@ impl Facts {
     }
 }
 
-/// When the runner gathers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// Before the first check: only what cannot be changed by an earlier step's fix is worth
-    /// having yet, and only what can be had without one (the clients' facts need the key the
-    /// key check finds; verify runs early only through a context that already points there).
-    First,
-    /// Before a check whose facts are missing: gather them whatever it takes.
-    Now,
-}
-
 /// `docker --context NAME version`, as verify runs it.
 pub fn verify_cmd(name: &str) -> Cmd {
     docker::server_version_cmd(name, std::time::Duration::from_secs(60))
@@ -143,130 +135,260 @@ fn text(result: anyhow::Result<Output>) -> Result<Output, String> {
 }
 
 /// Run a tool's version call only when the tool is on PATH (the tools check names what is not).
-fn on_path(exec: &crate::sys::exec::Exec, cmd: &Cmd) -> Result<Output, String> {
+fn on_path(exec: &Exec, cmd: &Cmd) -> Result<Output, String> {
     match exec.which(cmd.program()) {
         Some(_) => text(exec.run(cmd)),
         None => Err(format!("{} is not on PATH", cmd.program())),
     }
 }
 
-/// Gather the facts in `wants` that `s.facts` does not hold, at once, and keep them in `s.facts`.
-/// Returns when every one is in (or could not be had): no thread outlives this call.
-pub fn gather(s: &mut Session, wants: &[Want], phase: Phase) {
-    let missing: Vec<&Want> = wants.iter().filter(|w| !s.facts.has(w.fact())).collect();
-    if missing.is_empty() {
-        return;
+fn versions(exec: &Exec) -> Versions {
+    let [ssh_v, docker_v] = super::tools::version_cmds();
+    Versions {
+        ssh: on_path(exec, &ssh_v),
+        docker: on_path(exec, &docker_v),
     }
-    let want = |fact: Fact| missing.iter().find(|w| w.fact() == fact).copied();
-    // The destination first (two quick `ssh -G`): everything remote starts from it.
-    if let (Some(Want::Resolved(identity)), Some(dest)) = (want(Fact::Resolved), s.dest.clone()) {
-        let resolved = resolve(&s.exec, &dest).map(|r| Resolved {
-            socket: s.socket.clone(),
-            identity: Some(offered_key(&r, identity.as_deref(), &s.env)),
-            ..r
-        });
-        s.facts.resolved = Some(resolved.map_err(|e| format!("{e:#}")));
-    }
-    // The remote facts start from what this phase resolved, or what the session already holds.
-    let r: Option<Resolved> = match &s.facts.resolved {
-        Some(Ok(r)) => Some(r.clone()),
-        _ => s.resolved.clone(),
-    };
-    let verify = match (want(Fact::Verify), phase, &r) {
-        (Some(Want::Verify(name)), Phase::Now, _) => Some(name.clone()),
-        (Some(Want::Verify(name)), Phase::First, Some(r)) if points_here(s, name, r) => {
-            Some(name.clone())
-        }
-        _ => None,
-    };
-    let master = match (want(Fact::Master), &r) {
-        (Some(Want::Master(context)), Some(r)) => Some(multiplexed(s, context, r)),
-        _ => None,
-    };
-    let probe = want(Fact::Probe).is_some() && r.is_some();
-    let clients = match want(Fact::Clients) {
-        Some(Want::Clients(context)) if s.resolved.is_some() && s.key.is_some() => {
-            Some(context.clone())
-        }
-        _ => None,
-    };
-    let versions = want(Fact::Versions).is_some();
-    let compose = want(Fact::Compose).is_some();
+}
 
-    let label = match (&r, probe, &verify) {
-        (Some(r), true, _) => format!("connecting to {}", r.display()),
-        (_, _, Some(name)) => format!("docker --context {name} version"),
-        _ => "checking".to_string(),
-    };
-    let shared: &Session = s;
-    let exec = &shared.exec;
-    let own = shared.own_connection;
-    let found = shared.term.spin(&label, || {
-        std::thread::scope(|scope| {
-            let versions = versions.then(|| {
-                scope.spawn(|| {
-                    let [ssh_v, docker_v] = super::tools::version_cmds();
-                    Versions {
-                        ssh: on_path(exec, &ssh_v),
-                        docker: on_path(exec, &docker_v),
-                    }
-                })
-            });
-            let compose =
-                compose.then(|| scope.spawn(|| text(exec.run(&docker::compose_version_cmd()))));
-            let verify = verify.map(|name| {
-                scope.spawn(move || {
+/// The master's state (when multiplexing is on) and then the probe: one after the other, since a
+/// connection replaces a stale socket.
+type Remote = (Option<Option<Result<Master, String>>>, Option<Probe>);
+
+fn remote(exec: &Exec, r: &Resolved, master: Option<bool>, probe: bool, own: bool) -> Remote {
+    let master =
+        master.map(|on| on.then(|| multiplex::master_state(exec, r).map_err(|e| format!("{e:#}"))));
+    (master, probe.then(|| probe::run(exec, r, own)))
+}
+
+type Handle<'scope, T> = Option<ScopedJoinHandle<'scope, T>>;
+
+/// Facts being gathered in the background of one run of the steps.
+pub struct Gatherer<'scope> {
+    versions: Handle<'scope, Versions>,
+    compose: Handle<'scope, Result<Output, String>>,
+    remote: Handle<'scope, Remote>,
+    remote_cancel: Option<Cancel>,
+    verify: Handle<'scope, (String, Result<Output, String>)>,
+    verify_cancel: Option<Cancel>,
+}
+
+impl<'scope> Gatherer<'scope> {
+    /// Resolve the destination, then start gathering what `wants` names that can be had before
+    /// any check: the clients' facts need the key the key check finds, so they wait for it; verify
+    /// starts early only through a context that already points where setup would point it.
+    pub fn start<'env>(
+        scope: &'scope Scope<'scope, 'env>,
+        s: &mut Session,
+        wants: &[Want],
+    ) -> Gatherer<'scope> {
+        let mut g = Gatherer {
+            versions: None,
+            compose: None,
+            remote: None,
+            remote_cancel: None,
+            verify: None,
+            verify_cancel: None,
+        };
+        let want = |fact: Fact| wants.iter().find(|w| w.fact() == fact);
+        if want(Fact::Versions).is_some() {
+            let exec = s.exec.clone();
+            g.versions = Some(scope.spawn(move || versions(&exec)));
+        }
+        if want(Fact::Compose).is_some() {
+            let exec = s.exec.clone();
+            g.compose = Some(scope.spawn(move || text(exec.run(&docker::compose_version_cmd()))));
+        }
+        if let Some(Want::Resolved(identity)) = want(Fact::Resolved) {
+            resolve_now(s, identity.as_deref());
+        }
+        let Some(Ok(r)) = s.facts.resolved.clone() else {
+            return g;
+        };
+        if let Some(Want::Verify(name)) = want(Fact::Verify) {
+            if points_here(s, name, &r) {
+                let (exec, cancel) = s.exec.cancellable();
+                let name = name.clone();
+                g.verify = Some(scope.spawn(move || {
                     let out = text(exec.run(&verify_cmd(&name)));
                     (name, out)
-                })
-            });
-            let clients = clients
-                .map(|context| scope.spawn(move || super::clients::gather(shared, &context)));
-            // The master's state before the probe connects, then the probe, on this thread.
-            let master = master.map(|multiplexed| {
-                let r = r
-                    .as_ref()
-                    .expect("a master is wanted only with a destination");
-                multiplexed.then(|| multiplex::master_state(exec, r).map_err(|e| format!("{e:#}")))
-            });
-            let probe = probe.then(|| {
-                let r = r
-                    .as_ref()
-                    .expect("the probe is wanted only with a destination");
-                probe::run(exec, r, own)
-            });
-            Found {
-                versions: joined(versions),
-                compose: joined(compose),
-                verify: joined(verify),
-                clients: joined(clients),
-                master,
-                probe,
+                }));
+                g.verify_cancel = Some(cancel);
             }
-        })
+        }
+        let master = match want(Fact::Master) {
+            Some(Want::Master(context)) => Some(multiplexed(s, context, &r)),
+            _ => None,
+        };
+        let probe = want(Fact::Probe).is_some();
+        if master.is_some() || probe {
+            let (exec, cancel) = s.exec.cancellable();
+            let own = s.own_connection;
+            g.remote = Some(scope.spawn(move || remote(&exec, &r, master, probe, own)));
+            g.remote_cancel = Some(cancel);
+        }
+        g
+    }
+
+    /// Have every fact in `wants` in `s.facts`: wait for the ones being gathered, gather the rest
+    /// now.
+    pub fn settle(&mut self, s: &mut Session, wants: &[Want]) {
+        let missing: Vec<&Want> = wants.iter().filter(|w| !s.facts.has(w.fact())).collect();
+        if missing.is_empty() {
+            return;
+        }
+        let needs = |fact: Fact| missing.iter().any(|w| w.fact() == fact);
+        if needs(Fact::Versions) {
+            if let Some(v) = wait(s, "reading the tools' versions", self.versions.take()) {
+                s.facts.versions = Some(v);
+            }
+        }
+        if needs(Fact::Compose) {
+            if let Some(v) = wait(s, "docker compose version", self.compose.take()) {
+                s.facts.compose = Some(v);
+            }
+        }
+        if needs(Fact::Master) || needs(Fact::Probe) {
+            let label = match &s.facts.resolved {
+                Some(Ok(r)) => format!("connecting to {}", r.display()),
+                _ => "connecting".into(),
+            };
+            if let Some((master, probe)) = wait(s, &label, self.remote.take()) {
+                if master.is_some() {
+                    s.facts.master = master;
+                }
+                if probe.is_some() {
+                    s.facts.probe = probe;
+                }
+            }
+        }
+        if let Some(name) = missing.iter().find_map(|w| match w {
+            Want::Verify(name) => Some(name),
+            _ => None,
+        }) {
+            let label = format!("docker --context {name} version");
+            if let Some(v) = wait(s, &label, self.verify.take()).filter(|(n, _)| n == name) {
+                s.facts.verify = Some(v);
+            }
+        }
+        let still: Vec<Want> = wants
+            .iter()
+            .filter(|w| !s.facts.has(w.fact()))
+            .cloned()
+            .collect();
+        gather_now(s, &still);
+    }
+
+    /// A fix made these facts stale: forget them, and stop what was still gathering them.
+    pub fn forget(&mut self, s: &mut Session, stale: &[Fact]) {
+        s.facts.forget(stale);
+        self.stop(stale);
+    }
+
+    /// A fix is about to make these facts stale: stop what is still gathering them, so that no
+    /// background command goes on through what the fix changes (a docker call opening a shared
+    /// connection while the fix stops the master). What was already gathered stays, in case the
+    /// fix is declined.
+    pub fn stop(&mut self, stale: &[Fact]) {
+        let any = |facts: &[Fact]| facts.iter().any(|f| stale.contains(f));
+        if any(&[Fact::Master, Fact::Probe]) {
+            self.stop_remote();
+        }
+        if any(&[Fact::Verify]) {
+            self.stop_verify();
+        }
+    }
+
+    /// The run is over: stop what nobody waited for (setup stopped before verify, say). The scope
+    /// then joins its threads, which end as their commands are stopped.
+    pub fn finish(mut self) {
+        self.stop_remote();
+        self.stop_verify();
+    }
+
+    fn stop_remote(&mut self) {
+        stop(self.remote_cancel.take(), self.remote.take());
+    }
+
+    fn stop_verify(&mut self) {
+        stop(self.verify_cancel.take(), self.verify.take());
+    }
+}
+
+/// Stop a background gather and wait for its thread: its commands are killed, and what it would
+/// have run next does not start, so this is quick. Waiting keeps what ran before the fix in order.
+fn stop<T>(cancel: Option<Cancel>, handle: Handle<'_, T>) {
+    if let Some(cancel) = cancel {
+        cancel.cancel();
+    }
+    if let Some(handle) = handle {
+        let _ = handle.join();
+    }
+}
+
+/// Wait for a background fact, showing what is waited for when it takes a while.
+fn wait<T>(s: &Session, label: &str, handle: Handle<'_, T>) -> Option<T> {
+    let handle = handle?;
+    if handle.is_finished() {
+        return handle.join().ok();
+    }
+    s.term.spin(label, || handle.join().ok())
+}
+
+/// `ssh -G` for the destination, with the key the probe will offer.
+fn resolve_now(s: &mut Session, identity: Option<&std::path::Path>) {
+    let Some(dest) = s.dest.clone() else {
+        return;
+    };
+    let resolved = resolve(&s.exec, &dest).map(|r| Resolved {
+        socket: s.socket.clone(),
+        identity: Some(offered_key(&r, identity, &s.env)),
+        ..r
     });
-    let facts = &mut s.facts;
-    facts.versions = found.versions.or(facts.versions.take());
-    facts.compose = found.compose.or(facts.compose.take());
-    facts.verify = found.verify.or(facts.verify.take());
-    facts.clients = found.clients.or(facts.clients.take());
-    facts.master = found.master.or(facts.master.take());
-    facts.probe = found.probe.or(facts.probe.take());
+    s.facts.resolved = Some(resolved.map_err(|e| format!("{e:#}")));
 }
 
-/// A scoped thread's answer (none when it panicked: the fact stays missing, and its check says so).
-fn joined<T>(handle: Option<std::thread::ScopedJoinHandle<'_, T>>) -> Option<T> {
-    handle.and_then(|h| h.join().ok())
-}
-
-/// What one phase found.
-struct Found {
-    versions: Option<Versions>,
-    compose: Option<Result<Output, String>>,
-    verify: Option<(String, Result<Output, String>)>,
-    clients: Option<Result<ClientFacts, String>>,
-    master: Option<Option<Result<Master, String>>>,
-    probe: Option<Probe>,
+/// Gather these facts now, in this thread, showing what is waited for: after a fix made them
+/// stale, or when they needed what an earlier check found.
+fn gather_now(s: &mut Session, wants: &[Want]) {
+    for want in wants {
+        match want {
+            Want::Resolved(identity) => resolve_now(s, identity.as_deref()),
+            Want::Versions => {
+                let v = s
+                    .term
+                    .spin("reading the tools' versions", || versions(&s.exec));
+                s.facts.versions = Some(v);
+            }
+            Want::Compose => {
+                let v = text(s.exec.run(&docker::compose_version_cmd()));
+                s.facts.compose = Some(v);
+            }
+            Want::Master(context) => {
+                if let Some(r) = s.resolved.clone() {
+                    let on = multiplexed(s, context, &r);
+                    s.facts.master = remote(&s.exec, &r, Some(on), false, false).0;
+                }
+            }
+            Want::Probe => {
+                if let Some(r) = s.resolved.clone() {
+                    let label = format!("connecting to {}", r.display());
+                    let own = s.own_connection;
+                    let probe = s.term.spin(&label, || probe::run(&s.exec, &r, own));
+                    s.facts.probe = Some(probe);
+                }
+            }
+            Want::Verify(name) => {
+                let label = format!("docker --context {name} version");
+                let out = s.term.spin(&label, || text(s.exec.run(&verify_cmd(name))));
+                s.facts.verify = Some((name.clone(), out));
+            }
+            Want::Clients(context) => {
+                if s.resolved.is_some() && s.key.is_some() {
+                    s.facts.clients = Some(super::clients::gather(s, context));
+                }
+            }
+        }
+    }
 }
 
 /// Does the context already point where setup would point it? Then verify can run before the

@@ -222,10 +222,24 @@ pub fn run(
     mode: Mode,
     show: &mut dyn FnMut(&Finding),
 ) -> Report {
+    // The facts phase spans the run: its threads are joined before this returns.
+    std::thread::scope(|scope| {
+        let wants: Vec<Want> = steps.iter().flat_map(|step| step.facts()).collect();
+        let mut facts = facts::Gatherer::start(scope, s, &wants);
+        let report = run_steps(s, &mut facts, steps, mode, show);
+        facts.finish();
+        report
+    })
+}
+
+fn run_steps(
+    s: &mut Session,
+    facts: &mut facts::Gatherer<'_>,
+    steps: &mut [Box<dyn Step>],
+    mode: Mode,
+    show: &mut dyn FnMut(&Finding),
+) -> Report {
     let mut report = Report::default();
-    // The facts phase: everything the plan's checks read that can be had before any of them.
-    let wants: Vec<Want> = steps.iter().flat_map(|step| step.facts()).collect();
-    facts::gather(s, &wants, facts::Phase::First);
     // Why a step did not pass, by kind: what a step that needs it is skipped with.
     let mut blocked: HashMap<Kind, String> = HashMap::new();
     for step in steps.iter_mut() {
@@ -237,7 +251,7 @@ pub fn run(
         let id = step.id();
         let mut finding = match step.needs().iter().find_map(|n| blocked.get(n)) {
             Some(cause) => Finding::skip(&id, format!("skipped: {cause}")),
-            None => judge(s, step.as_mut()),
+            None => judge(s, facts, step.as_mut()),
         };
         finding.id = id.clone();
         if finding.fixable && matches!(finding.status, Status::Warn | Status::Fail) {
@@ -252,7 +266,9 @@ pub fn run(
                     }
                     Err(why) => finding.outcome = Some(Outcome::Declined(why)),
                 },
-                Mode::Setup => finding = fix_and_recheck(s, step.as_mut(), finding, &mut report),
+                Mode::Setup => {
+                    finding = fix_and_recheck(s, facts, step.as_mut(), finding, &mut report)
+                }
             }
         }
         if matches!(finding.status, Status::Fail | Status::Skip) {
@@ -275,26 +291,30 @@ pub fn run(
     report
 }
 
-/// Gather what the step's check reads and is not known (a fix made it stale, or it needs what an
-/// earlier check found), then check.
-fn judge(s: &mut Session, step: &mut dyn Step) -> Finding {
-    facts::gather(s, &step.facts(), facts::Phase::Now);
+/// Have the facts the step's check reads (waiting for them, or gathering them when a fix made
+/// them stale or they need what an earlier check found), then check.
+fn judge(s: &mut Session, facts: &mut facts::Gatherer<'_>, step: &mut dyn Step) -> Finding {
+    facts.settle(s, &step.facts());
     step.check(s)
 }
 
 /// Setup's fix: run it, then check again. A declined fix leaves the finding as it was.
 fn fix_and_recheck(
     s: &mut Session,
+    facts: &mut facts::Gatherer<'_>,
     step: &mut dyn Step,
     found: Finding,
     report: &mut Report,
 ) -> Finding {
+    // Stop gathering what the fix will make stale before it acts (a background docker call may
+    // be opening the connection the fix changes).
+    facts.stop(step.stale());
     match step.fix(s) {
         Ok(Outcome::Done(sentence)) => {
-            // What the fix made stale describes the world before it: every check after it
-            // has those facts gathered anew.
-            s.facts.forget(step.stale());
-            let mut again = judge(s, step);
+            // What the fix made stale describes the world before it: every check after it has
+            // those facts gathered anew.
+            facts.forget(s, step.stale());
+            let mut again = judge(s, facts, step);
             again.id = found.id.clone();
             if again.status != found.status {
                 report.changed += 1;

@@ -227,6 +227,8 @@ pub struct Exec {
     pub verbose: bool,
     pub dry_run: bool,
     memo: Option<Memo>,
+    /// Set by [`Exec::cancellable`]: once raised, what runs through this `Exec` is stopped.
+    cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// Set by [`Exec::scripted`]: answer from the script instead of starting processes.
     script: Option<Arc<Mutex<Scripted>>>,
 }
@@ -237,6 +239,7 @@ impl Exec {
             verbose,
             dry_run,
             memo: None,
+            cancel: None,
             script: None,
         }
     }
@@ -306,6 +309,24 @@ impl Exec {
         self
     }
 
+    /// A clone whose commands stop, and whose next commands do not start, once the [`Cancel`]
+    /// is raised: for work whose answer may stop being needed before it is done (a fact that a
+    /// fix made stale), so that waiting for it never costs its whole bound.
+    pub fn cancellable(&self) -> (Exec, Cancel) {
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let exec = Exec {
+            cancel: Some(flag.clone()),
+            ..self.clone()
+        };
+        (exec, Cancel(flag))
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
     /// Run a command to completion or until its timeout. A non-zero exit is not an error here:
     /// callers read [`Output::code`]. Errors are: the program could not be started, or it timed out.
     pub fn run(&self, cmd: &Cmd) -> Result<Output> {
@@ -342,13 +363,31 @@ impl Exec {
     }
 
     fn spawn(&self, cmd: &Cmd) -> Result<Output> {
+        // A scripted answer is instant: there is nothing to stop, and a test's replies are
+        // given in the order its commands ask, whatever the timing.
+        if self.cancelled() && self.script.is_none() {
+            anyhow::bail!(
+                "`{}` was not run: its answer is no longer needed",
+                cmd.program
+            );
+        }
         if self.verbose {
             eprintln!("$ {}", crate::sys::term::visible(&cmd.display()));
         }
         match &self.script {
             Some(script) => script.lock().unwrap_or_else(|e| e.into_inner()).answer(cmd),
-            None => spawn_and_wait(cmd),
+            None => spawn_and_wait(cmd, self.cancel.as_deref()),
         }
+    }
+}
+
+/// Stops what runs through the [`Exec`] it came with ([`Exec::cancellable`]).
+#[derive(Clone, Debug)]
+pub struct Cancel(Arc<std::sync::atomic::AtomicBool>);
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -650,7 +689,7 @@ impl Scripted {
     }
 }
 
-fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
+fn spawn_and_wait(cmd: &Cmd, cancel: Option<&std::sync::atomic::AtomicBool>) -> Result<Output> {
     let mut command = Command::new(&cmd.program);
     command.args(&cmd.args);
     for k in &cmd.env_remove {
@@ -705,6 +744,11 @@ fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
             Some(anyhow::Error::new(TooMuchOutput::of(cmd)))
         } else if let Err(interrupted) = crate::sys::signal::check() {
             Some(anyhow::Error::new(interrupted))
+        } else if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::SeqCst)) {
+            Some(anyhow::anyhow!(
+                "`{}` was stopped: its answer was no longer needed",
+                cmd.program
+            ))
         } else if left.is_zero() {
             kill(&mut child, cmd.interactive);
             let _ = child.wait();
