@@ -14,6 +14,7 @@ pub mod multiplex;
 pub mod probe;
 pub mod rc;
 pub mod repair;
+pub mod scripts;
 
 use crate::sys::exec::Cmd;
 

@@ -20,41 +20,7 @@ pub const DOCKER_TIMEOUT: u64 = 8;
 const BEGIN: &str = "rdock-probe-2-begin";
 const END: &str = "rdock-probe-2-end";
 
-/// A snippet for `sh` that sets `lp` to where the remote user's login shell (from the passwd
-/// entry, else `$SHELL`) finds docker, or to nothing, and `s` to that shell. The login shell reads
-/// the user's profile, which may put docker on its PATH where ssh commands do not look. It gets
-/// no stdin and at most 5 s (where `timeout` exists); only an absolute path to an executable
-/// counts, from the last line it prints.
-macro_rules! login_docker {
-    () => {
-        "s=$(getent passwd \"$(id -un)\" 2>/dev/null | cut -d: -f7); [ -n \"$s\" ] || s=$SHELL; lp=; if [ -n \"$s\" ]; then t=; if command -v timeout >/dev/null 2>&1; then t=\"timeout 5\"; fi; lp=$($t \"$s\" -lc \"command -v docker\" </dev/null 2>/dev/null | tail -n 1); case $lp in /*) [ -x \"$lp\" ] || lp=;; *) lp=;; esac; fi"
-    };
-}
-pub(crate) use login_docker;
-
-/// Runs on the remote under `sh`, whatever the login shell. Prints its report between [`BEGIN`]
-/// and [`END`]: the login shell (`$SHELL`), whether docker is on the non-interactive PATH and what
-/// `docker version` says (bounded by `timeout` when the remote has it: exit 124 when docker
-/// hangs); asks the socket named on stdin (a context's socket path, already checked to be plain)
-/// when there is one. When docker's default socket does not answer, it looks for a rootless
-/// daemon's, `$XDG_RUNTIME_DIR/docker.sock` (else `/run/user/UID/docker.sock`), and reports it when
-/// a daemon answers there. When docker is not on that PATH, it reports the PATH, the login shell
-/// and where that shell finds docker.
-pub const PROBE_SCRIPT: &str = concat!(
-    "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-2-begin; echo \"shell=$SHELL\"; if p=$(command -v docker); then echo \"docker-path=$p\"; t=; if command -v timeout >/dev/null 2>&1; then t=\"timeout 8\"; fi; out=$($t docker version --format \"{{.Server.Version}}\" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ -z \"$sock\" ]; then r=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock\"; if [ -S \"$r\" ] && v=$(DOCKER_HOST=\"unix://$r\" $t docker version --format \"{{.Server.Version}}\" 2>/dev/null); then s=$r; else v=; fi; fi; echo \"docker-exit=$rc\"; echo \"rdock-socket=$s\"; echo \"rdock-socket-version=$v\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; echo \"path=$PATH\"; ",
-    login_docker!(),
-    "; echo \"login-shell=$s\"; echo \"login-docker=$lp\"; fi; echo rdock-probe-2-end'"
-);
-
-/// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless a line already holds
-/// its blob as its key (the same match as `rdock remove --revoke`'s, so that a blob only named in
-/// a comment does not count). A last line without a line break gets one first. umask 077 keeps
-/// ~/.ssh and the file private.
-pub const INSTALL_KEY_SCRIPT: &str = concat!(
-    r#"/bin/sh -c 'umask 077; set -f; IFS= read -r key && set -- $key && [ -n "$2" ] && [ -z "$(printf %s "$2" | tr -d A-Za-z0-9+/=)" ] && p=""#,
-    crate::ssh::authorized_keys::key_lines_awk!(),
-    r#"" && mkdir -p "$HOME/.ssh" && f="$HOME/.ssh/authorized_keys" && touch "$f" && n=$(awk -v k="$2" -v o=0 "$p" "$f") && if [ "$n" -gt 0 ]; then echo rdock-key-present; else if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then echo >> "$f"; fi; printf "%s\n" "$key" >> "$f" && echo rdock-key-added; fi'"#
-);
+pub use crate::ssh::scripts::{INSTALL_KEY_SCRIPT, PROBE_SCRIPT};
 
 /// How the connection went.
 #[derive(Clone, Debug, PartialEq, Eq)]
