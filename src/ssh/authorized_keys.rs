@@ -1,11 +1,13 @@
-//! The remote `~/.ssh/authorized_keys`: which of its lines hold a key, taking a key out again
-//! (`rdock remove --revoke`) over one ssh login with that key, and the command that does the same
-//! by hand. The remote commands are fixed strings; the key's blob reaches them on stdin.
+//! The remote `~/.ssh/authorized_keys`: taking a key out again (`rdock remove --revoke`) over one
+//! ssh login with that key, what that login said, and the command that does the same by hand. The
+//! remote command is a fixed script (`ssh::scripts`, whose key_lines.awk finds the lines that hold
+//! a key); the key's blob reaches it on stdin.
 
 use std::path::Path;
 
+use crate::ssh::command::{Mode, Ssh};
+use crate::ssh::connect::{connect_failure, unfinished, Connect, PROBE_TIMEOUT};
 use crate::ssh::destination::{Destination, Resolved};
-use crate::ssh::probe::{self, Connect, PROBE_TIMEOUT};
 use crate::sys::exec::{quote, Cmd, Exec};
 
 pub use crate::ssh::scripts::REVOKE_KEY_SCRIPT;
@@ -27,12 +29,10 @@ pub enum Revoke {
 /// strict host key checking, `--` before the host), offering only the key `identity` (the agent's
 /// copy of it, or the file), so that a login proves that key is accepted. The blob goes on stdin.
 pub fn revoke_cmd(r: &Resolved, identity: &Path, blob: &str) -> Cmd {
-    Cmd::new("ssh")
-        .args(probe::options(&["BatchMode=yes", "IdentitiesOnly=yes"]))
-        .arg("-i")
-        .arg(identity)
-        .args(r.ssh_target_args())
-        .arg(REVOKE_KEY_SCRIPT)
+    Ssh::new(r.target(), Mode::Batch)
+        .identity(Some(identity))
+        .script(REVOKE_KEY_SCRIPT)
+        .cmd()
         .stdin(format!("{blob}\n"))
         .timeout(PROBE_TIMEOUT)
         .changes()
@@ -44,7 +44,7 @@ pub fn revoke(exec: &Exec, r: &Resolved, identity: &Path, blob: &str) -> Option<
         Ok(out) if out.skipped => None,
         Ok(out) => Some(parse_revoke(out.code, &out.stdout, &out.stderr)),
         // Every line the script prints starts with `rdock-`.
-        Err(e) => Some(Revoke::NotConnected(probe::unfinished(
+        Err(e) => Some(Revoke::NotConnected(unfinished(
             exec,
             r,
             &e,
@@ -77,7 +77,7 @@ pub fn parse_revoke(code: Option<i32>, stdout: &str, stderr: &str) -> Revoke {
             return Revoke::Absent;
         }
     }
-    match probe::connect_failure(code, stderr) {
+    match connect_failure(code, stderr) {
         // ssh ran the command (it exits 255 only for its own errors): the script failed.
         Connect::Unreachable(why) if code.is_some_and(|c| c != 255) => Revoke::Failed(
             stderr
@@ -219,7 +219,7 @@ mod tests {
         let cmd = revoke_cmd(&r, Path::new("/h/.ssh/id_ed25519"), BLOB);
         let shown = cmd.display();
         assert!(
-            shown.starts_with("ssh -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -i /h/.ssh/id_ed25519 -l u -p 2222 -- box '/bin/sh -c "),
+            shown.starts_with("ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -o IdentitiesOnly=yes -i /h/.ssh/id_ed25519 -l u -p 2222 -- box '/bin/sh -c "),
             "{shown}"
         );
         assert!(!shown.contains(BLOB), "the blob goes on stdin: {shown}");

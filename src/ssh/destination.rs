@@ -6,7 +6,8 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 
-use crate::sys::exec::{Cmd, Exec};
+use crate::ssh::command::{Mode, Ssh, Target};
+use crate::sys::exec::Exec;
 
 /// A destination as the user typed it, validated. Nothing here has touched ssh yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -359,17 +360,13 @@ impl Resolved {
         }
     }
 
-    /// Arguments that make ssh connect exactly as the docker CLI will: `-l user -p port -- host`.
-    /// The `--` keeps a host from ever being read as an option.
-    pub fn ssh_target_args(&self) -> Vec<String> {
-        vec![
-            "-l".into(),
-            self.user.clone(),
-            "-p".into(),
-            self.port.to_string(),
-            "--".into(),
-            self.dest.host.clone(),
-        ]
+    /// Where ssh connects exactly as the docker CLI will: `-l user -p port -- host`.
+    pub fn target(&self) -> Target<'_> {
+        Target {
+            user: Some(&self.user),
+            port: Some(self.port),
+            host: &self.dest.host,
+        }
     }
 }
 
@@ -469,17 +466,12 @@ pub fn resolve_in_file(exec: &Exec, host: &str, file: &Path) -> Result<FileView>
 
 /// `ssh -G` for a destination, with ssh's own configuration files, or with `-F file`.
 fn ssh_g(exec: &Exec, dest: &Destination, file: Option<&Path>) -> Result<Vec<(String, String)>> {
-    let mut cmd = Cmd::new("ssh").arg("-G");
-    if let Some(file) = file {
-        cmd = cmd.arg("-F").arg(file);
-    }
-    if let Some(user) = &dest.user {
-        cmd = cmd.args(["-l", user]);
-    }
-    if let Some(port) = dest.port {
-        cmd = cmd.args(["-p".to_string(), port.to_string()]);
-    }
-    let out = exec.run(&cmd.arg("--").arg(&dest.host))?;
+    let target = Target {
+        user: dest.user.as_deref(),
+        port: dest.port,
+        host: &dest.host,
+    };
+    let out = exec.run(&Ssh::new(target, Mode::Resolve(file)).cmd())?;
     if !out.success() {
         bail!(
             "`ssh -G` could not resolve {}: {}",

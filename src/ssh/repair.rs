@@ -10,8 +10,8 @@
 
 use anyhow::{bail, Result};
 
+use crate::ssh::command::{Mode, Ssh};
 use crate::ssh::destination::Resolved;
-use crate::ssh::probe::{batch_options, terminal_options};
 use crate::ssh::rc::{cksum, Shell};
 use crate::sys::exec::Cmd;
 
@@ -32,19 +32,11 @@ pub enum Sudo {
 /// ssh running a sudo script as `sudo` says: over `ssh -t` with its output shown as it comes, or
 /// with no terminal.
 fn sudo_cmd(r: &Resolved, sudo: Sudo, asks: &str, no_password: &str) -> Cmd {
-    match sudo {
-        Sudo::Asks => Cmd::new("ssh")
-            .args(terminal_options(&["BatchMode=yes", "LogLevel=ERROR"]))
-            .args(r.ssh_target_args())
-            .arg(asks)
-            .changes()
-            .shows_output(),
-        Sudo::NoPassword => Cmd::new("ssh")
-            .args(batch_options())
-            .args(r.ssh_target_args())
-            .arg(no_password)
-            .changes(),
-    }
+    let (mode, script) = match sudo {
+        Sudo::Asks => (Mode::Terminal, asks),
+        Sudo::NoPassword => (Mode::Batch, no_password),
+    };
+    Ssh::new(r.target(), mode).script(script).cmd().changes()
 }
 
 /// `sudo usermod -aG docker USER` on the remote, USER being whom ssh logs in as.
@@ -70,19 +62,17 @@ pub fn link_text(docker: &str) -> String {
 
 /// Reads the startup file of `shell` on the remote: see [`READ_RC_SCRIPT`] and [`parse_rc`].
 pub fn read_rc_cmd(r: &Resolved, shell: Shell) -> Cmd {
-    Cmd::new("ssh")
-        .args(batch_options())
-        .args(r.ssh_target_args())
-        .arg(READ_RC_SCRIPT)
+    Ssh::new(r.target(), Mode::Batch)
+        .script(READ_RC_SCRIPT)
+        .cmd()
         .stdin(format!("{}\n", shell.startup_file()))
 }
 
 /// Writes `text` as the startup file of `shell`, if the file still is as [`parse_rc`] read it.
 pub fn write_rc_cmd(r: &Resolved, shell: Shell, read: &RcFile, text: &str) -> Cmd {
-    Cmd::new("ssh")
-        .args(batch_options())
-        .args(r.ssh_target_args())
-        .arg(WRITE_RC_SCRIPT)
+    Ssh::new(r.target(), Mode::Batch)
+        .script(WRITE_RC_SCRIPT)
+        .cmd()
         .stdin(format!("{}\n{}\n{text}", shell.startup_file(), read.stamp))
         .changes()
 }
