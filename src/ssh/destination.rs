@@ -19,16 +19,18 @@ pub struct Destination {
 }
 
 /// Why a destination was refused. Always a usage error (exit 2).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct InvalidDestination(pub String);
 
-impl fmt::Display for InvalidDestination {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Why a port was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidPort {
+    #[error("the port {0:?} is not a number from 1 to 65535")]
+    NotANumber(String),
+    #[error("the port {0} is not from 1 to 65535")]
+    OutOfRange(String),
 }
-
-impl std::error::Error for InvalidDestination {}
 
 fn refuse<T>(input: &str, why: &str) -> Result<T, InvalidDestination> {
     Err(InvalidDestination(format!(
@@ -177,18 +179,18 @@ fn split_host_port(
     }
     let port = match port {
         None => None,
-        Some(p) => Some(parse_port(p).or_else(|why| refuse(input, &why))?),
+        Some(p) => Some(parse_port(p).or_else(|why| refuse(input, &why.to_string()))?),
     };
     Ok((host.to_string(), port))
 }
 
-fn parse_port(text: &str) -> Result<u16, String> {
+fn parse_port(text: &str) -> Result<u16, InvalidPort> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("the port {text:?} is not a number from 1 to 65535"));
+        return Err(InvalidPort::NotANumber(text.to_string()));
     }
     match text.parse::<u32>() {
         Ok(n @ 1..=65535) => Ok(n as u16),
-        _ => Err(format!("the port {text} is not from 1 to 65535")),
+        _ => Err(InvalidPort::OutOfRange(text.to_string())),
     }
 }
 
