@@ -23,33 +23,31 @@ struct Insert {
     quoted: bool,
 }
 
-const LOGIN_DOCKER: Insert = Insert {
-    marker: ". ./login_docker.sh",
-    text: include_str!("login_docker.sh"),
-    file: true,
-    quoted: false,
-};
+impl Insert {
+    /// An included file (`. ./NAME.sh`), built as a script is.
+    const fn file(marker: &'static str, text: &'static str) -> Insert {
+        Insert {
+            marker,
+            text,
+            file: true,
+            quoted: false,
+        }
+    }
+}
 
-const STARTUP_FILE: Insert = Insert {
-    marker: ". ./startup_file.sh",
-    text: include_str!("startup_file.sh"),
-    file: true,
-    quoted: false,
-};
+const LOGIN_DOCKER: Insert = Insert::file(". ./login_docker.sh", include_str!("login_docker.sh"));
+
+const STARTUP_FILE: Insert = Insert::file(". ./startup_file.sh", include_str!("startup_file.sh"));
 
 const KEY_LINES: Insert = Insert {
-    marker: "$KEY_LINES_AWK",
-    text: include_str!("key_lines.awk"),
-    file: true,
     quoted: true,
+    ..Insert::file("$KEY_LINES_AWK", include_str!("key_lines.awk"))
 };
 
 /// The variant of a sudo script for no terminal: `sudo -n` fails rather than asks.
 const NO_PASSWORD: Insert = Insert {
-    marker: "sudo ",
-    text: "sudo -n ",
     file: false,
-    quoted: false,
+    ..Insert::file("sudo ", "sudo -n ")
 };
 
 /// `/bin/sh -c '…'` around a file's text as sent (see the module's documentation), as a
