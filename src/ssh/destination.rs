@@ -348,7 +348,7 @@ impl Resolved {
     }
 
     /// `-p PORT USER@HOST` for an ssh command a person types: on ssh's command line an IPv6
-    /// address goes bare (`u@[::1]` would name the host "[::1]").
+    /// address goes bare (`u@[::1]` would name the host `[::1]`).
     pub fn login_args(&self) -> String {
         format!("-p {} {}@{}", self.port, self.user, self.dest.host)
     }
