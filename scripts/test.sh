@@ -38,6 +38,8 @@ command -v pkill >/dev/null 2>&1 || need+=(procps)
 # edits; sudo: the remote repair through `sudo -n usermod`.
 for shell in zsh fish tcsh; do command -v "$shell" >/dev/null 2>&1 || need+=("$shell"); done
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
+# shellcheck: the remote scripts (src/ssh/scripts/*.sh) are checked as POSIX sh.
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 # iptables: the ProxyJump test keeps the local user from reaching the target directly.
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 apt_install -- "${need[@]}"
@@ -55,6 +57,8 @@ echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets --quiet -- -D warnings
+echo "== shellcheck -s sh: the remote scripts"
+shellcheck -s sh -x src/ssh/scripts/*.sh
 
 # Cross-target checks: every OS branch is unit-tested on Linux through Platform; this
 # proves the code that only Windows and macOS compile is clean too, and runs the Windows binary.

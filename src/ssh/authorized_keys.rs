@@ -1,44 +1,16 @@
-//! The remote `~/.ssh/authorized_keys`: which of its lines hold a key, taking a key out again
-//! (`rdock remove --revoke`) over one ssh login with that key, and the command that does the same
-//! by hand. The remote commands are fixed strings; the key's blob reaches them on stdin.
+//! The remote `~/.ssh/authorized_keys`: taking a key out again (`rdock remove --revoke`) over one
+//! ssh login with that key, what that login said, and the command that does the same by hand. The
+//! remote command is a fixed script (`ssh::scripts`, whose key_lines.awk finds the lines that hold
+//! a key); the key's blob reaches it on stdin.
 
 use std::path::Path;
 
+use crate::ssh::command::{Mode, Ssh};
+use crate::ssh::connect::{connect_failure, unfinished, Connect, PROBE_TIMEOUT};
 use crate::ssh::destination::{Destination, Resolved};
-use crate::ssh::probe::{self, Connect, PROBE_TIMEOUT};
 use crate::sys::exec::{quote, Cmd, Exec};
 
-/// An awk program that finds the lines of an authorized_keys file whose key blob is `k`, read as
-/// sshd reads them: a blank line or one whose first word starts with `#` holds no key; otherwise
-/// the line is `type blob [comment]`, or `options type blob [comment]` where the options end at
-/// the first space or tab outside double quotes (`\"` inside them is a quote); a CR before the
-/// line break is not part of the line.
-///
-/// With `o=0` it prints how many lines hold the key. With `o=1` it prints every other line byte
-/// for byte, each with the line break it had: the file's last line gets one only when `nl=1`.
-///
-/// It is written for the inside of a double-quoted sh word (`\"` and `\$` stand for `"` and `$`)
-/// and holds no `'`, no `!` and no two backslashes in a row, so that the `/bin/sh -c '…'` around
-/// it reaches sh whole through any login shell (sh, bash, zsh, fish, csh).
-macro_rules! key_lines_awk {
-    () => {
-        r#"function kt(w) { return w ~ /^(ssh|ecdsa|sk|rsa-sha2|webauthn)-/ || toupper(w) ~ /^(RSA|DSA|ECDSA|ED25519|ECDSA-SK|ED25519-SK|XMSS)\$/ }; function m(s,  w, i, c, q) { sub(/\r\$/, \"\", s); if (split(s, w) < 2 || w[1] ~ /^#/) return 0; if (kt(w[1])) return w[2] == k; sub(/^[ \t]+/, \"\", s); for (i = 1; i <= length(s); i++) { c = substr(s, i, 1); if (q == 0 && (c == \" \" || c == \"\t\")) break; if (c == bs && substr(s, i + 1, 1) == dq) i++; else if (c == dq) q = 1 - q } return q == 0 && split(substr(s, i), w) > 1 && kt(w[1]) && w[2] == k }; BEGIN { bs = sprintf(\"%c\", 92); dq = sprintf(\"%c\", 34) }; o && held { print h; held = 0 }; m(\$0) { n++; next }; o { h = \$0; held = 1 }; END { if (held) printf \"%s%s\", h, (nl ? ORS : \"\"); if (o == 0) print n + 0 }"#
-    };
-}
-pub(crate) use key_lines_awk;
-
-/// Takes the key whose blob is read from stdin out of `~/.ssh/authorized_keys`: every line that
-/// holds it (see [`key_lines_awk`]), and no other byte. The new file is written to a temp file in
-/// `~/.ssh` (created exclusively, given the file's mode), then renamed over the old one; the temp
-/// file is removed on any failure or signal. A file without the key is not rewritten.
-///
-/// Prints `rdock-key-removed N` (N lines), `rdock-key-absent`, or fails (exit status not 0) with
-/// `rdock-revoke-error: …` or the failing tool's own message.
-pub const REVOKE_KEY_SCRIPT: &str = concat!(
-    r#"/bin/sh -c 'umask 077; set -f; IFS= read -r k; if [ -z "$k" ] || [ -n "$(printf %s "$k" | tr -d A-Za-z0-9+/=)" ]; then echo "rdock-revoke-error: no key blob on stdin"; exit 2; fi; p=""#,
-    key_lines_awk!(),
-    r#""; f="$HOME/.ssh/authorized_keys"; if [ -h "$f" ]; then x=1; elif [ -f "$f" ]; then x=; elif [ -e "$f" ]; then x=1; else echo rdock-key-absent; exit 0; fi; if [ -n "$x" ]; then echo "rdock-revoke-error: ~/.ssh/authorized_keys is not a regular file"; exit 3; fi; n=$(awk -v k="$k" -v o=0 "$p" "$f") || exit 4; if [ "$n" = 0 ]; then echo rdock-key-absent; exit 0; fi; nl=1; if [ -n "$(tail -c 1 "$f")" ]; then nl=0; fi; t="$HOME/.ssh/.authorized_keys.rdock-$$"; (set -C; : > "$t") || exit 5; trap "rm -f \"\$t\"" EXIT; trap "exit 1" HUP INT PIPE TERM; ro=; cp -p "$f" "$t" && { [ -w "$t" ] || { ro=1; chmod u+w "$t"; }; } && awk -v k="$k" -v o=1 -v nl="$nl" "$p" "$f" > "$t" && { [ -z "$ro" ] || chmod u-w "$t"; } && mv -f "$t" "$f" && echo "rdock-key-removed $n"'"#
-);
+pub use crate::ssh::scripts::REVOKE_KEY_SCRIPT;
 
 /// What `rdock remove --revoke`'s ssh did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,12 +29,10 @@ pub enum Revoke {
 /// strict host key checking, `--` before the host), offering only the key `identity` (the agent's
 /// copy of it, or the file), so that a login proves that key is accepted. The blob goes on stdin.
 pub fn revoke_cmd(r: &Resolved, identity: &Path, blob: &str) -> Cmd {
-    Cmd::new("ssh")
-        .args(probe::options(&["BatchMode=yes", "IdentitiesOnly=yes"]))
-        .arg("-i")
-        .arg(identity)
-        .args(r.ssh_target_args())
-        .arg(REVOKE_KEY_SCRIPT)
+    Ssh::new(r.target(), Mode::Batch)
+        .identity(Some(identity))
+        .script(REVOKE_KEY_SCRIPT)
+        .cmd()
         .stdin(format!("{blob}\n"))
         .timeout(PROBE_TIMEOUT)
         .changes()
@@ -74,7 +44,7 @@ pub fn revoke(exec: &Exec, r: &Resolved, identity: &Path, blob: &str) -> Option<
         Ok(out) if out.skipped => None,
         Ok(out) => Some(parse_revoke(out.code, &out.stdout, &out.stderr)),
         // Every line the script prints starts with `rdock-`.
-        Err(e) => Some(Revoke::NotConnected(probe::unfinished(
+        Err(e) => Some(Revoke::NotConnected(unfinished(
             exec,
             r,
             &e,
@@ -107,7 +77,7 @@ pub fn parse_revoke(code: Option<i32>, stdout: &str, stderr: &str) -> Revoke {
             return Revoke::Absent;
         }
     }
-    match probe::connect_failure(code, stderr) {
+    match connect_failure(code, stderr) {
         // ssh ran the command (it exits 255 only for its own errors): the script failed.
         Connect::Unreachable(why) if code.is_some_and(|c| c != 255) => Revoke::Failed(
             stderr
@@ -147,7 +117,6 @@ pub fn manual_command(dest: &Destination, blob: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ssh::probe::{INSTALL_KEY_SCRIPT, PROBE_SCRIPT};
 
     const BLOB: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIA6ixu3nrKF/pkxESXxZUgEiVktgp6sNuxxmpJ0J/CWe";
 
@@ -183,45 +152,6 @@ mod tests {
             matches!(silent, Some(Revoke::NotConnected(Connect::Unreachable(_)))),
             "{silent:?}"
         );
-    }
-
-    #[test]
-    fn every_remote_script_reaches_sh_whole_through_any_login_shell() {
-        use crate::ssh::repair::*;
-        assert!(PROBE_SCRIPT.contains("-lc \"command -v docker\""));
-        for script in [
-            PROBE_SCRIPT,
-            INSTALL_KEY_SCRIPT,
-            REVOKE_KEY_SCRIPT,
-            USERMOD_SCRIPT,
-            USERMOD_NO_PASSWORD_SCRIPT,
-            LINK_SCRIPT,
-            LINK_NO_PASSWORD_SCRIPT,
-            READ_RC_SCRIPT,
-            WRITE_RC_SCRIPT,
-        ] {
-            assert!(script.starts_with("/bin/sh -c '") && script.ends_with('\''));
-            // Exactly one pair of single quotes: nothing inside can end the sh -c argument early.
-            assert_eq!(script.matches('\'').count(), 2, "{script}");
-            // fish reads `\\` and `\'` inside single quotes as escapes; sh, bash, zsh and csh
-            // read neither. With neither in the script, every login shell passes it on alike.
-            assert!(
-                !script.contains(r"\\") && !script.contains(r"\'"),
-                "{script}"
-            );
-            // csh and tcsh expand `!` as history, even inside single quotes and with -c.
-            assert!(!script.contains('!'), "{script}");
-            // One line: nothing for a shell to read as two commands, or to show as two lines.
-            assert!(!script.contains('\n'), "{script}");
-        }
-    }
-
-    #[test]
-    fn install_and_revoke_match_the_key_with_the_same_program() {
-        let awk = key_lines_awk!();
-        assert!(INSTALL_KEY_SCRIPT.contains(awk) && REVOKE_KEY_SCRIPT.contains(awk));
-        // The blob is data on stdin, never part of the command.
-        assert!(!REVOKE_KEY_SCRIPT.contains("AAAA"));
     }
 
     #[test]
@@ -289,7 +219,7 @@ mod tests {
         let cmd = revoke_cmd(&r, Path::new("/h/.ssh/id_ed25519"), BLOB);
         let shown = cmd.display();
         assert!(
-            shown.starts_with("ssh -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -i /h/.ssh/id_ed25519 -l u -p 2222 -- box '/bin/sh -c "),
+            shown.starts_with("ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -o IdentitiesOnly=yes -i /h/.ssh/id_ed25519 -l u -p 2222 -- box '/bin/sh -c "),
             "{shown}"
         );
         assert!(!shown.contains(BLOB), "the blob goes on stdin: {shown}");

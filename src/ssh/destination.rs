@@ -6,7 +6,8 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 
-use crate::sys::exec::{Cmd, Exec};
+use crate::ssh::command::{Mode, Ssh, Target};
+use crate::sys::exec::Exec;
 
 /// A destination as the user typed it, validated. Nothing here has touched ssh yet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,16 +19,18 @@ pub struct Destination {
 }
 
 /// Why a destination was refused. Always a usage error (exit 2).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct InvalidDestination(pub String);
 
-impl fmt::Display for InvalidDestination {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Why a port was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidPort {
+    #[error("the port {0:?} is not a number from 1 to 65535")]
+    NotANumber(String),
+    #[error("the port {0} is not from 1 to 65535")]
+    OutOfRange(String),
 }
-
-impl std::error::Error for InvalidDestination {}
 
 fn refuse<T>(input: &str, why: &str) -> Result<T, InvalidDestination> {
     Err(InvalidDestination(format!(
@@ -176,18 +179,18 @@ fn split_host_port(
     }
     let port = match port {
         None => None,
-        Some(p) => Some(parse_port(p).or_else(|why| refuse(input, &why))?),
+        Some(p) => Some(parse_port(p).or_else(|why| refuse(input, &why.to_string()))?),
     };
     Ok((host.to_string(), port))
 }
 
-fn parse_port(text: &str) -> Result<u16, String> {
+fn parse_port(text: &str) -> Result<u16, InvalidPort> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("the port {text:?} is not a number from 1 to 65535"));
+        return Err(InvalidPort::NotANumber(text.to_string()));
     }
     match text.parse::<u32>() {
         Ok(n @ 1..=65535) => Ok(n as u16),
-        _ => Err(format!("the port {text} is not from 1 to 65535")),
+        _ => Err(InvalidPort::OutOfRange(text.to_string())),
     }
 }
 
@@ -345,7 +348,7 @@ impl Resolved {
     }
 
     /// `-p PORT USER@HOST` for an ssh command a person types: on ssh's command line an IPv6
-    /// address goes bare (`u@[::1]` would name the host "[::1]").
+    /// address goes bare (`u@[::1]` would name the host `[::1]`).
     pub fn login_args(&self) -> String {
         format!("-p {} {}@{}", self.port, self.user, self.dest.host)
     }
@@ -359,17 +362,13 @@ impl Resolved {
         }
     }
 
-    /// Arguments that make ssh connect exactly as the docker CLI will: `-l user -p port -- host`.
-    /// The `--` keeps a host from ever being read as an option.
-    pub fn ssh_target_args(&self) -> Vec<String> {
-        vec![
-            "-l".into(),
-            self.user.clone(),
-            "-p".into(),
-            self.port.to_string(),
-            "--".into(),
-            self.dest.host.clone(),
-        ]
+    /// Where ssh connects exactly as the docker CLI will: `-l user -p port -- host`.
+    pub fn target(&self) -> Target<'_> {
+        Target {
+            user: Some(&self.user),
+            port: Some(self.port),
+            host: &self.dest.host,
+        }
     }
 }
 
@@ -469,17 +468,12 @@ pub fn resolve_in_file(exec: &Exec, host: &str, file: &Path) -> Result<FileView>
 
 /// `ssh -G` for a destination, with ssh's own configuration files, or with `-F file`.
 fn ssh_g(exec: &Exec, dest: &Destination, file: Option<&Path>) -> Result<Vec<(String, String)>> {
-    let mut cmd = Cmd::new("ssh").arg("-G");
-    if let Some(file) = file {
-        cmd = cmd.arg("-F").arg(file);
-    }
-    if let Some(user) = &dest.user {
-        cmd = cmd.args(["-l", user]);
-    }
-    if let Some(port) = dest.port {
-        cmd = cmd.args(["-p".to_string(), port.to_string()]);
-    }
-    let out = exec.run(&cmd.arg("--").arg(&dest.host))?;
+    let target = Target {
+        user: dest.user.as_deref(),
+        port: dest.port,
+        host: &dest.host,
+    };
+    let out = exec.run(&Ssh::new(target, Mode::Resolve(file)).cmd())?;
     if !out.success() {
         bail!(
             "`ssh -G` could not resolve {}: {}",

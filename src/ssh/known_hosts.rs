@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
 
+use crate::ssh::command::{Mode, Ssh};
+use crate::ssh::connect::PROBE_TIMEOUT;
 use crate::ssh::destination::Resolved;
 use crate::ssh::keys::{fingerprint_cmd, parse_fingerprint};
-use crate::ssh::probe;
 use crate::sys::env::Env;
 use crate::sys::exec::{Cmd, Exec};
 use crate::sys::fsutil;
@@ -128,35 +129,10 @@ pub fn lookup_in(exec: &Exec, file: &Path, name: &str) -> Result<(Option<Trust>,
 /// writes the key under the name ssh looks it up by, then stops at auth. No control master, so
 /// a real key exchange happens.
 pub fn fetch_cmd(r: &Resolved, file: &Path) -> Cmd {
-    let known = format!("UserKnownHostsFile={}", file.display());
-    let timeout = format!("ConnectTimeout={}", probe::CONNECT_TIMEOUT);
-    let options = [
-        "StrictHostKeyChecking=accept-new",
-        "BatchMode=yes",
-        known.as_str(),
-        "GlobalKnownHostsFile=/dev/null",
-        "HashKnownHosts=no",
-        "UpdateHostKeys=no",
-        "AddKeysToAgent=no",
-        "ControlMaster=no",
-        "ControlPath=none",
-        "PubkeyAuthentication=no",
-        "PasswordAuthentication=no",
-        "KbdInteractiveAuthentication=no",
-        "GSSAPIAuthentication=no",
-        "HostbasedAuthentication=no",
-        timeout.as_str(),
-    ];
-    Cmd::new("ssh")
-        .args(
-            options
-                .iter()
-                .flat_map(|o| ["-o".to_string(), o.to_string()]),
-        )
-        .arg("-T")
-        .args(r.ssh_target_args())
-        .arg("true")
-        .timeout(probe::PROBE_TIMEOUT)
+    Ssh::new(r.target(), Mode::FetchHostKey(file))
+        .script("true")
+        .cmd()
+        .timeout(PROBE_TIMEOUT)
 }
 
 /// The prefix of the private temporary directory, beside known_hosts, that ssh records into.

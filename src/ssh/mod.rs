@@ -5,7 +5,9 @@
 
 pub mod agent;
 pub mod authorized_keys;
+pub mod command;
 pub mod config;
+pub mod connect;
 pub mod destination;
 pub mod keys;
 pub mod known_hosts;
@@ -14,10 +16,6 @@ pub mod multiplex;
 pub mod probe;
 pub mod rc;
 pub mod repair;
+pub mod scripts;
 
-use crate::sys::exec::Cmd;
-
-/// `ssh -V`: the OpenSSH version, on stderr.
-pub fn version_cmd() -> Cmd {
-    Cmd::new("ssh").arg("-V")
-}
+pub use command::version_cmd;

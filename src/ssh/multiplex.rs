@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use crate::ssh::command::{Control, Mode, Ssh};
 use crate::ssh::destination::Resolved;
 use crate::sys::exec::{Cmd, Exec};
 
@@ -48,11 +49,7 @@ pub fn parse_check(code: Option<i32>, stderr: &str, path: &str) -> Master {
 
 /// Ask ssh about the master for this destination (`ssh -O check`).
 pub fn master_state(exec: &Exec, r: &Resolved) -> Result<Master> {
-    let out = exec.run(
-        &Cmd::new("ssh")
-            .args(["-O", "check"])
-            .args(r.ssh_target_args()),
-    )?;
+    let out = exec.run(&Ssh::new(r.target(), Mode::Control(Control::Check)).cmd())?;
     Ok(parse_check(
         out.code,
         &out.stderr,
@@ -63,9 +60,8 @@ pub fn master_state(exec: &Exec, r: &Resolved) -> Result<Master> {
 /// `ssh -O stop`: the master for this destination stops taking new sessions and removes its
 /// socket (its open sessions go on), so the next ssh logs in anew. Nothing when there is no master.
 pub fn stop_cmd(r: &Resolved) -> Cmd {
-    Cmd::new("ssh")
-        .args(["-O", "stop"])
-        .args(r.ssh_target_args())
+    Ssh::new(r.target(), Mode::Control(Control::Stop))
+        .cmd()
         .changes()
 }
 

@@ -2,16 +2,16 @@
 //! terminal, strict host key checking), that tells whether the host key, the key and the remote
 //! docker are right. The remote command is a fixed string: no part of user input is in it.
 
-use std::time::Duration;
-
+use crate::ssh::command::{Mode, Ssh};
+use crate::ssh::connect::{connect_failure, unfinished};
 use crate::ssh::destination::Resolved;
 use crate::ssh::limits::{self, Limit};
-use crate::sys::exec::{last_line, Cmd, Exec, TimedOut, TooMuchOutput};
+use crate::sys::exec::{last_line, Cmd, Exec, TimedOut};
 
-/// Seconds ssh may spend connecting, and waiting for the server's SSH banner. The whole probe is
-/// bounded by [`PROBE_TIMEOUT`].
-pub const CONNECT_TIMEOUT: u64 = 10;
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(20);
+// The verdicts live in ssh::connect; the steps name them through the probe too.
+pub use crate::ssh::connect::{Connect, PROBE_TIMEOUT};
+pub use crate::ssh::scripts::{INSTALL_KEY_SCRIPT, PROBE_SCRIPT};
+
 /// Seconds the remote `docker version` may take (through `timeout`, where the remote has it).
 pub const DOCKER_TIMEOUT: u64 = 8;
 
@@ -19,66 +19,6 @@ pub const DOCKER_TIMEOUT: u64 = 8;
 /// probe's, and is named as such.
 const BEGIN: &str = "rdock-probe-2-begin";
 const END: &str = "rdock-probe-2-end";
-
-/// A snippet for `sh` that sets `lp` to where the remote user's login shell (from the passwd
-/// entry, else `$SHELL`) finds docker, or to nothing, and `s` to that shell. The login shell reads
-/// the user's profile, which may put docker on its PATH where ssh commands do not look. It gets
-/// no stdin and at most 5 s (where `timeout` exists); only an absolute path to an executable
-/// counts, from the last line it prints.
-macro_rules! login_docker {
-    () => {
-        "s=$(getent passwd \"$(id -un)\" 2>/dev/null | cut -d: -f7); [ -n \"$s\" ] || s=$SHELL; lp=; if [ -n \"$s\" ]; then t=; if command -v timeout >/dev/null 2>&1; then t=\"timeout 5\"; fi; lp=$($t \"$s\" -lc \"command -v docker\" </dev/null 2>/dev/null | tail -n 1); case $lp in /*) [ -x \"$lp\" ] || lp=;; *) lp=;; esac; fi"
-    };
-}
-pub(crate) use login_docker;
-
-/// Runs on the remote under `sh`, whatever the login shell. Prints its report between [`BEGIN`]
-/// and [`END`]: the login shell (`$SHELL`), whether docker is on the non-interactive PATH and what
-/// `docker version` says (bounded by `timeout` when the remote has it: exit 124 when docker
-/// hangs); asks the socket named on stdin (a context's socket path, already checked to be plain)
-/// when there is one. When docker's default socket does not answer, it looks for a rootless
-/// daemon's, `$XDG_RUNTIME_DIR/docker.sock` (else `/run/user/UID/docker.sock`), and reports it when
-/// a daemon answers there. When docker is not on that PATH, it reports the PATH, the login shell
-/// and where that shell finds docker.
-pub const PROBE_SCRIPT: &str = concat!(
-    "/bin/sh -c 'IFS= read -r sock; if [ -n \"$sock\" ]; then DOCKER_HOST=\"unix://$sock\"; export DOCKER_HOST; fi; echo rdock-probe-2-begin; echo \"shell=$SHELL\"; if p=$(command -v docker); then echo \"docker-path=$p\"; t=; if command -v timeout >/dev/null 2>&1; then t=\"timeout 8\"; fi; out=$($t docker version --format \"{{.Server.Version}}\" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ -z \"$sock\" ]; then r=\"${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock\"; if [ -S \"$r\" ] && v=$(DOCKER_HOST=\"unix://$r\" $t docker version --format \"{{.Server.Version}}\" 2>/dev/null); then s=$r; else v=; fi; fi; echo \"docker-exit=$rc\"; echo \"rdock-socket=$s\"; echo \"rdock-socket-version=$v\"; printf \"%s\\n\" \"$out\"; else echo docker-path=; echo docker-exit=127; echo \"path=$PATH\"; ",
-    login_docker!(),
-    "; echo \"login-shell=$s\"; echo \"login-docker=$lp\"; fi; echo rdock-probe-2-end'"
-);
-
-/// Appends the public key read from stdin to ~/.ssh/authorized_keys, unless a line already holds
-/// its blob as its key (the same match as `rdock remove --revoke`'s, so that a blob only named in
-/// a comment does not count). A last line without a line break gets one first. umask 077 keeps
-/// ~/.ssh and the file private.
-pub const INSTALL_KEY_SCRIPT: &str = concat!(
-    r#"/bin/sh -c 'umask 077; set -f; IFS= read -r key && set -- $key && [ -n "$2" ] && [ -z "$(printf %s "$2" | tr -d A-Za-z0-9+/=)" ] && p=""#,
-    crate::ssh::authorized_keys::key_lines_awk!(),
-    r#"" && mkdir -p "$HOME/.ssh" && f="$HOME/.ssh/authorized_keys" && touch "$f" && n=$(awk -v k="$2" -v o=0 "$p" "$f") && if [ "$n" -gt 0 ]; then echo rdock-key-present; else if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then echo >> "$f"; fi; printf "%s\n" "$key" >> "$f" && echo rdock-key-added; fi'"#
-);
-
-/// How the connection went.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Connect {
-    Ok,
-    /// The server refused every key offered.
-    AuthRefused(String),
-    /// The host key differs from the one in known_hosts.
-    HostKeyChanged(String),
-    /// No host key is known (strict checking refused it).
-    HostKeyUnknown(String),
-    /// Could not reach sshd, or it did not speak SSH in time.
-    Unreachable(String),
-    /// The remote answered with more than rdock reads (a shell startup file or a program that
-    /// never stops printing).
-    TooMuch(String),
-    /// The login works (a second ssh that starts no remote shell authenticated, as ssh's line
-    /// says), but the remote login shell ran no command within [`PROBE_TIMEOUT`]: a startup file
-    /// it reads for every command waits or hangs.
-    ShellHung(String),
-    /// A command through the user's shared connection (ControlMaster) got no answer, while one
-    /// on a connection of its own ran at once: the master is stale (its network went away).
-    StaleMaster(String),
-}
 
 /// What the remote says about docker.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,81 +101,18 @@ impl Probe {
     }
 }
 
-/// ssh options that make rdock's own connections behave like the docker CLI's, never prompt,
-/// never accept or rewrite a host key, and give up in bounded time.
-pub fn batch_options() -> Vec<String> {
-    options(&["BatchMode=yes"])
-}
-
-/// `-o` options for every ssh rdock starts itself, after `extra`: never accept or rewrite a host
-/// key, never change the agent (whatever the user's config says), a bounded connect, no TTY.
-pub fn options(extra: &[&str]) -> Vec<String> {
-    let mut args = common_options(extra);
-    args.push("-T".into());
-    args
-}
-
-/// [`options`], with a terminal on the remote (`-t`) instead of none: for a command a person
-/// answers there, such as sudo asking for its password.
-pub fn terminal_options(extra: &[&str]) -> Vec<String> {
-    let mut args = common_options(extra);
-    args.push("-t".into());
-    args
-}
-
-fn common_options(extra: &[&str]) -> Vec<String> {
-    let timeout = format!("ConnectTimeout={CONNECT_TIMEOUT}");
-    let common = [
-        "StrictHostKeyChecking=yes",
-        "UpdateHostKeys=no",
-        "AddKeysToAgent=no",
-        &timeout,
-    ];
-    extra
-        .iter()
-        .chain(common.iter())
-        .flat_map(|o| ["-o".to_string(), o.to_string()])
-        .collect()
-}
-
-/// Bound of [`login_check`]: long enough for ssh's own [`CONNECT_TIMEOUT`].
-pub const LOGIN_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// ssh options for a connection of its own, never a shared one: a connection made after the
-/// user's groups changed must not reuse a master that logged in before.
-pub const OWN_CONNECTION: [&str; 2] = ["ControlMaster=no", "ControlPath=none"];
-
-/// `-o IdentitiesOnly=yes -i KEY` when the key ssh offers is known: the probe then tells whether
-/// the remote accepts that key, not whether some other key of the agent's gets in.
-fn identity_args(r: &Resolved) -> Vec<String> {
-    match &r.identity {
-        Some(key) => vec![
-            "-o".into(),
-            "IdentitiesOnly=yes".into(),
-            "-i".into(),
-            key.to_string_lossy().into_owned(),
-        ],
-        None => Vec::new(),
-    }
-}
-
-/// `ssh` with rdock's options (`extra` first) and the key the probe offers: every ssh that must
-/// log in as the probe does (the probe, and the checks after one that timed out) starts here.
-fn as_the_probe(r: &Resolved, extra: &[&str]) -> Cmd {
-    Cmd::new("ssh").args(options(extra)).args(identity_args(r))
-}
-
 /// One ssh round trip, as the docker CLI connects, that runs [`PROBE_SCRIPT`] on the remote.
 /// `own_connection`: never through a shared (multiplexed) connection.
 pub fn run(exec: &Exec, r: &Resolved, own_connection: bool) -> Probe {
-    let extra: &[&str] = if own_connection {
-        &["BatchMode=yes", OWN_CONNECTION[0], OWN_CONNECTION[1]]
+    let mode = if own_connection {
+        Mode::OwnConnection
     } else {
-        &["BatchMode=yes"]
+        Mode::Batch
     };
-    let cmd = as_the_probe(r, extra)
-        .args(r.ssh_target_args())
-        .arg(PROBE_SCRIPT)
+    let cmd = Ssh::new(r.target(), mode)
+        .identity(r.identity.as_deref())
+        .script(PROBE_SCRIPT)
+        .cmd()
         .stdin(format!("{}\n", r.socket.as_deref().unwrap_or("")))
         .timeout(PROBE_TIMEOUT);
     let connect = match exec.run(&cmd) {
@@ -248,111 +125,6 @@ pub fn run(exec: &Exec, r: &Resolved, own_connection: bool) -> Probe {
         },
     };
     Probe::failed(connect)
-}
-
-/// How an ssh to `r` that rdock could not run to its end went ([`not_run`]); but when it timed
-/// out before its script printed `marker`, either ssh never logged in or the remote shell never
-/// ran the script: a login that runs no shell ([`login_check`]) tells which.
-/// `shared`: the command may have gone through the user's ControlMaster; then a command on a
-/// connection of its own tells a stale master first.
-pub fn unfinished(
-    exec: &Exec,
-    r: &Resolved,
-    e: &anyhow::Error,
-    what: &str,
-    marker: &str,
-    shared: bool,
-) -> Connect {
-    match e.downcast_ref::<TimedOut>() {
-        Some(stopped) if !stopped.stdout.contains(marker) => {
-            if shared && r.control_master.is_some() && own_connection_answers(exec, r) {
-                return Connect::StaleMaster(format!(
-                    "{what} got no answer within {} s through the shared connection (ControlMaster), while `true` on a connection of its own ran at once",
-                    PROBE_TIMEOUT.as_secs()
-                ));
-            }
-            match login_check(exec, r) {
-                Some(line) => Connect::ShellHung(line),
-                None => not_run(r, e, what),
-            }
-        }
-        _ => not_run(r, e, what),
-    }
-}
-
-/// Does `true` run at once on a connection of its own (as the probe logs in)?
-fn own_connection_answers(exec: &Exec, r: &Resolved) -> bool {
-    let cmd = as_the_probe(
-        r,
-        &[
-            "BatchMode=yes",
-            OWN_CONNECTION[0],
-            OWN_CONNECTION[1],
-            "ClearAllForwardings=yes",
-        ],
-    )
-    .args(r.ssh_target_args())
-    .arg("true")
-    .timeout(LOGIN_CHECK_TIMEOUT);
-    exec.run(&cmd).is_ok_and(|out| out.success())
-}
-
-/// The command that logs in as the probe does (same options, identity and target) but runs
-/// nothing on the remote (`-N`: no session, so no login shell and no startup file), with
-/// `LogLevel=VERBOSE` so that ssh says on stderr when authentication succeeded. Always a
-/// connection of its own: through a user's ControlMaster ssh would not log in again, and the
-/// master would start a shell even for `-N` (measured, OpenSSH 9.2).
-pub fn login_check_cmd(r: &Resolved) -> Cmd {
-    as_the_probe(
-        r,
-        &[
-            "BatchMode=yes",
-            "LogLevel=VERBOSE",
-            OWN_CONNECTION[0],
-            OWN_CONNECTION[1],
-            "ClearAllForwardings=yes",
-        ],
-    )
-    .arg("-N")
-    .args(r.ssh_target_args())
-    .timeout(LOGIN_CHECK_TIMEOUT)
-}
-
-/// Does `r` accept the login when no remote shell runs? ssh's `Authenticated to HOST (…)` line
-/// when it does (with `-N` ssh then waits until it is stopped at [`LOGIN_CHECK_TIMEOUT`]; the
-/// timeout keeps what it printed), None when it did not say so in time.
-pub fn login_check(exec: &Exec, r: &Resolved) -> Option<String> {
-    let stderr = match exec.run(&login_check_cmd(r)) {
-        Ok(out) => out.stderr,
-        Err(e) => e.downcast_ref::<TimedOut>()?.stderr.clone(),
-    };
-    authenticated_line(&stderr, &r.hostname, r.port, !r.direct())
-}
-
-/// ssh's `Authenticated to HOST ([ADDR]:PORT) using "METHOD".` for `host` itself: a jump host's
-/// ssh (ProxyJump) may print its own line on the same stderr, naming the jump host. A direct
-/// connection's line names `port`; through a jump host or a command ssh knows no address and
-/// says `[UNKNOWN]:65535`.
-fn authenticated_line(stderr: &str, host: &str, port: u16, routed: bool) -> Option<String> {
-    let port = port.to_string();
-    stderr
-        .lines()
-        .map(str::trim)
-        .find(|l| {
-            let Some((name, rest)) = l
-                .strip_prefix("Authenticated to ")
-                .and_then(|rest| rest.split_once(" ("))
-            else {
-                return false;
-            };
-            let seen = rest
-                .split_once(')')
-                .and_then(|(address, _)| address.rsplit_once(':'))
-                .map(|(_, p)| p);
-            name.eq_ignore_ascii_case(host)
-                && (seen == Some(port.as_str()) || (routed && seen == Some("65535")))
-        })
-        .map(str::to_string)
 }
 
 /// The probe was stopped at [`PROBE_TIMEOUT`] after its report began (the remote has no
@@ -381,23 +153,6 @@ fn first_line(text: &str) -> String {
         .collect()
 }
 
-/// How an ssh to `r` (`what`, for the message) that rdock could not run to its end went: it
-/// printed more than rdock reads, or it did not finish in time (or could not start).
-pub fn not_run(r: &Resolved, e: &anyhow::Error, what: &str) -> Connect {
-    match e.downcast_ref::<TooMuchOutput>() {
-        Some(too_much) => Connect::TooMuch(format!(
-            "{} answered {what} with more than {} KiB; rdock stopped reading",
-            r.address(),
-            too_much.cap / 1024
-        )),
-        None => Connect::Unreachable(format!(
-            "no SSH answer from {} within {} s ({e:#})",
-            r.address(),
-            PROBE_TIMEOUT.as_secs()
-        )),
-    }
-}
-
 /// Read the probe's result from ssh's exit code and output.
 pub fn parse_probe(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
     Probe {
@@ -424,62 +179,6 @@ fn parse_output(code: Option<i32>, stdout: &str, stderr: &str) -> Probe {
         };
     }
     Probe::failed(connect_failure(code, stderr))
-}
-
-/// Why an ssh that did not run its remote command failed, from its exit code and stderr.
-pub fn connect_failure(code: Option<i32>, stderr: &str) -> Connect {
-    // A connection sshd dropped at MaxStartups: its line says so better than the last one.
-    let evidence = limits::recognise(stderr)
-        .into_iter()
-        .find_map(|l| limits::evidence(stderr, l).filter(|_| l == Limit::MaxStartups));
-    let last = evidence.unwrap_or_else(|| {
-        stderr
-            .lines()
-            .map(str::trim)
-            .rfind(|l| !l.is_empty() && !l.starts_with('@'))
-            .unwrap_or("")
-            .to_string()
-    });
-    if stderr.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
-        || stderr.contains("HOST KEY HAS CHANGED")
-    {
-        Connect::HostKeyChanged(stderr.trim().to_string())
-    } else if stderr.contains("Host key verification failed") {
-        Connect::HostKeyUnknown(last)
-    } else if stderr.contains("Permission denied (")
-        || stderr.contains("Too many authentication failures")
-    {
-        Connect::AuthRefused(last)
-    } else if stderr.contains("timed out during banner exchange") {
-        Connect::Unreachable(format!(
-            "the port accepted the connection, but no SSH banner came within {CONNECT_TIMEOUT} s (a hung or overloaded sshd, or not sshd): {last}"
-        ))
-    } else if stderr.contains("UNKNOWN port 65535") {
-        // ssh names the far end so when it connected through a ProxyJump or ProxyCommand: the
-        // lines before it are the jump's own: its "connect to host" line, else its first one
-        // that is not a warning.
-        let lines: Vec<&str> = stderr
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.contains("UNKNOWN port 65535"))
-            .collect();
-        let jump = lines
-            .iter()
-            .find(|l| l.contains("connect to host"))
-            .or_else(|| lines.iter().find(|l| !l.starts_with("Warning:")))
-            .copied()
-            .unwrap_or(&last)
-            .to_string();
-        Connect::Unreachable(format!(
-            "the jump host (ProxyJump or ProxyCommand) did not get through: {jump}"
-        ))
-    } else if code == Some(255) || code.is_none() {
-        Connect::Unreachable(last)
-    } else {
-        Connect::Unreachable(format!(
-            "the remote shell did not run rdock's command (exit {code:?}): {last}"
-        ))
-    }
 }
 
 /// The report that starts at byte `at` of stdout, and whatever the remote printed around it.
@@ -587,17 +286,11 @@ fn classify_docker(exit: i32, text: &str) -> RemoteDocker {
 /// The one password login that appends the public key (given on stdin) to the remote
 /// authorized_keys: password and keyboard-interactive only, so the person types it once.
 pub fn install_key_cmd(r: &Resolved, public_line: &str) -> Cmd {
-    Cmd::new("ssh")
-        .args(options(&[
-            "PubkeyAuthentication=no",
-            "PreferredAuthentications=keyboard-interactive,password",
-            "NumberOfPasswordPrompts=3",
-        ]))
-        .args(r.ssh_target_args())
-        .arg(INSTALL_KEY_SCRIPT)
+    Ssh::new(r.target(), Mode::Password)
+        .script(INSTALL_KEY_SCRIPT)
+        .cmd()
         .stdin(format!("{public_line}\n"))
         .changes()
-        .interactive()
 }
 
 #[cfg(test)]
@@ -659,41 +352,6 @@ mod tests {
         assert!(matches!(forged.docker, Some(RemoteDocker::Other(_))));
     }
 
-    #[test]
-    fn ssh_failures_are_told_apart() {
-        let changed = "@@@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n@@@@@@@\nHost key verification failed.\n";
-        assert!(matches!(
-            parse_probe(Some(255), "", changed).connect,
-            Connect::HostKeyChanged(_)
-        ));
-        let unknown = "No ED25519 host key is known for [127.0.0.1]:2222 and you have requested strict checking.\nHost key verification failed.\n";
-        assert!(matches!(
-            parse_probe(Some(255), "", unknown).connect,
-            Connect::HostKeyUnknown(_)
-        ));
-        let denied = "u@127.0.0.1: Permission denied (publickey,password).\n";
-        assert!(matches!(
-            parse_probe(Some(255), "", denied).connect,
-            Connect::AuthRefused(_)
-        ));
-        let refused = "ssh: connect to host 127.0.0.1 port 1: Connection refused\n";
-        assert_eq!(
-            parse_probe(Some(255), "", refused).connect,
-            Connect::Unreachable(
-                "ssh: connect to host 127.0.0.1 port 1: Connection refused".into()
-            )
-        );
-    }
-
-    #[test]
-    fn every_ssh_of_rdock_refuses_new_host_keys_and_leaves_the_agent_alone() {
-        let batch = batch_options().join(" ");
-        assert_eq!(
-            batch,
-            "-o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T"
-        );
-    }
-
     const REPORT: &str = "rdock-probe-2-begin\nshell=/bin/bash\ndocker-path=/usr/bin/docker\ndocker-exit=0\nrdock-socket=\nrdock-socket-version=\n28.2.2\nrdock-probe-2-end\n";
 
     #[test]
@@ -744,62 +402,6 @@ mod tests {
         assert_eq!(silent.forced, Some(Forced::Other(String::new())));
         let other = parse_probe(Some(0), "backup done\n", "");
         assert_eq!(other.forced, Some(Forced::Other("backup done".into())));
-    }
-
-    #[test]
-    fn a_silent_server_and_an_unreachable_jump_host_are_named() {
-        let cases = [
-            (
-                "Connection timed out during banner exchange\r\nConnection to 127.0.0.1 port 2222 timed out\r\n",
-                "the port accepted the connection, but no SSH banner came within 10 s (a hung or overloaded sshd, or not sshd): Connection to 127.0.0.1 port 2222 timed out",
-            ),
-            (
-                "ssh: connect to host bastion port 22: Connection refused\r\nConnection closed by UNKNOWN port 65535\r\n",
-                "the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host bastion port 22: Connection refused",
-            ),
-            (
-                "Warning: Identity file /home/u/.ssh/id_ed25519 not accessible: No such file or directory.\r\nssh: connect to host bastion port 22: Connection refused\r\nConnection closed by UNKNOWN port 65535\r\n",
-                "the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host bastion port 22: Connection refused",
-            ),
-        ];
-        for (stderr, named) in cases {
-            assert_eq!(
-                parse_probe(Some(255), "", stderr).connect,
-                Connect::Unreachable(named.into())
-            );
-        }
-    }
-
-    #[test]
-    fn only_ssh_s_authenticated_line_for_the_host_itself_counts() {
-        // As OpenSSH 9.2 prints it with LogLevel=VERBOSE (measured), then what SIGTERM adds.
-        let stderr = "Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using \"publickey\".\r\nTransferred: sent 3368, received 3184 bytes, in 5.8 seconds\r\n";
-        assert_eq!(
-            authenticated_line(stderr, "127.0.0.1", 2222, false).as_deref(),
-            Some("Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using \"publickey\".")
-        );
-        // ssh and ssh -G both print the name lowercased (measured); case never counts.
-        let named = "Authenticated to Box.Example ([10.0.0.5]:22) using \"publickey\".\n";
-        assert!(authenticated_line(named, "box.example", 22, false).is_some());
-        // The same name on another port is another hop (a jump host's own ssh, say); through a
-        // jump host the target's line names no address.
-        assert_eq!(authenticated_line(stderr, "127.0.0.1", 2200, false), None);
-        let routed = "Authenticated to 127.0.0.1 ([UNKNOWN]:65535) using \"publickey\".\n";
-        assert!(authenticated_line(routed, "127.0.0.1", 2222, true).is_some());
-        assert_eq!(authenticated_line(routed, "127.0.0.1", 2222, false), None);
-        // A jump host's line, a refusal, nothing.
-        let jump = "Authenticated to bastion ([10.0.0.1]:22) using \"publickey\".\n";
-        assert_eq!(authenticated_line(jump, "127.0.0.1", 22, true), None);
-        assert_eq!(
-            authenticated_line(
-                "u@127.0.0.1: Permission denied (publickey).\n",
-                "127.0.0.1",
-                22,
-                false
-            ),
-            None
-        );
-        assert_eq!(authenticated_line("", "127.0.0.1", 22, false), None);
     }
 
     #[test]

@@ -10,10 +10,15 @@
 
 use anyhow::{bail, Result};
 
+use crate::ssh::command::{Mode, Ssh};
 use crate::ssh::destination::Resolved;
-use crate::ssh::probe::{batch_options, login_docker, terminal_options};
 use crate::ssh::rc::{cksum, Shell};
 use crate::sys::exec::Cmd;
+
+pub use crate::ssh::scripts::{
+    LINK_NO_PASSWORD_SCRIPT, LINK_SCRIPT, READ_RC_SCRIPT, USERMOD_NO_PASSWORD_SCRIPT,
+    USERMOD_SCRIPT, WRITE_RC_SCRIPT,
+};
 
 /// How sudo may get its password.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,59 +29,14 @@ pub enum Sudo {
     NoPassword,
 }
 
-/// Adds the remote user to group docker; sudo asks for its password on the terminal.
-pub const USERMOD_SCRIPT: &str = "/bin/sh -c 'sudo usermod -aG docker \"$(id -un)\"'";
-/// The same with `sudo -n`.
-pub const USERMOD_NO_PASSWORD_SCRIPT: &str =
-    "/bin/sh -c 'sudo -n usermod -aG docker \"$(id -un)\"'";
-
-/// A script that links the docker the login shell finds into /usr/local/bin, with `sudo` as given:
-/// `"sudo"` or `"sudo -n"`. Never over an existing file: one there (even a dangling link) is named
-/// before sudo runs (`ln -s` without `-f` would refuse it too, after sudo asked for a password).
-macro_rules! link_script {
-    ($sudo:literal) => {
-        concat!(
-            "/bin/sh -c '",
-            login_docker!(),
-            "; if [ -z \"$lp\" ]; then echo \"rdock: the login shell does not find docker\" >&2; exit 3; fi; ",
-            "if [ -e /usr/local/bin/docker ] || [ -L /usr/local/bin/docker ]; then echo \"rdock: /usr/local/bin/docker exists already, and rdock never replaces it\" >&2; exit 5; fi; ",
-            $sudo,
-            " ln -sn -- \"$lp\" /usr/local/bin/docker'"
-        )
-    };
-}
-
-/// Links docker into /usr/local/bin; sudo asks for its password on the terminal.
-pub const LINK_SCRIPT: &str = link_script!("sudo");
-/// The same with `sudo -n`.
-pub const LINK_NO_PASSWORD_SCRIPT: &str = link_script!("sudo -n");
-
-/// Prints `rdock-rc CRC SIZE` (POSIX cksum), then the startup file named on stdin; or
-/// `rdock-rc missing` when there is none.
-pub const READ_RC_SCRIPT: &str = "/bin/sh -c 'IFS= read -r rel; case \"$rel\" in .bashrc|.zshenv|.config/fish/config.fish) ;; *) echo \"rdock: not a startup file rdock edits: $rel\" >&2; exit 2;; esac; f=\"$HOME/$rel\"; if [ -e \"$f\" ]; then if [ -f \"$f\" ]; then :; else echo \"rdock: ~/$rel is not a regular file\" >&2; exit 3; fi; echo \"rdock-rc $(cksum < \"$f\")\"; cat -- \"$f\"; else echo \"rdock-rc missing\"; fi'";
-
-/// Replaces the startup file named on stdin's first line with the rest of stdin, when its cksum
-/// still is the one on the second line (what [`READ_RC_SCRIPT`] said): through a symlink, into a
-/// temporary file in the same folder that keeps the file's mode, then `mv`. A file that changed,
-/// or that the user may not write, is left alone.
-pub const WRITE_RC_SCRIPT: &str = "/bin/sh -c 'set -e; IFS= read -r rel; case \"$rel\" in .bashrc|.zshenv|.config/fish/config.fish) ;; *) echo \"rdock: not a startup file rdock edits: $rel\" >&2; exit 2;; esac; IFS= read -r want; f=\"$HOME/$rel\"; if [ -L \"$f\" ]; then f=$(readlink -f -- \"$f\"); fi; if [ -e \"$f\" ]; then now=$(cksum < \"$f\"); else now=missing; fi; if [ \"$now\" = \"$want\" ]; then :; else echo \"rdock: ~/$rel changed since rdock read it; nothing was written\" >&2; exit 4; fi; if [ -e \"$f\" ]; then if [ -w \"$f\" ]; then :; else echo \"rdock: ~/$rel is not writable\" >&2; exit 3; fi; fi; d=$(dirname -- \"$f\"); mkdir -p -- \"$d\"; t=\"$d/.rdock-rc.$$\"; gone() { rm -f -- \"$t\"; }; trap gone EXIT; if [ -e \"$f\" ]; then cp -p -- \"$f\" \"$t\"; else (set -C; : > \"$t\"); fi; cat > \"$t\"; mv -f -- \"$t\" \"$f\"; trap - EXIT; echo rdock-rc-written'";
-
 /// ssh running a sudo script as `sudo` says: over `ssh -t` with its output shown as it comes, or
 /// with no terminal.
 fn sudo_cmd(r: &Resolved, sudo: Sudo, asks: &str, no_password: &str) -> Cmd {
-    match sudo {
-        Sudo::Asks => Cmd::new("ssh")
-            .args(terminal_options(&["BatchMode=yes", "LogLevel=ERROR"]))
-            .args(r.ssh_target_args())
-            .arg(asks)
-            .changes()
-            .shows_output(),
-        Sudo::NoPassword => Cmd::new("ssh")
-            .args(batch_options())
-            .args(r.ssh_target_args())
-            .arg(no_password)
-            .changes(),
-    }
+    let (mode, script) = match sudo {
+        Sudo::Asks => (Mode::Terminal, asks),
+        Sudo::NoPassword => (Mode::Batch, no_password),
+    };
+    Ssh::new(r.target(), mode).script(script).cmd().changes()
 }
 
 /// `sudo usermod -aG docker USER` on the remote, USER being whom ssh logs in as.
@@ -102,19 +62,17 @@ pub fn link_text(docker: &str) -> String {
 
 /// Reads the startup file of `shell` on the remote: see [`READ_RC_SCRIPT`] and [`parse_rc`].
 pub fn read_rc_cmd(r: &Resolved, shell: Shell) -> Cmd {
-    Cmd::new("ssh")
-        .args(batch_options())
-        .args(r.ssh_target_args())
-        .arg(READ_RC_SCRIPT)
+    Ssh::new(r.target(), Mode::Batch)
+        .script(READ_RC_SCRIPT)
+        .cmd()
         .stdin(format!("{}\n", shell.startup_file()))
 }
 
 /// Writes `text` as the startup file of `shell`, if the file still is as [`parse_rc`] read it.
 pub fn write_rc_cmd(r: &Resolved, shell: Shell, read: &RcFile, text: &str) -> Cmd {
-    Cmd::new("ssh")
-        .args(batch_options())
-        .args(r.ssh_target_args())
-        .arg(WRITE_RC_SCRIPT)
+    Ssh::new(r.target(), Mode::Batch)
+        .script(WRITE_RC_SCRIPT)
+        .cmd()
         .stdin(format!("{}\n{}\n{text}", shell.startup_file(), read.stamp))
         .changes()
 }
@@ -157,25 +115,6 @@ pub fn parse_rc(stdout: &str, name: &str) -> Result<RcFile> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_the_scripts_for_no_terminal_use_sudo_n() {
-        // Every script here is a fixed string for sh: ssh::probe's tests check them all.
-        assert!(!USERMOD_SCRIPT.contains("sudo -n") && !LINK_SCRIPT.contains("sudo -n"));
-        assert!(USERMOD_NO_PASSWORD_SCRIPT.contains("sudo -n usermod -aG docker \"$(id -un)\""));
-        assert!(LINK_NO_PASSWORD_SCRIPT.contains("sudo -n ln -sn -- \"$lp\" /usr/local/bin/docker"));
-    }
-
-    #[test]
-    fn the_link_is_never_made_over_a_file_that_is_there() {
-        for script in [LINK_SCRIPT, LINK_NO_PASSWORD_SCRIPT] {
-            let check = script
-                .find("if [ -e /usr/local/bin/docker ] || [ -L /usr/local/bin/docker ]; then")
-                .unwrap();
-            assert!(check < script.find("sudo").unwrap(), "checked before sudo");
-            assert!(!script.contains("ln -sf") && !script.contains("ln -f"));
-        }
-    }
 
     #[test]
     fn a_file_read_whole_keeps_its_stamp_and_one_that_is_not_utf8_is_refused() {

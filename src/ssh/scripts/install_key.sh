@@ -1,0 +1,20 @@
+# Appends the public key read from stdin to ~/.ssh/authorized_keys, unless a line already holds
+# its blob as its key (key_lines.awk, the same match as `rdock remove --revoke`'s, so that a blob
+# only named in a comment does not count). A last line without a line break gets one first.
+# umask 077 keeps ~/.ssh and the file private.
+
+umask 077;
+set -f;
+# `$key` is split on purpose (globbing is off): $2 is the blob, only base64 characters.
+# shellcheck disable=SC2086
+IFS= read -r key && set -- $key && [ -n "$2" ] && [ -z "$(printf %s "$2" | tr -d A-Za-z0-9+/=)" ] &&
+# KEY_LINES_AWK: key_lines.awk's program, put here before the script is sent.
+p="$KEY_LINES_AWK" &&
+mkdir -p "$HOME/.ssh" && f="$HOME/.ssh/authorized_keys" && touch "$f" &&
+n=$(awk -v k="$2" -v o=0 "$p" "$f") &&
+if [ "$n" -gt 0 ]; then
+  echo rdock-key-present;
+else
+  if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then echo >> "$f"; fi;
+  printf "%s\n" "$key" >> "$f" && echo rdock-key-added;
+fi
