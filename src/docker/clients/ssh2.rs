@@ -1,8 +1,9 @@
 //! ssh2 (dockerode, through docker-modem): no ssh_config, the resolver, the agent at
 //! `SSH_AUTH_SOCK` only, no host key check.
 
+use crate::ssh::agent::WINDOWS_AGENT_PIPE;
 use crate::ssh::destination::bracket;
-use crate::sys::platform::{Platform, WINDOWS_AGENT_PIPE};
+use crate::sys::platform::Platform;
 
 use super::facts::Facts;
 use super::verdict::{

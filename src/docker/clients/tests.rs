@@ -2,8 +2,9 @@
 
 use super::verdict::use_the_cli;
 use super::*;
+use crate::ssh::agent::WINDOWS_AGENT_PIPE;
 use crate::ssh::destination::FileView;
-use crate::sys::platform::{Platform, WINDOWS_AGENT_PIPE};
+use crate::sys::platform::Platform;
 
 fn view(hostname: &str, port: u16) -> FileView {
     FileView {
