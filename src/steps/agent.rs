@@ -187,8 +187,8 @@ impl Step for AgentStep {
         )))
     }
 
-    fn can_fix(&self, s: &Session) -> Result<(), String> {
-        service_plan(s).map(|_| ()).map_err(|e| format!("{e:#}"))
+    fn can_fix(&self, s: &Session) -> Result<()> {
+        service_plan(s).map(|_| ())
     }
 
     fn preview(&self, s: &Session, _: &Finding) -> String {

@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use crate::docker::clients::{self, Client, Facts, Holds, Paramiko, Verdict, PARAMIKO_KEY_NAMES};
+use crate::docker::clients::{
+    self, AgentError, Client, Facts, Holds, Paramiko, Verdict, PARAMIKO_KEY_NAMES,
+};
 use crate::docker::{self, show_version};
 use crate::ssh::agent::WINDOWS_AGENT_PIPE;
 use crate::ssh::agent::{agent_keys, expand_identity_agent, AgentFacts, AgentTarget};
@@ -183,7 +185,7 @@ fn holds(s: &Session, target: AgentTarget, blob: &str) -> Holds {
     };
     agent_keys(&s.exec, &facts)
         .map(|keys| keys::holds(&keys, blob))
-        .map_err(|e| format!("{e:#}"))
+        .map_err(|e| AgentError(format!("{e:#}")))
 }
 
 /// Gather what ssh2 and paramiko would meet, for the context's endpoint (or, before the context

@@ -292,15 +292,13 @@ impl Step for KeyStep {
         }
     }
 
-    fn can_fix(&self, s: &Session) -> Result<(), String> {
+    fn can_fix(&self, s: &Session) -> Result<()> {
         match &self.pending {
-            Some(Pending::Generate(_)) => {
-                self.keygen_cmd(s).map(|_| ()).map_err(|e| format!("{e:#}"))
-            }
-            Some(Pending::DerivePublic(None)) if !s.term.is_interactive() => Err(format!(
+            Some(Pending::Generate(_)) => self.keygen_cmd(s).map(|_| ()),
+            Some(Pending::DerivePublic(None)) if !s.term.is_interactive() => bail!(
                 "{} has a passphrase, so its public half needs a terminal to type it on",
                 s.env.tilde(&self.path)
-            )),
+            ),
             _ => Ok(()),
         }
     }

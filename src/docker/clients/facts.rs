@@ -10,7 +10,12 @@ use crate::sys::platform::Platform;
 pub type Addresses = Result<Vec<IpAddr>, String>;
 
 /// Whether an agent holds the key: or why it could not be asked.
-pub type Holds = Result<bool, String>;
+pub type Holds = Result<bool, AgentError>;
+
+/// Why an agent could not be asked which keys it holds (`ssh-add -L`'s complaint, as shown).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AgentError(pub String);
 
 /// What ssh2 and paramiko would meet: the endpoint, ssh's own route, the agent and known_hosts.
 #[derive(Clone, Debug)]

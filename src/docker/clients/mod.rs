@@ -32,7 +32,7 @@ mod paramiko;
 mod ssh2;
 mod verdict;
 
-pub use facts::{Addresses, Facts, Holds, Paramiko, PARAMIKO_KEY_NAMES};
+pub use facts::{Addresses, AgentError, Facts, Holds, Paramiko, PARAMIKO_KEY_NAMES};
 pub use paramiko::paramiko;
 pub use ssh2::ssh2;
 pub use verdict::Verdict;
