@@ -25,7 +25,7 @@
 //! ssh-keygen -F and the resolver); the verdicts are pure functions of it.
 //!
 //! The parts: [`Facts`] (`facts`), the [`Verdict`] and the advice both libraries share
-//! (`verdict`), then each library's verdict: [`ssh2`] and [`paramiko`].
+//! (`verdict`), then each library's verdict: [`ssh2()`] and [`paramiko()`].
 
 mod facts;
 mod paramiko;
