@@ -7,10 +7,10 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 
-use crate::ssh::agent::{self as ssh_agent, ServiceState};
 use crate::ssh::agent::{
-    add_key_cmd, agent_keys, agent_state, failure_line, read_service, windows_service_is_the_agent,
-    AgentFacts, AgentState, AgentTarget, MAX_AGENT_KEYS,
+    self as ssh_agent, add_key_cmd, agent_keys, agent_state, failure_line, read_service,
+    windows_service_is_the_agent, AgentFacts, AgentState, AgentTarget, ServiceState,
+    MAX_AGENT_KEYS,
 };
 use crate::ssh::keys::public_blob;
 use crate::sys::exec::{quote, Cmd};

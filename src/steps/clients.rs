@@ -9,8 +9,9 @@ use crate::docker::clients::{
     self, AgentError, Client, Facts, Holds, Paramiko, Verdict, PARAMIKO_KEY_NAMES,
 };
 use crate::docker::{self, show_version};
-use crate::ssh::agent::WINDOWS_AGENT_PIPE;
-use crate::ssh::agent::{agent_keys, expand_identity_agent, AgentFacts, AgentTarget};
+use crate::ssh::agent::{
+    agent_keys, expand_identity_agent, AgentFacts, AgentTarget, WINDOWS_AGENT_PIPE,
+};
 use crate::ssh::destination::{known_hosts_name, resolve_in_file, Endpoint, Resolved};
 use crate::ssh::keys;
 use crate::ssh::known_hosts::{lookup_in, Trust};
