@@ -4,13 +4,15 @@
 
 use std::path::Path;
 
-use rdock::ssh::agent::{self, AgentFacts, AgentState, AgentTarget};
+use rdock::ssh::agent::{
+    self, AgentFacts, AgentState, AgentTarget, RunState, ServiceState, StartType,
+};
 use rdock::ssh::config::{self as ssh_config, AGENT_BLOCK};
 use rdock::steps::agent as agent_step;
 use rdock::steps::ssh_config::{self as config_step, ConfigFacts};
 use rdock::steps::Status;
 use rdock::sys::exec::Effect;
-use rdock::sys::platform::{self, Platform, RunState, ServiceState, StartType};
+use rdock::sys::platform::{self, Platform};
 
 // `sc qc ssh-agent` and `sc query ssh-agent` as Windows prints them (CRLF, aligned columns).
 pub(crate) const QC_DISABLED: &str = "[SC] QueryServiceConfig SUCCESS\r\n\r\nSERVICE_NAME: ssh-agent\r\n        TYPE               : 10  WIN32_OWN_PROCESS \r\n        START_TYPE         : 4   DISABLED\r\n        ERROR_CONTROL      : 1   NORMAL\r\n        BINARY_PATH_NAME   : C:\\Windows\\System32\\OpenSSH\\ssh-agent.exe\r\n        LOAD_ORDER_GROUP   : \r\n        TAG                : 0\r\n        DISPLAY_NAME       : OpenSSH Authentication Agent\r\n        DEPENDENCIES       : \r\n        SERVICE_START_NAME : LocalSystem\r\n";
@@ -47,45 +49,42 @@ fn proc_version_tells_wsl_1_and_2_from_linux() {
 
 #[test]
 fn sc_qc_start_types_are_read_by_their_numbers() {
+    assert_eq!(agent::parse_sc_qc(QC_DISABLED), Some(StartType::Disabled));
     assert_eq!(
-        platform::parse_sc_qc(QC_DISABLED),
-        Some(StartType::Disabled)
-    );
-    assert_eq!(
-        platform::parse_sc_qc(&qc("3   DEMAND_START")),
+        agent::parse_sc_qc(&qc("3   DEMAND_START")),
         Some(StartType::Demand)
     );
     assert_eq!(
-        platform::parse_sc_qc(&qc("2   AUTO_START")),
+        agent::parse_sc_qc(&qc("2   AUTO_START")),
         Some(StartType::Auto)
     );
     assert_eq!(
-        platform::parse_sc_qc(&qc("2   AUTO_START  (DELAYED)")),
+        agent::parse_sc_qc(&qc("2   AUTO_START  (DELAYED)")),
         Some(StartType::Auto)
     );
     assert_eq!(
-        platform::parse_sc_qc(&qc("1   SYSTEM_START")),
+        agent::parse_sc_qc(&qc("1   SYSTEM_START")),
         Some(StartType::Other(1))
     );
-    assert_eq!(platform::parse_sc_qc(SC_NOT_INSTALLED), None);
-    assert_eq!(platform::parse_sc_qc(""), None);
+    assert_eq!(agent::parse_sc_qc(SC_NOT_INSTALLED), None);
+    assert_eq!(agent::parse_sc_qc(""), None);
 }
 
 #[test]
 fn sc_query_states_are_read_by_their_numbers() {
     assert_eq!(
-        platform::parse_sc_query(QUERY_STOPPED),
+        agent::parse_sc_query(QUERY_STOPPED),
         Some(RunState::Stopped)
     );
     assert_eq!(
-        platform::parse_sc_query(QUERY_RUNNING),
+        agent::parse_sc_query(QUERY_RUNNING),
         Some(RunState::Running)
     );
     let pending = QUERY_STOPPED.replace("1  STOPPED", "2  START_PENDING");
-    assert_eq!(platform::parse_sc_query(&pending), Some(RunState::Starting));
+    assert_eq!(agent::parse_sc_query(&pending), Some(RunState::Starting));
     let paused = QUERY_STOPPED.replace("1  STOPPED", "7  PAUSED");
-    assert_eq!(platform::parse_sc_query(&paused), Some(RunState::Other(7)));
-    assert_eq!(platform::parse_sc_query(SC_NOT_INSTALLED), None);
+    assert_eq!(agent::parse_sc_query(&paused), Some(RunState::Other(7)));
+    assert_eq!(agent::parse_sc_query(SC_NOT_INSTALLED), None);
     assert_eq!(
         ServiceState::parse(QC_DISABLED, QUERY_STOPPED),
         Some(service(StartType::Disabled, RunState::Stopped))
@@ -116,19 +115,19 @@ fn tasklist_finds_pageant_in_csv_and_not_in_the_no_match_line() {
 
 #[test]
 fn pageant_is_in_use_when_it_runs_or_ssh_auth_sock_names_it_and_only_on_windows() {
-    assert!(platform::pageant_in_use(
+    assert!(agent::pageant_in_use(
         Platform::Windows,
         Some("pageant"),
         false
     ));
-    assert!(platform::pageant_in_use(Platform::Windows, None, true));
-    assert!(!platform::pageant_in_use(Platform::Windows, None, false));
-    assert!(!platform::pageant_in_use(
+    assert!(agent::pageant_in_use(Platform::Windows, None, true));
+    assert!(!agent::pageant_in_use(Platform::Windows, None, false));
+    assert!(!agent::pageant_in_use(
         Platform::Windows,
-        Some(platform::WINDOWS_AGENT_PIPE),
+        Some(agent::WINDOWS_AGENT_PIPE),
         false
     ));
-    assert!(!platform::pageant_in_use(
+    assert!(!agent::pageant_in_use(
         Platform::Linux,
         Some("pageant"),
         true
@@ -139,33 +138,33 @@ fn pageant_is_in_use_when_it_runs_or_ssh_auth_sock_names_it_and_only_on_windows(
 fn the_systemd_unit_is_named_only_where_the_distribution_ships_one() {
     let debian = |p: &Path| p == Path::new("/usr/lib/systemd/user/ssh-agent.service");
     assert_eq!(
-        platform::systemd_agent_unit(&debian).as_deref(),
+        agent::systemd_agent_unit(&debian).as_deref(),
         Some(Path::new("/usr/lib/systemd/user/ssh-agent.service"))
     );
     let etc = |p: &Path| p.starts_with("/etc");
     assert_eq!(
-        platform::systemd_agent_unit(&etc).as_deref(),
+        agent::systemd_agent_unit(&etc).as_deref(),
         Some(Path::new("/etc/systemd/user/ssh-agent.service"))
     );
-    assert_eq!(platform::systemd_agent_unit(&|_| false), None);
+    assert_eq!(agent::systemd_agent_unit(&|_| false), None);
 }
 
 // The commands rdock runs (or would run), exactly
 
 #[test]
 fn read_only_queries_are_the_documented_commands() {
-    assert_eq!(platform::sc_qc().display(), "sc.exe qc ssh-agent");
-    assert_eq!(platform::sc_query().display(), "sc.exe query ssh-agent");
+    assert_eq!(agent::sc_qc().display(), "sc.exe qc ssh-agent");
+    assert_eq!(agent::sc_query().display(), "sc.exe query ssh-agent");
     assert_eq!(platform::elevation_query().display(), "net session");
     assert_eq!(
-        platform::pageant_query().display(),
+        agent::pageant_query().display(),
         "tasklist /FI 'IMAGENAME eq pageant.exe' /FO CSV /NH"
     );
     for cmd in [
-        platform::sc_qc(),
-        platform::sc_query(),
+        agent::sc_qc(),
+        agent::sc_query(),
         platform::elevation_query(),
-        platform::pageant_query(),
+        agent::pageant_query(),
     ] {
         assert_eq!(cmd.effect(), Effect::ReadOnly, "{}", cmd.display());
     }
@@ -173,46 +172,48 @@ fn read_only_queries_are_the_documented_commands() {
 
 #[test]
 fn the_service_fix_runs_only_what_the_state_needs() {
-    let both = platform::agent_service_cmds(&service(StartType::Disabled, RunState::Stopped));
+    let both = agent::agent_service_cmds(&service(StartType::Disabled, RunState::Stopped));
     assert_eq!(
         displays(&both),
         ["sc.exe config ssh-agent start= auto", "net start ssh-agent"]
     );
     assert!(both.iter().all(|c| c.effect() == Effect::Changes));
     assert_eq!(
-        displays(&platform::agent_service_cmds(&service(
+        displays(&agent::agent_service_cmds(&service(
             StartType::Demand,
             RunState::Stopped
         ))),
         ["sc.exe config ssh-agent start= auto", "net start ssh-agent"]
     );
     assert_eq!(
-        displays(&platform::agent_service_cmds(&service(
+        displays(&agent::agent_service_cmds(&service(
             StartType::Auto,
             RunState::Stopped
         ))),
         ["net start ssh-agent"]
     );
     assert_eq!(
-        displays(&platform::agent_service_cmds(&service(
+        displays(&agent::agent_service_cmds(&service(
             StartType::Disabled,
             RunState::Running
         ))),
         ["sc.exe config ssh-agent start= auto"]
     );
-    assert!(platform::agent_service_cmds(&service(StartType::Auto, RunState::Running)).is_empty());
-    assert!(platform::agent_service_cmds(&service(StartType::Auto, RunState::Starting)).is_empty());
+    assert!(agent::agent_service_cmds(&service(StartType::Auto, RunState::Running)).is_empty());
+    assert!(agent::agent_service_cmds(&service(StartType::Auto, RunState::Starting)).is_empty());
 }
 
 #[test]
 fn setup_runs_the_service_fix_only_when_elevated_and_else_prints_it() {
     let disabled = service(StartType::Disabled, RunState::Stopped);
-    let cmds = platform::service_plan(&disabled, true).unwrap();
+    let cmds = agent::service_plan(&disabled, true).unwrap();
     assert_eq!(
         displays(&cmds),
         ["sc.exe config ssh-agent start= auto", "net start ssh-agent"]
     );
-    let advice = platform::service_plan(&disabled, false).unwrap_err();
+    let advice = agent::service_plan(&disabled, false)
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         advice,
         "the ssh-agent service is disabled and is stopped; this prompt is not elevated, so rdock cannot change the service. Run, from an elevated prompt (Run as administrator):\n  sc.exe config ssh-agent start= auto\n  net start ssh-agent\nthen run rdock setup again"
@@ -224,22 +225,21 @@ fn setup_runs_the_service_fix_only_when_elevated_and_else_prints_it() {
 #[test]
 fn each_os_gets_its_own_agent_fix() {
     let unit = Path::new("/usr/lib/systemd/user/ssh-agent.service");
-    let linux = Platform::Linux.agent_fix(Some(unit));
+    let linux = agent::agent_fix(Platform::Linux, Some(unit));
     assert!(linux.starts_with("eval \"$(ssh-agent -s)\""), "{linux}");
     assert!(
         linux.contains("systemctl --user enable --now ssh-agent (your distribution ships /usr/lib/systemd/user/ssh-agent.service"),
         "{linux}"
     );
     assert!(linux.contains("AddKeysToAgent yes"), "{linux}");
-    let bare = Platform::Linux.agent_fix(None);
+    let bare = agent::agent_fix(Platform::Linux, None);
     assert!(bare.starts_with("eval \"$(ssh-agent -s)\""), "{bare}");
     assert!(!bare.contains("systemctl"), "{bare}");
-    assert_eq!(Platform::Wsl.agent_fix(None), bare);
-    assert!(Platform::MacOs
-        .agent_fix(None)
+    assert_eq!(agent::agent_fix(Platform::Wsl, None), bare);
+    assert!(agent::agent_fix(Platform::MacOs, None)
         .starts_with("launchctl start com.openssh.ssh-agent"));
     assert_eq!(
-        Platform::Windows.agent_fix(None),
+        agent::agent_fix(Platform::Windows, None),
         "from an elevated prompt (Run as administrator):\n  sc.exe config ssh-agent start= auto\n  net start ssh-agent"
     );
 }
@@ -447,7 +447,10 @@ fn linux_without_an_agent_gets_eval_and_the_unit() {
     assert_eq!(f.status, Status::Fail);
     assert!(!f.fixable);
     assert_eq!(f.message, "no ssh-agent: SSH_AUTH_SOCK is not set");
-    assert_eq!(f.fix.unwrap(), Platform::Linux.agent_fix(Some(unit)));
+    assert_eq!(
+        f.fix.unwrap(),
+        agent::agent_fix(Platform::Linux, Some(unit))
+    );
     let f = agent_step::judge(
         &facts(Platform::Linux, Some("/tmp/gone"), None),
         &AgentState::NoAnswer("Error connecting to agent: No such file or directory".into()),
@@ -524,7 +527,7 @@ fn windows_stopped_or_disabled_service_is_fixable_with_the_exact_commands() {
 
 #[test]
 fn windows_pageant_gets_the_advice_that_serves_both_clients() {
-    let advice = platform::pageant_advice();
+    let advice = agent::pageant_advice();
     for part in [
         "SSH_AUTH_SOCK=pageant is understood only by ssh2-based clients",
         "pageant.exe --openssh-config %USERPROFILE%\\.ssh\\pageant.conf",

@@ -5,8 +5,16 @@
 //! when that is unset, or Pageant's pipe when ~/.ssh/config includes the file Pageant writes. What
 //! is read from the machine is gathered in [`AgentFacts`] and judged by pure functions, so every
 //! OS's branch is tested on any OS.
+//!
+//! The agent on each OS is known here: the fix when none answers ([`agent_fix`]), the Windows
+//! ssh-agent service (`service`: how to ask it, and the commands that enable and start it) and
+//! Pageant (`pageant`: whether it is in use, its pipe, and the advice that serves OpenSSH and
+//! ssh2 alike).
 
-use std::path::Path;
+mod pageant;
+mod service;
+
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
@@ -14,10 +22,59 @@ use crate::ssh::config as ssh_config;
 use crate::ssh::destination::Resolved;
 use crate::sys::env::Env;
 use crate::sys::exec::{last_line, Cmd, Exec, Output};
-use crate::sys::platform::{self, Platform, ServiceState};
+use crate::sys::platform::Platform;
+
+pub use pageant::{
+    pageant_advice, pageant_in_use, pageant_pipe, pageant_query, pageant_running, PAGEANT_CONF,
+    PAGEANT_EXE,
+};
+pub use service::{
+    agent_service_cmds, parse_sc_qc, parse_sc_query, read_service, sc_qc, sc_query, service_advice,
+    service_plan, NotElevated, RunState, ServiceState, StartType, AGENT_SERVICE,
+    WINDOWS_AGENT_PIPE,
+};
 
 /// Past this many keys, servers stop at MaxAuthTries (6 by default) before reaching the right one.
 pub const MAX_AGENT_KEYS: usize = 5;
+
+/// The fix when no ssh-agent answers. `unit` is the systemd user unit this Linux ships for
+/// ssh-agent, if any (see [`systemd_agent_unit`]).
+pub fn agent_fix(p: Platform, unit: Option<&Path>) -> String {
+    match p {
+        Platform::Linux | Platform::Wsl => {
+            let keep = match unit {
+                Some(unit) => format!(
+                    "systemctl --user enable --now ssh-agent (your distribution ships {}; `systemctl --user cat ssh-agent` names the socket to put in SSH_AUTH_SOCK)",
+                    unit.display()
+                ),
+                None => "start the agent from your shell profile or session".into(),
+            };
+            format!(
+                "eval \"$(ssh-agent -s)\"  (an agent for this shell)\nto keep one across logins: {keep}, and AddKeysToAgent yes in ~/.ssh/config (rdock setup writes it)"
+            )
+        }
+        Platform::MacOs => {
+            "launchctl start com.openssh.ssh-agent (macOS starts it at login and sets SSH_AUTH_SOCK), or eval \"$(ssh-agent -s)\" for this shell".into()
+        }
+        Platform::Windows => service_advice(&agent_service_cmds(&ServiceState::UNUSABLE)),
+    }
+}
+
+/// Where distributions ship a systemd user unit for ssh-agent.
+pub const SYSTEMD_AGENT_UNITS: [&str; 3] = [
+    "/usr/lib/systemd/user/ssh-agent.service",
+    "/lib/systemd/user/ssh-agent.service",
+    "/etc/systemd/user/ssh-agent.service",
+];
+
+/// The systemd user unit for ssh-agent this Linux ships, if any. `exists` is the file test
+/// (`Path::exists` on the real machine).
+pub fn systemd_agent_unit(exists: &dyn Fn(&Path) -> bool) -> Option<PathBuf> {
+    SYSTEMD_AGENT_UNITS
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| exists(p))
+}
 
 /// What rdock reads from the machine to find the agent (tests make these up).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,7 +160,7 @@ impl AgentFacts {
             .then(|| env.ssh_config())
             .flatten()
             .and_then(|config| {
-                let conf = config.with_file_name(platform::PAGEANT_CONF);
+                let conf = config.with_file_name(PAGEANT_CONF);
                 let read = |path: &Path| ssh_config::read(path).unwrap_or_default();
                 pageant_pipe(&read(&config), &read(&conf))
             });
@@ -140,35 +197,14 @@ impl AgentFacts {
     pub fn place(&self) -> String {
         match (self.target(), &self.auth_sock) {
             (AgentTarget::Pageant(pipe), _) => {
-                format!("Pageant's pipe {pipe} (from {})", platform::PAGEANT_CONF)
+                format!("Pageant's pipe {pipe} (from {})", PAGEANT_CONF)
             }
             (AgentTarget::Socket(sock), _) => format!("{sock} (IdentityAgent)"),
             (AgentTarget::Disabled, _) => "no agent (IdentityAgent none)".into(),
             (_, Some(sock)) => sock.clone(),
-            (_, None) => format!(
-                "the {} service ({})",
-                platform::AGENT_SERVICE,
-                platform::WINDOWS_AGENT_PIPE
-            ),
+            (_, None) => format!("the {} service ({})", AGENT_SERVICE, WINDOWS_AGENT_PIPE),
         }
     }
-}
-
-/// Pageant's pipe, as ssh will find it: the `IdentityAgent` of `conf` (what
-/// `pageant --openssh-config` wrote), when `config` (~/.ssh/config) includes pageant.conf before
-/// any Host line. A name written with escaped backslashes (`\\\\.\\pipe\\…`, which newer
-/// OpenSSH unescapes) is unescaped the same way.
-pub fn pageant_pipe(config: &str, conf: &str) -> Option<String> {
-    if !ssh_config::includes(config, platform::PAGEANT_CONF) {
-        return None;
-    }
-    let (_, args) = ssh_config::global_value(conf, "IdentityAgent")?;
-    let pipe = args.into_iter().next()?;
-    Some(if pipe.starts_with(r"\\\\") {
-        pipe.replace(r"\\", "\\")
-    } else {
-        pipe
-    })
 }
 
 /// `ssh-add ARGS` against the agent ssh will use.
@@ -247,14 +283,7 @@ pub fn windows_service_is_the_agent(facts: &AgentFacts) -> bool {
         && facts
             .auth_sock
             .as_deref()
-            .is_none_or(|s| s.eq_ignore_ascii_case(platform::WINDOWS_AGENT_PIPE))
-}
-
-/// `sc qc` and `sc query` for the ssh-agent service; None when it is not installed.
-pub fn read_service(exec: &Exec) -> Option<ServiceState> {
-    let qc = exec.run(&platform::sc_qc()).ok()?;
-    let query = exec.run(&platform::sc_query()).ok()?;
-    ServiceState::parse(&qc.stdout, &query.stdout)
+            .is_none_or(|s| s.eq_ignore_ascii_case(WINDOWS_AGENT_PIPE))
 }
 
 /// sc and net report errors on stdout; ssh tools on stderr.

@@ -1,4 +1,6 @@
-//! The key pair: what a key file is, its public half and its blob. Nothing here overwrites a file.
+//! The key pair: what a key file is, its public half and its blob, and what ssh-keygen says about
+//! it (it runs here; what its answers mean for setup is the key step's to judge). Nothing here
+//! overwrites a file.
 
 use std::path::{Path, PathBuf};
 
@@ -6,7 +8,7 @@ use anyhow::Result;
 
 use crate::ssh::destination::Resolved;
 use crate::sys::env::Env;
-use crate::sys::exec::{Cmd, Exec};
+use crate::sys::exec::{Cmd, Exec, Output};
 use crate::sys::fsutil;
 
 /// A usable key pair, as later steps need it.
@@ -132,12 +134,111 @@ pub fn holds(lines: &[String], blob: &str) -> bool {
 pub fn can_offer(exec: &Exec, agent_keys: &[String], private: &Path, blob: &str) -> bool {
     holds(agent_keys, blob)
         || exec
-            .run(
-                &Cmd::new("ssh-keygen")
-                    .args(["-y", "-P", "", "-f"])
-                    .arg(private),
-            )
+            .run(&unlock_cmd(private))
             .is_ok_and(|out| out.success() && public_blob(out.stdout.trim()) == Some(blob))
+}
+
+// ssh-keygen: run here, its answers read into values
+
+/// `ssh-keygen -y -P '' -f KEY`: the public half, asked with an empty passphrase, so that
+/// ssh-keygen answers at once: the key, or "incorrect passphrase".
+pub fn unlock_cmd(private: &Path) -> Cmd {
+    Cmd::new("ssh-keygen")
+        .args(["-y", "-P", "", "-f"])
+        .arg(private)
+}
+
+/// What ssh-keygen makes of a private key file, asked with no passphrase.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unlock {
+    /// It opens with no passphrase: its public key line, as ssh-keygen derives it.
+    Open(String),
+    /// It has a passphrase (ssh-keygen: "incorrect passphrase").
+    Passphrase,
+    /// ssh-keygen refuses it as a key: its last error line.
+    Refused(String),
+}
+
+impl Unlock {
+    /// What `ssh-keygen -y -P ''` printed.
+    pub fn read(out: &Output) -> Self {
+        if out.success() {
+            Unlock::Open(out.stdout.trim().to_string())
+        } else if out.stderr.contains("incorrect passphrase") {
+            Unlock::Passphrase
+        } else {
+            Unlock::Refused(out.last_error_line())
+        }
+    }
+}
+
+/// Ask ssh-keygen whether the private key file opens with no passphrase. Err: it could not run.
+pub fn unlock(exec: &Exec, private: &Path) -> Result<Unlock> {
+    Ok(Unlock::read(&exec.run(&unlock_cmd(private))?))
+}
+
+/// Do these bytes open as a private key with no passphrase? ssh-keygen refuses to read a key file
+/// others can read; given the bytes on a pipe it checks them.
+pub fn opens_on_a_pipe(exec: &Exec, bytes: Vec<u8>) -> bool {
+    let cmd = Cmd::new("ssh-keygen")
+        .args(["-y", "-P", "", "-f", "/dev/stdin"])
+        .stdin(bytes);
+    exec.run(&cmd).is_ok_and(|o| o.success())
+}
+
+/// `ssh-keygen` for a new ed25519 key at `path`: with `-N ''` when it gets no passphrase, else on
+/// the terminal, where ssh-keygen asks for one.
+pub fn generate_cmd(path: &Path, no_passphrase: bool) -> Cmd {
+    let cmd = Cmd::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-f"])
+        .arg(path)
+        .changes();
+    if no_passphrase {
+        cmd.args(["-N", ""])
+    } else {
+        cmd.interactive()
+    }
+}
+
+/// `ssh-keygen -y -f KEY`: the public half of a private key.
+pub fn derive_cmd(path: &Path) -> Cmd {
+    Cmd::new("ssh-keygen").args(["-y", "-f"]).arg(path)
+}
+
+/// ssh-keygen ran and refused: what it was asked to do, and its last error line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{what} failed: {line}")]
+pub struct KeygenFailed {
+    pub what: &'static str,
+    pub line: String,
+}
+
+impl KeygenFailed {
+    fn unless_success(what: &'static str, out: &Output) -> std::result::Result<(), Self> {
+        if out.success() {
+            return Ok(());
+        }
+        Err(KeygenFailed {
+            what,
+            line: out.last_error_line(),
+        })
+    }
+}
+
+/// Make the new key `cmd` ([`generate_cmd`]) describes. Err: ssh-keygen could not run, or
+/// [`KeygenFailed`].
+pub fn generate(exec: &Exec, cmd: &Cmd) -> Result<()> {
+    let out = exec.run(cmd)?;
+    KeygenFailed::unless_success("ssh-keygen", &out)?;
+    Ok(())
+}
+
+/// The public key line of the private key at `path`, its passphrase typed on the terminal. Err:
+/// ssh-keygen could not run, or [`KeygenFailed`].
+pub fn derive_public(exec: &Exec, path: &Path) -> Result<String> {
+    let out = exec.run(&derive_cmd(path).interactive())?;
+    KeygenFailed::unless_success("ssh-keygen -y", &out)?;
+    Ok(out.stdout.trim().to_string())
 }
 
 /// The key rdock makes when there is none: `~/.ssh/id_ed25519`.

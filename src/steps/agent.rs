@@ -5,21 +5,25 @@
 
 use std::path::Path;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 
 use crate::ssh::agent::{
-    add_key_cmd, agent_keys, agent_state, failure_line, read_service, windows_service_is_the_agent,
-    AgentFacts, AgentState, AgentTarget, MAX_AGENT_KEYS,
+    self as ssh_agent, add_key_cmd, agent_keys, agent_state, failure_line, read_service,
+    windows_service_is_the_agent, AgentFacts, AgentState, AgentTarget, ServiceState,
+    MAX_AGENT_KEYS,
 };
 use crate::ssh::keys::public_blob;
 use crate::sys::exec::{quote, Cmd};
-use crate::sys::platform::{self, Platform, ServiceState};
+use crate::sys::platform::{self, Platform};
 
 use super::{Finding, Kind, Outcome, Session, Step};
 
 /// The fix when no agent answers, for this machine.
 pub(super) fn agent_fix(p: Platform) -> String {
-    p.agent_fix(platform::systemd_agent_unit(&|path| path.exists()).as_deref())
+    ssh_agent::agent_fix(
+        p,
+        ssh_agent::systemd_agent_unit(&|path| path.exists()).as_deref(),
+    )
 }
 
 /// The `agent` finding. `service` is what `sc` said about the Windows ssh-agent service (read
@@ -64,7 +68,7 @@ pub fn judge(
         AgentState::NoSocket => Finding::fail(
             id,
             "no ssh-agent: SSH_AUTH_SOCK is not set",
-            p.agent_fix(unit),
+            ssh_agent::agent_fix(p, unit),
         ),
         AgentState::Disabled => Finding::ok(
             id,
@@ -73,25 +77,25 @@ pub fn judge(
         AgentState::PageantName => Finding::fail(
             id,
             "SSH_AUTH_SOCK=pageant, which OpenSSH (and so the docker CLI) cannot use",
-            platform::pageant_advice(),
+            ssh_agent::pageant_advice(),
         ),
         AgentState::NoAnswer(why) => match (p, facts.target()) {
             (Platform::Windows, AgentTarget::Pageant(pipe)) => Finding::fail(
                 id,
                 format!("Pageant does not answer at {pipe} ({why}); that pipe is from an earlier run of Pageant"),
-                platform::pageant_advice(),
+                ssh_agent::pageant_advice(),
             ),
             (Platform::Windows, _) if windows_service_is_the_agent(facts) => match service {
                 None => Finding::fail(
                     id,
                     format!(
                         "no ssh-agent answers, and Windows has no {} service (the OpenSSH client is not installed)",
-                        platform::AGENT_SERVICE
+                        ssh_agent::AGENT_SERVICE
                     ),
                     p.install_hint("ssh"),
                 ),
                 Some(st) => {
-                    let cmds = platform::agent_service_cmds(st);
+                    let cmds = ssh_agent::agent_service_cmds(st);
                     if cmds.is_empty() {
                         Finding::fail(
                             id,
@@ -102,7 +106,7 @@ pub fn judge(
                         Finding::fail(
                             id,
                             format!("no ssh-agent answers: {}", st.describe()),
-                            platform::service_advice(&cmds),
+                            ssh_agent::service_advice(&cmds),
                         )
                         .fixable()
                     }
@@ -122,7 +126,7 @@ pub fn judge(
                     "no ssh-agent answers at SSH_AUTH_SOCK={} ({why})",
                     facts.auth_sock.as_deref().unwrap_or("")
                 ),
-                p.agent_fix(unit),
+                ssh_agent::agent_fix(p, unit),
             ),
         },
     }
@@ -152,7 +156,7 @@ impl Step for AgentStep {
             }
             _ => None,
         };
-        let unit = platform::systemd_agent_unit(&|path| path.exists());
+        let unit = ssh_agent::systemd_agent_unit(&|path| path.exists());
         judge(&facts, &state, service.as_ref(), unit.as_deref())
     }
 
@@ -179,12 +183,12 @@ impl Step for AgentStep {
         }
         Ok(Outcome::Done(format!(
             "enabled and started the {} service",
-            platform::AGENT_SERVICE
+            ssh_agent::AGENT_SERVICE
         )))
     }
 
-    fn can_fix(&self, s: &Session) -> Result<(), String> {
-        service_plan(s).map(|_| ()).map_err(|e| format!("{e:#}"))
+    fn can_fix(&self, s: &Session) -> Result<()> {
+        service_plan(s).map(|_| ())
     }
 
     fn preview(&self, s: &Session, _: &Finding) -> String {
@@ -192,7 +196,7 @@ impl Step for AgentStep {
             Ok((_, cmds)) => {
                 let mut lines = vec![format!(
                     "would enable and start the {} service",
-                    platform::AGENT_SERVICE
+                    ssh_agent::AGENT_SERVICE
                 )];
                 lines.extend(cmds.iter().map(|c| format!("would run: {}", c.display())));
                 lines.join("\n")
@@ -208,13 +212,13 @@ fn service_plan(s: &Session) -> Result<(ServiceState, Vec<Cmd>)> {
         bail!("rdock cannot start an agent for your shell");
     }
     let Some(service) = read_service(&s.exec) else {
-        bail!("the {} service is not installed", platform::AGENT_SERVICE);
+        bail!("the {} service is not installed", ssh_agent::AGENT_SERVICE);
     };
     let elevated = s
         .exec
         .run(&platform::elevation_query())
         .is_ok_and(|out| out.success());
-    let cmds = platform::service_plan(&service, elevated).map_err(|advice| anyhow!(advice))?;
+    let cmds = ssh_agent::service_plan(&service, elevated)?;
     Ok((service, cmds))
 }
 

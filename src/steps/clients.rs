@@ -5,14 +5,18 @@
 
 use std::path::Path;
 
-use crate::docker::clients::{self, Client, Facts, Holds, Paramiko, Verdict, PARAMIKO_KEY_NAMES};
+use crate::docker::clients::{
+    self, AgentError, Client, Facts, Holds, Paramiko, Verdict, PARAMIKO_KEY_NAMES,
+};
 use crate::docker::{self, show_version};
-use crate::ssh::agent::{agent_keys, expand_identity_agent, AgentFacts, AgentTarget};
+use crate::ssh::agent::{
+    agent_keys, expand_identity_agent, AgentFacts, AgentTarget, WINDOWS_AGENT_PIPE,
+};
 use crate::ssh::destination::{known_hosts_name, resolve_in_file, Endpoint, Resolved};
 use crate::ssh::keys;
 use crate::ssh::known_hosts::{lookup_in, Trust};
 use crate::sys::net;
-use crate::sys::platform::{Platform, WINDOWS_AGENT_PIPE};
+use crate::sys::platform::Platform;
 use crate::vscode::extensions::Extension;
 
 use super::{Finding, Kind, Session, Step, Want};
@@ -196,7 +200,7 @@ fn holds(s: &Session, target: AgentTarget, blob: &str) -> Holds {
     };
     agent_keys(&s.exec, &facts)
         .map(|keys| keys::holds(&keys, blob))
-        .map_err(|e| format!("{e:#}"))
+        .map_err(|e| AgentError(format!("{e:#}")))
 }
 
 /// Gather what ssh2 and paramiko would meet, for the context's endpoint (or, before the context

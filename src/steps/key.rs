@@ -12,8 +12,8 @@ use anyhow::{bail, Result};
 
 use crate::ssh::agent::{agent_keys, AgentFacts, AgentTarget};
 use crate::ssh::keys::{
-    agent_holds_line, default_identity, first_line, looks_like_private_key, offered_key,
-    openssh_body_ok, public_blob, public_key_text, public_path, set_private_mode, KeyPair,
+    self, agent_holds_line, default_identity, first_line, looks_like_private_key, offered_key,
+    openssh_body_ok, public_blob, public_key_text, public_path, set_private_mode, KeyPair, Unlock,
     MAX_KEY_BYTES,
 };
 use crate::sys::exec::{quote, Cmd};
@@ -165,12 +165,8 @@ impl Step for KeyStep {
             let chmod = format!("chmod 600 {}", quote(&path.to_string_lossy()));
             let open =
                 format!("{shown} is mode {mode:04o}; ssh ignores private keys others can read");
-            // ssh-keygen refuses to read such a file; given the bytes on a pipe it checks them.
-            // Only a key it has verified is chmod'ed; for anything else the user decides.
-            let verify = Cmd::new("ssh-keygen")
-                .args(["-y", "-P", "", "-f", "/dev/stdin"])
-                .stdin(bytes);
-            if s.exec.run(&verify).is_ok_and(|o| o.success()) {
+            // Only a key ssh-keygen has verified is chmod'ed; for anything else the user decides.
+            if keys::opens_on_a_pipe(&s.exec, bytes) {
                 self.pending = Some(Pending::Chmod);
                 return Finding::fail("key", open, chmod).fixable();
             }
@@ -180,27 +176,17 @@ impl Step for KeyStep {
                 format!("if it is your key: {chmod}; else pass --identity PATH"),
             );
         }
-        // `-P ''` makes ssh-keygen answer at once: the key, or "incorrect passphrase".
-        let probe = Cmd::new("ssh-keygen")
-            .args(["-y", "-P", "", "-f"])
-            .arg(path);
-        let out = match s.exec.run(&probe) {
-            Ok(out) => out,
+        let (encrypted, derived) = match keys::unlock(&s.exec, path) {
+            Ok(Unlock::Open(line)) => (false, Some(line)),
+            Ok(Unlock::Passphrase) => (true, None),
+            Ok(Unlock::Refused(why)) => {
+                return Finding::fail(
+                    "key",
+                    format!("{shown} is not a valid private key ({why})"),
+                    use_other,
+                );
+            }
             Err(e) => return Finding::fail("key", format!("{e:#}"), use_other),
-        };
-        let (encrypted, derived) = if out.success() {
-            (false, Some(out.stdout.trim().to_string()))
-        } else if out.stderr.contains("incorrect passphrase") {
-            (true, None)
-        } else {
-            return Finding::fail(
-                "key",
-                format!(
-                    "{shown} is not a valid private key ({})",
-                    out.last_error_line()
-                ),
-                use_other,
-            );
         };
         let public_line = match fsutil::read_optional(&public, MAX_KEY_BYTES) {
             Ok(Some(bytes)) => first_line(&bytes),
@@ -275,10 +261,7 @@ impl Step for KeyStep {
                 if let Some(dir) = path.parent() {
                     fsutil::create_private_dir(dir)?;
                 }
-                let out = s.exec.run(&cmd)?;
-                if !out.success() {
-                    bail!("ssh-keygen failed: {}", out.last_error_line());
-                }
+                keys::generate(&s.exec, &cmd)?;
                 let how = if self.no_passphrase {
                     "no passphrase"
                 } else {
@@ -290,13 +273,7 @@ impl Step for KeyStep {
                 let public = public_path(&path);
                 let line = match line {
                     Some(line) => line,
-                    None if s.term.is_interactive() => {
-                        let out = s.exec.run(&derive_cmd(&path).interactive())?;
-                        if !out.success() {
-                            bail!("ssh-keygen -y failed: {}", out.last_error_line());
-                        }
-                        out.stdout.trim().to_string()
-                    }
+                    None if s.term.is_interactive() => keys::derive_public(&s.exec, &path)?,
                     None => bail!(
                         "{shown} has a passphrase, so its public half needs it; run `ssh-keygen -y -f {shown} > {shown}.pub` in a terminal, then rerun"
                     ),
@@ -315,15 +292,13 @@ impl Step for KeyStep {
         }
     }
 
-    fn can_fix(&self, s: &Session) -> Result<(), String> {
+    fn can_fix(&self, s: &Session) -> Result<()> {
         match &self.pending {
-            Some(Pending::Generate(_)) => {
-                self.keygen_cmd(s).map(|_| ()).map_err(|e| format!("{e:#}"))
-            }
-            Some(Pending::DerivePublic(None)) if !s.term.is_interactive() => Err(format!(
+            Some(Pending::Generate(_)) => self.keygen_cmd(s).map(|_| ()),
+            Some(Pending::DerivePublic(None)) if !s.term.is_interactive() => bail!(
                 "{} has a passphrase, so its public half needs a terminal to type it on",
                 s.env.tilde(&self.path)
-            )),
+            ),
             _ => Ok(()),
         }
     }
@@ -348,7 +323,7 @@ impl Step for KeyStep {
             Some(Pending::DerivePublic(_)) => format!(
                 "would write {}\nwould run: {} > {}",
                 s.env.tilde(&public_path(&self.path)),
-                derive_cmd(&self.path).display(),
+                keys::derive_cmd(&self.path).display(),
                 quote(&public_path(&self.path).to_string_lossy())
             ),
             Some(Pending::Chmod) => format!(
@@ -363,25 +338,13 @@ impl Step for KeyStep {
 impl KeyStep {
     /// `ssh-keygen` for a new key: with `-N ''` for --no-passphrase, else on the terminal.
     fn keygen_cmd(&self, s: &Session) -> Result<Cmd> {
-        let cmd = Cmd::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-f"])
-            .arg(&self.path)
-            .changes();
-        if self.no_passphrase {
-            Ok(cmd.args(["-N", ""]))
-        } else if s.term.is_interactive() {
-            Ok(cmd.interactive())
-        } else {
+        if !self.no_passphrase && !s.term.is_interactive() {
             bail!(
                 "a new key needs a passphrase and there is no terminal to type it on; pass --no-passphrase (for scripts), or run rdock in a terminal"
             )
         }
+        Ok(keys::generate_cmd(&self.path, self.no_passphrase))
     }
-}
-
-/// `ssh-keygen -y -f KEY`: the public half of a private key.
-fn derive_cmd(path: &std::path::Path) -> Cmd {
-    Cmd::new("ssh-keygen").args(["-y", "-f"]).arg(path)
 }
 
 /// The keys of the agent ssh asks for this host, where it is, and what makes ssh-add ask it

@@ -162,7 +162,7 @@ pub trait Step {
 
     /// Whether `fix` could run here at all (for `--dry-run`, which never calls it): Err says what
     /// stands in the way (no terminal for a passphrase, a prompt that is not elevated).
-    fn can_fix(&self, _s: &Session) -> Result<(), String> {
+    fn can_fix(&self, _s: &Session) -> Result<()> {
         Ok(())
     }
 
@@ -264,7 +264,7 @@ fn run_steps(
                         finding.outcome = Some(Outcome::WouldDo(would));
                         blocked.insert(kind, format!("{} is not done yet (--dry-run)", kind.id()));
                     }
-                    Err(why) => finding.outcome = Some(Outcome::Declined(why)),
+                    Err(why) => finding.outcome = Some(Outcome::Declined(format!("{why:#}"))),
                 },
                 Mode::Setup => {
                     finding = fix_and_recheck(s, facts, step.as_mut(), finding, &mut report)

@@ -5,11 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
+use crate::ssh::agent as ssh_agent;
 use crate::ssh::config::{
     agent_block_body, check_markers, has_block, in_effect, read, render, set_block, unbalanced,
     write_block, Effect, AGENT_BLOCK,
 };
-use crate::sys::platform::{self, Platform};
+use crate::sys::platform::Platform;
 
 use super::{Finding, Kind, Outcome, Session, Step};
 
@@ -59,7 +60,7 @@ pub fn judge(f: &ConfigFacts) -> Finding {
             }
             if f.pageant {
                 fix.push('\n');
-                fix.push_str(&platform::pageant_advice());
+                fix.push_str(&ssh_agent::pageant_advice());
             }
             problems.push((message, fix));
         };
@@ -88,9 +89,9 @@ pub fn judge(f: &ConfigFacts) -> Finding {
                 problems.push((
                     format!(
                         "~/.ssh/config includes {}, but Pageant has not written it",
-                        platform::PAGEANT_CONF
+                        ssh_agent::PAGEANT_CONF
                     ),
-                    platform::pageant_advice(),
+                    ssh_agent::pageant_advice(),
                 ));
             }
         } else if current {
@@ -158,10 +159,10 @@ impl SshConfigStep {
         let sock = s.env.var("SSH_AUTH_SOCK");
         let p = s.env.platform;
         let pageant = p == Platform::Windows
-            && platform::pageant_in_use(p, sock.as_deref(), pageant_running(s));
+            && ssh_agent::pageant_in_use(p, sock.as_deref(), pageant_running(s));
         let pageant_conf = path
             .parent()
-            .is_some_and(|dir| dir.join(platform::PAGEANT_CONF).is_file());
+            .is_some_and(|dir| dir.join(ssh_agent::PAGEANT_CONF).is_file());
         let control_master = s
             .resolved
             .as_ref()
@@ -179,9 +180,7 @@ impl SshConfigStep {
 
 /// Is Pageant running? (`tasklist`, Windows only; false when tasklist cannot be run.)
 pub fn pageant_running(s: &Session) -> bool {
-    s.exec.run(&platform::pageant_query()).is_ok_and(|out| {
-        out.success() && platform::tasklist_has(&out.stdout, platform::PAGEANT_EXE)
-    })
+    ssh_agent::pageant_running(&s.exec)
 }
 
 impl Step for SshConfigStep {

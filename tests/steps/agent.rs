@@ -1,17 +1,21 @@
 //! agent, identity, agent-keys: the agent ssh will use must answer and hold the key; on Windows
 //! the ssh-agent service (enabled and started by setup, with consent, when elevated) or Pageant.
 
+use rdock::ssh::agent;
 use rdock::steps::plan::Options;
 use rdock::steps::{Mode, Outcome, Status};
 use rdock::sys::exec::{quote, Reply};
-use rdock::sys::platform::{self, Platform};
+use rdock::sys::platform::Platform;
 
 use super::recorded::*;
 use super::{no_consent, options, said, Rig, AGENT_SOCK};
 
 /// The fix for no agent on Linux: it names the systemd unit when this machine ships one.
 fn linux_agent_fix() -> String {
-    Platform::Linux.agent_fix(platform::systemd_agent_unit(&|p| p.exists()).as_deref())
+    agent::agent_fix(
+        Platform::Linux,
+        agent::systemd_agent_unit(&|p| p.exists()).as_deref(),
+    )
 }
 
 /// Pageant's pipe, as ~/.ssh/pageant.conf names it.
@@ -250,7 +254,7 @@ fn windows_asks_pageant_through_its_pipe() {
         (
             Status::Fail,
             format!("Pageant does not answer at {PIPE} (Error connecting to agent: No such file or directory); that pipe is from an earlier run of Pageant").as_str(),
-            Some(platform::pageant_advice().as_str())
+            Some(agent::pageant_advice().as_str())
         )
     );
 
@@ -262,7 +266,7 @@ fn windows_asks_pageant_through_its_pipe() {
         (
             Status::Fail,
             "SSH_AUTH_SOCK=pageant, which OpenSSH (and so the docker CLI) cannot use",
-            Some(platform::pageant_advice().as_str())
+            Some(agent::pageant_advice().as_str())
         )
     );
     assert!(done.ran().is_empty());

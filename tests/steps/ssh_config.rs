@@ -1,8 +1,9 @@
 //! ssh-config: this OS's agent settings in rdock's block of ~/.ssh/config, written only with
 //! --yes (or a terminal to ask on); on Windows, a warning where ControlMaster applies.
 
+use rdock::ssh::agent;
 use rdock::steps::{Mode, Outcome, Status};
-use rdock::sys::platform::{self, Platform};
+use rdock::sys::platform::Platform;
 
 use super::recorded::*;
 use super::{options, said, yes, Rig};
@@ -194,7 +195,7 @@ fn windows_with_pageant_gets_the_include_and_is_told_pageant_must_write_its_file
         (
             Status::Warn,
             "~/.ssh/config includes pageant.conf, but Pageant has not written it",
-            Some(platform::pageant_advice().as_str())
+            Some(agent::pageant_advice().as_str())
         )
     );
     assert_eq!(
