@@ -9,7 +9,7 @@ use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::steps::{Finding, Group, Outcome, Report, Status};
+use crate::steps::{Finding, Group, Kind, Outcome, Report, Status};
 use crate::sys::term::{needs_escape, visible};
 
 const OK: Style = AnsiColor::Green.on_default();
@@ -432,6 +432,34 @@ fn fix_lines(fix: &str) -> String {
 /// A ! line: done, but something to know.
 pub fn warn_line(message: &str) -> String {
     format!("{} {}\n", symbol(Status::Warn), visible(message))
+}
+
+/// One step of `rdock remove`, as (stdout, stderr): a ✓ line for each thing it did (or would do,
+/// under --dry-run), ! for a warning, ✗ and the fix for a failure, and what was left alone as
+/// it is. Not finding the context or the key to remove is an error of the command line:
+/// `error: …` on stderr. A check that found what it looked for, a skipped step and a declined
+/// one show nothing (the command says why nothing was removed).
+pub fn removal(f: &Finding) -> (String, String) {
+    let is = |kinds: &[Kind]| kinds.iter().any(|k| k.id() == f.id);
+    let mut out = String::new();
+    match (&f.outcome, f.status) {
+        (Some(Outcome::Done(did) | Outcome::WouldDo(did)), _) => {
+            out = done_lines(&did.lines().map(str::to_string).collect::<Vec<_>>());
+        }
+        (Some(Outcome::Declined(_)), _) => {}
+        (None, Status::Fail) if is(&[Kind::Target, Kind::RevokeKey]) => {
+            return (String::new(), format!("error: {}\n", f.message));
+        }
+        (None, Status::Fail) => out = failed_line(&f.message),
+        (None, Status::Warn) => out = warn_line(&f.message),
+        (None, Status::Ok) if is(&[Kind::LeftAlone]) => out = format!("{}\n", f.message),
+        (None, _) => {}
+    }
+    let problem = f.outcome.is_none() && matches!(f.status, Status::Warn | Status::Fail);
+    if let Some(fix) = f.fix.as_deref().filter(|_| problem) {
+        out.push_str(&fix_lines(fix));
+    }
+    (out, String::new())
 }
 
 #[cfg(test)]
