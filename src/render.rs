@@ -435,7 +435,7 @@ pub fn warn_line(message: &str) -> String {
 }
 
 /// One step of `rdock remove`, as (stdout, stderr): a ✓ line for each thing it did (or would do,
-/// under --dry-run), ! for a warning, ✗ and the fix for a failure, and what was left alone as
+/// under --dry-run, and the commands it would run on stderr), ! for a warning, ✗ and the fix for a failure, and what was left alone as
 /// it is. Not finding the context or the key to remove is an error of the command line:
 /// `error: …` on stderr. A check that found what it looked for, a skipped step and a declined
 /// one show nothing (the command says why nothing was removed).
@@ -443,8 +443,19 @@ pub fn removal(f: &Finding) -> (String, String) {
     let is = |kinds: &[Kind]| kinds.iter().any(|k| k.id() == f.id);
     let mut out = String::new();
     match (&f.outcome, f.status) {
-        (Some(Outcome::Done(did) | Outcome::WouldDo(did)), _) => {
+        (Some(Outcome::Done(did)), _) => {
             out = done_lines(&did.lines().map(str::to_string).collect::<Vec<_>>());
+        }
+        // The commands go to stderr, where remove has always shown them.
+        (Some(Outcome::WouldDo(would)), _) => {
+            let (mut lines, mut commands) = (Vec::new(), String::new());
+            for line in would.lines() {
+                match line.strip_prefix("would run: ") {
+                    Some(cmd) => commands.push_str(&format!("would run: {}\n", visible(cmd))),
+                    None => lines.push(line.to_string()),
+                }
+            }
+            return (done_lines(&lines), commands);
         }
         (Some(Outcome::Declined(_)), _) => {}
         (None, Status::Fail) if is(&[Kind::Target, Kind::RevokeKey]) => {

@@ -21,7 +21,7 @@ use crate::ssh::config as ssh_config;
 use crate::ssh::destination::{resolve, Endpoint, Resolved};
 use crate::ssh::{keys, multiplex};
 use crate::sys::env::Env;
-use crate::sys::exec::{quote, Cmd, Exec};
+use crate::sys::exec::{quote, Cmd};
 
 use super::plan::Options;
 use super::{Finding, Kind, Outcome, Session, Status, Step};
@@ -165,20 +165,20 @@ struct RemoveStep {
 }
 
 impl RemoveStep {
-    /// Run the commands: what was done (or, under --dry-run, would be), a line each.
-    fn act(&self, exec: &Exec) -> Result<Vec<String>> {
+    /// The commands, each with what it does: `docker context use default` first when the
+    /// context is the current one (docker will not remove that), then `docker context rm`.
+    fn commands(&self) -> Vec<(Cmd, String)> {
         let Some(c) = &self.found else {
-            bail!("there is no docker context to remove");
+            return Vec::new();
         };
-        let mut done = Vec::new();
+        let mut commands = Vec::new();
         if c.current {
-            let skipped = run_docker(exec, &docker::use_cmd("default"))?;
-            done.push(format!("{}switch to context default first", would(skipped)));
+            let line = "switch to context default first".to_string();
+            commands.push((docker::use_cmd("default"), line));
         }
-        let skipped = run_docker(exec, &docker::rm_cmd(&c.name))?;
-        let removed = format!("remove context {} ({})", c.name, c.endpoint);
-        done.push(format!("{}{removed}", would(skipped)));
-        Ok(done)
+        let line = format!("remove context {} ({})", c.name, c.endpoint);
+        commands.push((docker::rm_cmd(&c.name), line));
+        commands
     }
 }
 
@@ -210,32 +210,22 @@ impl Step for RemoveStep {
         if let Some(declined) = self.shared.ask(s) {
             return Ok(declined);
         }
-        Ok(Outcome::Done(self.act(&s.exec)?.join("\n")))
-    }
-
-    /// --dry-run's Exec prints the commands instead of running them.
-    fn preview(&self, s: &Session, _: &Finding) -> String {
-        match self.act(&s.exec) {
-            Ok(lines) => lines.join("\n"),
-            Err(e) => format!("{e:#}"),
+        let mut done = Vec::new();
+        for (cmd, line) in self.commands() {
+            let out = s.exec.run(&cmd)?;
+            if !out.success() {
+                bail!("{} failed: {}", cmd.display(), out.last_error_line());
+            }
+            done.push(line);
         }
+        Ok(Outcome::Done(done.join("\n")))
     }
-}
 
-/// Run a docker context command; true when --dry-run only printed it.
-fn run_docker(exec: &Exec, cmd: &Cmd) -> Result<bool> {
-    let out = exec.run(cmd)?;
-    if !out.success() {
-        bail!("{} failed: {}", cmd.display(), out.last_error_line());
-    }
-    Ok(out.skipped)
-}
-
-fn would(skipped: bool) -> &'static str {
-    if skipped {
-        "would "
-    } else {
-        ""
+    fn preview(&self, _: &Session, _: &Finding) -> String {
+        let would =
+            |(cmd, line): (Cmd, String)| format!("would {line}\nwould run: {}", cmd.display());
+        let lines: Vec<String> = self.commands().into_iter().map(would).collect();
+        lines.join("\n")
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use crate::docker::ContextInfo;
 use crate::ssh::agent::{agent_keys, AgentFacts};
@@ -249,14 +249,6 @@ impl RevokeStep {
             ),
         }
     }
-
-    /// Run the revoke: the finding it leads to; None under --dry-run, which only prints it.
-    fn revoke(&self, s: &Session) -> Option<Finding> {
-        let f = self.shared.facts();
-        let key = f.key.as_ref()?;
-        let outcome = authorized_keys::revoke(&s.exec, &key.r, &key.private, &key.blob)?;
-        Some(self.judge(s, key, outcome))
-    }
 }
 
 impl Step for RevokeStep {
@@ -280,28 +272,33 @@ impl Step for RevokeStep {
         if let Some(declined) = self.shared.ask(s) {
             return Ok(declined);
         }
-        let after = self
-            .revoke(s)
-            .unwrap_or_else(|| failed(Kind::Revoke.id(), "the key was not revoked"));
+        let after = {
+            let f = self.shared.facts();
+            let Some(key) = f.key.as_ref() else {
+                bail!("no key was found to revoke");
+            };
+            match authorized_keys::revoke(&s.exec, &key.r, &key.private, &key.blob) {
+                Some(outcome) => self.judge(s, key, outcome),
+                None => bail!("the key was not revoked (--dry-run)"),
+            }
+        };
         let did = after.message.clone();
         self.after = Some(after);
         Ok(Outcome::Done(did))
     }
 
-    /// --dry-run's Exec prints the ssh command instead of running it.
-    fn preview(&self, s: &Session, _: &Finding) -> String {
-        match self.revoke(s) {
-            Some(finding) => finding.message,
-            None => {
-                let f = self.shared.facts();
-                let key = f.key.as_ref();
-                format!(
-                    "would remove key {} from ~/.ssh/authorized_keys on {}",
-                    key.map_or("", |k| &k.shown),
-                    key.map(Key::at).unwrap_or_default()
-                )
-            }
-        }
+    fn preview(&self, _: &Session, _: &Finding) -> String {
+        let f = self.shared.facts();
+        let Some(key) = &f.key else {
+            return "would remove the key".into();
+        };
+        let cmd = authorized_keys::revoke_cmd(&key.r, &key.private, &key.blob);
+        format!(
+            "would remove key {} from ~/.ssh/authorized_keys on {}\nwould run: {}",
+            key.shown,
+            key.at(),
+            cmd.display()
+        )
     }
 }
 
