@@ -14,24 +14,8 @@ use super::{no_consent, options, Done, Rig, CONTEXT};
 
 const BOX: (&str, &str) = (CONTEXT, "ssh://u@127.0.0.1:2222");
 const OTHER: (&str, &str) = ("other", "ssh://u@127.0.0.1:2222");
-const USE_DEFAULT: [&str; 7] = [
-    "docker",
-    "--context",
-    "default",
-    "context",
-    "use",
-    "--",
-    "default",
-];
-const RM: [&str; 7] = [
-    "docker",
-    "--context",
-    "default",
-    "context",
-    "rm",
-    "--",
-    "box",
-];
+const USE_DEFAULT: &str = "docker --context default context use -- default";
+const RM: &str = "docker --context default context rm -- box";
 /// What ssh-keygen -l says of the recorded key (its fingerprint is made up).
 const KEYGEN_L: &str = "256 SHA256:Fp me@laptop (ED25519)\n";
 
@@ -47,20 +31,31 @@ fn current_box() -> Rig {
     rig.write(".ssh/config", config);
     let used = rig.store_after(context_changed(CONTEXT_USE), &[BOX], None);
     let removed = rig.store_after(Reply::ok("box\n"), &[], None);
-    rig.on(&USE_DEFAULT, used).on(&RM, removed)
+    let words = |line: &'static str| line.split(' ').collect::<Vec<_>>();
+    rig.on(&words(USE_DEFAULT), used).on(&words(RM), removed)
 }
 
 fn remove_options(yes: bool) -> Options {
     Options { yes, ..options() }
 }
 
-/// Every step of `rdock remove box` (with `revoke`: `--revoke`), run in `mode` at `term`.
-fn remove(rig: &Rig, o: &Options, revoke: bool, mode: Mode, term: Term) -> Done {
+/// Every step of `rdock remove box` (with `revoke`: `--revoke`), run in `mode` with no terminal.
+fn remove(rig: &Rig, o: &Options, revoke: bool, mode: Mode) -> Done {
+    remove_at(rig, o, revoke, mode, Term::plain())
+}
+
+/// [`remove`] at `term`.
+fn remove_at(rig: &Rig, o: &Options, revoke: bool, mode: Mode, term: Term) -> Done {
     let mut s = rig.session(mode);
     s.term = term;
     let purpose = Purpose::Remove { revoke };
     let mut steps: Vec<Box<dyn Step>> = rdock::steps::plan::steps(purpose, Scope::All, o, &rig.env);
     rig.run_in(s, mode, &mut steps)
+}
+
+/// `rdock remove box --yes` (with `revoke`: `--revoke`).
+fn remove_yes(rig: &Rig, revoke: bool) -> Done {
+    remove(rig, &remove_options(true), revoke, Mode::Setup)
 }
 
 /// What `rdock remove` prints for the run: stdout, then stderr, without colour.
@@ -83,13 +78,7 @@ fn ids(findings: &[Finding]) -> Vec<&str> {
 #[test]
 fn remove_switches_away_from_the_current_context_removes_it_and_its_block_and_says_how_to_revoke() {
     let rig = current_box();
-    let done = remove(
-        &rig,
-        &remove_options(true),
-        false,
-        Mode::Setup,
-        Term::plain(),
-    );
+    let done = remove_yes(&rig, false);
     let blob = key_line().split_whitespace().nth(1).unwrap();
     assert_eq!(
         ids(&done.report.findings),
@@ -132,7 +121,7 @@ fn without_consent_nothing_is_removed_and_the_run_stops_at_the_question() {
             Outcome::Declined("you said no".into()),
         ),
     ] {
-        let done = remove(&rig, &remove_options(false), false, Mode::Setup, term);
+        let done = remove_at(&rig, &remove_options(false), false, Mode::Setup, term);
         assert!(done.changes().is_empty(), "{:?}", done.changes());
         assert_eq!(done.outcome("remove"), Some(&declined));
         assert!(
@@ -148,13 +137,7 @@ fn without_consent_nothing_is_removed_and_the_run_stops_at_the_question() {
 #[test]
 fn dry_run_says_what_it_would_do_and_the_commands_go_to_stderr() {
     let rig = current_box();
-    let done = remove(
-        &rig,
-        &remove_options(false),
-        false,
-        Mode::DryRun,
-        Term::plain(),
-    );
+    let done = remove(&rig, &remove_options(false), false, Mode::DryRun);
     let (out, err) = printed(&done);
     assert!(
         out.starts_with(
@@ -176,7 +159,7 @@ fn dry_run_says_what_it_would_do_and_the_commands_go_to_stderr() {
 fn a_context_docker_does_not_have_is_an_error_and_nothing_runs() {
     let rig = Rig::plain().store(&[], None);
     for mode in [Mode::Setup, Mode::DryRun] {
-        let done = remove(&rig, &remove_options(true), true, mode, Term::plain());
+        let done = remove(&rig, &remove_options(true), true, mode);
         assert!(done.ran().is_empty(), "{:?}", done.ran());
         let (out, err) = printed(&done);
         assert_eq!(out, "");
@@ -199,13 +182,7 @@ fn revocable(reply: Reply) -> Rig {
 #[test]
 fn revoke_takes_the_key_out_first_then_removes_the_context() {
     let rig = revocable(Reply::ok("rdock-key-removed 1\n"));
-    let done = remove(
-        &rig,
-        &remove_options(true),
-        true,
-        Mode::Setup,
-        Term::plain(),
-    );
+    let done = remove_yes(&rig, true);
     assert_eq!(
         ids(&done.report.findings),
         [
@@ -234,13 +211,7 @@ fn revoke_takes_the_key_out_first_then_removes_the_context() {
 #[test]
 fn a_revoke_that_fails_keeps_the_context_and_says_how_to_do_it_by_hand() {
     let rig = revocable(ssh_failed(CONNECTION_REFUSED));
-    let done = remove(
-        &rig,
-        &remove_options(true),
-        true,
-        Mode::Setup,
-        Term::plain(),
-    );
+    let done = remove_yes(&rig, true);
     assert!(done.report.stopped);
     let f = done.find("revoke");
     assert_eq!(f.status, Status::Fail);
@@ -263,13 +234,7 @@ fn a_revoke_that_fails_keeps_the_context_and_says_how_to_do_it_by_hand() {
 #[test]
 fn revoke_stops_while_another_context_logs_in_with_the_key_and_force_only_warns() {
     let rig = revocable(Reply::ok("rdock-key-removed 1\n")).store(&[BOX, OTHER], Some(CONTEXT));
-    let done = remove(
-        &rig,
-        &remove_options(true),
-        true,
-        Mode::Setup,
-        Term::plain(),
-    );
+    let done = remove_yes(&rig, true);
     assert!(done.changes().is_empty() && done.report.stopped);
     let (out, _) = printed(&done);
     assert_eq!(
@@ -282,7 +247,7 @@ fn revoke_stops_while_another_context_logs_in_with_the_key_and_force_only_warns(
         force: true,
         ..remove_options(true)
     };
-    let done = remove(&rig, &forced, true, Mode::DryRun, Term::plain());
+    let done = remove(&rig, &forced, true, Mode::DryRun);
     let (out, err) = printed(&done);
     assert!(
         out.starts_with(
@@ -292,4 +257,35 @@ fn revoke_stops_while_another_context_logs_in_with_the_key_and_force_only_warns(
         "{out}"
     );
     assert!(err.starts_with("would run: ssh -o BatchMode=yes"), "{err}");
+}
+
+#[test]
+fn revoke_needs_an_ssh_context_and_the_public_key_and_changes_nothing_without() {
+    let tcp = Rig::plain().store(&[(CONTEXT, "tcp://10.0.0.5:2375")], None);
+    let done = remove(&tcp, &remove_options(true), true, Mode::Setup);
+    let error = "error: context box is not an ssh:// one (tcp://10.0.0.5:2375): there is no remote key to revoke\n";
+    assert_eq!(printed(&done), (String::new(), error.to_string()));
+    assert!(done.ran().is_empty(), "{:?}", done.ran());
+
+    // `ssh -G` names ~/.ssh/id_ed25519, and there is no key there.
+    let keyless = Rig::plain().store(&[BOX], None);
+    let done = remove(&keyless, &remove_options(true), true, Mode::DryRun);
+    let error =
+        "error: no public key at ~/.ssh/id_ed25519.pub: rdock cannot tell which key to revoke\n";
+    assert_eq!(printed(&done), (String::new(), error.to_string()));
+    assert!(done.changes().is_empty());
+    assert_eq!(
+        ids(&done.report.findings),
+        [
+            "target",
+            "revoke-key",
+            "shared-key",
+            "revoke",
+            "remove",
+            "multiplex-block"
+        ]
+    );
+    assert!(done.report.findings[2..]
+        .iter()
+        .all(|f| f.status == Status::Skip));
 }

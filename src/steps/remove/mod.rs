@@ -69,8 +69,8 @@ impl RemoveSteps {
         let shared = self.clone();
         Some(match kind {
             Kind::Target => Box::new(TargetStep(shared)),
-            Kind::RevokeKey if revoking => Box::new(revoke::KeyStep(shared)),
-            Kind::SharedKey if revoking => Box::new(revoke::SharedStep(shared)),
+            Kind::RevokeKey if revoking => Box::new(revoke::RevokeKeyStep(shared)),
+            Kind::SharedKey if revoking => Box::new(revoke::SharedKeyStep(shared)),
             Kind::Revoke if revoking => Box::new(revoke::RevokeStep::new(shared)),
             Kind::Remove => Box::new(RemoveStep {
                 shared,
@@ -165,8 +165,7 @@ struct RemoveStep {
 }
 
 impl RemoveStep {
-    /// The commands, each with what it does: `docker context use default` first when the
-    /// context is the current one (docker will not remove that), then `docker context rm`.
+    /// The commands, each with what it does (docker will not remove the current context).
     fn commands(&self) -> Vec<(Cmd, String)> {
         let Some(c) = &self.found else {
             return Vec::new();

@@ -59,9 +59,9 @@ impl Key {
 
 /// Find the key: the context must be an ssh:// one, ssh must resolve it, and the public half of
 /// the key ssh logs in with must be there to say which line to delete.
-pub(super) struct KeyStep(pub(super) RemoveSteps);
+pub(super) struct RevokeKeyStep(pub(super) RemoveSteps);
 
-impl Step for KeyStep {
+impl Step for RevokeKeyStep {
     fn kind(&self) -> Kind {
         Kind::RevokeKey
     }
@@ -72,16 +72,18 @@ impl Step for KeyStep {
             let f = self.0.facts();
             (f.context.clone(), f.identity.clone())
         };
-        let Some(ctx) = context.filter(ContextInfo::is_ssh) else {
-            let (name, endpoint) = self.0.facts().context.as_ref().map_or_else(
-                || (String::new(), String::new()),
-                |c| (c.name.clone(), c.endpoint.clone()),
-            );
+        let Some(ctx) = context else {
+            return failed(id, "there is no context to revoke a key for");
+        };
+        if !ctx.is_ssh() {
             return failed(
                 id,
-                format!("context {name} is not an ssh:// one ({endpoint}): there is no remote key to revoke"),
+                format!(
+                    "context {} is not an ssh:// one ({}): there is no remote key to revoke",
+                    ctx.name, ctx.endpoint
+                ),
             );
-        };
+        }
         let endpoint = match Endpoint::parse(&ctx.endpoint) {
             Ok(endpoint) => endpoint,
             Err(e) => return failed(id, e.to_string()),
@@ -121,9 +123,9 @@ impl Step for KeyStep {
 
 /// Another context that logs in where this one does with the same key is cut off too: stop,
 /// unless --force.
-pub(super) struct SharedStep(pub(super) RemoveSteps);
+pub(super) struct SharedKeyStep(pub(super) RemoveSteps);
 
-impl Step for SharedStep {
+impl Step for SharedKeyStep {
     fn kind(&self) -> Kind {
         Kind::SharedKey
     }
