@@ -16,6 +16,15 @@ const BOX: (&str, &str) = (CONTEXT, "ssh://u@127.0.0.1:2222");
 const OTHER: (&str, &str) = ("other", "ssh://u@127.0.0.1:2222");
 const USE_DEFAULT: &str = "docker --context default context use -- default";
 const RM: &str = "docker --context default context rm -- box";
+/// The steps of `rdock remove box --revoke`, in order.
+const REVOKE_PLAN: [&str; 6] = [
+    "target",
+    "revoke-key",
+    "shared-key",
+    "revoke",
+    "remove",
+    "multiplex-block",
+];
 /// What ssh-keygen -l says of the recorded key (its fingerprint is made up).
 const KEYGEN_L: &str = "256 SHA256:Fp me@laptop (ED25519)\n";
 
@@ -71,6 +80,13 @@ fn printed(done: &Done) -> (String, String) {
     (plain(out.concat()), plain(err.concat()))
 }
 
+/// How many times the run resolved a destination: `resolve` runs `ssh -G` with and without the
+/// config.
+fn resolved(done: &Done) -> usize {
+    let ran = done.ran();
+    ran.iter().filter(|c| c.starts_with("ssh -G ")).count() / 2
+}
+
 fn ids(findings: &[Finding]) -> Vec<&str> {
     findings.iter().map(|f| f.id.as_str()).collect()
 }
@@ -80,6 +96,7 @@ fn remove_switches_away_from_the_current_context_removes_it_and_its_block_and_sa
     let rig = current_box();
     let done = remove_yes(&rig, false);
     let blob = key_line().split_whitespace().nth(1).unwrap();
+    assert_eq!(resolved(&done), 1, "{:?}", done.ran());
     assert_eq!(
         ids(&done.report.findings),
         ["target", "remove", "multiplex-block", "left-alone"]
@@ -183,17 +200,8 @@ fn revocable(reply: Reply) -> Rig {
 fn revoke_takes_the_key_out_first_then_removes_the_context() {
     let rig = revocable(Reply::ok("rdock-key-removed 1\n"));
     let done = remove_yes(&rig, true);
-    assert_eq!(
-        ids(&done.report.findings),
-        [
-            "target",
-            "revoke-key",
-            "shared-key",
-            "revoke",
-            "remove",
-            "multiplex-block"
-        ]
-    );
+    assert_eq!(ids(&done.report.findings), REVOKE_PLAN);
+    assert_eq!(resolved(&done), 1, "{:?}", done.ran());
     let (out, err) = printed(&done);
     assert_eq!(
         out,
@@ -274,17 +282,7 @@ fn revoke_needs_an_ssh_context_and_the_public_key_and_changes_nothing_without() 
         "error: no public key at ~/.ssh/id_ed25519.pub: rdock cannot tell which key to revoke\n";
     assert_eq!(printed(&done), (String::new(), error.to_string()));
     assert!(done.changes().is_empty());
-    assert_eq!(
-        ids(&done.report.findings),
-        [
-            "target",
-            "revoke-key",
-            "shared-key",
-            "revoke",
-            "remove",
-            "multiplex-block"
-        ]
-    );
+    assert_eq!(ids(&done.report.findings), REVOKE_PLAN);
     assert!(done.report.findings[2..]
         .iter()
         .all(|f| f.status == Status::Skip));
