@@ -434,43 +434,40 @@ pub fn warn_line(message: &str) -> String {
     format!("{} {}\n", symbol(Status::Warn), visible(message))
 }
 
-/// One step of `rdock remove`, as (stdout, stderr): a ✓ line for each thing it did (or would do,
-/// under --dry-run, and the commands it would run on stderr), ! for a warning, ✗ and the fix for a failure, and what was left alone as
-/// it is. Not finding the context or the key to remove is an error of the command line:
-/// `error: …` on stderr. A check that found what it looked for, a skipped step and a declined
-/// one show nothing (the command says why nothing was removed).
+/// One step of `rdock remove`, as (stdout, stderr): a ✓ line for each thing it did, or would do
+/// under --dry-run (then the commands it would run go to stderr, where remove has always shown
+/// them); ! for a warning; ✗ and the fix for a failure; and what was left alone, as it is. Not
+/// finding the context or the key to remove is an error of the command line: `error: …` on
+/// stderr. A check that found what it looked for, a skipped step and a declined one show nothing
+/// (the command says why nothing was removed).
 pub fn removal(f: &Finding) -> (String, String) {
     let is = |kinds: &[Kind]| kinds.iter().any(|k| k.id() == f.id);
-    let mut out = String::new();
+    let fix = || f.fix.as_deref().map(fix_lines).unwrap_or_default();
+    let out = |text: String| (text, String::new());
     match (&f.outcome, f.status) {
-        (Some(Outcome::Done(did)), _) => {
-            out = done_lines(&did.lines().map(str::to_string).collect::<Vec<_>>());
-        }
-        // The commands go to stderr, where remove has always shown them.
+        (Some(Outcome::Done(did)), _) => out(done_lines(&lines(did))),
         (Some(Outcome::WouldDo(would)), _) => {
-            let (mut lines, mut commands) = (Vec::new(), String::new());
-            for line in would.lines() {
-                match line.strip_prefix("would run: ") {
-                    Some(cmd) => commands.push_str(&format!("would run: {}\n", visible(cmd))),
-                    None => lines.push(line.to_string()),
-                }
-            }
-            return (done_lines(&lines), commands);
+            let (commands, said): (Vec<&str>, Vec<&str>) =
+                would.lines().partition(|l| l.starts_with("would run: "));
+            // Each command cut as the Exec cut it: `would run: ` is not counted.
+            let commands = commands
+                .iter()
+                .map(|c| format!("would run: {}\n", visible(&c["would run: ".len()..])))
+                .collect();
+            (done_lines(&lines(&said.join("\n"))), commands)
         }
-        (Some(Outcome::Declined(_)), _) => {}
         (None, Status::Fail) if is(&[Kind::Target, Kind::RevokeKey]) => {
-            return (String::new(), format!("error: {}\n", f.message));
+            (String::new(), format!("error: {}\n", f.message))
         }
-        (None, Status::Fail) => out = failed_line(&f.message),
-        (None, Status::Warn) => out = warn_line(&f.message),
-        (None, Status::Ok) if is(&[Kind::LeftAlone]) => out = format!("{}\n", f.message),
-        (None, _) => {}
+        (None, Status::Fail) => out(failed_line(&f.message) + &fix()),
+        (None, Status::Warn) => out(warn_line(&f.message) + &fix()),
+        (None, Status::Ok) if is(&[Kind::LeftAlone]) => out(format!("{}\n", f.message)),
+        _ => Default::default(),
     }
-    let problem = f.outcome.is_none() && matches!(f.status, Status::Warn | Status::Fail);
-    if let Some(fix) = f.fix.as_deref().filter(|_| problem) {
-        out.push_str(&fix_lines(fix));
-    }
-    (out, String::new())
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines().map(str::to_string).collect()
 }
 
 #[cfg(test)]
