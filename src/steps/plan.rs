@@ -1,6 +1,6 @@
 //! The plan: every step, in the order setup and doctor run them, with what each needs, where
 //! doctor lists it and whether a failure stops setup. Both commands build their steps here, from
-//! this one list.
+//! this one list; so does `rdock remove`, from its own steps at the end of it.
 
 use std::path::PathBuf;
 
