@@ -299,10 +299,9 @@ impl Step for LeftAloneStep {
             (endpoint, f.identity.clone())
         };
         let endpoint = endpoint.and_then(|e| Endpoint::parse(&e).ok());
-        // The one `ssh -G` of this removal.
         let blob = endpoint
             .as_ref()
-            .and_then(|e| resolve(&s.exec, &e.dest).ok())
+            .and_then(|e| destination(s, e).ok())
             .and_then(|r| keys::read_public_blob(&identity(&s.env, &r, explicit.as_deref()).1))
             .unwrap_or_else(|| "KEY-BLOB".into());
         let manual = match endpoint {
@@ -317,6 +316,12 @@ impl Step for LeftAloneStep {
             format!("Keys, known_hosts and the remote were left as they are. To revoke the key on the remote, run:\n    {manual}"),
         )
     }
+}
+
+/// `ssh -G` for the context's destination: the one place a removal resolves it, once (in the
+/// revoke-key step with --revoke, else in the left-alone step).
+fn destination(s: &Session, endpoint: &Endpoint) -> Result<Resolved> {
+    resolve(&s.exec, &endpoint.dest)
 }
 
 /// The key ssh logs in with for a destination, as setup chose it: `--identity`, else the one

@@ -15,7 +15,7 @@ use crate::ssh::probe::Connect;
 use crate::sys::env::Env;
 use crate::sys::exec::Exec;
 
-use super::{failed, identity, RemoveSteps};
+use super::{destination, failed, identity, RemoveSteps};
 use crate::steps::{Finding, Kind, Outcome, Session, Status, Step};
 
 /// The key to take out, and where: found before anything is asked or changed.
@@ -88,8 +88,7 @@ impl Step for RevokeKeyStep {
             Ok(endpoint) => endpoint,
             Err(e) => return failed(id, e.to_string()),
         };
-        // The one `ssh -G` of this destination.
-        let mut r = match resolve(&s.exec, &endpoint.dest) {
+        let mut r = match destination(s, &endpoint) {
             Ok(r) => r,
             Err(e) => return failed(id, format!("{e:#}")),
         };
