@@ -4,7 +4,7 @@
 //! is the current one) and rdock's ssh_config block for it. Without --revoke, the last step
 //! says how to revoke the key by hand. Keys and known_hosts are never touched.
 //!
-//! The steps share what the first ones found ([`Facts`]), and the first fix asks the one
+//! The steps share what the first ones found ([`Removal`]), and the first fix asks the one
 //! question for the whole removal: a person agrees to it once, before anything changes.
 
 mod revoke;
@@ -28,7 +28,7 @@ use super::{Finding, Kind, Outcome, Session, Status, Step};
 
 /// What the command line says, and what the steps found, for every step of one removal.
 #[derive(Default)]
-struct Facts {
+struct Removal {
     name: String,
     /// `--identity`: the key to revoke instead of the one ssh offers.
     identity: Option<PathBuf>,
@@ -46,26 +46,26 @@ struct Facts {
     answer: Option<Option<Outcome>>,
 }
 
-/// The removal's steps, sharing their [`Facts`].
+/// The removal's steps, sharing their [`Removal`].
 #[derive(Clone)]
-pub struct RemoveSteps(Rc<RefCell<Facts>>);
+pub struct RemoveSteps(Rc<RefCell<Removal>>);
 
 impl RemoveSteps {
     pub fn new(o: &Options, revoke: bool) -> Self {
-        RemoveSteps(Rc::new(RefCell::new(Facts {
+        RemoveSteps(Rc::new(RefCell::new(Removal {
             name: o.context.clone(),
             identity: o.identity.clone(),
             yes: o.yes,
             force: o.force,
             revoke,
-            ..Facts::default()
+            ..Removal::default()
         })))
     }
 
     /// The step of `kind`, when this removal has one (the revoke steps only with --revoke, the
     /// hint only without).
     pub fn step(&self, kind: Kind) -> Option<Box<dyn Step>> {
-        let revoking = self.facts().revoke;
+        let revoking = self.state().revoke;
         let shared = self.clone();
         Some(match kind {
             Kind::Target => Box::new(TargetStep(shared)),
@@ -82,30 +82,30 @@ impl RemoveSteps {
         })
     }
 
-    fn facts(&self) -> Ref<'_, Facts> {
+    fn state(&self) -> Ref<'_, Removal> {
         self.0.borrow()
     }
 
-    fn facts_mut(&self) -> RefMut<'_, Facts> {
+    fn state_mut(&self) -> RefMut<'_, Removal> {
         self.0.borrow_mut()
     }
 
     /// Ask before the first change, once for the whole removal: None to go on, else why not.
     /// Every later fix gets the same answer.
     fn ask(&self, s: &Session) -> Option<Outcome> {
-        if let Some(answer) = &self.facts().answer {
+        if let Some(answer) = &self.state().answer {
             return answer.clone();
         }
         let (lines, question) = self.question(&s.env);
-        let answer = s.consent(&lines, &question, self.facts().yes, "--yes");
-        self.facts_mut().answer = Some(answer.clone());
+        let answer = s.consent(&lines, &question, self.state().yes, "--yes");
+        self.state_mut().answer = Some(answer.clone());
         answer
     }
 
     /// What is shown first (with --revoke: where rdock logs in, and which key goes), and the
     /// question.
     fn question(&self, env: &Env) -> (Vec<String>, String) {
-        let f = self.facts();
+        let f = self.state();
         let context = match &f.context {
             Some(c) => format!("docker context {} ({})", c.name, c.endpoint),
             None => format!("docker context {}", f.name),
@@ -138,7 +138,7 @@ impl Step for TargetStep {
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = Kind::Target.id();
-        let name = self.0.facts().name.clone();
+        let name = self.0.state().name.clone();
         let contexts = match docker::list(&s.env) {
             Ok(contexts) => contexts,
             Err(e) => return failed(id, format!("{e:#}")),
@@ -150,7 +150,7 @@ impl Step for TargetStep {
             );
         };
         let found = Finding::ok(id, format!("docker context {name} ({})", context.endpoint));
-        let mut f = self.0.facts_mut();
+        let mut f = self.0.state_mut();
         f.context = Some(context);
         f.contexts = contexts;
         found
@@ -188,7 +188,7 @@ impl Step for RemoveStep {
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = Kind::Remove.id();
-        let name = self.shared.facts().name.clone();
+        let name = self.shared.state().name.clone();
         match docker::list(&s.env) {
             Err(e) => failed(id, format!("{e:#}")),
             Ok(contexts) => {
@@ -233,7 +233,7 @@ struct BlockStep(RemoveSteps);
 
 impl BlockStep {
     fn block(&self) -> String {
-        multiplex::block_name(&self.0.facts().name)
+        multiplex::block_name(&self.0.state().name)
     }
 
     /// What the fix does: remove rdock's "multiplex NAME" block from ~/.ssh/config.
@@ -294,7 +294,7 @@ impl Step for LeftAloneStep {
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let (endpoint, explicit) = {
-            let f = self.0.facts();
+            let f = self.0.state();
             let endpoint = f.context.as_ref().map(|c| c.endpoint.clone());
             (endpoint, f.identity.clone())
         };

@@ -69,7 +69,7 @@ impl Step for RevokeKeyStep {
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = Kind::RevokeKey.id();
         let (context, explicit) = {
-            let f = self.0.facts();
+            let f = self.0.state();
             (f.context.clone(), f.identity.clone())
         };
         let Some(ctx) = context else {
@@ -115,7 +115,7 @@ impl Step for RevokeKeyStep {
             id,
             format!("key {} ({})", key.shown, s.env.tilde(&key.public)),
         );
-        self.0.facts_mut().key = Some(key);
+        self.0.state_mut().key = Some(key);
         found
     }
 }
@@ -131,7 +131,7 @@ impl Step for SharedKeyStep {
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = Kind::SharedKey.id();
-        let f = self.0.facts();
+        let f = self.0.state();
         let (Some(ctx), Some(key)) = (&f.context, &f.key) else {
             return failed(id, "no key was found to revoke");
         };
@@ -178,7 +178,7 @@ impl Step for SharedKeyStep {
                 )
             },
         };
-        self.0.facts_mut().others = others;
+        self.0.state_mut().others = others;
         finding
     }
 }
@@ -205,7 +205,7 @@ impl RevokeStep {
         let (shown, at) = (&key.shown, key.at());
         let by_hand = authorized_keys::manual_command(&key.endpoint.dest, &key.blob);
         let private = s.env.tilde(&key.private);
-        let context = self.shared.facts().name.clone();
+        let context = self.shared.state().name.clone();
         match outcome {
             Revoke::Removed(n) => Finding::ok(
                 id,
@@ -261,7 +261,7 @@ impl Step for RevokeStep {
         if let Some(after) = &self.after {
             return after.clone();
         }
-        let f = self.shared.facts();
+        let f = self.shared.state();
         let what = match &f.key {
             Some(key) => format!("key {} is to go from {}", key.shown, key.at()),
             None => "the key is to go".into(),
@@ -274,7 +274,7 @@ impl Step for RevokeStep {
             return Ok(declined);
         }
         let after = {
-            let f = self.shared.facts();
+            let f = self.shared.state();
             let Some(key) = f.key.as_ref() else {
                 bail!("no key was found to revoke");
             };
@@ -289,7 +289,7 @@ impl Step for RevokeStep {
     }
 
     fn preview(&self, _: &Session, _: &Finding) -> String {
-        let f = self.shared.facts();
+        let f = self.shared.state();
         let Some(key) = &f.key else {
             return "would remove the key".into();
         };
