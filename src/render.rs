@@ -9,7 +9,7 @@ use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::steps::{Finding, Group, Outcome, Report, Status};
+use crate::steps::{Finding, Group, Kind, Outcome, Report, Status};
 use crate::sys::term::{needs_escape, visible};
 
 const OK: Style = AnsiColor::Green.on_default();
@@ -432,6 +432,42 @@ fn fix_lines(fix: &str) -> String {
 /// A ! line: done, but something to know.
 pub fn warn_line(message: &str) -> String {
     format!("{} {}\n", symbol(Status::Warn), visible(message))
+}
+
+/// One step of `rdock remove`, as (stdout, stderr): a ✓ line for each thing it did, or would do
+/// under --dry-run (then the commands it would run go to stderr, where remove has always shown
+/// them); ! for a warning; ✗ and the fix for a failure; and what was left alone, as it is. Not
+/// finding the context or the key to remove is an error of the command line: `error: …` on
+/// stderr. A check that found what it looked for, a skipped step and a declined one show nothing
+/// (the command says why nothing was removed).
+pub fn removal(f: &Finding) -> (String, String) {
+    let is = |kinds: &[Kind]| kinds.iter().any(|k| k.id() == f.id);
+    let fix = || f.fix.as_deref().map(fix_lines).unwrap_or_default();
+    let out = |text: String| (text, String::new());
+    match (&f.outcome, f.status) {
+        (Some(Outcome::Done(did)), _) => out(done_lines(&lines(did))),
+        (Some(Outcome::WouldDo(would)), _) => {
+            let (commands, said): (Vec<&str>, Vec<&str>) =
+                would.lines().partition(|l| l.starts_with("would run: "));
+            // Each command cut as the Exec cut it: `would run: ` is not counted.
+            let commands = commands
+                .iter()
+                .map(|c| format!("would run: {}\n", visible(&c["would run: ".len()..])))
+                .collect();
+            (done_lines(&lines(&said.join("\n"))), commands)
+        }
+        (None, Status::Fail) if is(&[Kind::Target, Kind::RevokeKey]) => {
+            (String::new(), format!("error: {}\n", f.message))
+        }
+        (None, Status::Fail) => out(failed_line(&f.message) + &fix()),
+        (None, Status::Warn) => out(warn_line(&f.message) + &fix()),
+        (None, Status::Ok) if is(&[Kind::LeftAlone]) => out(format!("{}\n", f.message)),
+        _ => Default::default(),
+    }
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines().map(str::to_string).collect()
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod key;
 pub mod multiplex;
 pub mod plan;
 pub mod remote;
+pub mod remove;
 pub mod repair;
 pub mod session;
 pub mod ssh_config;

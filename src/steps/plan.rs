@@ -1,6 +1,6 @@
 //! The plan: every step, in the order setup and doctor run them, with what each needs, where
 //! doctor lists it and whether a failure stops setup. Both commands build their steps here, from
-//! this one list.
+//! this one list; so does `rdock remove`, from its own steps at the end of it.
 
 use std::path::PathBuf;
 
@@ -18,6 +18,7 @@ use super::host_key::HostKeyStep;
 use super::key::KeyStep;
 use super::multiplex::MultiplexStep;
 use super::remote::{AuthStep, ConnectionStep, RemoteDaemonStep, RemotePathStep};
+use super::remove::RemoveSteps;
 use super::ssh_config::SshConfigStep;
 use super::tools::ToolsStep;
 use super::vscode::{EnvironmentStep, ExtensionsStep, NothingFound, SettingsStep, WorkspaceStep};
@@ -47,6 +48,14 @@ pub enum Kind {
     VscodeEnv,
     Workspace,
     VscodeExt,
+    // `rdock remove` (steps::remove).
+    Target,
+    RevokeKey,
+    SharedKey,
+    Revoke,
+    Remove,
+    MultiplexBlock,
+    LeftAlone,
 }
 
 /// Where doctor lists a check.
@@ -57,6 +66,8 @@ pub enum Group {
     Docker,
     Clients,
     Editors,
+    /// `rdock remove`'s steps, which setup and doctor never run.
+    Removal,
 }
 
 impl Group {
@@ -67,6 +78,7 @@ impl Group {
             Group::Docker => "Docker context",
             Group::Clients => "Clients",
             Group::Editors => "VS Code",
+            Group::Removal => "Remove",
         }
     }
 }
@@ -102,7 +114,7 @@ use Group::*;
 use Kind::*;
 
 /// Every step, in order.
-pub const PLAN: [Meta; 22] = [
+pub const PLAN: [Meta; 29] = [
     meta(Tools, "tools", Local, &[], true),
     meta(Destination, "destination", Local, &[Tools], true),
     meta(Key, "key", Local, &[Destination], true),
@@ -145,6 +157,22 @@ pub const PLAN: [Meta; 22] = [
     meta(VscodeEnv, "vscode-env", Editors, &[], false),
     meta(Workspace, "workspace", Editors, &[], false),
     meta(VscodeExt, "vscode-ext", Editors, &[], false),
+    // `rdock remove`: find the context (and, with --revoke, the key and who else logs in with
+    // it), take the key off the remote first, then the context and rdock's ssh_config block.
+    // Under --dry-run nothing is done, so no removal step may need the revoke.
+    meta(Target, "target", Removal, &[], true),
+    meta(RevokeKey, "revoke-key", Removal, &[Target], true),
+    meta(SharedKey, "shared-key", Removal, &[RevokeKey], true),
+    meta(Revoke, "revoke", Removal, &[SharedKey], true),
+    meta(Remove, "remove", Removal, &[Target, SharedKey], true),
+    meta(
+        MultiplexBlock,
+        "multiplex-block",
+        Removal,
+        &[Target, SharedKey],
+        true,
+    ),
+    meta(LeftAlone, "left-alone", Removal, &[Target], false),
 ];
 
 impl Kind {
@@ -172,6 +200,10 @@ impl Kind {
 pub enum Purpose {
     Setup,
     Doctor,
+    /// `rdock remove`, and with `revoke` its `--revoke`.
+    Remove {
+        revoke: bool,
+    },
 }
 
 /// Which part of the plan.
@@ -229,7 +261,12 @@ pub struct Options {
 /// The steps for `purpose`, in the plan's order.
 pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<dyn Step>> {
     let setup = purpose == Purpose::Setup;
+    let removal = match purpose {
+        Purpose::Remove { revoke } => Some(RemoveSteps::new(o, revoke)),
+        _ => None,
+    };
     let editors = match scope {
+        _ if removal.is_some() => None,
         Scope::Destination | Scope::Workspace => None,
         _ => Some(vscode::targets(
             &Discovery::from_env(env),
@@ -244,7 +281,7 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
             Scope::Editors => m.group == Editors,
             Scope::Workspace => m.kind == Workspace,
         };
-        if !wanted {
+        if !wanted || removal.is_some() != (m.group == Removal) {
             continue;
         }
         let context = o.context.clone();
@@ -348,6 +385,9 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
                     }));
                 }
             }
+            Target | RevokeKey | SharedKey | Revoke | Remove | MultiplexBlock | LeftAlone => {
+                out.extend(removal.as_ref().and_then(|r| r.step(m.kind)));
+            }
         }
     }
     out
@@ -395,7 +435,7 @@ mod tests {
         };
         let all: Vec<String> = PLAN
             .iter()
-            .filter(|m| m.group != Editors)
+            .filter(|m| m.group != Editors && m.group != Removal)
             .map(|m| m.id.to_string())
             .collect();
         let but = |left_out: &str| -> Vec<String> {

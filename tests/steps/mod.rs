@@ -13,6 +13,7 @@ mod multiplex;
 mod plan;
 mod recorded;
 mod remote;
+mod remove;
 mod repair;
 mod ssh_config;
 mod tools;

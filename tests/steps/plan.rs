@@ -82,10 +82,10 @@ fn dry_run_shows_every_step_to_the_end_and_doctor_agrees_check_for_check() {
         identity: None,
         ..setup_options(&rig)
     };
-    // Setup's steps: all but the editors, and doctor's clients group.
+    // Setup's steps: all but the editors, doctor's clients group and remove's steps.
     let all: Vec<&str> = PLAN
         .iter()
-        .filter(|m| m.group != Group::Editors && m.group != Group::Clients)
+        .filter(|m| ![Group::Editors, Group::Clients, Group::Removal].contains(&m.group))
         .map(|m| m.id)
         .collect();
 
