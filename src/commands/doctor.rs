@@ -7,7 +7,7 @@ use crate::cli::{DoctorArgs, GlobalArgs};
 use crate::docker::{self, default_context_name, ContextInfo};
 use crate::error::{Error, Result};
 use crate::render::{self, DoctorTarget};
-use crate::ssh::destination::{Destination, Endpoint};
+use crate::ssh::destination::{Destination, Endpoint, InvalidDestination};
 use crate::steps::plan::{self, Options, Purpose, Scope, WorkspaceOptions};
 use crate::steps::{self, Finding, Kind, Mode, Report, Session};
 use crate::sys::env::Env;
@@ -25,7 +25,7 @@ const PARALLEL: usize = 8;
 struct Target {
     shown: DoctorTarget,
     /// The destination and the socket it names, or why the endpoint cannot be checked.
-    endpoint: std::result::Result<Endpoint, String>,
+    endpoint: std::result::Result<Endpoint, InvalidDestination>,
 }
 
 pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
@@ -61,7 +61,7 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
         let term = if single { term.clone() } else { Term::plain() };
         let endpoint = match &target.endpoint {
             Ok(endpoint) => endpoint,
-            Err(why) => return unreadable(why),
+            Err(why) => return unreadable(&target.shown.context, why),
         };
         let mut s = Session::new(exec.clone(), term, env.clone());
         s.dest = Some(endpoint.dest.clone());
@@ -97,10 +97,10 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
 
 /// The report for a context whose endpoint rdock cannot check: one failure that says why. The
 /// other contexts are checked all the same.
-fn unreadable(why: &str) -> Report {
+fn unreadable(context: &str, why: &InvalidDestination) -> Report {
     let mut finding = Finding::fail(
         "context",
-        why,
+        format!("context {context} has an endpoint rdock cannot check: {why}"),
         "docker context inspect shows the endpoint; rdock checks ssh://[user@]host[:port][/socket]",
     );
     finding.group = Some(Kind::Context.group());
@@ -142,8 +142,7 @@ fn pick_targets(
     }
     let contexts = docker::list(env)?;
     let from_context = |c: &ContextInfo| -> Result<Target> {
-        let endpoint = Endpoint::parse(&c.endpoint)
-            .map_err(|e| format!("context {} has an endpoint rdock cannot check: {e}", c.name));
+        let endpoint = Endpoint::parse(&c.endpoint);
         Ok(Target {
             shown: DoctorTarget {
                 context: c.name.clone(),

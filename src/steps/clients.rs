@@ -19,6 +19,7 @@ use crate::sys::net;
 use crate::sys::platform::Platform;
 use crate::vscode::extensions::Extension;
 
+use super::facts::Unavailable;
 use super::{Finding, Kind, Session, Step, Want};
 
 /// What the docker CLI needs to work: every check of the path it takes.
@@ -180,11 +181,11 @@ impl Step for ClientStep {
 }
 
 /// What ssh2 and paramiko would meet, as the facts phase gathered it once for every client.
-fn facts(s: &Session) -> Result<Facts, String> {
+fn facts(s: &Session) -> Result<Facts, Unavailable> {
     s.facts
         .clients
         .clone()
-        .unwrap_or_else(|| Err("no destination or key".into()))
+        .unwrap_or_else(|| Err(Unavailable("no destination or key".into())))
 }
 
 /// Does the agent of this target hold the key? `ssh-add -L` (memoized: the identity check asked
@@ -205,16 +206,16 @@ fn holds(s: &Session, target: AgentTarget, blob: &str) -> Holds {
 
 /// Gather what ssh2 and paramiko would meet, for the context's endpoint (or, before the context
 /// exists, the endpoint setup would write): the facts phase's work for the clients.
-pub(super) fn gather(s: &Session, context: &str) -> Result<Facts, String> {
+pub(super) fn gather(s: &Session, context: &str) -> Result<Facts, Unavailable> {
     let (Some(r), Some(key)) = (&s.resolved, &s.key) else {
-        return Err("no destination or key".into());
+        return Err(Unavailable("no destination or key".into()));
     };
     let url = docker::endpoint_of(&s.env, context)
         .ok()
         .flatten()
         .filter(|url| r.same_login(url))
         .unwrap_or_else(|| r.endpoint());
-    let endpoint = Endpoint::parse(&url).map_err(|e| e.to_string())?;
+    let endpoint = Endpoint::parse(&url).map_err(|e| Unavailable(e.to_string()))?;
     let dest = endpoint.dest;
     let platform = s.env.platform;
     let auth_sock = s.env.var("SSH_AUTH_SOCK");
@@ -284,11 +285,11 @@ fn paramiko_view(
     port: Option<u16>,
     key: Option<&Path>,
     encrypted: bool,
-) -> Result<Paramiko, String> {
+) -> Result<Paramiko, Unavailable> {
     let config = s.env.ssh_config().filter(|p| p.is_file());
     let none = Path::new("none");
     let view = resolve_in_file(&s.exec, host, config.as_deref().unwrap_or(none))
-        .map_err(|e| format!("{e:#}"))?;
+        .map_err(Unavailable::from)?;
     let name = known_hosts_name(&view.hostname, port.unwrap_or(view.port));
     let known_hosts = s.env.expand("~/.ssh/known_hosts");
     let host_key_known = matches!(

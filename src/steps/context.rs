@@ -6,6 +6,7 @@ use anyhow::{bail, Result};
 use crate::docker;
 use crate::sys::exec::quote;
 
+use super::facts::Unavailable;
 use super::{Finding, Kind, Outcome, Session, Step, Want};
 
 /// The endpoint setup writes: from what ssh -G said.
@@ -239,7 +240,7 @@ impl Step for VerifyStep {
         let id = "verify";
         let out = match &s.facts.verify {
             Some((name, out)) if *name == self.name => out.clone(),
-            _ => Err("docker --context version did not run".to_string()),
+            _ => Err(Unavailable("docker --context version did not run".into())),
         };
         let again = format!(
             "docker --context {} version shows the whole error; rdock doctor {0} diagnoses it",
@@ -263,7 +264,7 @@ impl Step for VerifyStep {
                 ),
                 again,
             ),
-            Err(e) => Finding::fail(id, e, again),
+            Err(e) => Finding::fail(id, e.0, again),
         }
     }
 }

@@ -26,7 +26,7 @@ impl Step for DestinationStep {
         let r = match s.facts.resolved.clone() {
             Some(Ok(r)) => r,
             Some(Err(e)) => {
-                return Finding::fail(id, e, "check ~/.ssh/config: `ssh -G HOST` must work")
+                return Finding::fail(id, e.0, "check ~/.ssh/config: `ssh -G HOST` must work")
             }
             None => return Finding::skip(id, "skipped: the destination was not resolved"),
         };

@@ -76,24 +76,35 @@ impl Want {
     }
 }
 
+/// Why a fact could not be had: what failed, in the words a finding shows.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
+impl From<anyhow::Error> for Unavailable {
+    fn from(e: anyhow::Error) -> Self {
+        Unavailable(format!("{e:#}"))
+    }
+}
+
 /// `ssh -V` and `docker --version`, as they answered.
 #[derive(Clone, Debug)]
 pub struct Versions {
-    pub ssh: Result<Output, String>,
-    pub docker: Result<Output, String>,
+    pub ssh: Result<Output, Unavailable>,
+    pub docker: Result<Output, Unavailable>,
 }
 
 /// Everything gathered so far. `None`: not gathered (yet, or again since a fix made it stale).
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
-    pub resolved: Option<Result<Resolved, String>>,
+    pub resolved: Option<Result<Resolved, Unavailable>>,
     pub versions: Option<Versions>,
-    pub compose: Option<Result<Output, String>>,
+    pub compose: Option<Result<Output, Unavailable>>,
     /// `None` inside: multiplexing is off for this host, so there is no master to ask about.
-    pub master: Option<Option<Result<Master, String>>>,
+    pub master: Option<Option<Result<Master, Unavailable>>>,
     pub probe: Option<Probe>,
-    pub verify: Option<(String, Result<Output, String>)>,
-    pub clients: Option<Result<ClientFacts, String>>,
+    pub verify: Option<(String, Result<Output, Unavailable>)>,
+    pub clients: Option<Result<ClientFacts, Unavailable>>,
 }
 
 impl Facts {
@@ -130,15 +141,15 @@ pub fn verify_cmd(name: &str) -> Cmd {
     docker::server_version_cmd(name, std::time::Duration::from_secs(60))
 }
 
-fn text(result: anyhow::Result<Output>) -> Result<Output, String> {
-    result.map_err(|e| format!("{e:#}"))
+fn text(result: anyhow::Result<Output>) -> Result<Output, Unavailable> {
+    result.map_err(Unavailable::from)
 }
 
 /// Run a tool's version call only when the tool is on PATH (the tools check names what is not).
-fn on_path(exec: &Exec, cmd: &Cmd) -> Result<Output, String> {
+fn on_path(exec: &Exec, cmd: &Cmd) -> Result<Output, Unavailable> {
     match exec.which(cmd.program()) {
         Some(_) => text(exec.run(cmd)),
-        None => Err(format!("{} is not on PATH", cmd.program())),
+        None => Err(Unavailable(format!("{} is not on PATH", cmd.program()))),
     }
 }
 
@@ -152,11 +163,11 @@ fn versions(exec: &Exec) -> Versions {
 
 /// The master's state (when multiplexing is on) and then the probe: one after the other, since a
 /// connection replaces a stale socket.
-type Remote = (Option<Option<Result<Master, String>>>, Option<Probe>);
+type Remote = (Option<Option<Result<Master, Unavailable>>>, Option<Probe>);
 
 fn remote(exec: &Exec, r: &Resolved, master: Option<bool>, probe: bool, own: bool) -> Remote {
     let master =
-        master.map(|on| on.then(|| multiplex::master_state(exec, r).map_err(|e| format!("{e:#}"))));
+        master.map(|on| on.then(|| multiplex::master_state(exec, r).map_err(Unavailable::from)));
     (master, probe.then(|| probe::run(exec, r, own)))
 }
 
@@ -165,10 +176,10 @@ type Handle<'scope, T> = Option<ScopedJoinHandle<'scope, T>>;
 /// Facts being gathered in the background of one run of the steps.
 pub struct Gatherer<'scope> {
     versions: Handle<'scope, Versions>,
-    compose: Handle<'scope, Result<Output, String>>,
+    compose: Handle<'scope, Result<Output, Unavailable>>,
     remote: Handle<'scope, Remote>,
     remote_cancel: Option<Cancel>,
-    verify: Handle<'scope, (String, Result<Output, String>)>,
+    verify: Handle<'scope, (String, Result<Output, Unavailable>)>,
     verify_cancel: Option<Cancel>,
 }
 
@@ -344,7 +355,7 @@ fn resolve_now(s: &mut Session, identity: Option<&std::path::Path>) {
         identity: Some(offered_key(&r, identity, &s.env)),
         ..r
     });
-    s.facts.resolved = Some(resolved.map_err(|e| format!("{e:#}")));
+    s.facts.resolved = Some(resolved.map_err(Unavailable::from));
 }
 
 /// Gather these facts now, in this thread, showing what is waited for: after a fix made them

@@ -81,7 +81,7 @@ impl Step for MultiplexStep {
         // it before the probe connected: a connection replaces a stale socket.
         let master = match s.facts.master.clone().flatten() {
             Some(Ok(master)) => master,
-            Some(Err(e)) => return Finding::fail(id, e, "check ~/.ssh/config"),
+            Some(Err(e)) => return Finding::fail(id, e.0, "check ~/.ssh/config"),
             None => Master::None,
         };
         let how = if written {

@@ -262,7 +262,13 @@ pub struct Options {
 pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<dyn Step>> {
     let setup = purpose == Purpose::Setup;
     let removal = match purpose {
-        Purpose::Remove { revoke } => Some(RemoveSteps::new(o, revoke)),
+        Purpose::Remove { revoke } => Some(RemoveSteps::new(
+            o.context.clone(),
+            o.identity.clone(),
+            o.yes,
+            o.force,
+            revoke,
+        )),
         _ => None,
     };
     let editors = match scope {

@@ -23,7 +23,6 @@ use crate::ssh::{keys, multiplex};
 use crate::sys::env::Env;
 use crate::sys::exec::{quote, Cmd};
 
-use super::plan::Options;
 use super::{Finding, Kind, Outcome, Session, Status, Step};
 
 /// What the command line says, and what the steps found, for every step of one removal.
@@ -51,12 +50,19 @@ struct Removal {
 pub struct RemoveSteps(Rc<RefCell<Removal>>);
 
 impl RemoveSteps {
-    pub fn new(o: &Options, revoke: bool) -> Self {
+    /// The plan's options for it: the context, `--identity`, `--yes`, `--force`, `--revoke`.
+    pub fn new(
+        name: String,
+        identity: Option<std::path::PathBuf>,
+        yes: bool,
+        force: bool,
+        revoke: bool,
+    ) -> Self {
         RemoveSteps(Rc::new(RefCell::new(Removal {
-            name: o.context.clone(),
-            identity: o.identity.clone(),
-            yes: o.yes,
-            force: o.force,
+            name,
+            identity,
+            yes,
+            force,
             revoke,
             ..Removal::default()
         })))
