@@ -3,8 +3,10 @@
 //! Every command gets a timeout, is echoed with `--verbose`, and, when it changes something,
 //! is only printed under `--dry-run`. Arguments always travel as argv: nothing goes through a shell.
 //!
-//! [`Exec::scripted`] answers commands from a [`Script`] of canned replies instead of starting
-//! them, and records what ran, so code that runs commands can be tested in-process, on any OS.
+//! For tests only (`cfg(test)`, or the `testing` feature the integration tests turn on),
+//! `Exec::scripted` answers commands from a `Script` of canned replies instead of starting them,
+//! and records what ran, so code that runs commands can be tested in-process, on any OS. The
+//! release binary holds none of it (scripts/test.sh checks).
 //!
 //! The parts: [`Cmd`] (cmd.rs) says what to run; `Exec` (here) runs it; child.rs starts the process,
 //! feeds its stdin, reads its output and stops it at its bound; tree.rs ends a process tree and
@@ -15,20 +17,19 @@ mod child;
 mod cmd;
 mod memo;
 mod outcome;
+#[cfg(any(test, feature = "testing"))]
 mod script;
 mod tree;
 
 pub use cmd::{quote, Cmd, Effect, DEFAULT_TIMEOUT, INTERACTIVE_TIMEOUT, MAX_OUTPUT};
 pub use outcome::{last_line, Output, TimedOut, TooMuchOutput};
+#[cfg(any(test, feature = "testing"))]
 pub use script::{Ran, Reply, Script};
 pub use tree::end_running;
-
-use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 
 use memo::{Failed, Memo};
-use script::Scripted;
 
 /// Runs commands. One value is made per invocation of rdock and handed to everything that needs it.
 #[derive(Clone, Debug, Default)]
@@ -37,7 +38,8 @@ pub struct Exec {
     pub dry_run: bool,
     memo: Option<Memo>,
     /// Set by [`Exec::scripted`]: answer from the script instead of starting processes.
-    script: Option<Arc<Mutex<Scripted>>>,
+    #[cfg(any(test, feature = "testing"))]
+    script: Option<std::sync::Arc<std::sync::Mutex<script::Scripted>>>,
 }
 
 impl Exec {
@@ -45,21 +47,19 @@ impl Exec {
         Exec {
             verbose,
             dry_run,
-            memo: None,
-            script: None,
+            ..Exec::default()
         }
     }
 
     /// Where `program` is on PATH, or None. A scripted `Exec` has every program its script has a
     /// rule for, under `/scripted/`, and no other.
     pub fn which(&self, program: &str) -> Option<std::path::PathBuf> {
-        match &self.script {
-            None => which::which(program).ok(),
-            Some(s) => {
-                let known = s.lock().unwrap_or_else(|e| e.into_inner()).knows(program);
-                known.then(|| std::path::Path::new("/scripted").join(program))
-            }
+        #[cfg(any(test, feature = "testing"))]
+        if let Some(s) = &self.script {
+            let known = s.lock().unwrap_or_else(|e| e.into_inner()).knows(program);
+            return known.then(|| std::path::Path::new("/scripted").join(program));
         }
+        which::which(program).ok()
     }
 
     /// Run a command to completion or until its timeout. A non-zero exit is not an error here:
@@ -67,6 +67,7 @@ impl Exec {
     pub fn run(&self, cmd: &Cmd) -> Result<Output> {
         if self.dry_run && cmd.effect == Effect::Changes {
             eprintln!("would run: {}", crate::sys::term::visible(&cmd.display()));
+            #[cfg(any(test, feature = "testing"))]
             if let Some(script) = &self.script {
                 let mut script = script.lock().unwrap_or_else(|e| e.into_inner());
                 script.skip(cmd);
@@ -101,10 +102,11 @@ impl Exec {
         if self.verbose {
             eprintln!("$ {}", crate::sys::term::visible(&cmd.display()));
         }
-        match &self.script {
-            Some(script) => script.lock().unwrap_or_else(|e| e.into_inner()).answer(cmd),
-            None => child::spawn_and_wait(cmd),
+        #[cfg(any(test, feature = "testing"))]
+        if let Some(script) = &self.script {
+            return script.lock().unwrap_or_else(|e| e.into_inner()).answer(cmd);
         }
+        child::spawn_and_wait(cmd)
     }
 }
 
