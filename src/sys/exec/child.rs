@@ -9,11 +9,12 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use wait_timeout::ChildExt;
 
-use super::outcome::{could_not_run, timed_out};
+use super::outcome::{could_not_run, timed_out, too_much_output};
 use super::tree::{kill_tree, Running};
-use super::{Cmd, Output, TooMuchOutput};
+use super::{Cmd, Ended, Output};
 
-pub(super) fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
+/// Start `cmd` and see it to its end. Err: it could not be started, or rdock was interrupted.
+pub(super) fn spawn_and_wait(cmd: &Cmd) -> Result<Ended> {
     let mut command = Command::new(&cmd.program);
     command.args(&cmd.args);
     for k in &cmd.env_remove {
@@ -65,22 +66,22 @@ pub(super) fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
             break status;
         }
         let stop = if overflow.load(std::sync::atomic::Ordering::SeqCst) {
-            Some(anyhow::Error::new(TooMuchOutput::of(cmd)))
+            Some(Ok(too_much_output(cmd)))
         } else if let Err(interrupted) = crate::sys::signal::check() {
-            Some(anyhow::Error::new(interrupted))
+            Some(Err(anyhow::Error::new(interrupted)))
         } else if left.is_zero() {
             kill(&mut child, cmd.interactive);
             let _ = child.wait();
             // What it printed before it was stopped: the pipes close with its process group.
             let (out, err) = (printed_so_far(stdout), printed_so_far(stderr));
-            return Err(timed_out(cmd, out, err));
+            return Ok(timed_out(cmd, out, err));
         } else {
             None
         };
-        if let Some(error) = stop {
+        if let Some(ended) = stop {
             kill(&mut child, cmd.interactive);
             let _ = child.wait();
-            return Err(error);
+            return ended;
         }
     };
     let _ = writer.join();
@@ -91,14 +92,14 @@ pub(super) fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
     };
     let (stdout, stderr) = (collect(stdout), collect(stderr));
     if overflow.load(std::sync::atomic::Ordering::SeqCst) {
-        return Err(anyhow::Error::new(TooMuchOutput::of(cmd)));
+        return Ok(too_much_output(cmd));
     }
-    Ok(Output {
+    Ok(Ended::Exited(Output {
         code: status.code(),
         stdout,
         stderr,
         skipped: false,
-    })
+    }))
 }
 
 /// What a reader of a stopped command's pipe holds, once the pipe closed; empty when it is still

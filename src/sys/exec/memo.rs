@@ -3,40 +3,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use anyhow::anyhow;
+use super::{Ended, Exec};
 
-use super::{Exec, Output, TimedOut, TooMuchOutput};
-
-/// Answers already had, by command: see [`Exec::memoized`].
-pub(super) type Memo = Arc<Mutex<HashMap<String, Arc<OnceLock<Result<Output, Failed>>>>>>;
-
-/// A memoized error: callers that look for a timeout or an overflow find it again.
-#[derive(Clone, Debug)]
-pub(super) enum Failed {
-    TimedOut(TimedOut),
-    TooMuch(TooMuchOutput),
-    Other(String),
-}
-
-impl Failed {
-    pub(super) fn of(e: anyhow::Error) -> Failed {
-        if let Some(t) = e.downcast_ref::<TimedOut>() {
-            Failed::TimedOut(t.clone())
-        } else if let Some(t) = e.downcast_ref::<TooMuchOutput>() {
-            Failed::TooMuch(t.clone())
-        } else {
-            Failed::Other(format!("{e:#}"))
-        }
-    }
-
-    pub(super) fn error(self) -> anyhow::Error {
-        match self {
-            Failed::TimedOut(t) => anyhow::Error::new(t),
-            Failed::TooMuch(t) => anyhow::Error::new(t),
-            Failed::Other(text) => anyhow!(text),
-        }
-    }
-}
+/// Answers already had, by command: see [`Exec::memoized`]. A stop at a bound is an answer like
+/// an exit ([`Ended`]); an error (the program could not start) is kept as its text.
+pub(super) type Memo = Arc<Mutex<HashMap<String, Arc<OnceLock<Result<Ended, String>>>>>>;
 
 impl Exec {
     /// Run each read-only command once and reuse its answer, across clones and threads: for

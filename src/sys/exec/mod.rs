@@ -22,14 +22,14 @@ mod script;
 mod tree;
 
 pub use cmd::{quote, Cmd, Effect, DEFAULT_TIMEOUT, INTERACTIVE_TIMEOUT, MAX_OUTPUT};
-pub use outcome::{last_line, Output, TimedOut, TooMuchOutput};
+pub use outcome::{last_line, Ended, Output, TimedOut, TooMuchOutput};
 #[cfg(any(test, feature = "testing"))]
 pub use script::{Ran, Reply, Script};
 pub use tree::end_running;
 
 use anyhow::Result;
 
-use memo::{Failed, Memo};
+use memo::Memo;
 
 /// Runs commands. One value is made per invocation of rdock and handed to everything that needs it.
 #[derive(Clone, Debug, Default)]
@@ -63,8 +63,17 @@ impl Exec {
     }
 
     /// Run a command to completion or until its timeout. A non-zero exit is not an error here:
-    /// callers read [`Output::code`]. Errors are: the program could not be started, or it timed out.
+    /// callers read [`Output::code`]. Errors are: the program could not be started, or it was
+    /// stopped at its timeout ([`TimedOut`]) or its output bound ([`TooMuchOutput`]). A caller
+    /// that handles a stop matches [`Exec::run_to_end`] instead.
     pub fn run(&self, cmd: &Cmd) -> Result<Output> {
+        self.run_to_end(cmd)?.into_result()
+    }
+
+    /// Run a command to its end: it exited, or rdock stopped it at its timeout or its output
+    /// bound, each an [`Ended`] to match. Err only when it could not be started (or rdock was
+    /// interrupted while it ran).
+    pub fn run_to_end(&self, cmd: &Cmd) -> Result<Ended> {
         if self.dry_run && cmd.effect == Effect::Changes {
             eprintln!("would run: {}", crate::sys::term::visible(&cmd.display()));
             #[cfg(any(test, feature = "testing"))]
@@ -72,11 +81,11 @@ impl Exec {
                 let mut script = script.lock().unwrap_or_else(|e| e.into_inner());
                 script.skip(cmd);
             }
-            return Ok(Output {
+            return Ok(Ended::Exited(Output {
                 code: Some(0),
                 skipped: true,
                 ..Output::default()
-            });
+            }));
         }
         let memo = self
             .memo
@@ -93,12 +102,12 @@ impl Exec {
             .or_default()
             .clone();
         // A second caller of the same command waits here for the first one's answer.
-        cell.get_or_init(|| self.spawn(cmd).map_err(Failed::of))
+        cell.get_or_init(|| self.spawn(cmd).map_err(|e| format!("{e:#}")))
             .clone()
-            .map_err(Failed::error)
+            .map_err(|text| anyhow::anyhow!(text))
     }
 
-    fn spawn(&self, cmd: &Cmd) -> Result<Output> {
+    fn spawn(&self, cmd: &Cmd) -> Result<Ended> {
         if self.verbose {
             eprintln!("$ {}", crate::sys::term::visible(&cmd.display()));
         }
@@ -121,5 +130,99 @@ mod tests {
             .run(&Cmd::new("definitely-not-a-program-rdock").changes())
             .unwrap();
         assert!(out.skipped && out.success());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn run_to_end_gives_a_timeout_as_a_value_with_what_was_printed() {
+        let cmd = Cmd::new("sh")
+            .args(["-c", "echo started; echo warming >&2; sleep 30"])
+            .timeout(std::time::Duration::from_millis(500));
+        let start = std::time::Instant::now();
+        match Exec::default().run_to_end(&cmd).unwrap() {
+            Ended::TimedOut(stopped) => {
+                assert_eq!(
+                    (stopped.stdout.as_str(), stopped.stderr.as_str()),
+                    ("started\n", "warming\n")
+                );
+                assert_eq!(stopped.cmd, cmd.display());
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn run_to_end_gives_output_past_the_bound_as_a_value() {
+        let cmd = Cmd::new("head")
+            .args(["-c", "65537", "/dev/zero"])
+            .max_output(64 * 1024);
+        match Exec::default().run_to_end(&cmd).unwrap() {
+            Ended::TooMuchOutput(stopped) => assert_eq!(stopped.cap, 64 * 1024),
+            other => panic!("expected too much output, got {other:?}"),
+        }
+        // Exactly the bound is an exit, and run's error for a stop is the one it always gave.
+        let at_bound = Cmd::new("head")
+            .args(["-c", "65536", "/dev/zero"])
+            .max_output(64 * 1024);
+        let Ended::Exited(out) = Exec::default().run_to_end(&at_bound).unwrap() else {
+            panic!("exactly the bound must exit");
+        };
+        assert_eq!((out.code, out.stdout.len()), (Some(0), 65536));
+        let err = Exec::default().run(&cmd).unwrap_err();
+        assert!(err.downcast_ref::<TooMuchOutput>().is_some(), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "`head -c 65537 /dev/zero` printed more than 64 KiB and was stopped"
+        );
+    }
+
+    #[test]
+    fn run_to_end_errs_only_when_the_program_cannot_start() {
+        let err = Exec::default()
+            .run_to_end(&Cmd::new("definitely-not-a-program-rdock"))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "could not run `definitely-not-a-program-rdock`"
+        );
+    }
+
+    #[test]
+    fn scripted_stops_are_values_from_run_to_end_and_errors_from_run() {
+        let exec = Exec::scripted(
+            Script::new()
+                .on(
+                    &["ssh", "-N"],
+                    Reply::times_out_after("", "Authenticated to box\n"),
+                )
+                .on(&["yes"], Reply::prints_too_much()),
+        );
+        let ssh = Cmd::new("ssh").arg("-N");
+        let Ended::TimedOut(stopped) = exec.run_to_end(&ssh).unwrap() else {
+            panic!("a timeout");
+        };
+        assert_eq!(stopped.stderr, "Authenticated to box\n");
+        let yes = Cmd::new("yes").max_output(1024);
+        assert!(matches!(
+            exec.run_to_end(&yes).unwrap(),
+            Ended::TooMuchOutput(TooMuchOutput { cap: 1024, .. })
+        ));
+        assert_eq!(
+            exec.run(&yes).unwrap_err().to_string(),
+            "`yes` printed more than 1 KiB and was stopped"
+        );
+        // doctor --all's memo gives the same value again, without running the command again.
+        let memo = exec.clone().memoized();
+        for _ in 0..2 {
+            assert!(matches!(memo.run_to_end(&ssh).unwrap(), Ended::TimedOut(_)));
+        }
+        let runs = exec
+            .ran()
+            .iter()
+            .filter(|r| r.display() == "ssh -N")
+            .count();
+        assert_eq!(runs, 2, "once without the memo, once with it");
     }
 }

@@ -1,6 +1,32 @@
-//! What a command leaves behind: its [`Output`], or the error of one stopped at its bound.
+//! What a command leaves behind: how it [`Ended`] (its [`Output`], or what it printed before it
+//! was stopped at a bound), and the error [`Exec::run`](super::Exec::run) makes of a stop.
 
 use super::Cmd;
+
+/// How a command that started came to its end: it exited, or rdock stopped it at its timeout or
+/// at its output bound. Each is a value to match; [`Ended::into_result`] makes the stops the
+/// errors [`Exec::run`](super::Exec::run) returns.
+#[derive(Clone, Debug)]
+pub enum Ended {
+    /// It exited (with any code, or by a signal), or `--dry-run` printed it instead.
+    Exited(Output),
+    /// It ran past its timeout and was stopped; what it had printed by then is kept.
+    TimedOut(TimedOut),
+    /// It printed more than its bound ([`Cmd::max_output`]) and was stopped.
+    TooMuchOutput(TooMuchOutput),
+}
+
+impl Ended {
+    /// The output of a command that exited; a stop becomes its error ([`TimedOut`],
+    /// [`TooMuchOutput`]), which a caller can still downcast.
+    pub fn into_result(self) -> anyhow::Result<Output> {
+        match self {
+            Ended::Exited(out) => Ok(out),
+            Ended::TimedOut(stopped) => Err(anyhow::Error::new(stopped)),
+            Ended::TooMuchOutput(stopped) => Err(anyhow::Error::new(stopped)),
+        }
+    }
+}
 
 /// What a finished command left behind.
 #[derive(Clone, Debug, Default)]
@@ -38,9 +64,9 @@ pub(super) fn could_not_run(cmd: &Cmd) -> String {
     format!("could not run `{}`", cmd.program)
 }
 
-/// The error for a command stopped at its timeout, whichever backend, with what it had printed.
-pub(super) fn timed_out(cmd: &Cmd, stdout: String, stderr: String) -> anyhow::Error {
-    anyhow::Error::new(TimedOut {
+/// How a command stopped at its timeout ended, whichever backend, with what it had printed.
+pub(super) fn timed_out(cmd: &Cmd, stdout: String, stderr: String) -> Ended {
+    Ended::TimedOut(TimedOut {
         cmd: cmd.display(),
         secs: cmd.timeout.as_secs(),
         stdout,
@@ -76,13 +102,12 @@ pub struct TooMuchOutput {
     pub cap: usize,
 }
 
-impl TooMuchOutput {
-    pub(super) fn of(cmd: &Cmd) -> Self {
-        TooMuchOutput {
-            cmd: cmd.display(),
-            cap: cmd.max_output,
-        }
-    }
+/// How a command stopped at its output bound ended.
+pub(super) fn too_much_output(cmd: &Cmd) -> Ended {
+    Ended::TooMuchOutput(TooMuchOutput {
+        cmd: cmd.display(),
+        cap: cmd.max_output,
+    })
 }
 
 impl std::fmt::Display for TooMuchOutput {

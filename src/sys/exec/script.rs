@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 
-use super::outcome::{could_not_run, timed_out};
-use super::{quote, Cmd, Effect, Exec, Output};
+use super::outcome::{could_not_run, timed_out, too_much_output};
+use super::{quote, Cmd, Effect, Ended, Exec, Output};
 
 impl Exec {
     /// An `Exec` that starts no process: each command gets its reply from `script`, and is
@@ -152,6 +152,7 @@ enum Outcome {
         stdout: String,
         stderr: String,
     },
+    TooMuchOutput,
     CannotStart,
 }
 
@@ -201,6 +202,12 @@ impl Reply {
             },
             None,
         )
+    }
+
+    /// The command prints past its bound ([`Cmd::max_output`]): [`Exec::run_to_end`] gives
+    /// [`Ended::TooMuchOutput`] at once (and [`Exec::run`] its error).
+    pub fn prints_too_much() -> Self {
+        Reply(Outcome::TooMuchOutput, None)
     }
 
     /// The program cannot be started: [`Exec::run`] returns the error a missing program gives.
@@ -283,7 +290,7 @@ impl Scripted {
         self.skipped.push(Ran::of(cmd));
     }
 
-    pub(super) fn answer(&mut self, cmd: &Cmd) -> Result<Output> {
+    pub(super) fn answer(&mut self, cmd: &Cmd) -> Result<Ended> {
         let ran = Ran::of(cmd);
         let hint = format!("{:?}", ran.argv);
         self.ran.push(ran);
@@ -308,15 +315,16 @@ impl Scripted {
                 code,
                 stdout,
                 stderr,
-            } => Ok(Output {
+            } => Ok(Ended::Exited(Output {
                 code: *code,
                 stdout: stdout.clone(),
                 stderr: stderr.clone(),
                 skipped: false,
-            }),
+            })),
             Outcome::TimesOut { stdout, stderr } => {
-                Err(timed_out(cmd, stdout.clone(), stderr.clone()))
+                Ok(timed_out(cmd, stdout.clone(), stderr.clone()))
             }
+            Outcome::TooMuchOutput => Ok(too_much_output(cmd)),
             Outcome::CannotStart => Err(anyhow::Error::new(std::io::Error::from_raw_os_error(2))
                 .context(could_not_run(cmd))),
         }
