@@ -212,7 +212,9 @@ fn setup_runs_the_service_fix_only_when_elevated_and_else_prints_it() {
         displays(&cmds),
         ["sc.exe config ssh-agent start= auto", "net start ssh-agent"]
     );
-    let advice = platform::service_plan(&disabled, false).unwrap_err();
+    let advice = platform::service_plan(&disabled, false)
+        .unwrap_err()
+        .to_string();
     assert_eq!(
         advice,
         "the ssh-agent service is disabled and is stopped; this prompt is not elevated, so rdock cannot change the service. Run, from an elevated prompt (Run as administrator):\n  sc.exe config ssh-agent start= auto\n  net start ssh-agent\nthen run rdock setup again"

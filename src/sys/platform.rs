@@ -370,17 +370,25 @@ pub fn service_advice(cmds: &[Cmd]) -> String {
 
 /// What setup does about a service that is not usable: run the commands (elevated), or, when
 /// this prompt is not elevated, the advice to print before it stops.
-pub fn service_plan(state: &ServiceState, elevated: bool) -> Result<Vec<Cmd>, String> {
+pub fn service_plan(state: &ServiceState, elevated: bool) -> Result<Vec<Cmd>, NotElevated> {
     let cmds = agent_service_cmds(state);
     if elevated {
         Ok(cmds)
     } else {
-        Err(format!(
-            "{}; this prompt is not elevated, so rdock cannot change the service. Run, {}\nthen run rdock setup again",
-            state.describe(),
-            service_advice(&cmds)
-        ))
+        Err(NotElevated {
+            service: state.describe(),
+            advice: service_advice(&cmds),
+        })
     }
+}
+
+/// The service needs a change only an elevated prompt can make: what is wrong with it, and the
+/// commands to run from one ([`service_advice`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{service}; this prompt is not elevated, so rdock cannot change the service. Run, {advice}\nthen run rdock setup again")]
+pub struct NotElevated {
+    pub service: String,
+    pub advice: String,
 }
 
 /// How to make OpenSSH (the docker CLI) and ssh2-based clients (dockerode) both use Pageant.

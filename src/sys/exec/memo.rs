@@ -7,7 +7,13 @@ use super::{Ended, Exec};
 
 /// Answers already had, by command: see [`Exec::memoized`]. A stop at a bound is an answer like
 /// an exit ([`Ended`]); an error (the program could not start) is kept as its text.
-pub(super) type Memo = Arc<Mutex<HashMap<String, Arc<OnceLock<Result<Ended, String>>>>>>;
+pub(super) type Memo = Arc<Mutex<HashMap<String, Arc<OnceLock<Result<Ended, Unstarted>>>>>>;
+
+/// A memoized error, which every caller of the command gets again: anyhow's error cannot be
+/// cloned, so its text (with its causes) stands for it.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{0}")]
+pub(super) struct Unstarted(pub(super) String);
 
 impl Exec {
     /// Run each read-only command once and reuse its answer, across clones and threads: for

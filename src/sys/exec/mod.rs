@@ -102,9 +102,12 @@ impl Exec {
             .or_default()
             .clone();
         // A second caller of the same command waits here for the first one's answer.
-        cell.get_or_init(|| self.spawn(cmd).map_err(|e| format!("{e:#}")))
-            .clone()
-            .map_err(|text| anyhow::anyhow!(text))
+        cell.get_or_init(|| {
+            self.spawn(cmd)
+                .map_err(|e| memo::Unstarted(format!("{e:#}")))
+        })
+        .clone()
+        .map_err(anyhow::Error::new)
     }
 
     fn spawn(&self, cmd: &Cmd) -> Result<Ended> {
