@@ -75,7 +75,8 @@ pub(super) fn timed_out(cmd: &Cmd, stdout: String, stderr: String) -> Ended {
 }
 
 /// A command ran past its timeout and was stopped; what it had printed by then is kept.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("`{cmd}` did not finish within {secs} s and was stopped")]
 pub struct TimedOut {
     pub cmd: String,
     pub secs: u64,
@@ -83,20 +84,9 @@ pub struct TimedOut {
     pub stderr: String,
 }
 
-impl std::fmt::Display for TimedOut {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "`{}` did not finish within {} s and was stopped",
-            self.cmd, self.secs
-        )
-    }
-}
-
-impl std::error::Error for TimedOut {}
-
 /// A command printed more than its cap ([`Cmd::max_output`]) and was stopped.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("`{cmd}` printed more than {} KiB and was stopped", .cap / 1024)]
 pub struct TooMuchOutput {
     pub cmd: String,
     pub cap: usize,
@@ -109,16 +99,3 @@ pub(super) fn too_much_output(cmd: &Cmd) -> Ended {
         cap: cmd.max_output,
     })
 }
-
-impl std::fmt::Display for TooMuchOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "`{}` printed more than {} KiB and was stopped",
-            self.cmd,
-            self.cap / 1024
-        )
-    }
-}
-
-impl std::error::Error for TooMuchOutput {}
