@@ -72,6 +72,20 @@ for target in x86_64-apple-darwin x86_64-pc-windows-gnu; do
   cargo clippy --quiet --target "$target" --all-targets -- -D warnings
 done
 
+echo "== the release binary holds no scripted double"
+# Exec::scripted (src/sys/exec/script.rs) is test code: only the `testing` feature, which the
+# tests turn on through rdock's dev-dependency on itself, compiles it. Its message for an
+# unscripted command is in every binary that holds it (Exec::run reaches it), so a release build
+# must not contain it; the first grep keeps this check from passing because the message changed.
+marker='no scripted reply for'
+grep -qF "$marker" src/sys/exec/script.rs || { echo "src/sys/exec/script.rs no longer says '$marker': update scripts/test.sh" >&2; exit 1; }
+cargo build --release --quiet
+if grep -qaF "$marker" target/release/rdock; then
+  echo "target/release/rdock holds the scripted double: is the testing feature on outside the tests?" >&2
+  exit 1
+fi
+echo "target/release/rdock: no scripted double"
+
 echo "== cross-target: the Windows binary under wine64"
 need=()
 command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)

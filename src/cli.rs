@@ -217,10 +217,15 @@ pub struct VscodeOptions {
 }
 
 /// A `--host-key` value: `SHA256:` and 43 base64 characters.
-fn parse_fingerprint(text: &str) -> Result<String, String> {
+fn parse_fingerprint(text: &str) -> Result<String, NotAFingerprint> {
     if crate::ssh::known_hosts::is_sha256_fingerprint(text) {
         Ok(text.to_string())
     } else {
-        Err("expected a SHA256 fingerprint as ssh prints it: SHA256: and 43 base64 characters (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the server)".into())
+        Err(NotAFingerprint)
     }
 }
+
+/// A `--host-key` value that is not a fingerprint as ssh prints it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected a SHA256 fingerprint as ssh prints it: SHA256: and 43 base64 characters (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub on the server)")]
+pub struct NotAFingerprint;

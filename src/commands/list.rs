@@ -8,7 +8,7 @@ use crate::docker::{self, ContextInfo};
 use crate::error::Result;
 use crate::render::{self, ContextRow};
 use crate::sys::env::Env;
-use crate::sys::exec::Exec;
+use crate::sys::exec::{Ended, Exec, TimedOut, TooMuchOutput};
 use crate::sys::term::Term;
 
 use super::parallel_map;
@@ -17,12 +17,29 @@ use super::parallel_map;
 const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Whether a context answers: its server version, or why not.
-fn reach(exec: &Exec, name: &str) -> std::result::Result<String, String> {
-    match exec.run(&docker::server_version_cmd(name, CHECK_TIMEOUT)) {
-        Ok(out) if out.success() => Ok(out.stdout.trim().to_string()),
-        Ok(out) => Err(ssh_reason(&out.last_error_line())),
-        Err(e) => Err(format!("{e:#}")),
+fn reach(exec: &Exec, name: &str) -> std::result::Result<String, Unreachable> {
+    match exec.run_to_end(&docker::server_version_cmd(name, CHECK_TIMEOUT)) {
+        Ok(Ended::Exited(out)) if out.success() => Ok(out.stdout.trim().to_string()),
+        Ok(Ended::Exited(out)) => Err(Unreachable::Failed(ssh_reason(&out.last_error_line()))),
+        Ok(Ended::TimedOut(stopped)) => Err(Unreachable::TimedOut(stopped)),
+        Ok(Ended::TooMuchOutput(stopped)) => Err(Unreachable::TooMuchOutput(stopped)),
+        Err(e) => Err(Unreachable::NotStarted(format!("{e:#}"))),
     }
+}
+
+/// Why a context did not answer `--check`: the row's error.
+#[derive(Debug, thiserror::Error)]
+enum Unreachable {
+    /// docker failed: the reason (ssh's, when docker's paragraph holds it).
+    #[error("{0}")]
+    Failed(String),
+    #[error(transparent)]
+    TimedOut(TimedOut),
+    #[error(transparent)]
+    TooMuchOutput(TooMuchOutput),
+    /// docker could not be run.
+    #[error("{0}")]
+    NotStarted(String),
 }
 
 /// docker wraps ssh's error in a paragraph; the reason is what ssh said, after "stderr=".
@@ -59,7 +76,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result {
             managed: c.description == docker::DESCRIPTION,
             reachable: check.as_ref().map(|r| r.is_ok()),
             server_version: check.as_ref().and_then(|r| r.as_ref().ok().cloned()),
-            error: check.and_then(|r| r.err()),
+            error: check.and_then(|r| r.err()).map(|e| e.to_string()),
             name: c.name,
             endpoint: c.endpoint,
             current: c.current,

@@ -28,18 +28,25 @@ pub fn follows_docker_rule(name: &str) -> bool {
 }
 
 /// A name rdock may create: docker's rule, and not `default`, which is docker's own.
-pub fn validate_name(name: &str) -> Result<(), String> {
+pub fn validate_name(name: &str) -> Result<(), BadContextName> {
     if !follows_docker_rule(name) {
-        return Err(format!(
-            "invalid context name {name:?}: docker needs ^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$; pick another with --name"
-        ));
+        return Err(BadContextName::Invalid(name.to_string()));
     }
     if name == "default" {
-        return Err(
-            "the context name \"default\" is docker's own; pick another with --name".into(),
-        );
+        return Err(BadContextName::Default);
     }
     Ok(())
+}
+
+/// Why rdock will not create a context of this name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadContextName {
+    /// It breaks docker's rule.
+    #[error("invalid context name {0:?}: docker needs ^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$; pick another with --name")]
+    Invalid(String),
+    /// `default` is docker's own.
+    #[error("the context name \"default\" is docker's own; pick another with --name")]
+    Default,
 }
 
 /// One docker context, as docker's context store holds it.

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::ssh::command::{Mode, Ssh};
 use crate::ssh::connect::{connect_failure, unfinished, Connect, PROBE_TIMEOUT};
 use crate::ssh::destination::{Destination, Resolved};
-use crate::sys::exec::{quote, Cmd, Exec};
+use crate::sys::exec::{quote, Cmd, Ended, Exec};
 
 pub use crate::ssh::scripts::REVOKE_KEY_SCRIPT;
 
@@ -40,14 +40,15 @@ pub fn revoke_cmd(r: &Resolved, identity: &Path, blob: &str) -> Cmd {
 
 /// Run [`revoke_cmd`]. None under `--dry-run`, which only prints it.
 pub fn revoke(exec: &Exec, r: &Resolved, identity: &Path, blob: &str) -> Option<Revoke> {
-    match exec.run(&revoke_cmd(r, identity, blob)) {
-        Ok(out) if out.skipped => None,
-        Ok(out) => Some(parse_revoke(out.code, &out.stdout, &out.stderr)),
+    let ended = exec.run_to_end(&revoke_cmd(r, identity, blob));
+    match &ended {
+        Ok(Ended::Exited(out)) if out.skipped => None,
+        Ok(Ended::Exited(out)) => Some(parse_revoke(out.code, &out.stdout, &out.stderr)),
         // Every line the script prints starts with `rdock-`.
-        Err(e) => Some(Revoke::NotConnected(unfinished(
+        _ => Some(Revoke::NotConnected(unfinished(
             exec,
             r,
-            &e,
+            &ended,
             "rdock's ssh",
             "rdock-",
             true,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::ssh::command::{Mode, Ssh, CONNECT_TIMEOUT};
 use crate::ssh::destination::Resolved;
 use crate::ssh::limits::{self, Limit};
-use crate::sys::exec::{Cmd, Exec, TimedOut, TooMuchOutput};
+use crate::sys::exec::{Cmd, Ended, Exec};
 
 /// Bound of an ssh that runs one of rdock's remote scripts (the probe, the revoke); ssh's own
 /// connect is bounded by [`CONNECT_TIMEOUT`].
@@ -49,13 +49,13 @@ pub enum Connect {
 pub fn unfinished(
     exec: &Exec,
     r: &Resolved,
-    e: &anyhow::Error,
+    ended: &anyhow::Result<Ended>,
     what: &str,
     marker: &str,
     shared: bool,
 ) -> Connect {
-    match e.downcast_ref::<TimedOut>() {
-        Some(stopped) if !stopped.stdout.contains(marker) => {
+    match ended {
+        Ok(Ended::TimedOut(stopped)) if !stopped.stdout.contains(marker) => {
             if shared && r.control_master.is_some() && own_connection_answers(exec, r) {
                 return Connect::StaleMaster(format!(
                     "{what} got no answer within {} s through the shared connection (ControlMaster), while `true` on a connection of its own ran at once",
@@ -64,10 +64,10 @@ pub fn unfinished(
             }
             match login_check(exec, r) {
                 Some(line) => Connect::ShellHung(line),
-                None => not_run(r, e, what),
+                None => not_run(r, ended, what),
             }
         }
-        _ => not_run(r, e, what),
+        _ => not_run(r, ended, what),
     }
 }
 
@@ -96,9 +96,10 @@ pub fn login_check_cmd(r: &Resolved) -> Cmd {
 /// when it does (with `-N` ssh then waits until it is stopped at [`LOGIN_CHECK_TIMEOUT`]; the
 /// timeout keeps what it printed), None when it did not say so in time.
 pub fn login_check(exec: &Exec, r: &Resolved) -> Option<String> {
-    let stderr = match exec.run(&login_check_cmd(r)) {
-        Ok(out) => out.stderr,
-        Err(e) => e.downcast_ref::<TimedOut>()?.stderr.clone(),
+    let stderr = match exec.run_to_end(&login_check_cmd(r)).ok()? {
+        Ended::Exited(out) => out.stderr,
+        Ended::TimedOut(stopped) => stopped.stderr,
+        Ended::TooMuchOutput(_) => return None,
     };
     authenticated_line(&stderr, &r.hostname, r.port, !r.direct())
 }
@@ -131,19 +132,24 @@ fn authenticated_line(stderr: &str, host: &str, port: u16, routed: bool) -> Opti
 
 /// How an ssh to `r` (`what`, for the message) that rdock could not run to its end went: it
 /// printed more than rdock reads, or it did not finish in time (or could not start).
-pub fn not_run(r: &Resolved, e: &anyhow::Error, what: &str) -> Connect {
-    match e.downcast_ref::<TooMuchOutput>() {
-        Some(too_much) => Connect::TooMuch(format!(
-            "{} answered {what} with more than {} KiB; rdock stopped reading",
-            r.address(),
-            too_much.cap / 1024
-        )),
-        None => Connect::Unreachable(format!(
-            "no SSH answer from {} within {} s ({e:#})",
-            r.address(),
-            PROBE_TIMEOUT.as_secs()
-        )),
-    }
+pub fn not_run(r: &Resolved, ended: &anyhow::Result<Ended>, what: &str) -> Connect {
+    let why = match ended {
+        Ok(Ended::TooMuchOutput(too_much)) => {
+            return Connect::TooMuch(format!(
+                "{} answered {what} with more than {} KiB; rdock stopped reading",
+                r.address(),
+                too_much.cap / 1024
+            ))
+        }
+        Ok(Ended::TimedOut(stopped)) => stopped.to_string(),
+        Ok(Ended::Exited(out)) => out.last_error_line(),
+        Err(e) => format!("{e:#}"),
+    };
+    Connect::Unreachable(format!(
+        "no SSH answer from {} within {} s ({why})",
+        r.address(),
+        PROBE_TIMEOUT.as_secs()
+    ))
 }
 
 /// Why an ssh that did not run its remote command failed, from its exit code and stderr.

@@ -6,7 +6,7 @@ use crate::ssh::command::{Mode, Ssh};
 use crate::ssh::connect::{connect_failure, unfinished};
 use crate::ssh::destination::Resolved;
 use crate::ssh::limits::{self, Limit};
-use crate::sys::exec::{last_line, Cmd, Exec, TimedOut};
+use crate::sys::exec::{last_line, Cmd, Ended, Exec};
 
 // The verdicts live in ssh::connect; the steps name them through the probe too.
 pub use crate::ssh::connect::{Connect, PROBE_TIMEOUT};
@@ -115,14 +115,13 @@ pub fn run(exec: &Exec, r: &Resolved, own_connection: bool) -> Probe {
         .cmd()
         .stdin(format!("{}\n", r.socket.as_deref().unwrap_or("")))
         .timeout(PROBE_TIMEOUT);
-    let connect = match exec.run(&cmd) {
-        Ok(out) => return parse_probe(out.code, &out.stdout, &out.stderr),
-        Err(e) => match e.downcast_ref::<TimedOut>() {
-            Some(stopped) if stopped.stdout.contains(BEGIN) => {
-                return stopped_probe(&stopped.stdout)
-            }
-            _ => unfinished(exec, r, &e, "rdock's probe", BEGIN, !own_connection),
-        },
+    let ended = exec.run_to_end(&cmd);
+    let connect = match &ended {
+        Ok(Ended::Exited(out)) => return parse_probe(out.code, &out.stdout, &out.stderr),
+        Ok(Ended::TimedOut(stopped)) if stopped.stdout.contains(BEGIN) => {
+            return stopped_probe(&stopped.stdout)
+        }
+        _ => unfinished(exec, r, &ended, "rdock's probe", BEGIN, !own_connection),
     };
     Probe::failed(connect)
 }
