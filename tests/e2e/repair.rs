@@ -483,7 +483,7 @@ fn sshd_refusing_a_session_on_a_shared_connection_is_named_with_max_sessions() {
     let _ = held.wait();
     assert_eq!(doctor.code, Some(0), "a warning: {doctor}");
     let v: serde_json::Value = serde_json::from_str(&doctor.stdout).unwrap();
-    let connection = crate::doctor::check(&v, "connection");
+    let connection = super::doctor::check(&v, "connection");
     assert_eq!(connection["status"], "warn", "{v:#}");
     assert!(
         connection["message"]

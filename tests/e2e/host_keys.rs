@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::doctor::check;
+use super::doctor::check;
 use crate::harness::{assert_nothing_changed, setup_args, Run, Sandbox};
 use crate::support::snapshot::Transcript;
 

@@ -2,7 +2,7 @@
 //! end to end: a real sshd reads the authorized_keys they leave, and ssh with the key must then be
 //! refused.
 
-use crate::fleet::add_context;
+use super::fleet::add_context;
 use crate::harness::{Run, Sandbox};
 use crate::support::snapshot::Transcript;
 
