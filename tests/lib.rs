@@ -14,9 +14,12 @@ mod harness;
 #[cfg(unix)]
 mod hostile;
 mod layers;
+#[cfg(unix)]
+mod missing_tools;
 mod platform;
 mod ssh_config;
 mod steps;
 mod support;
+mod tiers;
 mod vscode;
 mod workspace;

@@ -1,6 +1,7 @@
 //! The end-to-end tier: rdock's binary against a real sshd and dockerd on 127.0.0.1, as
 //! throwaway Unix users (tests/harness/). Needs root and the tools scripts/test.sh installs.
 
+mod agent_block;
 mod clients;
 mod docker_clis;
 mod doctor;

@@ -3,8 +3,9 @@
 //! and a throwaway local user with an empty home and its own ssh-agent. rdock runs as that local
 //! user, because OpenSSH reads ~/.ssh from the passwd entry, not from $HOME.
 //!
-//! Needs root and openssh-server + docker.io. Without them the end-to-end tests print why and
-//! pass as skipped, unless RDOCK_E2E=1 says they are required (then they fail).
+//! Needs root and openssh-server + docker.io. Every end-to-end test is `#[ignore]`d, so a plain
+//! `cargo test` lists it as ignored; run with `--include-ignored` (scripts/test.sh does), a test
+//! whose requirement is missing fails with why, before it makes anything. None passes skipped.
 
 #![allow(dead_code)]
 
@@ -264,8 +265,7 @@ pub const DEBIAN13_DOCKER: &str = concat!(
 
 /// The docker CLIs to run rdock with: the paths in RDOCK_DOCKER_CLIS (separated by ':'), or else
 /// Debian 12's /usr/bin/docker, Debian 13's [`DEBIAN13_DOCKER`] and /usr/local/bin/docker when
-/// there is one (the newest here). A listed CLI that is missing or does not run is left out with
-/// a printed reason, or, under RDOCK_E2E=1, fails the test; so does a list left empty.
+/// there is one (the newest here). A listed CLI that is missing or does not run fails the test.
 pub fn docker_clis() -> Vec<DockerCli> {
     let (required, optional): (Vec<String>, Vec<String>) = match std::env::var("RDOCK_DOCKER_CLIS")
     {
@@ -281,7 +281,6 @@ pub fn docker_clis() -> Vec<DockerCli> {
             vec!["/usr/local/bin/docker".into()],
         ),
     };
-    let required_here = std::env::var("RDOCK_E2E").as_deref() == Ok("1");
     let mut clis: Vec<DockerCli> = Vec::new();
     let mut seen = Vec::new();
     for (path, needed) in required
@@ -314,35 +313,42 @@ pub fn docker_clis() -> Vec<DockerCli> {
                     clis.push(DockerCli { path, version });
                 }
             }
-            Err(why) => {
-                let why = format!(
-                    "the docker CLI {} cannot run ({why}); scripts/docker-clis.sh prepares the matrix's CLIs",
-                    path.display()
-                );
-                assert!(!required_here, "RDOCK_E2E=1 requires it: {why}");
-                eprintln!("skipping it: {why}");
-            }
+            Err(why) => panic!(
+                "the docker CLI {} cannot run ({why}); scripts/docker-clis.sh prepares the matrix's CLIs",
+                path.display()
+            ),
         }
     }
-    assert!(
-        !required_here || !clis.is_empty(),
-        "RDOCK_E2E=1, and no docker CLI to test"
-    );
+    assert!(!clis.is_empty(), "no docker CLI to test");
     clis
 }
 
-/// Some(shared) when the end-to-end tests can run; None (after saying why) when they are skipped.
-fn shared() -> Option<&'static Shared> {
+/// What every end-to-end test shares, started once. A test calls this (through
+/// [`Sandbox::start`], or first thing when it makes something before its sandbox) so that a
+/// machine without root or the tools fails it with why, before it has made anything.
+pub fn require() -> &'static Shared {
     match SHARED.get_or_init(start_shared) {
-        Ok(shared) => Some(shared),
-        Err(why) if std::env::var("RDOCK_E2E").as_deref() == Ok("1") => {
-            panic!("RDOCK_E2E=1 requires the end-to-end tests, and they cannot run: {why}")
-        }
-        Err(why) => {
-            eprintln!("skipping end-to-end test: {why}");
-            None
-        }
+        Ok(shared) => shared,
+        Err(why) => panic!(
+            "this end-to-end test cannot run here: {why}. A plain `cargo test` leaves the \
+             end-to-end tests out (ignored); scripts/test.sh runs them, as root"
+        ),
     }
+}
+
+/// Fails the test, with what is missing, unless every tool is on the PATH (beyond what
+/// [`require`] checks: a login shell, sudo, iptables; scripts/test.sh installs them).
+pub fn require_tools(tools: &[&str]) {
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|t| which(t).is_none())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "this end-to-end test cannot run here: {} missing (scripts/test.sh installs them)",
+        missing.join(", ")
+    );
 }
 
 pub struct User {
@@ -443,14 +449,14 @@ impl std::fmt::Display for Run {
 }
 
 impl Sandbox {
-    /// A new sandbox, or None when the end-to-end tests are skipped here.
-    pub fn start() -> Option<Sandbox> {
+    /// A new sandbox; fails the test when the end-to-end tests cannot run here ([`require`]).
+    pub fn start() -> Sandbox {
         Self::start_with(&[])
     }
 
     /// Like [`Sandbox::start`], with extra sshd_config lines.
-    pub fn start_with(sshd_extra: &[&str]) -> Option<Sandbox> {
-        let shared = shared()?;
+    pub fn start_with(sshd_extra: &[&str]) -> Sandbox {
+        let shared = require();
         let dir = make_dir("rdock-t-");
         let local = User::create("rdl", &dir, &[]);
         let remote = User::create("rdr", &dir, &["docker"]);
@@ -503,7 +509,7 @@ impl Sandbox {
         };
         sb.start_sshd();
         sb.start_agent();
-        Some(sb)
+        sb
     }
 
     /// This sandbox with `cli` as the local user's `docker`: a folder holding a `docker` link to a
