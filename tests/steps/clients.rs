@@ -7,7 +7,7 @@ use rdock::steps::{Mode, Status};
 use rdock::sys::exec::Reply;
 
 use super::recorded::*;
-use super::{options, said, Done, Rig};
+use super::{options, Done, Rig};
 
 /// The remote checks the clients need, and the clients.
 const SLICE: [&str; 9] = [
@@ -93,10 +93,7 @@ fn on_a_plain_destination_every_client_works_and_vscode_has_no_extension() {
         "{:#?}",
         done.report.findings
     );
-    assert_eq!(
-        said(done.find("docker-cli")),
-        (Status::Ok, "docker CLI: works", None)
-    );
+    insta::assert_snapshot!(done.render("docker-cli"), @"docker-cli ok: docker CLI: works");
     assert!(done
         .find("docker-cli")
         .details
@@ -198,14 +195,10 @@ fn without_ssh_auth_sock_paramiko_still_reads_a_key_file_with_no_passphrase() {
         .filter(|k| !["agent", "identity"].contains(k))
         .collect();
     let done = rig.run(Mode::Doctor, &options(), &slice);
-    assert_eq!(
-        said(done.find("dockerode")),
-        (
-            Status::Warn,
-            "dockerode and other ssh2 clients: will not work: SSH_AUTH_SOCK is not set, and ssh2 finds keys only through it",
-            Some("eval \"$(ssh-agent -s)\" && ssh-add ~/.ssh/id_ed25519 (in the shell that starts the client)")
-        )
-    );
+    insta::assert_snapshot!(done.render("dockerode"), @r#"
+    dockerode warn: dockerode and other ssh2 clients: will not work: SSH_AUTH_SOCK is not set, and ssh2 finds keys only through it
+    fix: eval "$(ssh-agent -s)" && ssh-add ~/.ssh/id_ed25519 (in the shell that starts the client)
+    "#);
     assert_eq!(done.find("docker-py").status, Status::Ok);
 }
 
@@ -234,14 +227,7 @@ fn vscode_is_judged_as_the_client_its_extension_uses() {
         "{}",
     );
     let done = rig.run(Mode::Doctor, &o, &SLICE);
-    assert_eq!(
-        said(done.find("vscode-client")),
-        (
-            Status::Ok,
-            "VS Code Container Tools 2.0.1 (runs the docker CLI): works",
-            None
-        )
-    );
+    insta::assert_snapshot!(done.render("vscode-client"), @"vscode-client ok: VS Code Container Tools 2.0.1 (runs the docker CLI): works");
 }
 
 #[test]
@@ -294,12 +280,8 @@ fn a_key_only_in_1password_s_agent_is_no_key_file_for_paramiko() {
 fn an_identity_file_the_config_names_and_that_is_gone_stops_docker_py() {
     let (rig, o) = alias_without_its_identity_file();
     let done = rig.run(Mode::Doctor, &o, &SLICE);
-    assert_eq!(
-        said(done.find("docker-py")),
-        (
-            Status::Warn,
-            "docker-py (paramiko): will not work: ~/.ssh/config names IdentityFile ~/.ssh/id_box, which does not exist, and paramiko stops there (FileNotFoundError) before it asks an agent",
-            Some("take IdentityFile ~/.ssh/id_box out of ~/.ssh/config for this host, or use the docker CLI, or docker-py with use_ssh_client=True (docker.DockerClient(base_url=…, use_ssh_client=True)), which runs ssh")
-        )
-    );
+    insta::assert_snapshot!(done.render("docker-py"), @r"
+    docker-py warn: docker-py (paramiko): will not work: ~/.ssh/config names IdentityFile ~/.ssh/id_box, which does not exist, and paramiko stops there (FileNotFoundError) before it asks an agent
+    fix: take IdentityFile ~/.ssh/id_box out of ~/.ssh/config for this host, or use the docker CLI, or docker-py with use_ssh_client=True (docker.DockerClient(base_url=…, use_ssh_client=True)), which runs ssh
+    ");
 }
