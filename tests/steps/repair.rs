@@ -314,7 +314,7 @@ fn a_login_shell_that_reads_no_startup_file_gets_a_link_through_sudo() {
 #[test]
 fn a_link_refused_over_an_existing_file_is_said_as_it_is_not_as_a_password() {
     let link = batch(PLAIN_TARGET, LINK_NO_PASSWORD_SCRIPT);
-    // What the script printed on the remote (tests/repair.rs stages it).
+    // What the script printed on the remote (tests/e2e/repair.rs stages it).
     let exists = "rdock: /usr/local/bin/docker exists already, and rdock never replaces it\n";
     let rig = plain(PROBE_LOGIN_SH).on(&words(&link), Reply::fail(5, exists));
     let done = rig.run(Mode::Setup, &yes(), &SLICE);
