@@ -86,10 +86,10 @@ fn an_agent_answers_with_its_keys_or_is_gone() {
 fn macos_without_an_agent_is_told_about_launchd() {
     let rig = Rig::new(Platform::MacOs).agent(agent_gone(), agent_gone());
     let done = rig.run(Mode::Doctor, &options(), &["agent"]);
-    assert_eq!(
-        done.find("agent").fix.as_deref(),
-        Some("launchctl start com.openssh.ssh-agent (macOS starts it at login and sets SSH_AUTH_SOCK), or eval \"$(ssh-agent -s)\" for this shell")
-    );
+    insta::assert_snapshot!(done.render("agent"), @r#"
+    agent fail: no ssh-agent answers at SSH_AUTH_SOCK=/tmp/ssh-XXXXh0fLq9/agent.4242 (Error connecting to agent: No such file or directory)
+    fix: launchctl start com.openssh.ssh-agent (macOS starts it at login and sets SSH_AUTH_SOCK), or eval "$(ssh-agent -s)" for this shell
+    "#);
 }
 
 /// Windows without SSH_AUTH_SOCK: the service's pipe, gone until setup starts the service (then
@@ -161,10 +161,15 @@ fn windows_setup_changes_no_service_from_a_prompt_that_is_not_elevated() {
         ..options()
     };
     let done = rig.run(Mode::Setup, &yes, &["agent"]);
-    assert_eq!(
-        done.find("agent").message,
-        "the ssh-agent service starts only on demand and is stopped; this prompt is not elevated, so rdock cannot change the service. Run, from an elevated prompt (Run as administrator):\n  sc.exe config ssh-agent start= auto\n  net start ssh-agent\nthen run rdock setup again"
-    );
+    insta::assert_snapshot!(done.render("agent"), @r"
+    agent fail: the ssh-agent service starts only on demand and is stopped; this prompt is not elevated, so rdock cannot change the service. Run, from an elevated prompt (Run as administrator):
+      sc.exe config ssh-agent start= auto
+      net start ssh-agent
+    then run rdock setup again
+    fix: from an elevated prompt (Run as administrator):
+           sc.exe config ssh-agent start= auto
+           net start ssh-agent
+    ");
     assert!(done.changes().is_empty() && done.report.stopped);
 }
 
@@ -290,12 +295,11 @@ fn a_locked_key_is_not_added_without_a_terminal() {
     let rig = Rig::new(Platform::Linux)
         .locked_key()
         .agent(agent_empty(), agent_empty());
-    let path = rig.arg(".ssh/id_ed25519");
     let done = rig.run(Mode::Setup, &identity(&rig), &["key", "identity"]);
-    assert_eq!(
-        done.find("identity").message,
-        format!("~/.ssh/id_ed25519 has a passphrase and there is no terminal to type it on; run `ssh-add -- {}` in a terminal, then rerun", quote(&path))
-    );
+    insta::assert_snapshot!(done.render("identity"), @r"
+    identity fail: ~/.ssh/id_ed25519 has a passphrase and there is no terminal to type it on; run `ssh-add -- [HOME]/.ssh/id_ed25519` in a terminal, then rerun
+    fix: ssh-add -- [HOME]/.ssh/id_ed25519
+    ");
     assert!(done.changes().is_empty());
 }
 
@@ -324,16 +328,10 @@ fn macos_adds_the_key_with_the_keychain_and_pageant_gets_its_pipe() {
         .on(&["ssh-add", "-L"], Reply::ok(SSH_ADD_BIG_L_ONE))
         .on(&["ssh-add", "--", &path], key_added(&path));
     let doctor = win.run(Mode::Doctor, &identity(&win), &["key", "identity"]);
-    assert_eq!(
-        doctor.find("identity").fix.as_deref(),
-        Some(
-            format!(
-                "ssh-add -- {}  (with SSH_AUTH_SOCK={PIPE}, Pageant's pipe; rdock setup does this)",
-                quote(&path)
-            )
-            .as_str()
-        )
-    );
+    insta::assert_snapshot!(doctor.render("identity"), @r"
+    identity fail: the agent does not hold ~/.ssh/id_ed25519 (0 other keys)
+    fix: ssh-add -- [HOME]/.ssh/id_ed25519  (with SSH_AUTH_SOCK=\\.\pipe\pageant.me.0123abcd, Pageant's pipe; rdock setup does this)
+    ");
     let done = win.run(Mode::Setup, &identity(&win), &["key", "identity"]);
     assert_eq!(done.find("identity").status, Status::Ok);
     let add = done.the(&["ssh-add", "--"]);
@@ -430,16 +428,10 @@ fn identity_agent_with_ssh_auth_sock_unset_is_asked_and_the_key_is_added_to_that
     agent warn: ssh-agent answers at /run/user/0/agent.sock (IdentityAgent) (1 key), but SSH_AUTH_SOCK is not set: tools that read SSH_AUTH_SOCK directly (dockerode, ssh2-based clients) will not find the key
     fix: export SSH_AUTH_SOCK=/run/user/0/agent.sock
     ");
-    assert_eq!(
-        done.find("identity").fix.as_deref(),
-        Some(
-            format!(
-                "SSH_AUTH_SOCK=/run/user/0/agent.sock ssh-add -- {}",
-                quote(&key)
-            )
-            .as_str()
-        )
-    );
+    insta::assert_snapshot!(done.render("identity"), @r"
+    identity fail: the agent does not hold ~/.ssh/id_ed25519 (0 other keys)
+    fix: SSH_AUTH_SOCK=/run/user/0/agent.sock ssh-add -- [HOME]/.ssh/id_ed25519
+    ");
     let done = rig.run(Mode::Setup, &options(), &LOCAL);
     let added = done.the(&["ssh-add", "--"]);
     assert_eq!(
@@ -466,10 +458,10 @@ fn no_agent_at_identity_agent_names_that_socket_in_the_fix() {
         )),
         "{f:?}"
     );
-    assert_eq!(
-        f.fix.as_deref(),
-        Some(format!("start the agent that listens there (for OpenSSH's own: ssh-agent -a {sock}), or change IdentityAgent in ~/.ssh/config").as_str())
-    );
+    insta::assert_snapshot!(render(f), @r"
+    agent fail: no ssh-agent answers at [HOME]/.agent/work.sock, the IdentityAgent ssh_config names for this host (Error connecting to agent: No such file or directory)
+    fix: start the agent that listens there (for OpenSSH's own: ssh-agent -a [HOME]/.agent/work.sock), or change IdentityAgent in ~/.ssh/config
+    ");
 }
 
 #[test]

@@ -125,10 +125,10 @@ fn no_host_key_from_ssh_fails_the_fix_with_ssh_s_reason() {
             Reply::fail(255, CONNECTION_REFUSED),
         );
     let done = rig.run(Mode::Setup, &accept(), &SLICE);
-    assert_eq!(
-        done.find("host-key").message,
-        "ssh got no host key from 127.0.0.1:2222 (ssh: connect to host 127.0.0.1 port 2222: Connection refused)"
-    );
+    insta::assert_snapshot!(done.render("host-key"), @r"
+    host-key fail: ssh got no host key from 127.0.0.1:2222 (ssh: connect to host 127.0.0.1 port 2222: Connection refused)
+    fix: rdock setup u@127.0.0.1:2222 shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh -p 2222 u@127.0.0.1` and check the fingerprint
+    ");
     assert!(done.report.stopped && !rig.path(".ssh/known_hosts").exists());
 }
 
@@ -181,10 +181,10 @@ fn a_host_key_alias_is_looked_up_without_the_port_as_ssh_does() {
         .probe(ssh_failed(HOST_KEY_UNKNOWN));
     rig.write(".ssh/known_hosts", "");
     let done = rig.run(Mode::Doctor, &options(), &SLICE);
-    assert_eq!(
-        done.find("host-key").message,
-        "the host key of workbox is not in known_hosts"
-    );
+    insta::assert_snapshot!(done.render("host-key"), @r"
+    host-key fail: the host key of workbox is not in known_hosts
+    fix: rdock setup work shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh -p 2200 alice@work` and check the fingerprint
+    ");
     assert_eq!(done.the(&["ssh-keygen", "-F"]).argv[2], "workbox");
 }
 
@@ -265,9 +265,9 @@ fn a_cert_authority_line_does_not_vouch_for_a_key_it_did_not_sign() {
     let done = rig.run(Mode::Doctor, &options(), &SLICE);
     let f = done.find("host-key");
     assert_eq!(f.status, Status::Fail, "{f:?}");
-    assert_eq!(
-        f.message,
-        "a @cert-authority in ~/.ssh/known_hosts names [127.0.0.1]:2222, but the server presents a key it has not signed (no host certificate for that name)"
-    );
+    insta::assert_snapshot!(render(f), @r"
+    host-key fail: a @cert-authority in ~/.ssh/known_hosts names [127.0.0.1]:2222, but the server presents a key it has not signed (no host certificate for that name)
+    fix: rdock setup u@127.0.0.1:2222 shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh -p 2222 u@127.0.0.1` and check the fingerprint
+    ");
     assert!(f.fixable);
 }

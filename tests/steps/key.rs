@@ -180,10 +180,10 @@ fn a_missing_pub_is_written_from_the_private_key() {
 fn the_pub_of_a_locked_key_needs_a_terminal() {
     let rig = Rig::new(Platform::Linux).key_files(Some(LOCKED_KEY), None, keygen_y_locked());
     let done = rig.run(Mode::Setup, &identity(&rig, false), &["key"]);
-    assert_eq!(
-        done.find("key").message,
-        "~/.ssh/id_ed25519 has a passphrase, so its public half needs it; run `ssh-keygen -y -f ~/.ssh/id_ed25519 > ~/.ssh/id_ed25519.pub` in a terminal, then rerun"
-    );
+    insta::assert_snapshot!(done.render("key"), @r"
+    key fail: ~/.ssh/id_ed25519 has a passphrase, so its public half needs it; run `ssh-keygen -y -f ~/.ssh/id_ed25519 > ~/.ssh/id_ed25519.pub` in a terminal, then rerun
+    fix: ssh-keygen -y -f [HOME]/.ssh/id_ed25519 > [HOME]/.ssh/id_ed25519.pub
+    ");
     assert!(!rig.path(".ssh/id_ed25519.pub").exists());
 }
 
@@ -360,10 +360,10 @@ fn a_public_key_whose_agent_does_not_answer_says_to_start_or_unlock_it() {
         f.message.starts_with(&format!("~/.ssh/box.pub is a public key, so ssh must get its private key from the agent, and none answers at {sock} (IdentityAgent) (ssh-add -L failed: ")),
         "{f:?}"
     );
-    assert_eq!(
-        f.fix.as_deref(),
-        Some(format!("start or unlock the agent that listens at {sock} (1Password: open and unlock the app, with its SSH agent turned on), then rerun").as_str())
-    );
+    insta::assert_snapshot!(render(f), @r"
+    key fail: ~/.ssh/box.pub is a public key, so ssh must get its private key from the agent, and none answers at [HOME]/.1password/agent.sock (IdentityAgent) (ssh-add -L failed: Error connecting to agent: No such file or directory)
+    fix: start or unlock the agent that listens at [HOME]/.1password/agent.sock (1Password: open and unlock the app, with its SSH agent turned on), then rerun
+    ");
     assert!(!f.fixable);
 }
 
@@ -524,12 +524,10 @@ fn the_agent_s_keys_are_listed_from_the_agent_ssh_asks_for_this_host() {
     let sock = rig.arg(".agent/work.sock");
     let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
     let f = done.find("key");
-    assert_eq!(
-        f.message,
-        format!(
-            "no key at ~/.ssh/work_ed25519, but the agent at {sock} (IdentityAgent) holds 1 key"
-        )
-    );
+    insta::assert_snapshot!(render(f), @r"
+    key fail: no key at ~/.ssh/work_ed25519, but the agent at [HOME]/.agent/work.sock (IdentityAgent) holds 1 key
+    fix: to use a key of the agent's: save its line of `SSH_AUTH_SOCK=[HOME]/.agent/work.sock ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: ssh-keygen -t ed25519 -f [HOME]/.ssh/work_ed25519
+    ");
     let fix = f.fix.as_deref().unwrap_or("");
     assert!(
         fix.starts_with(&format!(

@@ -80,7 +80,6 @@ fn one_probe_serves_every_remote_check_and_connects_as_docker_does() {
 
 #[test]
 fn a_refused_or_silent_connection_fails_connection_and_stops_setup() {
-    let fix = "check that 127.0.0.1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@127.0.0.1` shows where it stops";
     let done = remote(ssh_failed(CONNECTION_REFUSED)).run(Mode::Setup, &options(), &REMOTE);
     insta::assert_snapshot!(done.render("connection"), @r"
     connection fail: cannot reach 127.0.0.1:2222: ssh: connect to host 127.0.0.1 port 2222: Connection refused
@@ -95,7 +94,10 @@ fn a_refused_or_silent_connection_fails_connection_and_stops_setup() {
         f.message.starts_with("cannot reach 127.0.0.1:2222: no SSH answer from 127.0.0.1:2222 within 20 s (`ssh -o BatchMode=yes"),
         "{f:?}"
     );
-    assert_eq!(f.fix.as_deref(), Some(fix));
+    insta::assert_snapshot!(render(f), @r#"
+    connection fail: cannot reach 127.0.0.1:2222: no SSH answer from 127.0.0.1:2222 within 20 s (`ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -o IdentitiesOnly=yes -i [HOME]/.ssh/id_ed25519 -l u -p 2222 -- 127.0.0.1 '/bin/sh -c '\''IFS= read -r sock; if [ -n "$sock" ]; then DOCKER_HOST="unix://$sock"; export DOCKER_HOST; fi; echo rdock-probe-2-begin; echo "shell=$SHELL"; if p=$(command -v docker); then echo "docker-path=$p"; t=; if command -v timeout >/dev/null 2>&1; then t="timeout 8"; fi; out=$($t docker version --format "{{.Server.Version}}" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ -z "$sock" ]; then r="${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock"; if [ -S "$r" ] && v=$(DOCKER_HOST="unix://$r" $t docker version --format "{{.Server.Version}}" 2>/dev/null); then s=$r; else v=; fi; fi; echo "docker-exit=$rc"; echo "rdock-socket=$s"; echo "rdock-socket-version=$v"; printf "%s\n" "$out"; else echo docker-path=; echo docker-exit=127; echo "path=$PATH"; s=$(getent passwd "$(id -un)" 2>/dev/null | cut -d: -f7); [ -n "$s" ] || s=$SHELL; lp=; if [ -n "$s" ]; then t=; if command -v timeout >/dev/null 2>&1; then t="timeout 5"; fi; lp=$($t "$s" -lc "command -v docker" </dev/null 2>/dev/null | tail -n 1); case $lp in /*) [ -x "$lp" ] || lp=;; *) lp=;; esac; fi; echo "login-shell=$s"; echo "login-docker=$lp"; fi; echo rdock-probe-2-end'\'''` did not finish within 20 s and was stopped)
+    fix: check that 127.0.0.1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@127.0.0.1` shows where it stops
+    "#);
     for id in ["host-key", "auth", "remote-path", "remote-daemon"] {
         assert_eq!(done.find(id).status, Status::Skip, "{id}");
     }
@@ -112,10 +114,7 @@ fn a_refused_key_is_installed_by_setup_with_consent() {
     fix: ssh-copy-id -i ~/.ssh/id_ed25519.pub -p 2222 u@127.0.0.1   (or rerun rdock setup with --install-key)
     ");
     assert!(f.fixable);
-    assert_eq!(
-        doctor.find("remote-path").message,
-        "skipped: auth did not pass"
-    );
+    insta::assert_snapshot!(doctor.render("remote-path"), @"remote-path skip: skipped: auth did not pass");
 
     let dry = rig.run(Mode::DryRun, &install_key(), &REMOTE);
     assert_eq!(
@@ -239,10 +238,7 @@ fn an_ipv6_address_is_bare_in_the_ssh_commands_a_fix_names() {
 
     let rig = ipv6(ssh_failed(HOST_KEY_UNKNOWN)).unknown_hosts();
     let done = rig.run(Mode::Doctor, &options(), &REMOTE);
-    assert_eq!(
-        done.find("connection").message,
-        "sshd answers on [::1]:2222"
-    );
+    insta::assert_snapshot!(done.render("connection"), @"connection ok: sshd answers on [::1]:2222");
     insta::assert_snapshot!(done.render("host-key"), @r"
     host-key fail: the host key of [::1]:2222 is not in known_hosts
     fix: rdock setup u@[::1]:2222 shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh -p 2222 u@::1` and check the fingerprint
@@ -259,10 +255,10 @@ fn an_ipv6_address_is_bare_in_the_ssh_commands_a_fix_names() {
         .unknown_hosts()
     };
     let done = known(ipv6(ssh_failed(KEY_REFUSED))).run(Mode::Doctor, &options(), &REMOTE);
-    assert_eq!(
-        done.find("auth").fix.as_deref(),
-        Some("ssh-copy-id -i ~/.ssh/id_ed25519.pub -p 2222 u@::1   (or rerun rdock setup with --install-key)")
-    );
+    insta::assert_snapshot!(done.render("auth"), @r"
+    auth fail: u@[::1]:2222 refused the key (u@127.0.0.1: Permission denied (publickey).)
+    fix: ssh-copy-id -i ~/.ssh/id_ed25519.pub -p 2222 u@::1   (or rerun rdock setup with --install-key)
+    ");
     let done = known(ipv6(Reply::ok(PROBE_NO_DOCKER))).run(Mode::Doctor, &options(), &REMOTE);
     insta::assert_snapshot!(done.render("remote-path"), @r"
     remote-path fail: docker is not on the non-interactive PATH of u@[::1]:2222 (exit 127)
@@ -343,15 +339,15 @@ fn another_forced_command_fails_remote_path() {
 #[test]
 fn a_silent_sshd_and_a_jump_host_that_does_not_answer_are_named() {
     let done = remote(ssh_failed(BANNER_TIMEOUT)).run(Mode::Doctor, &options(), &REMOTE);
-    assert_eq!(
-        done.find("connection").message,
-        "cannot reach 127.0.0.1:2222: the port accepted the connection, but no SSH banner came within 10 s (a hung or overloaded sshd, or not sshd): Connection to 127.0.0.1 port 2298 timed out"
-    );
+    insta::assert_snapshot!(done.render("connection"), @r"
+    connection fail: cannot reach 127.0.0.1:2222: the port accepted the connection, but no SSH banner came within 10 s (a hung or overloaded sshd, or not sshd): Connection to 127.0.0.1 port 2298 timed out
+    fix: check that 127.0.0.1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@127.0.0.1` shows where it stops
+    ");
     let done = remote(ssh_failed(PROXYJUMP_REFUSED)).run(Mode::Doctor, &options(), &REMOTE);
-    assert_eq!(
-        done.find("connection").message,
-        "cannot reach 127.0.0.1:2222: the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host 127.0.0.1 port 1: Connection refused"
-    );
+    insta::assert_snapshot!(done.render("connection"), @r"
+    connection fail: cannot reach 127.0.0.1:2222: the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host 127.0.0.1 port 1: Connection refused
+    fix: check that 127.0.0.1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@127.0.0.1` shows where it stops
+    ");
 }
 
 #[test]
@@ -360,10 +356,10 @@ fn behind_a_proxy_jump_the_unreachable_fix_names_the_jump() {
         .keywords_host("work")
         .probe(ssh_failed(CONNECTION_REFUSED));
     let done = rig.run(Mode::Doctor, &options(), &["destination", "connection"]);
-    assert_eq!(
-        done.find("connection").fix.as_deref(),
-        Some("check that ProxyJump jump@bastion:2022 (from ~/.ssh/config) reaches 10.0.0.7:2200; `ssh -v -p 2200 alice@work` shows where it stops")
-    );
+    insta::assert_snapshot!(done.render("connection"), @r"
+    connection fail: cannot reach 10.0.0.7:2200: ssh: connect to host 127.0.0.1 port 2222: Connection refused
+    fix: check that ProxyJump jump@bastion:2022 (from ~/.ssh/config) reaches 10.0.0.7:2200; `ssh -v -p 2200 alice@work` shows where it stops
+    ");
 }
 
 #[test]
@@ -412,7 +408,6 @@ fn a_login_whose_shell_never_runs_the_probe_is_told_from_a_silent_server() {
     remote-path fail: u@127.0.0.1:2222 logs in (ssh -N: Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using "publickey".), but the remote login shell did not run a command within 20 s: most likely a startup file it reads for every command waits for input or runs something slow (~/.bashrc for bash, ~/.zshenv for zsh, ~/.config/fish/config.fish for fish; less often ~/.ssh/rc, a slow PAM session or a forced command); docker's ssh transport hangs the same way
     fix: on 127.0.0.1: make that file return at once when the shell is not interactive: for bash make the first line of ~/.bashrc `case $- in *i*) ;; *) return;; esac`; for zsh make the first line of ~/.zshenv `[[ -o interactive ]] || return`; for fish make the first line of ~/.config/fish/config.fish `status is-interactive; or exit`; then `ssh -p 2222 u@127.0.0.1 true` must return at once
     "#);
-    let message = done.find("remote-path").message.clone();
     assert_eq!(done.find("remote-daemon").status, Status::Skip);
     // The check logs in as the probe does, runs nothing there, on a connection of its own, and
     // is bounded.
@@ -427,7 +422,10 @@ fn a_login_whose_shell_never_runs_the_probe_is_told_from_a_silent_server() {
     // Setup stops there, with the same finding.
     let done = hung().run(Mode::Setup, &options(), &REMOTE);
     assert!(done.report.stopped);
-    assert_eq!(done.find("remote-path").message, message);
+    insta::assert_snapshot!(done.render("remote-path"), @r#"
+    remote-path fail: u@127.0.0.1:2222 logs in (ssh -N: Authenticated to 127.0.0.1 ([127.0.0.1]:2222) using "publickey".), but the remote login shell did not run a command within 20 s: most likely a startup file it reads for every command waits for input or runs something slow (~/.bashrc for bash, ~/.zshenv for zsh, ~/.config/fish/config.fish for fish; less often ~/.ssh/rc, a slow PAM session or a forced command); docker's ssh transport hangs the same way
+    fix: on 127.0.0.1: make that file return at once when the shell is not interactive: for bash make the first line of ~/.bashrc `case $- in *i*) ;; *) return;; esac`; for zsh make the first line of ~/.zshenv `[[ -o interactive ]] || return`; for fish make the first line of ~/.config/fish/config.fish `status is-interactive; or exit`; then `ssh -p 2222 u@127.0.0.1 true` must return at once
+    "#);
 
     // The login check refused too, or silent: the probe's own words stay.
     for check in [ssh_failed(KEY_REFUSED), Reply::times_out()] {

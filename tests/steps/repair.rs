@@ -19,8 +19,6 @@ use super::{no_consent, options, yes, Done, Rig};
 /// The remote checks a repair touches, after the destination they need.
 const SLICE: [&str; 3] = ["destination", "remote-path", "remote-daemon"];
 
-/// remote-daemon's fix for a user outside group docker.
-const USERMOD_FIX: &str = "on 127.0.0.1: sudo usermod -aG docker u (then log in again)";
 /// The last line of the usermod fix's preview.
 const AGAIN: &str =
     "then would check again over a new ssh connection (a shared one keeps the old groups)";
@@ -119,10 +117,10 @@ fn a_user_outside_group_docker_is_added_with_sudo_n_under_yes_and_never_without_
 
     let doctor = rig.run(Mode::Doctor, &yes(), &SLICE);
     assert!(doctor.find("remote-daemon").fixable);
-    assert_eq!(
-        doctor.find("remote-daemon").fix.as_deref(),
-        Some(USERMOD_FIX)
-    );
+    insta::assert_snapshot!(doctor.render("remote-daemon"), @r#"
+    remote-daemon fail: u may not use the docker socket (permission denied while trying to connect to the Docker daemon socket at unix:///tmp/rec-dockerd/docker.sock: Get "http://%2Ftmp%2Frec-dockerd%2Fdocker.sock/v1.50/version": dial unix /tmp/rec-dockerd/docker.sock: connect: permission denied)
+    fix: on 127.0.0.1: sudo usermod -aG docker u (then log in again)
+    "#);
 
     let dry = rig.run(Mode::DryRun, &yes(), &SLICE);
     let first = "would run on 127.0.0.1 with sudo -n (no terminal: only where sudo needs no password): sudo usermod -aG docker u";
@@ -290,8 +288,12 @@ fn a_startup_file_that_is_not_utf8_is_never_written() {
     let latin1 = format!("rdock-rc 2744504162 6\n{text}");
     let rig = plain(PROBE_LOGIN_BASH).on(&words(&read), Reply::ok(latin1));
     let done = rig.run(Mode::Setup, &yes(), &SLICE);
-    let why = "~/.bashrc on 127.0.0.1 is not UTF-8 text; rdock leaves it as it is";
-    assert_eq!(done.find("remote-path").message, why);
+    insta::assert_snapshot!(done.render("remote-path"), @r#"
+    remote-path fail: ~/.bashrc on 127.0.0.1 is not UTF-8 text; rdock leaves it as it is
+    fix: add this line to ~/.bashrc on 127.0.0.1, above its interactive check (or at its end when it has none):
+         export PATH="$PATH:/opt/docker/bin"  # added by rdock: docker for ssh commands
+         or link it: ssh -t -p 2222 u@127.0.0.1 sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker
+    "#);
     assert!(done.changes().is_empty(), "{:?}", done.ran());
 }
 
@@ -318,9 +320,11 @@ fn a_link_refused_over_an_existing_file_is_said_as_it_is_not_as_a_password() {
     let exists = "rdock: /usr/local/bin/docker exists already, and rdock never replaces it\n";
     let rig = plain(PROBE_LOGIN_SH).on(&words(&link), Reply::fail(5, exists));
     let done = rig.run(Mode::Setup, &yes(), &SLICE);
-    let why = "`sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker` failed on 127.0.0.1: rdock: /usr/local/bin/docker exists already, and rdock never replaces it";
     assert_eq!(done.find("remote-path").status, Status::Fail);
-    assert_eq!(done.find("remote-path").message, why);
+    insta::assert_snapshot!(done.render("remote-path"), @r"
+    remote-path fail: `sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker` failed on 127.0.0.1: rdock: /usr/local/bin/docker exists already, and rdock never replaces it
+    fix: on 127.0.0.1: sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker (sh reads no startup file for ssh commands)
+    ");
     assert!(done.report.stopped);
 }
 
