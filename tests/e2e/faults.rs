@@ -1,7 +1,7 @@
 //! Faults, end to end: a changed host key, two setups at once, a server that never
 //! speaks SSH, a dead port, a ProxyJump host that does not answer, a key path that is not a key, `--verbose` next to a private key, no
 //! terminal with stdin left open, and files rdock must not damage. Each is injected for real in
-//! the sandbox (tests/harness.rs); rdock must stop with a sentence that names the fix, within its
+//! the sandbox (tests/harness/); rdock must stop with a sentence that names the fix, within its
 //! time bounds, and leave every byte it was not asked to change.
 
 use std::collections::BTreeMap;
