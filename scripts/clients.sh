@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The docker clients other than the docker CLI that the end-to-end tests run (tests/clients.rs),
+# The docker clients other than the docker CLI that the end-to-end tests run (tests/e2e/clients.rs),
 # installed from their registries at the versions pinned in tests/clients/, and their versions
 # printed. scripts/test.sh calls it; it may also be run alone.
 #   - npm's dockerode (with docker-modem and ssh2): `npm ci` of tests/clients/package-lock.json
@@ -72,7 +72,7 @@ if [ "$(cat "$venv/.pins" 2>/dev/null)" != "$(stamp "$pins/requirements.txt")" ]
   stamp "$pins/requirements.txt" >"$venv/.pins"
 fi
 
-echo "docker clients of tests/clients.rs:"
+echo "docker clients of tests/e2e/clients.rs:"
 echo "  node $(node --version): $(cd "$node_dir" && node -e '
   for (const m of ["dockerode", "docker-modem", "ssh2"])
     process.stdout.write(`${m} ${require(`${m}/package.json`).version}${m === "ssh2" ? "" : ", "}`)')"

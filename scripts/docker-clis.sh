@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The docker CLIs the matrix tests (tests/docker_clis.rs) run rdock with, ready, and their versions
+# The docker CLIs the matrix tests (tests/e2e/docker_clis.rs) run rdock with, ready, and their versions
 # printed. scripts/test.sh calls it; it may also be run alone.
 #   - Debian 12's /usr/bin/docker (docker.io, which scripts/test.sh installs);
 #   - Debian 13's docker-cli, unpacked (never installed) into target/docker-clis/debian13/, with
 #     apt's own client and a private sources list, lists and cache, so the system's apt state and
 #     packages stay as they are; Debian 13's docker-compose (compose v2, a CLI plugin:
-#     usr/libexec/docker/cli-plugins/docker-compose) beside it, for tests/clients.rs;
+#     usr/libexec/docker/cli-plugins/docker-compose) beside it, for tests/e2e/clients.rs;
 #   - /usr/local/bin/docker, when there is one.
 # RDOCK_DOCKER_CLIS (paths separated by ':') replaces that list, as it does for the tests.
 # Quiet and idempotent: a cached CLI that runs is kept and nothing is fetched. When the fetch or a
@@ -99,7 +99,7 @@ if ! "$debian13/usr/bin/docker" --version >/dev/null 2>&1 ||
   fetch_debian13
 fi
 
-# The list the tests run, as tests/harness.rs makes it: "PATH" is required, "PATH?" is optional.
+# The list the tests run, as tests/harness/dockerd.rs makes it: "PATH" is required, "PATH?" is optional.
 if [ -n "${RDOCK_DOCKER_CLIS:-}" ]; then
   IFS=: read -r -a clis <<<"$RDOCK_DOCKER_CLIS"
 else
@@ -117,4 +117,4 @@ for cli in "${clis[@]}"; do
     fail "the docker CLI $cli does not run: $version"
   fi
 done
-echo "compose v2 (a docker CLI plugin) for tests/clients.rs: $("$debian13/$compose" version)"
+echo "compose v2 (a docker CLI plugin) for tests/e2e/clients.rs: $("$debian13/$compose" version)"

@@ -3,10 +3,11 @@
 # On a fresh Debian machine, as root: installs what the tests need (openssh-server, docker.io, tmux,
 # procps, sudo, zsh, fish, tcsh; Debian 13's docker CLI for the CLI matrix and its compose v2,
 # through scripts/docker-clis.sh; node, npm, python3-venv and the pinned dockerode and docker-py
-# (with paramiko) that tests/clients.rs runs, through scripts/clients.sh; for the Windows checks
+# (with paramiko) that tests/e2e/clients.rs runs, through scripts/clients.sh; for the Windows checks
 # the rust targets, gcc-mingw-w64-x86-64 and wine64), then runs cargo fmt --check, clippy with
 # -D warnings (Linux, macOS and Windows targets), the Windows binary under wine64, and every test
-# with the end-to-end tests required (RDOCK_E2E=1), and prints how many end-to-end tests ran.
+# with the end-to-end tier included and every tool required (RDOCK_E2E=1), and fails unless every
+# end-to-end test that exists ran.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +35,7 @@ command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
 command -v pkill >/dev/null 2>&1 || need+=(procps)
 # zsh, fish, tcsh: login shells the remote scripts must pass through (tests/authorized_keys.rs,
-# tests/remote_shell.rs; bash and dash are Debian's own), zsh also one whose ~/.zshenv setup
+# tests/e2e/remote_shell.rs; bash and dash are Debian's own), zsh also one whose ~/.zshenv setup
 # edits; sudo: the remote repair through `sudo -n usermod`.
 for shell in zsh fish tcsh; do command -v "$shell" >/dev/null 2>&1 || need+=("$shell"); done
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
@@ -175,15 +176,27 @@ unset WINEPREFIX WINEDEBUG
 rm -rf "$wine_dir"
 trap - EXIT
 
-echo "== cargo test (end-to-end tests required)"
+echo "== cargo test, the end-to-end tier included (RDOCK_E2E=1: every tool required)"
+# The end-to-end tests (e2e::) are #[ignore]d so that a plain `cargo test` lists them as ignored;
+# --include-ignored runs them. The two benchmarks (bench::, ignored too) are scripts/bench.sh's.
 export RDOCK_E2E=1
 RDOCK_E2E_LOG="$(mktemp)"
 RDOCK_CLIENTS_LOG="$(mktemp)"
 export RDOCK_E2E_LOG RDOCK_CLIENTS_LOG
 trap 'rm -f "$RDOCK_E2E_LOG" "$RDOCK_CLIENTS_LOG"' EXIT
-cargo test --all-targets
-echo "end-to-end tests executed: $(sort -u "$RDOCK_E2E_LOG" | grep -c .)"
-# The client matrix of tests/clients.rs as it ran: each real client's result, and the status of
-# doctor's line that predicts it (ok where it worked, warn or skip where it failed).
-echo "client matrix (tests/clients.rs):"
+cargo test --all-targets -- --include-ignored --skip bench::
+# Every end-to-end test that exists ran its sandbox to the end (the harness logs each test's name
+# when its sandbox is dropped without a panic): none was left out, filtered away or skipped.
+existing="$(cargo test --quiet --test integration -- --list 2>/dev/null | grep -c '^e2e::.*: test$' || true)"
+executed="$(sort -u "$RDOCK_E2E_LOG" | grep -c '^e2e::' || true)"
+echo "end-to-end tests: $existing exist, $executed executed"
+if [ "$existing" != "$executed" ] || [ "$existing" = 0 ]; then
+  echo "scripts/test.sh: $existing end-to-end tests exist but $executed executed; not executed:" >&2
+  cargo test --quiet --test integration -- --list 2>/dev/null | sed -n 's/^\(e2e::.*\): test$/\1/p' \
+    | sort | comm -23 - <(sort -u "$RDOCK_E2E_LOG") >&2
+  exit 1
+fi
+# The client matrix of tests/e2e/clients.rs as it ran: each real client's result, and the status
+# of doctor's line that predicts it (ok where it worked, warn or skip where it failed).
+echo "client matrix (tests/e2e/clients.rs):"
 cat "$RDOCK_CLIENTS_LOG"

@@ -44,9 +44,7 @@ fn bench_table() {
         .map(|i| format!("ListenAddress 127.0.0.{i}"))
         .collect();
     let listen: Vec<&str> = listen.iter().map(String::as_str).collect();
-    let Some(sb) = Sandbox::start_with(&listen) else {
-        return;
-    };
+    let sb = Sandbox::start_with(&listen);
     sb.setup_ok();
     let ctx = sb.context();
     println!("\n| what | measured | against | ratio |\n| --- | --- | --- | --- |");
@@ -162,10 +160,7 @@ fn bench_table() {
 #[ignore = "a benchmark: run scripts/bench.sh"]
 fn bench_per_docker_cli() {
     for cli in docker_clis() {
-        let Some(sb) = Sandbox::start() else {
-            return;
-        };
-        let sb = sb.with_docker(&cli.path);
+        let sb = Sandbox::start().with_docker(&cli.path);
         sb.setup_ok();
         let ctx = sb.context();
         println!(

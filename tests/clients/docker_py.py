@@ -2,7 +2,7 @@
 of a docker context, then `version()`. With --use-ssh-client, `from_env(use_ssh_client=True)`
 (docker-py runs the system ssh instead of paramiko). Prints one line of JSON:
 {"ok": true, "server_version": "…"} or {"ok": false, "error": "<Type>: <the library's message>"},
-and exits 0 once it could say which; after 20 s it reports a timeout. Run by tests/clients.rs with
+and exits 0 once it could say which; after 20 s it reports a timeout. Run by tests/e2e/clients.rs with
 the venv's python (target/clients/venv, scripts/clients.sh)."""
 
 import json

@@ -1,7 +1,7 @@
 // dockerode as its users write it: `new Docker()` reads DOCKER_HOST (docker-modem's defaultOpts),
 // here the ssh:// endpoint of a docker context, then `docker.version()`. Prints one line of JSON:
 // {"ok":true,"server_version":"…"} or {"ok":false,"error":"<the library's message>","code":"…"},
-// and exits 0 once it could say which; after 20 s it reports a timeout. Run by tests/clients.rs
+// and exits 0 once it could say which; after 20 s it reports a timeout. Run by tests/e2e/clients.rs
 // with node, from target/clients/node (scripts/clients.sh).
 'use strict';
 const path = require('path');

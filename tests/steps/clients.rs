@@ -7,7 +7,7 @@ use rdock::steps::{Mode, Status};
 use rdock::sys::exec::Reply;
 
 use super::recorded::*;
-use super::{options, said, Done, Rig};
+use super::{options, render, Done, Rig};
 
 /// The remote checks the clients need, and the clients.
 const SLICE: [&str; 9] = [
@@ -93,10 +93,7 @@ fn on_a_plain_destination_every_client_works_and_vscode_has_no_extension() {
         "{:#?}",
         done.report.findings
     );
-    assert_eq!(
-        said(done.find("docker-cli")),
-        (Status::Ok, "docker CLI: works", None)
-    );
+    insta::assert_snapshot!(done.render("docker-cli"), @"docker-cli ok: docker CLI: works");
     assert!(done
         .find("docker-cli")
         .details
@@ -163,10 +160,10 @@ fn an_alias_is_a_dns_lookup_for_ssh2_and_a_host_name_from_the_config_for_paramik
         "{}",
         f.message
     );
-    assert_eq!(
-        f.fix.as_deref(),
-        Some("point dockerode at the real host: DOCKER_HOST=ssh://alice@10.0.0.5:2222")
-    );
+    insta::assert_snapshot!(render(f), @r"
+    dockerode warn: dockerode and other ssh2 clients: will not work: box is an ssh_config alias; ssh2 resolves it through DNS, and box does not resolve: failed to lookup address information: Name or service not known
+    fix: point dockerode at the real host: DOCKER_HOST=ssh://alice@10.0.0.5:2222
+    ");
     assert!(
         f.details
             .contains(&"ssh2 does not check the host key".to_string()),
@@ -198,14 +195,10 @@ fn without_ssh_auth_sock_paramiko_still_reads_a_key_file_with_no_passphrase() {
         .filter(|k| !["agent", "identity"].contains(k))
         .collect();
     let done = rig.run(Mode::Doctor, &options(), &slice);
-    assert_eq!(
-        said(done.find("dockerode")),
-        (
-            Status::Warn,
-            "dockerode and other ssh2 clients: will not work: SSH_AUTH_SOCK is not set, and ssh2 finds keys only through it",
-            Some("eval \"$(ssh-agent -s)\" && ssh-add ~/.ssh/id_ed25519 (in the shell that starts the client)")
-        )
-    );
+    insta::assert_snapshot!(done.render("dockerode"), @r#"
+    dockerode warn: dockerode and other ssh2 clients: will not work: SSH_AUTH_SOCK is not set, and ssh2 finds keys only through it
+    fix: eval "$(ssh-agent -s)" && ssh-add ~/.ssh/id_ed25519 (in the shell that starts the client)
+    "#);
     assert_eq!(done.find("docker-py").status, Status::Ok);
 }
 
@@ -234,14 +227,7 @@ fn vscode_is_judged_as_the_client_its_extension_uses() {
         "{}",
     );
     let done = rig.run(Mode::Doctor, &o, &SLICE);
-    assert_eq!(
-        said(done.find("vscode-client")),
-        (
-            Status::Ok,
-            "VS Code Container Tools 2.0.1 (runs the docker CLI): works",
-            None
-        )
-    );
+    insta::assert_snapshot!(done.render("vscode-client"), @"vscode-client ok: VS Code Container Tools 2.0.1 (runs the docker CLI): works");
 }
 
 #[test]
@@ -263,7 +249,6 @@ fn a_key_only_in_1password_s_agent_is_no_key_file_for_paramiko() {
         &["ssh", "-G", "-F", &config, "--", "onepass"],
         Reply::ok(view),
     );
-    let sock = rig.arg(".1password/agent.sock");
     let done = rig.run(Mode::Doctor, &options(), &SLICE);
     assert_eq!(
         done.find("key").status,
@@ -278,10 +263,10 @@ fn a_key_only_in_1password_s_agent_is_no_key_file_for_paramiko() {
         f.status == Status::Warn && f.message.ends_with(public),
         "{f:#?}"
     );
-    let export = format!(
-        "export SSH_AUTH_SOCK={sock} (IdentityAgent, which holds the key) where the client runs"
-    );
-    assert_eq!(f.fix.as_deref(), Some(export.as_str()));
+    insta::assert_snapshot!(render(f), @r"
+    docker-py warn: docker-py (paramiko): will not work: SSH_AUTH_SOCK is not set, and paramiko finds an agent only through it (paramiko ignores IdentityAgent [HOME]/.1password/agent.sock) (~/.ssh/box.pub is a public key: paramiko cannot read the private key from a file)
+    fix: export SSH_AUTH_SOCK=[HOME]/.1password/agent.sock (IdentityAgent, which holds the key) where the client runs
+    ");
     // ssh-add cannot add a public key: no fix says so.
     assert!(done.report.findings.iter().all(|f| !f
         .fix
@@ -294,12 +279,8 @@ fn a_key_only_in_1password_s_agent_is_no_key_file_for_paramiko() {
 fn an_identity_file_the_config_names_and_that_is_gone_stops_docker_py() {
     let (rig, o) = alias_without_its_identity_file();
     let done = rig.run(Mode::Doctor, &o, &SLICE);
-    assert_eq!(
-        said(done.find("docker-py")),
-        (
-            Status::Warn,
-            "docker-py (paramiko): will not work: ~/.ssh/config names IdentityFile ~/.ssh/id_box, which does not exist, and paramiko stops there (FileNotFoundError) before it asks an agent",
-            Some("take IdentityFile ~/.ssh/id_box out of ~/.ssh/config for this host, or use the docker CLI, or docker-py with use_ssh_client=True (docker.DockerClient(base_url=…, use_ssh_client=True)), which runs ssh")
-        )
-    );
+    insta::assert_snapshot!(done.render("docker-py"), @r"
+    docker-py warn: docker-py (paramiko): will not work: ~/.ssh/config names IdentityFile ~/.ssh/id_box, which does not exist, and paramiko stops there (FileNotFoundError) before it asks an agent
+    fix: take IdentityFile ~/.ssh/id_box out of ~/.ssh/config for this host, or use the docker CLI, or docker-py with use_ssh_client=True (docker.DockerClient(base_url=…, use_ssh_client=True)), which runs ssh
+    ");
 }

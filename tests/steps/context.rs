@@ -7,7 +7,7 @@ use rdock::sys::exec::Reply;
 use rdock::sys::platform::Platform;
 
 use super::recorded::*;
-use super::{local_docker, options, said, Rig, CONTEXT, VERSION};
+use super::{local_docker, options, render, Rig, CONTEXT, VERSION};
 
 const BOX: &str = "ssh://alice@box:2222";
 const CREATE: [&str; 11] = [
@@ -31,10 +31,7 @@ fn a_context_that_points_at_the_destination_is_ok() {
         &options(),
         &["destination", "context"],
     );
-    assert_eq!(
-        said(done.find("context")),
-        (Status::Ok, "context box → ssh://alice@box:2222", None)
-    );
+    insta::assert_snapshot!(done.render("context"), @"context ok: context box → ssh://alice@box:2222");
     // Read from docker's store: no docker process was started for it.
     assert!(
         done.ran().iter().all(|c| !c.starts_with("docker")),
@@ -50,10 +47,7 @@ fn an_endpoint_without_user_or_port_that_reaches_the_same_host_is_the_same() {
         &options(),
         &["destination", "context"],
     );
-    assert_eq!(
-        said(done.find("context")),
-        (Status::Ok, "context box → ssh://box", None)
-    );
+    insta::assert_snapshot!(done.render("context"), @"context ok: context box → ssh://box");
 }
 
 #[test]
@@ -65,14 +59,10 @@ fn setup_creates_a_missing_context_with_an_explicit_user_and_port() {
 
     let doctor = rig.run(Mode::Doctor, &options(), &slice);
     let f = doctor.find("context");
-    assert_eq!(
-        said(f),
-        (
-            Status::Fail,
-            "no docker context box",
-            Some("docker context create box --docker host=ssh://alice@box:2222")
-        )
-    );
+    insta::assert_snapshot!(render(f), @r"
+    context fail: no docker context box
+    fix: docker context create box --docker host=ssh://alice@box:2222
+    ");
     assert!(f.fixable);
 
     let dry = rig.run(Mode::DryRun, &options(), &slice);
@@ -83,10 +73,7 @@ fn setup_creates_a_missing_context_with_an_explicit_user_and_port() {
 
     let done = rig.run(Mode::Setup, &options(), &slice);
     let f = done.find("context");
-    assert_eq!(
-        said(f),
-        (Status::Ok, "context box → ssh://alice@box:2222", None)
-    );
+    insta::assert_snapshot!(render(f), @"context ok: context box → ssh://alice@box:2222");
     assert_eq!(
         f.outcome,
         Some(Outcome::Done(
@@ -116,14 +103,10 @@ fn a_context_pointing_elsewhere_is_updated_only_with_force() {
 
     let done = rig.run(Mode::Setup, &options(), &slice);
     let f = done.find("context");
-    assert_eq!(
-        said(f),
-        (
-            Status::Fail,
-            "context box already points to ssh://alice@box:22, not ssh://alice@box:2222",
-            Some("rerun with --force to update it (docker context update box --docker host=ssh://alice@box:2222), or pick another name with --name")
-        )
-    );
+    insta::assert_snapshot!(render(f), @r"
+    context fail: context box already points to ssh://alice@box:22, not ssh://alice@box:2222
+    fix: rerun with --force to update it (docker context update box --docker host=ssh://alice@box:2222), or pick another name with --name
+    ");
     assert!(!f.fixable && done.report.stopped && done.changes().is_empty());
 
     let force = Options {
@@ -152,10 +135,10 @@ fn a_broken_context_store_fails_the_context_check_and_names_it() {
         ),
         "{f:?}"
     );
-    assert_eq!(
-        f.fix.as_deref(),
-        Some("check docker's context store (DOCKER_CONFIG, or ~/.docker): docker context ls reads the same files")
-    );
+    insta::assert_snapshot!(render(f), @r"
+    context fail: [HOME]/.docker/config.json is not the JSON docker writes: key must be a string at line 1 column 2
+    fix: check docker's context store (DOCKER_CONFIG, or ~/.docker): docker context ls reads the same files
+    ");
 }
 
 #[test]
@@ -180,14 +163,10 @@ fn setup_switches_to_the_context_unless_no_use() {
     );
 
     let doctor = rig.run(Mode::Doctor, &options(), &["use"]);
-    assert_eq!(
-        said(doctor.find("use")),
-        (
-            Status::Warn,
-            "the current context is default, not box",
-            Some("docker context use box")
-        )
-    );
+    insta::assert_snapshot!(doctor.render("use"), @r"
+    use warn: the current context is default, not box
+    fix: docker context use box
+    ");
     let dry = rig.run(Mode::DryRun, &options(), &["use"]);
     assert_eq!(
         dry.would("use"),
@@ -198,19 +177,12 @@ fn setup_switches_to_the_context_unless_no_use() {
         ..options()
     };
     let done = rig.run(Mode::Setup, &no_use, &["use"]);
-    assert_eq!(
-        said(done.find("use")),
-        (
-            Status::Skip,
-            "left default as the current context (--no-use); use docker --context box",
-            None
-        )
-    );
+    insta::assert_snapshot!(done.render("use"), @"use skip: left default as the current context (--no-use); use docker --context box");
     assert!(done.changes().is_empty());
 
     let done = rig.run(Mode::Setup, &options(), &["use"]);
     let f = done.find("use");
-    assert_eq!(said(f), (Status::Ok, "box is the current context", None));
+    insta::assert_snapshot!(render(f), @"use ok: box is the current context");
     assert_eq!(
         f.outcome,
         Some(Outcome::Done("switched to context box".into()))
@@ -258,24 +230,13 @@ fn docker_host_or_another_docker_context_in_the_environment_fails() {
 fn verify_runs_a_real_docker_version_through_the_context() {
     let ok = Rig::new(Platform::Linux).on(&VERSION, Reply::ok("28.2.2\n"));
     let done = ok.run(Mode::Setup, &options(), &["verify"]);
-    assert_eq!(
-        said(done.find("verify")),
-        (
-            Status::Ok,
-            "docker --context box version: server 28.2.2",
-            None
-        )
-    );
+    insta::assert_snapshot!(done.render("verify"), @"verify ok: docker --context box version: server 28.2.2");
 
     let failing = Rig::new(Platform::Linux).on(&VERSION, version_no_such_host());
     let done = failing.run(Mode::Setup, &options(), &["verify"]);
-    assert_eq!(
-        said(done.find("verify")),
-        (
-            Status::Fail,
-            "docker --context box version failed: error during connect: Get \"http://docker.example.com/v1.50/version\": command [ssh -o ConnectTimeout=30 -T -l alice -p 22 -- box docker system dial-stdio] has exited with exit status 255, make sure the URL is valid, and Docker 18.09 or later is installed on the remote host: stderr=ssh: Could not resolve hostname box: Name or service not known",
-            Some("docker --context box version shows the whole error; rdock doctor box diagnoses it")
-        )
-    );
+    insta::assert_snapshot!(done.render("verify"), @r#"
+    verify fail: docker --context box version failed: error during connect: Get "http://docker.example.com/v1.50/version": command [ssh -o ConnectTimeout=30 -T -l alice -p 22 -- box docker system dial-stdio] has exited with exit status 255, make sure the URL is valid, and Docker 18.09 or later is installed on the remote host: stderr=ssh: Could not resolve hostname box: Name or service not known
+    fix: docker --context box version shows the whole error; rdock doctor box diagnoses it
+    "#);
     assert!(done.report.stopped);
 }

@@ -4,25 +4,18 @@ use std::path::PathBuf;
 
 use rdock::ssh::multiplex::Master;
 use rdock::ssh::probe::Connect;
-use rdock::steps::{Mode, Status};
+use rdock::steps::Mode;
 use rdock::sys::exec::Reply;
 use rdock::sys::platform::Platform;
 
 use super::recorded::*;
-use super::{options, said, Rig};
+use super::{options, Rig};
 
 #[test]
 fn a_user_and_port_in_the_destination_are_passed_to_ssh_g_before_the_double_dash() {
     let rig = Rig::plain();
     let done = rig.run(Mode::Doctor, &options(), &["destination"]);
-    assert_eq!(
-        said(done.find("destination")),
-        (
-            Status::Ok,
-            "u@127.0.0.1:2222, user from the destination",
-            None
-        )
-    );
+    insta::assert_snapshot!(done.render("destination"), @"destination ok: u@127.0.0.1:2222, user from the destination");
     // `ssh -G -F none` tells what came from ssh_config: here, no IdentityFile.
     assert_eq!(
         done.ran(),
@@ -44,14 +37,7 @@ fn a_user_and_port_in_the_destination_are_passed_to_ssh_g_before_the_double_dash
 #[test]
 fn a_host_alias_shows_the_real_host_and_the_user_from_ssh_config() {
     let done = Rig::alias().run(Mode::Doctor, &options(), &["destination"]);
-    assert_eq!(
-        said(done.find("destination")),
-        (
-            Status::Ok,
-            "alice@10.0.0.5:2222 (via box), user from ssh_config",
-            None
-        )
-    );
+    insta::assert_snapshot!(done.render("destination"), @"destination ok: alice@10.0.0.5:2222 (via box), user from ssh_config");
     assert_eq!(done.ran(), ["ssh -G -- box", "ssh -G -F none -- box"]);
     let r = done.s.resolved.as_ref().unwrap();
     assert_eq!(r.endpoint(), "ssh://alice@box:2222");
@@ -72,14 +58,10 @@ fn no_user_anywhere_warns_that_the_local_name_was_assumed() {
             Reply::ok(SSH_G_LOCAL_USER_F_NONE),
         );
     let done = rig.run(Mode::Setup, &options(), &["destination"]);
-    assert_eq!(
-        said(done.find("destination")),
-        (
-            Status::Warn,
-            "root@127.0.0.1:22: no user given, so your local user name root was assumed",
-            Some("if the remote account differs: rdock setup USER@127.0.0.1")
-        )
-    );
+    insta::assert_snapshot!(done.render("destination"), @r"
+    destination warn: root@127.0.0.1:22: no user given, so your local user name root was assumed
+    fix: if the remote account differs: rdock setup USER@127.0.0.1
+    ");
     assert!(!done.report.stopped);
 }
 
@@ -89,14 +71,10 @@ fn a_config_ssh_cannot_read_fails_and_stops_setup() {
         .dest("box")
         .on(&["ssh", "-G", "--", "box"], ssh_g_bad_config());
     let done = rig.run(Mode::Setup, &options(), &["destination", "key"]);
-    assert_eq!(
-        said(done.find("destination")),
-        (
-            Status::Fail,
-            "`ssh -G` could not resolve box: badcfg: terminating, 1 bad configuration options",
-            Some("check ~/.ssh/config: `ssh -G HOST` must work")
-        )
-    );
+    insta::assert_snapshot!(done.render("destination"), @r"
+    destination fail: `ssh -G` could not resolve box: badcfg: terminating, 1 bad configuration options
+    fix: check ~/.ssh/config: `ssh -G HOST` must work
+    ");
     assert!(done.report.stopped);
     assert_eq!(done.ids(), ["destination"]);
 }
@@ -104,10 +82,7 @@ fn a_config_ssh_cannot_read_fails_and_stops_setup() {
 #[test]
 fn without_a_destination_the_step_is_skipped_and_runs_nothing() {
     let done = Rig::new(Platform::Linux).run(Mode::Doctor, &options(), &["destination"]);
-    assert_eq!(
-        said(done.find("destination")),
-        (Status::Skip, "skipped: no destination given", None)
-    );
+    insta::assert_snapshot!(done.render("destination"), @"destination skip: skipped: no destination given");
     assert!(done.ran().is_empty());
 }
 

@@ -7,7 +7,7 @@ use rdock::steps::{Mode, Outcome, Status};
 use rdock::sys::exec::{quote, Reply};
 
 use super::recorded::*;
-use super::{no_consent, options, said, Rig};
+use super::{no_consent, options, render, Rig};
 
 const SLICE: [&str; 3] = ["destination", "connection", "host-key"];
 
@@ -41,14 +41,7 @@ fn accept() -> Options {
 fn a_known_host_key_is_found_with_ssh_keygen_f() {
     let rig = Rig::plain().known_host().probe(Reply::ok(PROBE_SERVER));
     let done = rig.run(Mode::Doctor, &options(), &SLICE);
-    assert_eq!(
-        said(done.find("host-key")),
-        (
-            Status::Ok,
-            "the host key of [127.0.0.1]:2222 is known (~/.ssh/known_hosts)",
-            None
-        )
-    );
+    insta::assert_snapshot!(done.render("host-key"), @"host-key ok: the host key of [127.0.0.1]:2222 is known (~/.ssh/known_hosts)");
     assert_eq!(
         done.the(&["ssh-keygen", "-F"]).argv,
         [
@@ -71,14 +64,10 @@ fn an_unknown_host_key_is_added_by_setup_once_accepted() {
         "sshd did answer"
     );
     let f = doctor.find("host-key");
-    assert_eq!(
-        said(f),
-        (
-            Status::Fail,
-            "the host key of [127.0.0.1]:2222 is not in known_hosts",
-            Some("rdock setup u@127.0.0.1:2222 shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh -p 2222 u@127.0.0.1` and check the fingerprint")
-        )
-    );
+    insta::assert_snapshot!(render(f), @r"
+    host-key fail: the host key of [127.0.0.1]:2222 is not in known_hosts
+    fix: rdock setup u@127.0.0.1:2222 shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh -p 2222 u@127.0.0.1` and check the fingerprint
+    ");
     assert!(f.fixable);
 
     let dry = rig.run(Mode::DryRun, &accept(), &SLICE);
@@ -106,14 +95,7 @@ fn an_unknown_host_key_is_added_by_setup_once_accepted() {
 
     let done = rig.run(Mode::Setup, &accept(), &SLICE);
     let f = done.find("host-key");
-    assert_eq!(
-        said(f),
-        (
-            Status::Ok,
-            "the host key of [127.0.0.1]:2222 is known (~/.ssh/known_hosts)",
-            None
-        )
-    );
+    insta::assert_snapshot!(render(f), @"host-key ok: the host key of [127.0.0.1]:2222 is known (~/.ssh/known_hosts)");
     assert_eq!(
         f.outcome,
         Some(Outcome::Done(
@@ -143,10 +125,10 @@ fn no_host_key_from_ssh_fails_the_fix_with_ssh_s_reason() {
             Reply::fail(255, CONNECTION_REFUSED),
         );
     let done = rig.run(Mode::Setup, &accept(), &SLICE);
-    assert_eq!(
-        done.find("host-key").message,
-        "ssh got no host key from 127.0.0.1:2222 (ssh: connect to host 127.0.0.1 port 2222: Connection refused)"
-    );
+    insta::assert_snapshot!(done.render("host-key"), @r"
+    host-key fail: ssh got no host key from 127.0.0.1:2222 (ssh: connect to host 127.0.0.1 port 2222: Connection refused)
+    fix: rdock setup u@127.0.0.1:2222 shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh -p 2222 u@127.0.0.1` and check the fingerprint
+    ");
     assert!(done.report.stopped && !rig.path(".ssh/known_hosts").exists());
 }
 
@@ -155,7 +137,6 @@ fn a_changed_host_key_is_never_accepted() {
     let rig = Rig::plain()
         .known_host()
         .probe(ssh_failed(HOST_KEY_CHANGED));
-    let file = quote(&rig.arg(".ssh/known_hosts"));
     let done = rig.run(
         Mode::Setup,
         &Options {
@@ -165,14 +146,10 @@ fn a_changed_host_key_is_never_accepted() {
         &SLICE,
     );
     let f = done.find("host-key");
-    assert_eq!(
-        said(f),
-        (
-            Status::Fail,
-            "the host key of [127.0.0.1]:2222 CHANGED since it was saved in ~/.ssh/known_hosts: someone may be intercepting the connection, or the server was reinstalled",
-            Some(format!("ask the server's admin for its new fingerprint; only when it matches, remove the old key with: ssh-keygen -R '[127.0.0.1]:2222' -f {file}").as_str())
-        )
-    );
+    insta::assert_snapshot!(render(f), @r"
+    host-key fail: the host key of [127.0.0.1]:2222 CHANGED since it was saved in ~/.ssh/known_hosts: someone may be intercepting the connection, or the server was reinstalled
+    fix: ask the server's admin for its new fingerprint; only when it matches, remove the old key with: ssh-keygen -R '[127.0.0.1]:2222' -f [HOME]/.ssh/known_hosts
+    ");
     assert!(!f.fixable && done.changes().is_empty());
     assert_eq!(f.details, [HOST_KEY_CHANGED.trim()]);
     assert_eq!(rig.read(".ssh/known_hosts"), KEYSCAN);
@@ -204,10 +181,10 @@ fn a_host_key_alias_is_looked_up_without_the_port_as_ssh_does() {
         .probe(ssh_failed(HOST_KEY_UNKNOWN));
     rig.write(".ssh/known_hosts", "");
     let done = rig.run(Mode::Doctor, &options(), &SLICE);
-    assert_eq!(
-        done.find("host-key").message,
-        "the host key of workbox is not in known_hosts"
-    );
+    insta::assert_snapshot!(done.render("host-key"), @r"
+    host-key fail: the host key of workbox is not in known_hosts
+    fix: rdock setup work shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh -p 2200 alice@work` and check the fingerprint
+    ");
     assert_eq!(done.the(&["ssh-keygen", "-F"]).argv[2], "workbox");
 }
 
@@ -236,12 +213,10 @@ fn a_revoked_host_key_is_reported_as_revoked_and_never_offered() {
         KEYGEN_F_REVOKED,
     );
     let done = rig.run(Mode::Setup, &accept(), &SLICE);
-    done.says(
-        "host-key",
-        Status::Fail,
-        "the host key of [127.0.0.1]:2222 is marked @revoked in ~/.ssh/known_hosts: ssh refuses it",
-        Some("the server's admin must replace its revoked host key; then `rdock setup u@127.0.0.1:2222` shows the new fingerprint and asks"),
-    );
+    insta::assert_snapshot!(done.render("host-key"), @r"
+    host-key fail: the host key of [127.0.0.1]:2222 is marked @revoked in ~/.ssh/known_hosts: ssh refuses it
+    fix: the server's admin must replace its revoked host key; then `rdock setup u@127.0.0.1:2222` shows the new fingerprint and asks
+    ");
     assert!(!done.find("host-key").fixable && done.changes().is_empty());
 }
 
@@ -253,7 +228,7 @@ fn a_host_trusted_through_a_cert_authority_needs_no_key_of_its_own() {
         KEYGEN_F_CA,
     );
     let done = rig.run(Mode::Doctor, &options(), &SLICE);
-    done.says("host-key", Status::Ok, "the host key of [127.0.0.1]:2222 is trusted through a @cert-authority in ~/.ssh/known_hosts", None);
+    insta::assert_snapshot!(done.render("host-key"), @"host-key ok: the host key of [127.0.0.1]:2222 is trusted through a @cert-authority in ~/.ssh/known_hosts");
 }
 
 /// ssh looks a host certificate's CA up under the bare host name too when the port is not 22
@@ -274,7 +249,7 @@ fn a_cert_authority_for_the_bare_host_name_vouches_for_another_port() {
         )
         .unknown_hosts();
     let done = rig.run(Mode::Setup, &options(), &SLICE);
-    done.says("host-key", Status::Ok, "the host key of [127.0.0.1]:2222 is trusted through a @cert-authority in ~/.ssh/known_hosts", None);
+    insta::assert_snapshot!(done.render("host-key"), @"host-key ok: the host key of [127.0.0.1]:2222 is trusted through a @cert-authority in ~/.ssh/known_hosts");
     assert!(done.changes().is_empty());
 }
 
@@ -290,9 +265,9 @@ fn a_cert_authority_line_does_not_vouch_for_a_key_it_did_not_sign() {
     let done = rig.run(Mode::Doctor, &options(), &SLICE);
     let f = done.find("host-key");
     assert_eq!(f.status, Status::Fail, "{f:?}");
-    assert_eq!(
-        f.message,
-        "a @cert-authority in ~/.ssh/known_hosts names [127.0.0.1]:2222, but the server presents a key it has not signed (no host certificate for that name)"
-    );
+    insta::assert_snapshot!(render(f), @r"
+    host-key fail: a @cert-authority in ~/.ssh/known_hosts names [127.0.0.1]:2222, but the server presents a key it has not signed (no host certificate for that name)
+    fix: rdock setup u@127.0.0.1:2222 shows its fingerprint and asks (without a terminal: --host-key SHA256:… or --accept-host-key), or connect once with `ssh -p 2222 u@127.0.0.1` and check the fingerprint
+    ");
     assert!(f.fixable);
 }

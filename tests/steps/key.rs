@@ -9,7 +9,7 @@ use rdock::sys::exec::{quote, Reply};
 use rdock::sys::platform::Platform;
 
 use super::recorded::*;
-use super::{no_consent, options, private_file, said, yes, Rig, AGENT_SOCK};
+use super::{no_consent, options, private_file, render, yes, Rig, AGENT_SOCK};
 
 /// `--identity ~/.ssh/id_ed25519`, as setup passes it, and `--no-passphrase` when `bare`.
 fn identity(rig: &Rig, bare: bool) -> Options {
@@ -52,14 +52,7 @@ impl Step for KeygenWrites {
 fn the_first_identity_file_ssh_g_names_that_exists_is_the_key() {
     let rig = Rig::plain().key();
     let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
-    assert_eq!(
-        said(done.find("key")),
-        (
-            Status::Ok,
-            "~/.ssh/id_ed25519 (ssh-ed25519, no passphrase)",
-            None
-        )
-    );
+    insta::assert_snapshot!(done.render("key"), @"key ok: ~/.ssh/id_ed25519 (ssh-ed25519, no passphrase)");
     let key = done.s.key.as_ref().unwrap();
     assert_eq!(key.public_line, key_line());
     assert!(!key.encrypted);
@@ -82,14 +75,7 @@ fn the_first_identity_file_ssh_g_names_that_exists_is_the_key() {
 fn a_key_with_a_passphrase_is_used_as_it_is() {
     let rig = Rig::new(Platform::Linux).locked_key();
     let done = rig.run(Mode::Setup, &identity(&rig, false), &["key"]);
-    assert_eq!(
-        said(done.find("key")),
-        (
-            Status::Ok,
-            "~/.ssh/id_ed25519 (ssh-ed25519, with a passphrase)",
-            None
-        )
-    );
+    insta::assert_snapshot!(done.render("key"), @"key ok: ~/.ssh/id_ed25519 (ssh-ed25519, with a passphrase)");
     assert!(done.s.key.as_ref().unwrap().encrypted);
 }
 
@@ -102,14 +88,10 @@ fn no_key_is_made_by_setup_with_ssh_keygen_and_checked_again() {
 
     let doctor = rig.run(Mode::Doctor, &options(), &["key"]);
     let f = doctor.find("key");
-    assert_eq!(
-        said(f),
-        (
-            Status::Fail,
-            "no key at ~/.ssh/id_ed25519",
-            Some(format!("ssh-keygen -t ed25519 -f {}", quote(&path)).as_str())
-        )
-    );
+    insta::assert_snapshot!(render(f), @r"
+    key fail: no key at ~/.ssh/id_ed25519
+    fix: ssh-keygen -t ed25519 -f [HOME]/.ssh/id_ed25519
+    ");
     assert!(f.fixable && f.outcome.is_none());
 
     let dry = rig.run(Mode::DryRun, &identity(&rig, true), &["key"]);
@@ -129,14 +111,7 @@ fn no_key_is_made_by_setup_with_ssh_keygen_and_checked_again() {
     let path = rig.path(".ssh/id_ed25519");
     let done = rig.run_steps(Mode::Setup, vec![Box::new(KeygenWrites { step, path })]);
     let f = done.find("key");
-    assert_eq!(
-        said(f),
-        (
-            Status::Ok,
-            "~/.ssh/id_ed25519 (ssh-ed25519, no passphrase)",
-            None
-        )
-    );
+    insta::assert_snapshot!(render(f), @"key ok: ~/.ssh/id_ed25519 (ssh-ed25519, no passphrase)");
     assert_eq!(
         f.outcome,
         Some(Outcome::Done(
@@ -177,14 +152,10 @@ fn a_missing_pub_is_written_from_the_private_key() {
     let o = identity(&rig, false);
 
     let dry = rig.run(Mode::DryRun, &o, &["key"]);
-    assert_eq!(
-        said(dry.find("key")),
-        (
-            Status::Fail,
-            "~/.ssh/id_ed25519 has no ~/.ssh/id_ed25519.pub",
-            Some(format!("ssh-keygen -y -f {path} > {path}.pub").as_str())
-        )
-    );
+    insta::assert_snapshot!(dry.render("key"), @r"
+    key fail: ~/.ssh/id_ed25519 has no ~/.ssh/id_ed25519.pub
+    fix: ssh-keygen -y -f [HOME]/.ssh/id_ed25519 > [HOME]/.ssh/id_ed25519.pub
+    ");
     assert_eq!(
         dry.would("key"),
         format!(
@@ -209,51 +180,40 @@ fn a_missing_pub_is_written_from_the_private_key() {
 fn the_pub_of_a_locked_key_needs_a_terminal() {
     let rig = Rig::new(Platform::Linux).key_files(Some(LOCKED_KEY), None, keygen_y_locked());
     let done = rig.run(Mode::Setup, &identity(&rig, false), &["key"]);
-    assert_eq!(
-        done.find("key").message,
-        "~/.ssh/id_ed25519 has a passphrase, so its public half needs it; run `ssh-keygen -y -f ~/.ssh/id_ed25519 > ~/.ssh/id_ed25519.pub` in a terminal, then rerun"
-    );
+    insta::assert_snapshot!(done.render("key"), @r"
+    key fail: ~/.ssh/id_ed25519 has a passphrase, so its public half needs it; run `ssh-keygen -y -f ~/.ssh/id_ed25519 > ~/.ssh/id_ed25519.pub` in a terminal, then rerun
+    fix: ssh-keygen -y -f [HOME]/.ssh/id_ed25519 > [HOME]/.ssh/id_ed25519.pub
+    ");
     assert!(!rig.path(".ssh/id_ed25519.pub").exists());
 }
 
 #[test]
 fn files_that_are_not_the_pair_are_reported_and_left_alone() {
-    // What is in the home, then what the check says and its fix.
-    type Case = (
-        Option<&'static str>,
-        Option<&'static str>,
-        &'static str,
-        &'static str,
-    );
+    // What is in the home, then what the case is (the check's words and fix: the snapshot).
+    type Case = (Option<&'static str>, Option<&'static str>, &'static str);
     let cases: [Case; 3] = [
-        (
-            Some("not a key"),
-            None,
-            "~/.ssh/id_ed25519 is not a private key",
-            "pass --identity PATH with a real OpenSSH private key; rdock leaves this file as it is",
-        ),
-        (
-            Some(KEY),
-            Some(LOCKED_KEY_PUB),
-            "~/.ssh/id_ed25519.pub does not belong to ~/.ssh/id_ed25519",
-            "move ~/.ssh/id_ed25519.pub aside and rerun, or pass --identity PATH",
-        ),
-        (
-            None,
-            Some(KEY_PUB),
-            "~/.ssh/id_ed25519.pub exists but its private key ~/.ssh/id_ed25519 does not",
-            "restore ~/.ssh/id_ed25519; or, when an agent holds its private key, pass --identity ~/.ssh/id_ed25519.pub; or pass --identity PATH to use another key",
-        ),
+        (Some("not a key"), None, "not a key"),
+        (Some(KEY), Some(LOCKED_KEY_PUB), "another key's public half"),
+        (None, Some(KEY_PUB), "a public half alone"),
     ];
-    for (private, public, message, fix) in cases {
+    let mut seen = Vec::new();
+    for (private, public, message) in cases {
         let rig = Rig::new(Platform::Linux).key_files(private, public, Reply::ok(SSH_KEYGEN_Y));
         let done = rig.run(Mode::Setup, &identity(&rig, true), &["key"]);
         let f = done.find("key");
-        assert_eq!(said(f), (Status::Fail, message, Some(fix)));
+        seen.push(render(f));
         assert!(!f.fixable && done.report.stopped, "{message}");
         let now = std::fs::read_to_string(rig.path(".ssh/id_ed25519.pub")).ok();
         assert_eq!(now.as_deref(), public, "{message}");
     }
+    insta::assert_snapshot!(seen.join("\n"), @r"
+    key fail: ~/.ssh/id_ed25519 is not a private key
+    fix: pass --identity PATH with a real OpenSSH private key; rdock leaves this file as it is
+    key fail: ~/.ssh/id_ed25519.pub does not belong to ~/.ssh/id_ed25519
+    fix: move ~/.ssh/id_ed25519.pub aside and rerun, or pass --identity PATH
+    key fail: ~/.ssh/id_ed25519.pub exists but its private key ~/.ssh/id_ed25519 does not
+    fix: restore ~/.ssh/id_ed25519; or, when an agent holds its private key, pass --identity ~/.ssh/id_ed25519.pub; or pass --identity PATH to use another key
+    ");
 }
 
 #[cfg(unix)]
@@ -271,14 +231,10 @@ fn a_key_others_can_read_is_verified_on_stdin_then_made_0600() {
     let chmod = format!("chmod 600 {}", quote(&rig.arg(".ssh/id_ed25519")));
 
     let dry = rig.run(Mode::DryRun, &o, &["key"]);
-    assert_eq!(
-        said(dry.find("key")),
-        (
-            Status::Fail,
-            "~/.ssh/id_ed25519 is mode 0644; ssh ignores private keys others can read",
-            Some(chmod.as_str())
-        )
-    );
+    insta::assert_snapshot!(dry.render("key"), @r"
+    key fail: ~/.ssh/id_ed25519 is mode 0644; ssh ignores private keys others can read
+    fix: chmod 600 [HOME]/.ssh/id_ed25519
+    ");
     assert_eq!(dry.would("key"), format!("would run: {chmod}"));
     // ssh-keygen refuses a file others can read: it is given the bytes instead.
     assert_eq!(
@@ -304,14 +260,11 @@ fn without_any_key_the_new_one_goes_where_the_hosts_identity_file_says() {
     let rig = Rig::new(Platform::Linux)
         .keywords_host("work")
         .on(&["ssh-add", "-L"], agent_empty());
-    let path = rig.arg(".ssh/work_ed25519");
     let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
-    done.says(
-        "key",
-        Status::Fail,
-        "no key at ~/.ssh/work_ed25519",
-        Some(format!("ssh-keygen -t ed25519 -f {}", quote(&path)).as_str()),
-    );
+    insta::assert_snapshot!(done.render("key"), @r"
+    key fail: no key at ~/.ssh/work_ed25519
+    fix: ssh-keygen -t ed25519 -f [HOME]/.ssh/work_ed25519
+    ");
 }
 
 #[test]
@@ -325,12 +278,7 @@ fn an_existing_key_ssh_tries_first_is_used_and_no_ed25519_key_is_made() {
         Reply::ok(SSH_KEYGEN_Y),
     );
     let done = rig.run(Mode::Setup, &options(), &["destination", "key"]);
-    done.says(
-        "key",
-        Status::Ok,
-        "~/.ssh/id_rsa (ssh-ed25519, no passphrase)",
-        None,
-    );
+    insta::assert_snapshot!(done.render("key"), @"key ok: ~/.ssh/id_rsa (ssh-ed25519, no passphrase)");
     assert!(!rig.path(".ssh/id_ed25519").exists());
 }
 
@@ -347,18 +295,8 @@ fn a_public_key_as_identity_file_is_the_agent_s_key_when_that_agent_holds_it() {
     let rig = onepass(KEY_PUB, Reply::ok(SSH_ADD_BIG_L_ONE));
     let sock = rig.arg(".1password/agent.sock");
     let done = rig.run(Mode::Setup, &yes(), &["destination", "key", "identity"]);
-    done.says(
-        "key",
-        Status::Ok,
-        &format!("~/.ssh/box.pub (ssh-ed25519): the private key stays in the agent at {sock} (IdentityAgent)"),
-        None,
-    );
-    done.says(
-        "identity",
-        Status::Ok,
-        "the agent holds ~/.ssh/box.pub",
-        None,
-    );
+    insta::assert_snapshot!(done.render("key"), @"key ok: ~/.ssh/box.pub (ssh-ed25519): the private key stays in the agent at [HOME]/.1password/agent.sock (IdentityAgent)");
+    insta::assert_snapshot!(done.render("identity"), @"identity ok: the agent holds ~/.ssh/box.pub");
     // The agent ssh asks for this host is the one asked (by the key and identity checks), and
     // nothing was made or changed.
     let asked: Vec<_> = done
@@ -393,11 +331,11 @@ fn a_public_key_as_identity_file_is_the_agent_s_key_when_that_agent_holds_it() {
 fn a_public_key_the_agent_does_not_hold_fails_and_no_key_is_made_in_its_place() {
     // The agent holds id_ed25519; box.pub is another key.
     let rig = onepass(LOCKED_KEY_PUB, Reply::ok(SSH_ADD_BIG_L_ONE));
-    let sock = rig.arg(".1password/agent.sock");
     let done = rig.run(Mode::Setup, &yes(), &["destination", "key", "identity"]);
-    let message = format!("~/.ssh/box.pub is a public key, so ssh must get its private key from the agent, and the agent at {sock} (IdentityAgent) does not hold it (1 other key)");
-    let fix = format!("unlock the app whose agent holds it (1Password: unlock it; the key must be in a vault its SSH agent serves), or add its private key file to that agent (SSH_AUTH_SOCK={sock} ssh-add PRIVATE_KEY), or pass --identity PATH to use another key; then rerun");
-    done.says("key", Status::Fail, &message, Some(&fix));
+    insta::assert_snapshot!(done.render("key"), @r"
+    key fail: ~/.ssh/box.pub is a public key, so ssh must get its private key from the agent, and the agent at [HOME]/.1password/agent.sock (IdentityAgent) does not hold it (1 other key)
+    fix: unlock the app whose agent holds it (1Password: unlock it; the key must be in a vault its SSH agent serves), or add its private key file to that agent (SSH_AUTH_SOCK=[HOME]/.1password/agent.sock ssh-add PRIVATE_KEY), or pass --identity PATH to use another key; then rerun
+    ");
     let f = done.find("key");
     let blob = key_line().split_whitespace().nth(1).unwrap();
     let tail = &blob[blob.len() - 12..];
@@ -422,10 +360,10 @@ fn a_public_key_whose_agent_does_not_answer_says_to_start_or_unlock_it() {
         f.message.starts_with(&format!("~/.ssh/box.pub is a public key, so ssh must get its private key from the agent, and none answers at {sock} (IdentityAgent) (ssh-add -L failed: ")),
         "{f:?}"
     );
-    assert_eq!(
-        f.fix.as_deref(),
-        Some(format!("start or unlock the agent that listens at {sock} (1Password: open and unlock the app, with its SSH agent turned on), then rerun").as_str())
-    );
+    insta::assert_snapshot!(render(f), @r"
+    key fail: ~/.ssh/box.pub is a public key, so ssh must get its private key from the agent, and none answers at [HOME]/.1password/agent.sock (IdentityAgent) (ssh-add -L failed: Error connecting to agent: No such file or directory)
+    fix: start or unlock the agent that listens at [HOME]/.1password/agent.sock (1Password: open and unlock the app, with its SSH agent turned on), then rerun
+    ");
     assert!(!f.fixable);
 }
 
@@ -442,20 +380,8 @@ fn identity_given_as_a_public_key_file_is_used_through_the_agent_at_ssh_auth_soc
         &o,
         &["destination", "key", "identity", "connection"],
     );
-    done.says(
-        "key",
-        Status::Ok,
-        &format!(
-            "~/.ssh/mine.pub (ssh-ed25519): the private key stays in the agent at {AGENT_SOCK}"
-        ),
-        None,
-    );
-    done.says(
-        "identity",
-        Status::Ok,
-        "the agent holds ~/.ssh/mine.pub",
-        None,
-    );
+    insta::assert_snapshot!(done.render("key"), @"key ok: ~/.ssh/mine.pub (ssh-ed25519): the private key stays in the agent at /tmp/ssh-XXXXh0fLq9/agent.4242");
+    insta::assert_snapshot!(done.render("identity"), @"identity ok: the agent holds ~/.ssh/mine.pub");
     // The probe offers that key alone, through its public file: ssh takes the agent's copy.
     let probe = done.the(&["ssh", "-o", "BatchMode=yes"]);
     let mine = rig.arg(".ssh/mine.pub");
@@ -475,12 +401,11 @@ fn with_no_key_file_but_keys_in_the_agent_the_finding_says_so_and_setup_asks_fir
         .agent(Reply::ok(SSH_ADD_L_SEVEN), Reply::ok(SSH_ADD_BIG_L_SEVEN))
         .key_files(None, None, Reply::ok(SSH_KEYGEN_Y));
     let path = rig.arg(".ssh/id_ed25519");
-    let keygen = format!("ssh-keygen -t ed25519 -f {}", quote(&path));
     let doctor = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
-    let message =
-        format!("no key at ~/.ssh/id_ed25519, but the agent at {AGENT_SOCK} holds 7 keys");
-    let fix = format!("to use a key of the agent's: save its line of `ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: {keygen}");
-    doctor.says("key", Status::Fail, &message, Some(&fix));
+    insta::assert_snapshot!(doctor.render("key"), @r"
+    key fail: no key at ~/.ssh/id_ed25519, but the agent at /tmp/ssh-XXXXh0fLq9/agent.4242 holds 7 keys
+    fix: to use a key of the agent's: save its line of `ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: ssh-keygen -t ed25519 -f [HOME]/.ssh/id_ed25519
+    ");
     let f = doctor.find("key");
     assert_eq!(f.details.len(), 7, "{:?}", f.details);
     assert!(
@@ -549,19 +474,13 @@ fn a_configured_identity_file_whose_private_file_is_gone_is_its_pub_when_the_age
         .on(&["ssh-add", "-L"], Reply::ok(SSH_ADD_BIG_L_ONE))
         .probe(Reply::ok(PROBE_SERVER));
     rig.write(".ssh/work_ed25519.pub", KEY_PUB);
-    let sock = rig.arg(".agent/work.sock");
     let public = rig.arg(".ssh/work_ed25519.pub");
     let done = rig.run(
         Mode::Doctor,
         &options(),
         &["destination", "key", "connection"],
     );
-    done.says(
-        "key",
-        Status::Ok,
-        &format!("~/.ssh/work_ed25519.pub (ssh-ed25519): the private key stays in the agent at {sock} (IdentityAgent)"),
-        None,
-    );
+    insta::assert_snapshot!(done.render("key"), @"key ok: ~/.ssh/work_ed25519.pub (ssh-ed25519): the private key stays in the agent at [HOME]/.agent/work.sock (IdentityAgent)");
     let probe = done.the(&["ssh", "-o", "BatchMode=yes"]);
     assert!(
         probe.argv.windows(2).any(|w| w == ["-i", public.as_str()]),
@@ -605,12 +524,10 @@ fn the_agent_s_keys_are_listed_from_the_agent_ssh_asks_for_this_host() {
     let sock = rig.arg(".agent/work.sock");
     let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
     let f = done.find("key");
-    assert_eq!(
-        f.message,
-        format!(
-            "no key at ~/.ssh/work_ed25519, but the agent at {sock} (IdentityAgent) holds 1 key"
-        )
-    );
+    insta::assert_snapshot!(render(f), @r"
+    key fail: no key at ~/.ssh/work_ed25519, but the agent at [HOME]/.agent/work.sock (IdentityAgent) holds 1 key
+    fix: to use a key of the agent's: save its line of `SSH_AUTH_SOCK=[HOME]/.agent/work.sock ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: ssh-keygen -t ed25519 -f [HOME]/.ssh/work_ed25519
+    ");
     let fix = f.fix.as_deref().unwrap_or("");
     assert!(
         fix.starts_with(&format!(

@@ -120,9 +120,41 @@ pub fn private_file(path: &Path, contents: &str) {
     }
 }
 
-/// A finding's status, message and fix, to compare at once.
-pub fn said(f: &Finding) -> (Status, &str, Option<&str>) {
-    (f.status, f.message.as_str(), f.fix.as_deref())
+/// A finding as a person reads it, to pin whole in an inline snapshot: `id status: message`,
+/// then `fix: ` and the fix (its further lines indented to line up). A test's temporary home
+/// reads `[HOME]`, so the snapshot is the same on every run.
+pub fn render(f: &Finding) -> String {
+    let status = match f.status {
+        Status::Ok => "ok",
+        Status::Warn => "warn",
+        Status::Fail => "fail",
+        Status::Skip => "skip",
+    };
+    let mut text = format!("{} {status}: {}", f.id, f.message);
+    if let Some(fix) = &f.fix {
+        text.push_str("\nfix: ");
+        text.push_str(&fix.replace('\n', "\n     "));
+    }
+    without_temp_homes(&text)
+}
+
+/// `text` with every temporary directory ([`Rig`]'s home: `.tmpXXXXXX` in the temp dir) as `[HOME]`.
+fn without_temp_homes(text: &str) -> String {
+    let prefix = std::env::temp_dir().join(".tmp").display().to_string();
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(&prefix) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + prefix.len()..];
+        let name = after.len()
+            - after
+                .trim_start_matches(|c: char| c.is_ascii_alphanumeric())
+                .len();
+        out.push_str("[HOME]");
+        rest = &after[name..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// One machine for one test: the OS, a temporary home, the variables, the destination, and the
@@ -442,9 +474,9 @@ pub struct Done {
 }
 
 impl Done {
-    /// Assert what the check `id` said: its status, message and fix.
-    pub fn says(&self, id: &str, status: Status, message: &str, fix: Option<&str>) {
-        assert_eq!(said(self.find(id)), (status, message, fix), "{id}");
+    /// The finding `id` as a person reads it ([`render`]).
+    pub fn render(&self, id: &str) -> String {
+        render(self.find(id))
     }
 
     pub fn find(&self, id: &str) -> &Finding {

@@ -3,12 +3,11 @@
 
 use rdock::ssh::multiplex::SESSIONS_NOTE;
 use rdock::steps::plan::Options;
-use rdock::steps::{Mode, Outcome, Status};
-use rdock::sys::exec::quote;
+use rdock::steps::{Mode, Outcome};
 use rdock::sys::platform::Platform;
 
 use super::recorded::*;
-use super::{options, said, Rig};
+use super::{options, render, Rig};
 
 const SLICE: [&str; 2] = ["destination", "multiplex"];
 
@@ -25,14 +24,7 @@ const BLOCK: &str = "# >>> rdock managed: multiplex box >>>\nHost 127.0.0.1\n   
 #[test]
 fn doctor_reports_multiplexing_off_without_failing() {
     let done = Rig::plain().run(Mode::Doctor, &options(), &SLICE);
-    assert_eq!(
-        said(done.find("multiplex")),
-        (
-            Status::Ok,
-            "multiplexing is off for 127.0.0.1 (rdock setup --multiplex turns it on)",
-            None
-        )
-    );
+    insta::assert_snapshot!(done.render("multiplex"), @"multiplex ok: multiplexing is off for 127.0.0.1 (rdock setup --multiplex turns it on)");
     assert_eq!(
         done.ran().len(),
         2,
@@ -58,15 +50,11 @@ fn setup_multiplex_writes_the_block_on_linux_and_macos() {
             o_check_none(),
         );
         let dry = rig.run(Mode::DryRun, &multiplex(), &SLICE);
-        assert_eq!(
-            said(dry.find("multiplex")),
-            (
-                Status::Fail,
-                "multiplexing is off for 127.0.0.1",
-                Some("rdock setup u@127.0.0.1:2222 --multiplex")
-            ),
-            "{platform:?}"
-        );
+        // The same on each platform.
+        insta::allow_duplicates! { insta::assert_snapshot!(dry.render("multiplex"), @r"
+        multiplex fail: multiplexing is off for 127.0.0.1
+        fix: rdock setup u@127.0.0.1:2222 --multiplex
+        "); }
         assert_eq!(
             dry.would("multiplex"),
             format!("would add to ~/.ssh/config:\n  Host 127.0.0.1\n      ControlMaster auto\n      ControlPath ~/.ssh/rdock-%C\n      ControlPersist 10m\n{SESSIONS_NOTE}"),
@@ -76,15 +64,7 @@ fn setup_multiplex_writes_the_block_on_linux_and_macos() {
 
         let done = rig.run(Mode::Setup, &multiplex(), &SLICE);
         let f = done.find("multiplex");
-        assert_eq!(
-            said(f),
-            (
-                Status::Ok,
-                "multiplexing is on (rdock's block in ~/.ssh/config); the next connection opens a master",
-                None
-            ),
-            "{platform:?}"
-        );
+        insta::allow_duplicates! { insta::assert_snapshot!(render(f), @"multiplex ok: multiplexing is on (rdock's block in ~/.ssh/config); the next connection opens a master"); }
         assert_eq!(
             f.outcome,
             Some(Outcome::Done(format!(
@@ -105,50 +85,27 @@ fn a_users_own_controlmaster_is_on_and_its_master_is_read() {
     ];
     let running = Rig::alias().on(&check, o_check_running());
     let done = running.run(Mode::Doctor, &options(), &SLICE);
-    assert_eq!(
-        said(done.find("multiplex")),
-        (
-            Status::Ok,
-            "multiplexing is on (your ssh config); a master connection is open",
-            None
-        )
-    );
+    insta::assert_snapshot!(done.render("multiplex"), @"multiplex ok: multiplexing is on (your ssh config); a master connection is open");
 
     let stale = Rig::alias().on(&check, o_check_stale());
-    let socket = stale.arg(".ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd");
     let done = stale.run(Mode::Doctor, &options(), &SLICE);
-    assert_eq!(
-        said(done.find("multiplex")),
-        (
-            Status::Warn,
-            "multiplexing is on (your ssh config), but ~/.ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd is a stale control socket: its master died (the next ssh replaces it)",
-            Some(format!("rm {}", quote(&socket)).as_str())
-        )
-    );
+    insta::assert_snapshot!(done.render("multiplex"), @r"
+    multiplex warn: multiplexing is on (your ssh config), but ~/.ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd is a stale control socket: its master died (the next ssh replaces it)
+    fix: rm [HOME]/.ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd
+    ");
 }
 
 #[test]
 fn windows_has_no_multiplexing_and_setup_refuses_to_write_it() {
     let rig = Rig::new(Platform::Windows).plain_host();
     let doctor = rig.run(Mode::Doctor, &options(), &SLICE);
-    assert_eq!(
-        said(doctor.find("multiplex")),
-        (
-            Status::Ok,
-            "multiplexing does not exist on Windows OpenSSH",
-            None
-        )
-    );
+    insta::assert_snapshot!(doctor.render("multiplex"), @"multiplex ok: multiplexing does not exist on Windows OpenSSH");
     let done = rig.run(Mode::Setup, &multiplex(), &SLICE);
     let f = done.find("multiplex");
-    assert_eq!(
-        said(f),
-        (
-            Status::Fail,
-            "Windows OpenSSH has no ControlMaster",
-            Some("leave out --multiplex on Windows")
-        )
-    );
+    insta::assert_snapshot!(render(f), @r"
+    multiplex fail: Windows OpenSSH has no ControlMaster
+    fix: leave out --multiplex on Windows
+    ");
     assert!(
         !f.fixable && !done.report.stopped,
         "multiplex never stops setup"

@@ -14,13 +14,11 @@ use rdock::sys::exec::{quote, Reply};
 use rdock::sys::term::Term;
 
 use super::recorded::*;
-use super::{no_consent, options, said, yes, Done, Rig};
+use super::{no_consent, options, yes, Done, Rig};
 
 /// The remote checks a repair touches, after the destination they need.
 const SLICE: [&str; 3] = ["destination", "remote-path", "remote-daemon"];
 
-/// remote-daemon's fix for a user outside group docker.
-const USERMOD_FIX: &str = "on 127.0.0.1: sudo usermod -aG docker u (then log in again)";
 /// The last line of the usermod fix's preview.
 const AGAIN: &str =
     "then would check again over a new ssh connection (a shared one keeps the old groups)";
@@ -30,11 +28,6 @@ const LINE: &str =
     "export PATH=\"$PATH:/opt/docker/bin\"  # added by rdock: docker for ssh commands";
 /// Where the line goes.
 const PLACE: &str = "above its interactive check (or at its end when it has none)";
-/// The link named as the other way.
-const OR_LINK: &str = "or link it: ssh -t -p 2222 u@127.0.0.1 sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker";
-/// The start of remote-path's message when the login shell finds docker.
-const NOT_ON_PATH: &str =
-    "docker is not on the non-interactive PATH of u@127.0.0.1:2222 (exit 127); the login shell";
 
 /// ssh's options for a command with no terminal, as every rdock ssh has them.
 const COMMON: &str =
@@ -101,11 +94,6 @@ fn plain(first: &str) -> Rig {
         .probe(Reply::ok(PROBE_SERVER))
 }
 
-/// The finding `id` says this.
-fn says(done: &Done, id: &str, want: (Status, &str, Option<&str>)) {
-    assert_eq!(said(done.find(id)), want, "{id}");
-}
-
 /// The fix of `id` ran and said `sentence`.
 fn did(done: &Done, id: &str, sentence: &str) {
     let want = Outcome::Done(sentence.to_string());
@@ -129,10 +117,10 @@ fn a_user_outside_group_docker_is_added_with_sudo_n_under_yes_and_never_without_
 
     let doctor = rig.run(Mode::Doctor, &yes(), &SLICE);
     assert!(doctor.find("remote-daemon").fixable);
-    assert_eq!(
-        doctor.find("remote-daemon").fix.as_deref(),
-        Some(USERMOD_FIX)
-    );
+    insta::assert_snapshot!(doctor.render("remote-daemon"), @r#"
+    remote-daemon fail: u may not use the docker socket (permission denied while trying to connect to the Docker daemon socket at unix:///tmp/rec-dockerd/docker.sock: Get "http://%2Ftmp%2Frec-dockerd%2Fdocker.sock/v1.50/version": dial unix /tmp/rec-dockerd/docker.sock: connect: permission denied)
+    fix: on 127.0.0.1: sudo usermod -aG docker u (then log in again)
+    "#);
 
     let dry = rig.run(Mode::DryRun, &yes(), &SLICE);
     let first = "would run on 127.0.0.1 with sudo -n (no terminal: only where sudo needs no password): sudo usermod -aG docker u";
@@ -143,8 +131,7 @@ fn a_user_outside_group_docker_is_added_with_sudo_n_under_yes_and_never_without_
     assert!(dry.would("remote-daemon").starts_with(first));
 
     let done = declined_then_yes(&rig, "remote-daemon");
-    let answers = "docker daemon 20.10.24+dfsg1 answers u on 127.0.0.1";
-    says(&done, "remote-daemon", (Status::Ok, answers, None));
+    insta::assert_snapshot!(done.render("remote-daemon"), @"remote-daemon ok: docker daemon 20.10.24+dfsg1 answers u on 127.0.0.1");
     let added = "added u to group docker on 127.0.0.1";
     did(&done, "remote-daemon", added);
     let ran = done.the(&words(&usermod));
@@ -165,12 +152,10 @@ fn sudo_that_needs_a_password_without_a_terminal_fails_naming_what_to_run() {
     let usermod = batch(PLAIN_TARGET, USERMOD_NO_PASSWORD_SCRIPT);
     let rig = plain(PROBE_SOCKET_DENIED).on(&words(&usermod), Reply::fail(1, SUDO_N_PASSWORD));
     let done = rig.run(Mode::Setup, &yes(), &SLICE);
-    let why = "`sudo -n` on 127.0.0.1 did not run `sudo usermod -aG docker u` (sudo: a password is required): sudo there needs a password, and without a terminal rdock has nowhere for it to ask; run rdock setup at a terminal, or `ssh -t -p 2222 u@127.0.0.1 sudo usermod -aG docker u`";
-    says(
-        &done,
-        "remote-daemon",
-        (Status::Fail, why, Some(USERMOD_FIX)),
-    );
+    insta::assert_snapshot!(done.render("remote-daemon"), @r"
+    remote-daemon fail: `sudo -n` on 127.0.0.1 did not run `sudo usermod -aG docker u` (sudo: a password is required): sudo there needs a password, and without a terminal rdock has nowhere for it to ask; run rdock setup at a terminal, or `ssh -t -p 2222 u@127.0.0.1 sudo usermod -aG docker u`
+    fix: on 127.0.0.1: sudo usermod -aG docker u (then log in again)
+    ");
     assert!(done.report.stopped);
 }
 
@@ -234,9 +219,12 @@ fn docker_found_by_a_bash_login_shell_gets_a_line_above_the_bashrc_check() {
         .on(&words(&write), Reply::ok(RC_WRITTEN));
 
     let doctor = rig.run(Mode::Doctor, &options(), &SLICE);
-    let message = format!("{NOT_ON_PATH} (bash) finds it at /opt/docker/bin/docker");
-    let fix = format!("add this line to ~/.bashrc on 127.0.0.1, {PLACE}:\n{LINE}\n{OR_LINK}");
-    says(&doctor, "remote-path", (Status::Fail, &message, Some(&fix)));
+    insta::assert_snapshot!(doctor.render("remote-path"), @r#"
+    remote-path fail: docker is not on the non-interactive PATH of u@127.0.0.1:2222 (exit 127); the login shell (bash) finds it at /opt/docker/bin/docker
+    fix: add this line to ~/.bashrc on 127.0.0.1, above its interactive check (or at its end when it has none):
+         export PATH="$PATH:/opt/docker/bin"  # added by rdock: docker for ssh commands
+         or link it: ssh -t -p 2222 u@127.0.0.1 sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker
+    "#);
     assert!(doctor.find("remote-path").fixable);
     assert_eq!(
         doctor.ran().len(),
@@ -250,8 +238,7 @@ fn docker_found_by_a_bash_login_shell_gets_a_line_above_the_bashrc_check() {
     assert_eq!(dry.would("remote-path"), format!("{head}\n{commands}"));
 
     let done = declined_then_yes(&rig, "remote-path");
-    let found = "docker is on the non-interactive PATH of 127.0.0.1 (/usr/local/bin/docker)";
-    says(&done, "remote-path", (Status::Ok, found, None));
+    insta::assert_snapshot!(done.render("remote-path"), @"remote-path ok: docker is on the non-interactive PATH of 127.0.0.1 (/usr/local/bin/docker)");
     let added = format!("added `{LINE}` to ~/.bashrc on 127.0.0.1");
     did(&done, "remote-path", &added);
     assert_eq!(done.find("remote-daemon").status, Status::Ok);
@@ -285,9 +272,12 @@ fn zsh_gets_the_line_in_zshenv_and_a_file_changed_meanwhile_is_not_written() {
     );
 
     let raced = rig(Reply::fail(4, RC_WRITE_CHANGED)).run(Mode::Setup, &yes(), &SLICE);
-    let why = "could not write ~/.zshenv on 127.0.0.1: rdock: ~/.zshenv changed since rdock read it; nothing was written";
-    let fix = format!("add this line to ~/.zshenv on 127.0.0.1, {PLACE}:\n{LINE}\n{OR_LINK}");
-    says(&raced, "remote-path", (Status::Fail, why, Some(&fix)));
+    insta::assert_snapshot!(raced.render("remote-path"), @r#"
+    remote-path fail: could not write ~/.zshenv on 127.0.0.1: rdock: ~/.zshenv changed since rdock read it; nothing was written
+    fix: add this line to ~/.zshenv on 127.0.0.1, above its interactive check (or at its end when it has none):
+         export PATH="$PATH:/opt/docker/bin"  # added by rdock: docker for ssh commands
+         or link it: ssh -t -p 2222 u@127.0.0.1 sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker
+    "#);
 }
 
 #[test]
@@ -298,8 +288,12 @@ fn a_startup_file_that_is_not_utf8_is_never_written() {
     let latin1 = format!("rdock-rc 2744504162 6\n{text}");
     let rig = plain(PROBE_LOGIN_BASH).on(&words(&read), Reply::ok(latin1));
     let done = rig.run(Mode::Setup, &yes(), &SLICE);
-    let why = "~/.bashrc on 127.0.0.1 is not UTF-8 text; rdock leaves it as it is";
-    assert_eq!(done.find("remote-path").message, why);
+    insta::assert_snapshot!(done.render("remote-path"), @r#"
+    remote-path fail: ~/.bashrc on 127.0.0.1 is not UTF-8 text; rdock leaves it as it is
+    fix: add this line to ~/.bashrc on 127.0.0.1, above its interactive check (or at its end when it has none):
+         export PATH="$PATH:/opt/docker/bin"  # added by rdock: docker for ssh commands
+         or link it: ssh -t -p 2222 u@127.0.0.1 sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker
+    "#);
     assert!(done.changes().is_empty(), "{:?}", done.ran());
 }
 
@@ -308,9 +302,10 @@ fn a_login_shell_that_reads_no_startup_file_gets_a_link_through_sudo() {
     let link = batch(PLAIN_TARGET, LINK_NO_PASSWORD_SCRIPT);
     let rig = plain(PROBE_LOGIN_SH).on(&words(&link), Reply::ok(""));
     let doctor = rig.run(Mode::Doctor, &options(), &SLICE);
-    let message = format!("{NOT_ON_PATH} (sh) finds it at /opt/docker/bin/docker");
-    let fix = "on 127.0.0.1: sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker (sh reads no startup file for ssh commands)";
-    says(&doctor, "remote-path", (Status::Fail, &message, Some(fix)));
+    insta::assert_snapshot!(doctor.render("remote-path"), @r"
+    remote-path fail: docker is not on the non-interactive PATH of u@127.0.0.1:2222 (exit 127); the login shell (sh) finds it at /opt/docker/bin/docker
+    fix: on 127.0.0.1: sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker (sh reads no startup file for ssh commands)
+    ");
 
     let done = declined_then_yes(&rig, "remote-path");
     let linked = "linked /opt/docker/bin/docker into /usr/local/bin on 127.0.0.1";
@@ -321,22 +316,25 @@ fn a_login_shell_that_reads_no_startup_file_gets_a_link_through_sudo() {
 #[test]
 fn a_link_refused_over_an_existing_file_is_said_as_it_is_not_as_a_password() {
     let link = batch(PLAIN_TARGET, LINK_NO_PASSWORD_SCRIPT);
-    // What the script printed on the remote (tests/repair.rs stages it).
+    // What the script printed on the remote (tests/e2e/repair.rs stages it).
     let exists = "rdock: /usr/local/bin/docker exists already, and rdock never replaces it\n";
     let rig = plain(PROBE_LOGIN_SH).on(&words(&link), Reply::fail(5, exists));
     let done = rig.run(Mode::Setup, &yes(), &SLICE);
-    let why = "`sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker` failed on 127.0.0.1: rdock: /usr/local/bin/docker exists already, and rdock never replaces it";
     assert_eq!(done.find("remote-path").status, Status::Fail);
-    assert_eq!(done.find("remote-path").message, why);
+    insta::assert_snapshot!(done.render("remote-path"), @r"
+    remote-path fail: `sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker` failed on 127.0.0.1: rdock: /usr/local/bin/docker exists already, and rdock never replaces it
+    fix: on 127.0.0.1: sudo ln -sn /opt/docker/bin/docker /usr/local/bin/docker (sh reads no startup file for ssh commands)
+    ");
     assert!(done.report.stopped);
 }
 
 #[test]
 fn docker_the_login_shell_does_not_find_either_keeps_the_install_advice() {
     let done = plain(PROBE_LOGIN_NONE).run(Mode::Setup, &yes(), &SLICE);
-    let message = "docker is not on the non-interactive PATH of u@127.0.0.1:2222 (exit 127)";
-    let fix = "install docker on 127.0.0.1, or put its directory on PATH for non-interactive shells (e.g. in ~/.bashrc above the interactive check); `ssh -p 2222 u@127.0.0.1 command -v docker` must print a path";
-    says(&done, "remote-path", (Status::Fail, message, Some(fix)));
+    insta::assert_snapshot!(done.render("remote-path"), @r"
+    remote-path fail: docker is not on the non-interactive PATH of u@127.0.0.1:2222 (exit 127)
+    fix: install docker on 127.0.0.1, or put its directory on PATH for non-interactive shells (e.g. in ~/.bashrc above the interactive check); `ssh -p 2222 u@127.0.0.1 command -v docker` must print a path
+    ");
     let f = done.find("remote-path");
     assert!(!f.fixable && f.outcome.is_none());
     assert!(done.changes().is_empty());

@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 
 use rdock::steps::plan::{self, Purpose, Scope};
-use rdock::steps::{Mode, Outcome, Status};
+use rdock::steps::{Mode, Outcome};
 use rdock::sys::platform::Platform;
 
-use super::{options, said, Rig};
+use super::{options, render, Rig};
 
 const EDITORS: [&str; 3] = ["vscode", "vscode-env", "vscode-ext"];
 
@@ -36,6 +36,8 @@ fn user_dir(platform: Platform) -> (Rig, PathBuf) {
 
 #[test]
 fn each_os_finds_the_editor_and_setup_writes_the_setting() {
+    // Each OS's findings: doctor's, then setup's.
+    let mut seen = Vec::new();
     for platform in [Platform::Linux, Platform::MacOs, Platform::Windows] {
         let (rig, user) = user_dir(platform);
         let file = user.join("settings.json");
@@ -47,15 +49,7 @@ fn each_os_finds_the_editor_and_setup_writes_the_setting() {
             "{platform:?}"
         );
         let f = doctor.find("vscode:Code");
-        assert_eq!(
-            said(f),
-            (
-                Status::Fail,
-                format!("{shown} does not exist, so docker.explorerRefreshInterval is not set").as_str(),
-                Some(format!("set \"docker.explorerRefreshInterval\": 3000 in {shown} (or run rdock vscode)").as_str())
-            ),
-            "{platform:?}"
-        );
+        seen.push(format!("{platform:?}\n{}", render(f)));
         assert!(f.fixable);
 
         let dry = rig.run(Mode::DryRun, &options(), &EDITORS);
@@ -67,14 +61,7 @@ fn each_os_finds_the_editor_and_setup_writes_the_setting() {
 
         let done = rig.run(Mode::Setup, &options(), &EDITORS);
         let f = done.find("vscode:Code");
-        assert_eq!(
-            said(f),
-            (
-                Status::Ok,
-                format!("docker.explorerRefreshInterval is 3000 in {shown}").as_str(),
-                None
-            )
-        );
+        seen.push(render(f));
         assert_eq!(
             f.outcome,
             Some(Outcome::Done(format!(
@@ -89,6 +76,20 @@ fn each_os_finds_the_editor_and_setup_writes_the_setting() {
             "no command: rdock edits the file itself"
         );
     }
+    insta::assert_snapshot!(seen.join("\n"), @r#"
+    Linux
+    vscode:Code fail: ~/.config/Code/User/settings.json does not exist, so docker.explorerRefreshInterval is not set
+    fix: set "docker.explorerRefreshInterval": 3000 in ~/.config/Code/User/settings.json (or run rdock vscode)
+    vscode:Code ok: docker.explorerRefreshInterval is 3000 in ~/.config/Code/User/settings.json
+    MacOs
+    vscode:Code fail: ~/Library/Application Support/Code/User/settings.json does not exist, so docker.explorerRefreshInterval is not set
+    fix: set "docker.explorerRefreshInterval": 3000 in ~/Library/Application Support/Code/User/settings.json (or run rdock vscode)
+    vscode:Code ok: docker.explorerRefreshInterval is 3000 in ~/Library/Application Support/Code/User/settings.json
+    Windows
+    vscode:Code fail: ~/AppData/Roaming/Code/User/settings.json does not exist, so docker.explorerRefreshInterval is not set
+    fix: set "docker.explorerRefreshInterval": 3000 in ~/AppData/Roaming/Code/User/settings.json (or run rdock vscode)
+    vscode:Code ok: docker.explorerRefreshInterval is 3000 in ~/AppData/Roaming/Code/User/settings.json
+    "#);
 }
 
 #[test]
@@ -102,34 +103,14 @@ fn an_environment_override_warns_and_extensions_are_named() {
     .unwrap();
     std::fs::create_dir_all(rig.path(".vscode/extensions/ms-azuretools.vscode-docker-1.22.2"))
         .unwrap();
-    let shown = rig.env.tilde(&file);
     let done = rig.run(Mode::Setup, &options(), &EDITORS);
-    assert_eq!(
-        said(done.find("vscode:Code")),
-        (
-            Status::Ok,
-            format!("docker.explorerRefreshInterval is 5000 in {shown} (larger than 3000, kept)")
-                .as_str(),
-            None
-        )
-    );
-    assert_eq!(
-        said(done.find("vscode-env")),
-        (
-            Status::Warn,
-            format!("\"docker.environment\" sets DOCKER_HOST in {shown}: it overrides the docker context inside VS Code").as_str(),
-            Some(format!("remove \"DOCKER_HOST\" from \"docker.environment\" in {shown}").as_str())
-        )
-    );
+    insta::assert_snapshot!(done.render("vscode:Code"), @"vscode:Code ok: docker.explorerRefreshInterval is 5000 in ~/.config/Code/User/settings.json (larger than 3000, kept)");
+    insta::assert_snapshot!(done.render("vscode-env"), @r#"
+    vscode-env warn: "docker.environment" sets DOCKER_HOST in ~/.config/Code/User/settings.json: it overrides the docker context inside VS Code
+    fix: remove "DOCKER_HOST" from "docker.environment" in ~/.config/Code/User/settings.json
+    "#);
     let ext = done.find("vscode-ext");
-    assert_eq!(
-        said(ext),
-        (
-            Status::Ok,
-            "Docker 1.22.2 reads docker.explorerRefreshInterval",
-            None
-        )
-    );
+    insta::assert_snapshot!(render(ext), @"vscode-ext ok: Docker 1.22.2 reads docker.explorerRefreshInterval");
     assert_eq!(
         ext.details,
         [format!(
@@ -150,14 +131,7 @@ fn no_editor_is_one_skip_that_says_where_it_looked() {
         "the editors' part of the plan is this one step"
     );
     let f = done.find("vscode");
-    assert_eq!(
-        said(f),
-        (
-            Status::Skip,
-            "no VS Code-like editor found; nothing to do",
-            None
-        )
-    );
+    insta::assert_snapshot!(render(f), @"vscode skip: no VS Code-like editor found; nothing to do");
     assert_eq!(
         f.details,
         [format!(

@@ -48,19 +48,9 @@ fn doctor_reports_a_pin_of_both_settings_as_intended() {
         &with(&dir, Some("one")),
         &["workspace", "use"],
     );
-    done.says(
-        "workspace",
-        Status::Ok,
-        "this workspace (~/proj) uses context one through docker.environment and containers.environment",
-        None,
-    );
+    insta::assert_snapshot!(done.render("workspace"), @"workspace ok: this workspace (~/proj) uses context one through docker.environment and containers.environment");
     // The pinned context is not the current one, and that is as intended.
-    done.says(
-        "use",
-        Status::Ok,
-        "one is pinned for the workspace ~/proj; the current context, two, serves the rest",
-        None,
-    );
+    insta::assert_snapshot!(done.render("use"), @"use ok: one is pinned for the workspace ~/proj; the current context, two, serves the rest");
 }
 
 #[test]
@@ -68,40 +58,27 @@ fn doctor_warns_about_a_pin_half_made_or_in_two_minds() {
     let (rig, dir) = workspace(Some(
         r#"{"containers.environment": {"DOCKER_CONTEXT": "one"}}"#,
     ));
-    let command = format!("rdock vscode --workspace {} --context one", dir.display());
-    rig.run(Mode::Doctor, &with(&dir, Some("one")), &["workspace"]).says(
-        "workspace",
-        Status::Warn,
-        "this workspace (~/proj) pins context one through containers.environment only: the extension that reads docker.environment uses the current context",
-        Some(&command),
-    );
+    insta::assert_snapshot!(rig.run(Mode::Doctor, &with(&dir, Some("one")), &["workspace"]).render("workspace"), @r"
+    workspace warn: this workspace (~/proj) pins context one through containers.environment only: the extension that reads docker.environment uses the current context
+    fix: rdock vscode --workspace [HOME]/proj --context one
+    ");
     let (rig, dir) = workspace(Some(
         r#"{"docker.environment": {"DOCKER_CONTEXT": "one"}, "containers.environment": {"DOCKER_CONTEXT": "two"}}"#,
     ));
-    rig.run(Mode::Doctor, &with(&dir, None), &["workspace"]).says(
-        "workspace",
-        Status::Warn,
-        "this workspace (~/proj) pins context one through docker.environment and two through containers.environment",
-        Some(&format!(
-            "one context for both: rdock vscode --workspace {} --context one",
-            dir.display()
-        )),
-    );
+    insta::assert_snapshot!(rig.run(Mode::Doctor, &with(&dir, None), &["workspace"]).render("workspace"), @r"
+    workspace warn: this workspace (~/proj) pins context one through docker.environment and two through containers.environment
+    fix: one context for both: rdock vscode --workspace [HOME]/proj --context one
+    ");
 }
 
 #[test]
 fn doctor_fails_a_pin_of_a_context_docker_does_not_have() {
     let (rig, dir) = workspace(Some(&BOTH.replace("one", "gone")));
     let done = rig.run(Mode::Doctor, &with(&dir, Some("gone")), &["workspace"]);
-    done.says(
-        "workspace",
-        Status::Fail,
-        "this workspace (~/proj) pins context gone, and docker has no context of that name",
-        Some(&format!(
-            "rdock setup user@host --name gone, or pin another: rdock vscode --workspace {} --context NAME",
-            dir.display()
-        )),
-    );
+    insta::assert_snapshot!(done.render("workspace"), @r"
+    workspace fail: this workspace (~/proj) pins context gone, and docker has no context of that name
+    fix: rdock setup user@host --name gone, or pin another: rdock vscode --workspace [HOME]/proj --context NAME
+    ");
 }
 
 #[test]
@@ -109,28 +86,18 @@ fn doctor_warns_about_docker_host_in_a_workspace_and_reports_no_pin_as_fine() {
     let (rig, dir) = workspace(Some(
         "{\"editor.tabSize\": 2, \"docker.environment\": {\"DOCKER_HOST\": \"tcp://10.0.0.5:2375\"}}",
     ));
-    rig.run(Mode::Doctor, &with(&dir, None), &["workspace"]).says(
-        "workspace",
-        Status::Warn,
-        "\"docker.environment\" sets DOCKER_HOST in ~/proj/.vscode/settings.json: it overrides the docker context inside VS Code",
-        Some("remove \"DOCKER_HOST\" from \"docker.environment\" in ~/proj/.vscode/settings.json"),
-    );
+    insta::assert_snapshot!(rig.run(Mode::Doctor, &with(&dir, None), &["workspace"]).render("workspace"), @r#"
+    workspace warn: "docker.environment" sets DOCKER_HOST in ~/proj/.vscode/settings.json: it overrides the docker context inside VS Code
+    fix: remove "DOCKER_HOST" from "docker.environment" in ~/proj/.vscode/settings.json
+    "#);
     let (rig, dir) = workspace(Some("{\"editor.tabSize\": 2}"));
-    rig.run(Mode::Doctor, &with(&dir, None), &["workspace"])
-        .says(
-            "workspace",
-            Status::Ok,
-            "this workspace (~/proj) pins no docker context: VS Code uses the current one",
-            None,
-        );
+    insta::assert_snapshot!(rig.run(Mode::Doctor, &with(&dir, None), &["workspace"]).render("workspace"), @"workspace ok: this workspace (~/proj) pins no docker context: VS Code uses the current one");
     let (rig, dir) = workspace(Some("{\n  \"a\": 1\n  \"b\": 2\n}"));
     let done = rig.run(Mode::Doctor, &with(&dir, None), &["workspace"]);
-    done.says(
-        "workspace",
-        Status::Fail,
-        "~/proj/.vscode/settings.json was left untouched: expected comma at line 2, column 9",
-        Some("correct ~/proj/.vscode/settings.json at line 2, column 9 (it must hold one JSON object), then run rdock doctor"),
-    );
+    insta::assert_snapshot!(done.render("workspace"), @r"
+    workspace fail: ~/proj/.vscode/settings.json was left untouched: expected comma at line 2, column 9
+    fix: correct ~/proj/.vscode/settings.json at line 2, column 9 (it must hold one JSON object), then run rdock doctor
+    ");
 }
 
 #[test]
@@ -162,12 +129,7 @@ fn setup_pins_the_context_then_finds_it_pinned_and_dry_run_writes_nothing() {
     assert_eq!(rig.read("proj/.vscode/settings.json"), before);
 
     let done = rig.run(Mode::Setup, &o, &["workspace"]);
-    done.says(
-        "workspace",
-        Status::Ok,
-        "this workspace (~/proj) uses context one through docker.environment and containers.environment",
-        None,
-    );
+    insta::assert_snapshot!(done.render("workspace"), @"workspace ok: this workspace (~/proj) uses context one through docker.environment and containers.environment");
     assert_eq!(
         done.outcome("workspace"),
         Some(&Outcome::Done(

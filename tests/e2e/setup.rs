@@ -4,8 +4,9 @@ use crate::harness::{assert_nothing_changed, Sandbox};
 use crate::support::snapshot::Transcript;
 
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn fresh_user_gets_a_working_context() {
-    let Some(sb) = Sandbox::start() else { return };
+    let sb = Sandbox::start();
     let run = sb.setup_ok();
     let out = run.stdout.clone();
     for line in [
@@ -65,8 +66,9 @@ fn fresh_user_gets_a_working_context() {
 }
 
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn second_run_changes_nothing_and_says_so() {
-    let Some(sb) = Sandbox::start() else { return };
+    let sb = Sandbox::start();
     sb.setup_ok();
     let before = (
         sb.snapshot(".ssh"),
@@ -92,8 +94,9 @@ fn second_run_changes_nothing_and_says_so() {
 }
 
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn the_key_install_keeps_a_last_line_without_a_break_and_writes_one_line() {
-    let Some(sb) = Sandbox::start() else { return };
+    let sb = Sandbox::start();
     let (key, _) = sb.make_key("");
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     // A comment that names rdock's key (it authorizes nothing), and another key on a last line
@@ -117,8 +120,9 @@ fn the_key_install_keeps_a_last_line_without_a_break_and_writes_one_line() {
 }
 
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn an_existing_key_is_reused_and_never_rewritten() {
-    let Some(sb) = Sandbox::start() else { return };
+    let sb = Sandbox::start();
     let (key, private) = sb.make_key("");
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     let run = sb.setup_ok();
@@ -138,8 +142,9 @@ fn an_existing_key_is_reused_and_never_rewritten() {
 }
 
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn a_missing_public_half_is_derived_without_touching_the_private_key() {
-    let Some(sb) = Sandbox::start() else { return };
+    let sb = Sandbox::start();
     let (key, private) = sb.make_key("rm ~/.ssh/id_ed25519.pub");
     let run = sb.setup_ok();
     assert!(
@@ -151,8 +156,9 @@ fn a_missing_public_half_is_derived_without_touching_the_private_key() {
 }
 
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn a_context_that_points_elsewhere_is_refused_without_force() {
-    let Some(sb) = Sandbox::start() else { return };
+    let sb = Sandbox::start();
     let elsewhere = "ssh://someone@127.0.0.1:1";
     let made = sb.local(
         "docker",
@@ -204,10 +210,9 @@ fn a_context_that_points_elsewhere_is_refused_without_force() {
 }
 
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn dry_run_with_no_agent_shows_every_step_to_the_end_and_exits_0() {
-    let Some(mut sb) = Sandbox::start() else {
-        return;
-    };
+    let mut sb = Sandbox::start();
     // No ssh-agent for this user at all: SSH_AUTH_SOCK is not set.
     sb.env.insert("SSH_AUTH_SOCK".into(), String::new());
     let before = sb.snapshot_home();
@@ -259,8 +264,9 @@ fn dry_run_with_no_agent_shows_every_step_to_the_end_and_exits_0() {
 }
 
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn dry_run_writes_nothing_and_shows_the_commands() {
-    let Some(sb) = Sandbox::start() else { return };
+    let sb = Sandbox::start();
     let before = sb.snapshot_home();
     let run = sb.rdock(&[
         "setup",
@@ -294,8 +300,9 @@ fn dry_run_writes_nothing_and_shows_the_commands() {
 }
 
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn without_a_terminal_or_consent_setup_stops_and_names_the_flag() {
-    let Some(sb) = Sandbox::start() else { return };
+    let sb = Sandbox::start();
     let passphrase = sb.rdock(&["setup", &sb.dest()]);
     assert_eq!(passphrase.code, Some(1), "{passphrase}");
     assert!(
@@ -315,16 +322,18 @@ fn without_a_terminal_or_consent_setup_stops_and_names_the_flag() {
 
 /// What a user reads from a first setup and a second one, pinned in tests/snapshots/.
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn a_fresh_setup_and_a_rerun_read_as_pinned() {
-    let Some(sb) = Sandbox::start() else { return };
+    let sb = Sandbox::start();
     let transcript = Transcript::new(&sb);
     transcript.assert("setup_fresh", &[&sb.setup_ok()]);
     transcript.assert("setup_rerun", &[&sb.setup_ok()]);
 }
 
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn setup_ends_with_the_vscode_step_and_keeps_every_other_byte() {
-    let Some(sb) = Sandbox::start() else { return };
+    let sb = Sandbox::start();
     let user = sb.local.home.join(".config/Code/User");
     let made = sb.local("mkdir", &["-p", user.to_str().unwrap()]);
     assert_eq!(made.code, Some(0), "{made}");
@@ -349,8 +358,9 @@ fn setup_ends_with_the_vscode_step_and_keeps_every_other_byte() {
 }
 
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn a_private_key_others_can_read_is_made_0600_and_said_so() {
-    let Some(sb) = Sandbox::start() else { return };
+    let sb = Sandbox::start();
     let (key, bytes) = sb.make_key("chmod 644 ~/.ssh/id_ed25519");
     let run = sb.setup_ok();
     assert!(
@@ -376,52 +386,10 @@ fn a_private_key_others_can_read_is_made_0600_and_said_so() {
     assert!(doctor.stdout.contains("fix: chmod 600 "), "{doctor}");
 }
 
-/// Not end to end: a missing tool stops setup before anything runs, with the install hint.
 #[test]
-fn a_missing_tool_stops_setup_with_the_way_to_install_it() {
-    let home = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rdock"))
-        .args(["setup", "u@example.invalid", "--yes", "--no-passphrase"])
-        .env_clear()
-        .env("PATH", home.path())
-        .env("HOME", home.path())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(
-        stdout.contains("✗ tools          not on PATH: ssh, ssh-keygen, ssh-add, docker"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("apt-get install openssh-client"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("docker.io"), "{stdout}");
-    // Only rdock's own lock file, nothing of the user's.
-    let mut files = Vec::new();
-    let mut dirs = vec![home.path().to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(dir).unwrap().flatten() {
-            if entry.path().is_dir() {
-                dirs.push(entry.path());
-            } else {
-                files.push(
-                    entry
-                        .path()
-                        .strip_prefix(home.path())
-                        .unwrap()
-                        .to_path_buf(),
-                );
-            }
-        }
-    }
-    assert_eq!(files, [std::path::PathBuf::from(".local/state/rdock/lock")]);
-}
-
-#[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn setup_says_how_to_use_the_context_from_one_shell_and_what_a_devcontainer_mounts() {
-    let Some(sb) = Sandbox::start() else { return };
+    let sb = Sandbox::start();
     let ctx = sb.context();
     let devcontainer = sb.dir.join(".devcontainer");
     std::fs::create_dir(&devcontainer).unwrap();

@@ -49,10 +49,9 @@ fn start_user_daemon(sb: &Sandbox) -> (UserDaemon, String) {
 }
 
 #[test]
+#[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn setup_finds_a_rootless_socket_and_docker_works_through_the_endpoint_it_writes() {
-    let Some(mut sb) = Sandbox::start() else {
-        return;
-    };
+    let mut sb = Sandbox::start();
     sb.restart_sshd_with(&[NO_DOCKER_HOST]);
     let (_daemon, sock) = start_user_daemon(&sb);
     let run = sb.setup_ok();
@@ -73,11 +72,7 @@ fn setup_finds_a_rootless_socket_and_docker_works_through_the_endpoint_it_writes
     // dockerode and docker-py run a bare `docker system dial-stdio`, which dials the remote's
     // default daemon, not the endpoint's socket: they fail, and doctor's lines say why.
     if let Err(why) = sb.shared.clients() {
-        assert!(
-            std::env::var("RDOCK_E2E").as_deref() != Ok("1"),
-            "RDOCK_E2E=1 requires the docker clients: {why}"
-        );
-        return;
+        panic!("this end-to-end test cannot run here: {why}");
     }
     let ctx = sb.context();
     sb.no_askpass();
