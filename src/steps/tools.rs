@@ -1,18 +1,11 @@
 //! The tools the guide relies on must be on PATH.
 
 use crate::docker;
-use crate::ssh;
-use crate::sys::exec::Cmd;
 
 use super::{Finding, Kind, Session, Step, Want};
 
 /// The client tools rdock drives.
 pub const TOOLS: [&str; 4] = ["ssh", "ssh-keygen", "ssh-add", "docker"];
-
-/// What the tools check asks: `ssh -V` and `docker --version`.
-pub fn version_cmds() -> [Cmd; 2] {
-    [ssh::version_cmd(), docker::version_cmd()]
-}
 
 /// The docker CLI's version, as `docker --version` told the facts phase.
 pub fn docker_version(s: &Session) -> Option<docker::Version> {

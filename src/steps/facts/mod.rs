@@ -20,6 +20,8 @@ use crate::ssh::probe::{self, Probe};
 use crate::sys::exec::{Cancel, Cmd, Exec, Output};
 use std::thread::{Scope, ScopedJoinHandle};
 
+mod clients;
+
 use super::Session;
 
 /// One kind of fact. A fix says which kinds it made stale.
@@ -153,11 +155,11 @@ fn on_path(exec: &Exec, cmd: &Cmd) -> Result<Output, Unavailable> {
     }
 }
 
+/// What the tools check reads: `ssh -V` and `docker --version`.
 fn versions(exec: &Exec) -> Versions {
-    let [ssh_v, docker_v] = super::tools::version_cmds();
     Versions {
-        ssh: on_path(exec, &ssh_v),
-        docker: on_path(exec, &docker_v),
+        ssh: on_path(exec, &crate::ssh::version_cmd()),
+        docker: on_path(exec, &docker::version_cmd()),
     }
 }
 
@@ -395,7 +397,7 @@ fn gather_now(s: &mut Session, wants: &[Want]) {
             }
             Want::Clients(context) => {
                 if s.resolved.is_some() && s.key.is_some() {
-                    s.facts.clients = Some(super::clients::gather(s, context));
+                    s.facts.clients = Some(clients::gather(s, context));
                 }
             }
         }
