@@ -158,6 +158,14 @@ pub fn setup_end(report: &Report, dry_run: bool, context: &str, devcontainer: bo
         line.push_str("; nothing was changed\n");
         return line;
     }
+    if report.interrupted.is_some() {
+        // Not "already set up": it stopped before it knew.
+        return format!(
+            "{} setup was stopped after {} change(s); run it again to finish\n",
+            symbol(Status::Fail),
+            report.changed
+        );
+    }
     if report.stopped || report.failed() > 0 {
         return format!(
             "{} setup did not finish: fix what is marked ✗ above, then run it again\n",
@@ -450,6 +458,19 @@ mod tests {
         assert!(
             guarded.ends_with("ok \\x1b]0;title\\x07 \\x1b[8mhidden"),
             "{guarded:?}"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_setup_never_says_it_is_set_up() {
+        let report = Report {
+            interrupted: Some(15),
+            ..Report::default()
+        };
+        let end = plain(&setup_end(&report, false, "ctx", false));
+        assert_eq!(
+            end,
+            "✗ setup was stopped after 0 change(s); run it again to finish\n"
         );
     }
 

@@ -41,6 +41,8 @@ mod rootless;
 mod setup;
 mod ssh_config;
 #[cfg(unix)]
+mod signals;
+#[cfg(unix)]
 mod ssh_config_e2e;
 mod steps;
 mod support;
