@@ -58,12 +58,41 @@ pub fn guard(text: &str) -> String {
     out
 }
 
-/// Print to stdout, through [`guard`] and anstream (colour only where it belongs).
+/// Print to stdout, through [`guard`] and anstream (colour only where it belongs). A write that
+/// fails is remembered for [`output_failed`]; a closed pipe (`| head`) ends rdock quietly through
+/// SIGPIPE before it gets here.
 pub fn out(text: &str) {
     use std::io::Write;
     let mut stdout = anstream::stdout().lock();
-    let _ = stdout.write_all(guard(text).as_bytes());
-    let _ = stdout.flush();
+    let written = stdout
+        .write_all(guard(text).as_bytes())
+        .and_then(|()| stdout.flush());
+    let why = match written {
+        // Rust's stdout takes a closed descriptor for a sink: writes "succeed".
+        Ok(()) if STDOUT_CLOSED.load(std::sync::atomic::Ordering::SeqCst) && !text.is_empty() => {
+            "stdout is closed".to_string()
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => e.to_string(),
+        _ => return,
+    };
+    let mut failed = OUT_FAILED.lock().unwrap_or_else(|e| e.into_inner());
+    failed.get_or_insert(why);
+}
+
+/// The first error writing stdout met, if any.
+static OUT_FAILED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+/// rdock was started with no stdout at all ([`stdout_is_closed`]).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Say that rdock was started with stdout closed (`>&-`): whatever [`out`] then prints is lost.
+pub fn stdout_is_closed() {
+    STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Why the output could not be written (a full disk, a closed stdout), if it could not: the
+/// command then failed, whatever it found, since its reader never got the answer.
+pub fn output_failed() -> Option<String> {
+    OUT_FAILED.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// Print to stderr, through [`guard`] and anstream.

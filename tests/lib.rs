@@ -26,6 +26,8 @@ mod hostile;
 mod layers;
 #[cfg(unix)]
 mod limits_e2e;
+#[cfg(unix)]
+mod output;
 mod platform;
 #[cfg(unix)]
 mod remote_data;
@@ -39,9 +41,9 @@ mod revoke;
 mod rootless;
 #[cfg(unix)]
 mod setup;
-mod ssh_config;
 #[cfg(unix)]
 mod signals;
+mod ssh_config;
 #[cfg(unix)]
 mod ssh_config_e2e;
 mod steps;
