@@ -283,3 +283,43 @@ fn sighup_ends_setup_as_sigterm_does_and_the_next_run_clears_what_sigkill_left()
     let again = sb.setup_ok();
     assert_eq!(temp_names(&ssh), Vec::<String>::new(), "{again}");
 }
+/// A ProxyCommand as wrappers that fork are (cloud IAP/SSM helpers, `nc`, `cloudflared`): it
+/// leaves a process behind that keeps ssh's stderr, which is rdock's pipe, open after ssh exits.
+/// The issue's own line, whose background `cat` lingers in most runs; `sleep` makes it every run.
+const FORKING_PROXY: &str =
+    "ProxyCommand bash -c 'exec 3<>/dev/tcp/%h/%p; { cat <&3; sleep 60; } & exec cat >&3'";
+
+#[test]
+fn a_proxy_command_that_leaves_a_process_behind_does_not_keep_rdock_waiting() {
+    let Some(sb) = Sandbox::start() else { return };
+    let alias = "forking";
+    sb.write_local(
+        ".ssh/config",
+        &sb.host_block(alias, sb.port, &format!("    {FORKING_PROXY}\n")),
+    );
+    let setup = sb.rdock_within(
+        &crate::harness::setup_args(alias, &[]),
+        Duration::from_secs(90),
+    );
+    assert!(!setup.timed_out, "setup hung: {setup}");
+    assert_eq!(setup.code, Some(0), "{setup}\n{}", sb.sshd_log());
+    // Each command that went through the proxy left a process holding its pipe; rdock stops
+    // waiting for each 2 s after the command ended.
+    let doctor = sb.rdock_within(&["doctor", alias], Duration::from_secs(60));
+    assert!(!doctor.timed_out, "doctor hung: {doctor}");
+    assert_eq!(doctor.code, Some(0), "{doctor}");
+    // A signal ends it at once whatever it waits for.
+    let mut cmd = sb.as_local(sb.shared.rdock.to_str().unwrap());
+    // Not piped: the proxy's leftover would hold a pipe of ours too, as it holds rdock's.
+    cmd.args(["doctor", alias])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let child = cmd.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = Command::new("pkill")
+        .args(["-TERM", "-u", &sb.local.name, "-x", "rdock"])
+        .status();
+    let ended = wait_at_most(child, Duration::from_secs(10));
+    assert!(ended.in_time, "SIGTERM did not end doctor: {ended}");
+    assert!(ended.code == Some(143) || ended.code == Some(0), "{ended}");
+}
