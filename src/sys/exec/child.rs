@@ -92,7 +92,10 @@ pub(super) fn spawn_and_wait(cmd: &Cmd) -> Result<Output> {
             return Err(error);
         }
     };
-    wait_for_ends(&readers, AFTER_EXIT);
+    if !wait_for_ends(&readers, AFTER_EXIT) {
+        // Output cut short by a signal is no answer to act on.
+        crate::sys::signal::check()?;
+    }
     let (stdout, stderr) = (take(&stdout), take(&stderr));
     if overflow.load(std::sync::atomic::Ordering::SeqCst) {
         return Err(anyhow::Error::new(TooMuchOutput::of(cmd)));
@@ -113,12 +116,14 @@ pub(super) const AFTER_EXIT: Duration = Duration::from_secs(2);
 const STOPPED: Duration = Duration::from_secs(1);
 
 /// Wait until every pipe has ended, `within` has passed, or a signal came: whichever is first.
-fn wait_for_ends(readers: &[&Option<Reader>], within: Duration) {
+/// Whether every pipe ended.
+fn wait_for_ends(readers: &[&Option<Reader>], within: Duration) -> bool {
     let deadline = Instant::now() + within;
     let ended = || readers.iter().all(|r| r.as_ref().is_none_or(Reader::ended));
     while !ended() && Instant::now() < deadline && crate::sys::signal::caught().is_none() {
         std::thread::sleep(Duration::from_millis(10));
     }
+    ended()
 }
 
 /// What a reader has read so far (all of it, once its pipe has ended), as text.
