@@ -307,7 +307,9 @@ pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) 
         out.push('\n');
     }
     let (failed, warned) = totals(reports);
-    let status = if failed > 0 {
+    // A signal stopped it: "no issues found" would claim checks that never ran.
+    let stopped = reports.iter().any(|r| r.interrupted.is_some());
+    let status = if failed > 0 || stopped {
         Status::Fail
     } else if warned > 0 {
         Status::Warn
@@ -319,11 +321,14 @@ pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) 
     } else {
         String::new()
     };
-    out.push_str(&format!(
-        "{} {scope}{}\n",
-        symbol(status),
-        summary(failed, warned)
-    ));
+    let summary = match stopped {
+        true => format!(
+            "stopped before every check ran ({} in the checks made)",
+            summary(failed, warned)
+        ),
+        false => summary(failed, warned),
+    };
+    out.push_str(&format!("{} {scope}{summary}\n", symbol(status)));
     out
 }
 
@@ -500,6 +505,21 @@ mod tests {
         assert_eq!(
             end,
             "✗ setup was stopped after 0 change(s); run it again to finish\n"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_doctor_never_says_no_issues_found() {
+        let report = Report {
+            interrupted: Some(2),
+            ..Report::default()
+        };
+        let text = plain(&doctor_text(&[], &[report], false));
+        assert!(
+            text.ends_with(
+                "✗ stopped before every check ran (no issues found in the checks made)\n"
+            ),
+            "{text}"
         );
     }
 
