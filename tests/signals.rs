@@ -222,6 +222,44 @@ fn a_run_that_holds_the_lock_clears_only_what_a_killed_run_left() {
     assert_users_files_kept(home.path());
 }
 
+#[test]
+fn a_signal_ends_rdock_even_in_a_wait_that_does_not_watch_for_it() {
+    // A FIFO where VS Code keeps its list of obsolete extensions: today `rdock vscode` blocks in
+    // open(2) there, a wait no signal check reaches. The watchdog ends rdock all the same.
+    let home = tempfile::tempdir().unwrap();
+    let extensions = home.path().join(".vscode/extensions");
+    fs::create_dir_all(extensions.join("ms-azuretools.vscode-docker-1.29.0")).unwrap();
+    fs::create_dir_all(home.path().join(".config/Code/User")).unwrap();
+    let fifo = std::ffi::CString::new(extensions.join(".obsolete").to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rdock"))
+        .args(["vscode", "--dry-run"])
+        .current_dir(home.path())
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if wait_at_most_holding(&mut child, Duration::from_secs(2)).is_some() {
+        // That read no longer blocks: rdock finished on its own, as it should.
+        let ended = wait_at_most(child, Duration::from_secs(1));
+        assert_eq!(ended.code, Some(0), "{ended}");
+        return;
+    }
+    send(&child, libc::SIGTERM);
+    let sent = Instant::now();
+    // The watchdog's grace (sys::signal::GRACE, 5 s) and a margin.
+    let ended = wait_at_most(child, Duration::from_secs(8));
+    assert!(ended.in_time, "SIGTERM did not end rdock: {ended}");
+    assert_eq!(ended.code, Some(143), "{ended}");
+    assert!(sent.elapsed() < Duration::from_secs(8));
+    assert!(ended.stderr.contains("did not end within 5 s"), "{ended}");
+}
+
 /// The fetch of a host key as `--verbose` shows it: the command whose temp folder a killed run
 /// leaves behind.
 fn is_host_key_fetch(line: &str) -> bool {
