@@ -58,12 +58,21 @@ fn watchdog() {
     };
     std::thread::sleep(GRACE);
     crate::sys::exec::end_running();
-    eprintln!(
-        "rdock: {} and did not end within {} s; it ends now",
-        Interrupted(signal).cause(),
-        GRACE.as_secs()
-    );
-    std::process::exit(128 + signal);
+    // Said on a thread of its own: a stderr nobody reads must not hold the end up either.
+    let said = std::thread::spawn(move || {
+        eprintln!(
+            "rdock: {} and did not end within {} s; it ends now",
+            Interrupted(signal).cause(),
+            GRACE.as_secs()
+        )
+    });
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    while !said.is_finished() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // SAFETY: _exit ends the process at once; no lock another thread may hold (stdout's, say)
+    // is needed for it, as exit's clean-up would.
+    unsafe { libc::_exit(128 + signal) }
 }
 
 /// The signal that asked rdock to stop, if one did.
