@@ -7,15 +7,37 @@ fn main() -> ExitCode {
     if stdout_closed() {
         rdock::render::stdout_is_closed();
     }
-    let code = rdock::run(rdock::cli::Cli::parse());
-    // Output that never reached its reader (`>/dev/full`, a closed stdout) is a failure: a script
-    // must not take silence for an answer. A signal's exit code stands.
-    match rdock::render::output_failed() {
-        Some(why) if rdock::sys::signal::caught().is_none() => {
-            rdock::render::err(&format!("rdock: cannot write the output: {why}\n"));
-            ExitCode::from(rdock::error::EXIT_FAILED)
-        }
-        _ => code,
+    let cli = match rdock::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(&e),
+    };
+    let code = rdock::run(cli);
+    // A signal's exit code stands.
+    match rdock::sys::signal::caught() {
+        None => unwritten(rdock::render::output_failed()).unwrap_or(code),
+        Some(_) => code,
+    }
+}
+
+/// Output that never reached its reader (`>/dev/full`, a closed stdout) is a failure: a script
+/// must not take silence for an answer. Says so, and gives exit 1.
+fn unwritten(why: Option<String>) -> Option<ExitCode> {
+    let why = why?;
+    rdock::render::err(&format!("rdock: cannot write the output: {why}\n"));
+    Some(ExitCode::from(rdock::error::EXIT_FAILED))
+}
+
+/// As clap's own exit: print, then 0 for --help and --version, 2 for a usage error; but a --help
+/// or --version that cannot be written fails as any other output does.
+fn clap_exit(e: &clap::Error) -> ExitCode {
+    let failed = match e.print() {
+        Err(why) if why.kind() != std::io::ErrorKind::BrokenPipe => Some(why.to_string()),
+        _ => stdout_closed().then(|| "stdout is closed".to_string()),
+    };
+    let code = ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+    match e.use_stderr() {
+        true => code,
+        false => unwritten(failed).unwrap_or(code),
     }
 }
 

@@ -3,11 +3,10 @@
 
 use std::process::{Command, Stdio};
 
-/// `rdock list --json` under an empty HOME: it needs no tool and prints `[]`, exit 0.
-fn list_json(home: &std::path::Path) -> Command {
+/// rdock under an empty HOME, arguments to come (`list --json` needs no tool and prints `[]`).
+fn rdock_in(home: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rdock"));
-    cmd.args(["list", "--json"])
-        .env_clear()
+    cmd.env_clear()
         .env("PATH", home)
         .env("HOME", home)
         .stdin(Stdio::null());
@@ -17,22 +16,32 @@ fn list_json(home: &std::path::Path) -> Command {
 #[test]
 fn output_that_cannot_be_written_fails_with_one_line() {
     let home = tempfile::tempdir().unwrap();
-    let ok = list_json(home.path()).output().unwrap();
+    let ok = rdock_in(home.path())
+        .args(["list", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(ok.status.code(), Some(0), "{ok:?}");
     assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "[]");
 
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
-    let run = list_json(home.path()).stdout(full).output().unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "/dev/full: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.starts_with("rdock: cannot write the output: "),
-        "{stderr}"
-    );
+    // What rdock prints, and what clap prints for it (--help, --version): all the same.
+    for args in [&["list", "--json"][..], &["--help"], &["--version"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let run = rdock_in(home.path())
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{args:?} >/dev/full: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("rdock: cannot write the output: "),
+            "{stderr}"
+        );
+    }
 
     // A closed stdout: the same (seen on Linux, where rdock looks before Rust's runtime reopens
     // it on /dev/null).
@@ -59,7 +68,8 @@ fn output_that_cannot_be_written_fails_with_one_line() {
 fn a_reader_that_goes_away_ends_rdock_quietly() {
     use std::os::unix::process::ExitStatusExt;
     let home = tempfile::tempdir().unwrap();
-    let mut child = list_json(home.path())
+    let mut child = rdock_in(home.path())
+        .args(["list", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
