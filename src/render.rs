@@ -58,12 +58,41 @@ pub fn guard(text: &str) -> String {
     out
 }
 
-/// Print to stdout, through [`guard`] and anstream (colour only where it belongs).
+/// Print to stdout, through [`guard`] and anstream (colour only where it belongs). A write that
+/// fails is remembered for [`output_failed`]; a closed pipe (`| head`) ends rdock quietly through
+/// SIGPIPE before it gets here.
 pub fn out(text: &str) {
     use std::io::Write;
     let mut stdout = anstream::stdout().lock();
-    let _ = stdout.write_all(guard(text).as_bytes());
-    let _ = stdout.flush();
+    let written = stdout
+        .write_all(guard(text).as_bytes())
+        .and_then(|()| stdout.flush());
+    let why = match written {
+        // Rust's stdout takes a closed descriptor for a sink: writes "succeed".
+        Ok(()) if STDOUT_CLOSED.load(std::sync::atomic::Ordering::SeqCst) && !text.is_empty() => {
+            "stdout is closed".to_string()
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => e.to_string(),
+        _ => return,
+    };
+    let mut failed = OUT_FAILED.lock().unwrap_or_else(|e| e.into_inner());
+    failed.get_or_insert(why);
+}
+
+/// The first error writing stdout met, if any.
+static OUT_FAILED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+/// rdock was started with no stdout at all ([`stdout_is_closed`]).
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Say that rdock was started with stdout closed (`>&-`): whatever [`out`] then prints is lost.
+pub fn stdout_is_closed() {
+    STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Why the output could not be written (a full disk, a closed stdout), if it could not: the
+/// command then failed, whatever it found, since its reader never got the answer.
+pub fn output_failed() -> Option<String> {
+    OUT_FAILED.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// Print to stderr, through [`guard`] and anstream.
@@ -157,6 +186,14 @@ pub fn setup_end(report: &Report, dry_run: bool, context: &str, devcontainer: bo
         }
         line.push_str("; nothing was changed\n");
         return line;
+    }
+    if report.interrupted.is_some() {
+        // Not "already set up": it stopped before it knew.
+        return format!(
+            "{} setup was stopped after {} change(s); run it again to finish\n",
+            symbol(Status::Fail),
+            report.changed
+        );
     }
     if report.stopped || report.failed() > 0 {
         return format!(
@@ -270,7 +307,9 @@ pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) 
         out.push('\n');
     }
     let (failed, warned) = totals(reports);
-    let status = if failed > 0 {
+    // A signal stopped it: "no issues found" would claim checks that never ran.
+    let stopped = reports.iter().any(|r| r.interrupted.is_some());
+    let status = if failed > 0 || stopped {
         Status::Fail
     } else if warned > 0 {
         Status::Warn
@@ -282,11 +321,14 @@ pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) 
     } else {
         String::new()
     };
-    out.push_str(&format!(
-        "{} {scope}{}\n",
-        symbol(status),
-        summary(failed, warned)
-    ));
+    let summary = match stopped {
+        true => format!(
+            "stopped before every check ran ({} in the checks made)",
+            summary(failed, warned)
+        ),
+        false => summary(failed, warned),
+    };
+    out.push_str(&format!("{} {scope}{summary}\n", symbol(status)));
     out
 }
 
@@ -486,6 +528,34 @@ mod tests {
         assert!(
             guarded.ends_with("ok \\x1b]0;title\\x07 \\x1b[8mhidden"),
             "{guarded:?}"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_setup_never_says_it_is_set_up() {
+        let report = Report {
+            interrupted: Some(15),
+            ..Report::default()
+        };
+        let end = plain(&setup_end(&report, false, "ctx", false));
+        assert_eq!(
+            end,
+            "✗ setup was stopped after 0 change(s); run it again to finish\n"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_doctor_never_says_no_issues_found() {
+        let report = Report {
+            interrupted: Some(2),
+            ..Report::default()
+        };
+        let text = plain(&doctor_text(&[], &[report], false));
+        assert!(
+            text.ends_with(
+                "✗ stopped before every check ran (no issues found in the checks made)\n"
+            ),
+            "{text}"
         );
     }
 

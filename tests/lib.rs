@@ -16,7 +16,11 @@ mod hostile;
 mod layers;
 #[cfg(unix)]
 mod missing_tools;
+#[cfg(unix)]
+mod output;
 mod platform;
+#[cfg(unix)]
+mod signals;
 mod ssh_config;
 mod steps;
 mod support;

@@ -40,7 +40,7 @@ pub fn write_atomic(path: &Path, contents: &[u8], new_mode: u32) -> Result<()> {
         bail!("{} is a directory, not a file", target.display());
     }
     let mut tmp = tempfile::Builder::new()
-        .prefix(".rdock-")
+        .prefix(TEMP_PREFIX)
         .suffix(".tmp")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
@@ -61,7 +61,7 @@ pub fn create_new(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or_else(|| Path::new("."));
     let mut tmp = tempfile::Builder::new()
-        .prefix(".rdock-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.write_all(contents)
@@ -91,13 +91,24 @@ fn set_mode(_: &Path, _: Option<&fs::Metadata>, _: u32) -> Result<()> {
 /// FIFO blocks until a writer comes, and a device (`/dev/zero`) never ends.
 pub fn read_regular(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, ErrorKind, Read};
+    let not_regular = || Error::new(ErrorKind::InvalidInput, "not a regular file");
     if !fs::metadata(path)?.is_file() {
-        return Err(Error::new(ErrorKind::InvalidInput, "not a regular file"));
+        return Err(not_regular());
+    }
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        // A FIFO swapped in after the check above opens without waiting, and is refused below.
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
     }
     let mut bytes = Vec::new();
-    fs::File::open(path)?
-        .take(max + 1)
-        .read_to_end(&mut bytes)?;
+    file.take(max + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > max {
         return Err(Error::new(
             ErrorKind::InvalidData,
@@ -147,6 +158,63 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
     builder
         .create(dir)
         .with_context(|| format!("cannot create {}", dir.display()))
+}
+
+/// How every temporary name rdock makes begins: files `.rdock-XXXXXX[.tmp]` ([`write_atomic`],
+/// [`create_new`]) and folders `.rdock-WORD-XXXXXX` (ssh's host key fetch, ssh-keygen -H).
+pub const TEMP_PREFIX: &str = ".rdock-";
+
+/// Is `name` one of rdock's temporary names: [`TEMP_PREFIX`], then tempfile's six random letters
+/// or digits (a file, maybe with `.tmp`), or a lowercase word, `-` and those six (a folder)?
+fn is_temp_name(name: &str, dir: bool) -> bool {
+    let random = |s: &str| s.len() == 6 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+    let Some(rest) = name.strip_prefix(TEMP_PREFIX) else {
+        return false;
+    };
+    if dir {
+        rest.split_once('-').is_some_and(|(word, r)| {
+            !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()) && random(r)
+        })
+    } else {
+        random(rest.strip_suffix(".tmp").unwrap_or(rest))
+    }
+}
+
+/// Remove what a killed rdock left in `dir` (its temporary files and folders, by their exact
+/// names; a folder only when it holds nothing but files), touching nothing else. Call it only
+/// while holding the write lock: a running rdock's temporary names look the same. Returns what
+/// was removed; what cannot be removed stays, for the next run.
+pub fn clear_leftovers(dir: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let path = entry.path();
+        // The entry itself, never through a link.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        let gone = if kind.is_file() && is_temp_name(name, false) {
+            fs::remove_file(&path).is_ok()
+        } else if kind.is_dir() && is_temp_name(name, true) {
+            let inside: Vec<_> = fs::read_dir(&path)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .collect();
+            inside
+                .iter()
+                .all(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                && inside.iter().all(|e| fs::remove_file(e.path()).is_ok())
+                && fs::remove_dir(&path).is_ok()
+        } else {
+            false
+        };
+        if gone {
+            removed.push(path);
+        }
+    }
+    removed
 }
 
 #[cfg(test)]
@@ -208,5 +276,70 @@ mod tests {
         assert!(create_new(&file, b"theirs", 0o644).is_err());
         assert_eq!(fs::read_to_string(&file).unwrap(), "mine");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn leftovers_are_rdocks_temp_names_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // What a killed rdock leaves: its own temp files and folders, as rdock names them.
+        let made = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(".tmp")
+            .tempfile_in(d)
+            .unwrap()
+            .keep()
+            .unwrap()
+            .1;
+        let fetch = tempfile::Builder::new()
+            .prefix(".rdock-hostkey-")
+            .tempdir_in(d)
+            .unwrap()
+            .keep();
+        fs::write(fetch.join("known_hosts"), "h ssh-ed25519 AAAA\n").unwrap();
+        fs::write(d.join(".rdock-a1B2c3"), "").unwrap();
+        // The user's own, however alike: kept.
+        let mine = [
+            ".rdock-notes",
+            ".rdock-a1B2c3.bak",
+            ".rdock-hostkey-mine",
+            "rdock-a1B2c3",
+            "known_hosts",
+        ];
+        for name in mine {
+            fs::write(d.join(name), "mine").unwrap();
+        }
+        let nested = d.join(".rdock-hash-Zz9Zz9");
+        fs::create_dir_all(nested.join("deeper")).unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(d.join("known_hosts"), d.join(".rdock-L1nk00")).unwrap();
+
+        let mut removed = clear_leftovers(d);
+        removed.sort();
+        let mut want = vec![made, fetch, d.join(".rdock-a1B2c3")];
+        want.sort();
+        assert_eq!(removed, want);
+        for name in mine {
+            assert_eq!(fs::read_to_string(d.join(name)).unwrap(), "mine");
+        }
+        assert!(
+            nested.join("deeper").is_dir(),
+            "a folder with a folder in it is not rdock's"
+        );
+        #[cfg(unix)]
+        assert!(d.join(".rdock-L1nk00").is_symlink());
+        assert!(clear_leftovers(&d.join("absent")).is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn read_regular_refuses_a_fifo_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = read_regular(&fifo, 10).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     }
 }

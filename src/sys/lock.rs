@@ -1,14 +1,14 @@
 //! One rdock that writes at a time: an exclusive lock on a file in rdock's state directory, held
 //! for the whole run of a command that changes files, so two `rdock setup` runs at once cannot
-//! interleave their writes. Waiting is bounded: rdock never hangs.
+//! interleave their writes. Waiting is bounded and a signal ends it: rdock never hangs.
 
 use std::fs::{File, OpenOptions, TryLockError};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 
-use crate::sys::fsutil;
+use crate::sys::{fsutil, signal};
 
 /// How long a second rdock waits for the first before giving up.
 pub const WAIT: Duration = Duration::from_secs(120);
@@ -27,12 +27,18 @@ pub fn lock_path() -> Option<PathBuf> {
 }
 
 /// Refuse a lock directory or file that is not the user's own: another user's, a symbolic link,
-/// or (for the directory) one that others may write to.
+/// anything but a regular file (a FIFO would block the open until a writer came), or (for the
+/// directory) one that others may write to. Looks at the path itself, never through a link.
 #[cfg(unix)]
-fn refuse_foreign(path: &std::path::Path, dir: bool) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
+fn refuse_foreign(path: &Path, dir: bool) -> Result<()> {
     let meta = std::fs::symlink_metadata(path)
         .with_context(|| format!("cannot read {}", path.display()))?;
+    refuse_unless_private(&meta, path, dir)
+}
+
+#[cfg(unix)]
+fn refuse_unless_private(meta: &std::fs::Metadata, path: &Path, dir: bool) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
     // SAFETY: getuid has no preconditions and cannot fail.
     let me = unsafe { libc::getuid() };
     let kind_ok = if dir { meta.is_dir() } else { meta.is_file() };
@@ -40,18 +46,53 @@ fn refuse_foreign(path: &std::path::Path, dir: bool) -> Result<()> {
         bail!(
             "{} is not a private {} of yours; rdock will not lock through it",
             path.display(),
-            if dir { "directory" } else { "file" }
+            if dir { "directory" } else { "regular file" }
         );
     }
     Ok(())
 }
 
 #[cfg(not(unix))]
-fn refuse_foreign(_: &std::path::Path, _: bool) -> Result<()> {
+fn refuse_foreign(_: &Path, _: bool) -> Result<()> {
     Ok(())
 }
 
-/// Take the lock, waiting up to [`WAIT`] for another rdock to finish.
+/// Open the lock file, never waiting: a path that is there must be a private regular file before
+/// it is opened, and what was opened is checked again (the path may have changed in between).
+fn open(path: &Path) -> Result<File> {
+    if std::fs::symlink_metadata(path).is_ok() {
+        refuse_foreign(path, false)?;
+    }
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        // Never through a link someone planted, never blocked by a FIFO put there after the
+        // check above, and private when new.
+        use std::os::unix::fs::OpenOptionsExt;
+        options
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).with_context(|| {
+        format!(
+            "cannot open the lock file {} (rdock refuses a symbolic link or anything but a regular file there)",
+            path.display()
+        )
+    })?;
+    #[cfg(unix)]
+    refuse_unless_private(
+        &file
+            .metadata()
+            .with_context(|| format!("cannot read {}", path.display()))?,
+        path,
+        false,
+    )?;
+    Ok(file)
+}
+
+/// Take the lock, waiting up to [`WAIT`] for another rdock to finish; a signal ends the wait at
+/// once (a [`signal::Interrupted`] error). Holding it, clear what a killed rdock left behind.
 pub fn acquire() -> Result<WriteLock> {
     let Some(path) = lock_path() else {
         bail!("cannot find a state or cache directory for rdock's lock file (is HOME set?)");
@@ -60,26 +101,13 @@ pub fn acquire() -> Result<WriteLock> {
         fsutil::create_private_dir(dir)?;
         refuse_foreign(dir, true)?;
     }
-    let mut options = OpenOptions::new();
-    options.create(true).truncate(false).write(true);
-    #[cfg(unix)]
-    {
-        // Never through a link someone planted, and private when new.
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    let file = options.open(&path).with_context(|| {
-        format!(
-            "cannot open the lock file {} (rdock refuses a symbolic link there)",
-            path.display()
-        )
-    })?;
-    refuse_foreign(&path, false)?;
+    let file = open(&path)?;
     let start = Instant::now();
     let mut told = false;
     loop {
+        signal::check()?;
         match file.try_lock() {
-            Ok(()) => return Ok(WriteLock { _file: file }),
+            Ok(()) => break,
             Err(TryLockError::WouldBlock) if start.elapsed() < WAIT => {
                 if !told {
                     eprintln!(
@@ -100,6 +128,11 @@ pub fn acquire() -> Result<WriteLock> {
             }
         }
     }
+    // No other rdock writes now, so a temp name of rdock's is a killed run's, not a live one's.
+    if let Some(home) = dirs::home_dir() {
+        fsutil::clear_leftovers(&home.join(".ssh"));
+    }
+    Ok(WriteLock { _file: file })
 }
 
 #[cfg(all(test, unix))]
@@ -122,7 +155,8 @@ mod tests {
         std::os::unix::fs::symlink("/etc/passwd", &planted).unwrap();
         let err = refuse_foreign(&planted, false).unwrap_err();
         assert!(
-            err.to_string().contains("not a private file of yours"),
+            err.to_string()
+                .contains("not a private regular file of yours"),
             "{err}"
         );
 

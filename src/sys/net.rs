@@ -25,7 +25,22 @@ pub fn resolve(host: &str) -> Result<Vec<IpAddr>, String> {
             .map(|addrs| addrs.map(|a| a.ip()).collect::<Vec<_>>());
         let _ = tx.send(answer);
     });
-    match rx.recv_timeout(RESOLVE_TIMEOUT) {
+    // Asked in short steps, so that a signal ends the wait at once.
+    let deadline = std::time::Instant::now() + RESOLVE_TIMEOUT;
+    let answer = loop {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Err(mpsc::RecvTimeoutError::Timeout) if std::time::Instant::now() < deadline => {
+                if let Some(signal) = crate::sys::signal::caught() {
+                    return Err(format!(
+                        "{host}: {}",
+                        crate::sys::signal::Interrupted(signal).cause()
+                    ));
+                }
+            }
+            answer => break answer,
+        }
+    };
+    match answer {
         Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
         Ok(Ok(_)) => Err(format!("{host} resolves to no address")),
         Ok(Err(e)) => Err(format!("{host} does not resolve: {e}")),

@@ -15,5 +15,6 @@ mod repair;
 mod revoke;
 mod rootless;
 mod setup;
+mod signals;
 mod ssh_config;
 mod workspace;

@@ -1,10 +1,15 @@
 //! Starting a process and seeing it to its end: its stdin written, its output read up to a
 //! bound, its timeout kept, and a signal to rdock heeded.
+//!
+//! Its output is read until the pipes close, but never waited for longer than [`AFTER_EXIT`]
+//! once the command itself has ended: a process it left behind (a ProxyCommand that forks, say)
+//! may keep a pipe open for good. What was read by then is the output; the reading thread is
+//! left to end with the pipe, and cannot keep rdock alive (the process exits without it).
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use wait_timeout::ChildExt;
@@ -44,7 +49,9 @@ pub(super) fn spawn_and_wait(
 
     let stdin_bytes = cmd.stdin.clone();
     let mut stdin = child.stdin.take();
-    let writer = std::thread::spawn(move || {
+    // Never joined: once the command has ended, what it did not read no longer matters, and a
+    // process it left behind may hold its stdin unread.
+    std::thread::spawn(move || {
         ignore_sigpipe_in_this_thread();
         if let (Some(pipe), Some(bytes)) = (stdin.as_mut(), stdin_bytes) {
             // A child that exits before reading all of it is not our error to report.
@@ -56,11 +63,12 @@ pub(super) fn spawn_and_wait(
     let stdout = child
         .stdout
         .take()
-        .map(|p| reader(p, cmd.max_output, cmd.shown, overflow.clone()));
+        .map(|p| Reader::start(p, cmd.max_output, cmd.shown, overflow.clone()));
     let stderr = child
         .stderr
         .take()
-        .map(|p| reader(p, cmd.max_output, cmd.shown, overflow.clone()));
+        .map(|p| Reader::start(p, cmd.max_output, cmd.shown, overflow.clone()));
+    let readers = [&stdout, &stderr];
 
     let deadline = std::time::Instant::now() + cmd.timeout;
     let status = loop {
@@ -80,9 +88,10 @@ pub(super) fn spawn_and_wait(
         } else if left.is_zero() {
             kill(&mut child, cmd.interactive);
             let _ = child.wait();
-            // What it printed before it was stopped: the pipes close with its process group.
-            let (out, err) = (printed_so_far(stdout), printed_so_far(stderr));
-            return Ok(timed_out(cmd, out, err));
+            // What it printed before it was stopped: the pipes close with its process group,
+            // unless a process outside it holds one.
+            wait_for_ends(&readers, STOPPED);
+            return Ok(timed_out(cmd, take(&stdout), take(&stderr)));
         } else {
             None
         };
@@ -92,13 +101,11 @@ pub(super) fn spawn_and_wait(
             return ended;
         }
     };
-    let _ = writer.join();
-    let collect = |h: Option<std::thread::JoinHandle<Vec<u8>>>| {
-        h.and_then(|h| h.join().ok())
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default()
-    };
-    let (stdout, stderr) = (collect(stdout), collect(stderr));
+    if !wait_for_ends(&readers, AFTER_EXIT) {
+        // Output cut short by a signal is no answer to act on.
+        crate::sys::signal::check()?;
+    }
+    let (stdout, stderr) = (take(&stdout), take(&stderr));
     if overflow.load(std::sync::atomic::Ordering::SeqCst) {
         return Ok(too_much_output(cmd));
     }
@@ -110,23 +117,27 @@ pub(super) fn spawn_and_wait(
     }))
 }
 
-/// What a reader of a stopped command's pipe holds, once the pipe closed; empty when it is still
-/// open after a second (a process outside the group kept it).
-fn printed_so_far(reader: Option<std::thread::JoinHandle<Vec<u8>>>) -> String {
-    let Some(reader) = reader else {
-        return String::new();
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(1);
-    while !reader.is_finished() && std::time::Instant::now() < deadline {
+/// How long the output of a command that has ended is still read: its pipes normally close at
+/// once; one still open after this is held by a process the command left behind.
+pub(super) const AFTER_EXIT: Duration = Duration::from_secs(2);
+
+/// The same, for a command that rdock stopped (its timeout): its process group is gone.
+const STOPPED: Duration = Duration::from_secs(1);
+
+/// Wait until every pipe has ended, `within` has passed, or a signal came: whichever is first.
+/// Whether every pipe ended.
+fn wait_for_ends(readers: &[&Option<Reader>], within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    let ended = || readers.iter().all(|r| r.as_ref().is_none_or(Reader::ended));
+    while !ended() && Instant::now() < deadline && crate::sys::signal::caught().is_none() {
         std::thread::sleep(Duration::from_millis(10));
     }
-    if !reader.is_finished() {
-        return String::new();
-    }
-    reader
-        .join()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default()
+    ended()
+}
+
+/// What a reader has read so far (all of it, once its pipe has ended), as text.
+fn take(reader: &Option<Reader>) -> String {
+    reader.as_ref().map(Reader::read).unwrap_or_default()
 }
 
 /// A child that exits before reading its stdin (ssh refused at once) must not end rdock: with
@@ -148,39 +159,57 @@ fn ignore_sigpipe_in_this_thread() {
 /// How often a running command is checked for its timeout, its output and a signal.
 const POLL: Duration = Duration::from_millis(50);
 
-/// Read a pipe to its end, keeping at most `cap` bytes: past that, flag `overflow` and stop
-/// reading (the command is then stopped). With `show`, each piece read is also written to
-/// stderr as visible text.
-fn reader<R: Read + Send + 'static>(
-    mut pipe: R,
-    cap: usize,
-    show: bool,
-    overflow: Arc<std::sync::atomic::AtomicBool>,
-) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 64 * 1024];
-        // How much of `buf` has been shown: a character cut between two reads waits for its end.
-        let mut shown = 0;
-        loop {
-            match pipe.read(&mut chunk) {
-                Ok(0) => break,
-                Ok(n) if buf.len() + n > cap => {
+/// A pipe read to its end on a thread of its own, keeping at most `cap` bytes: past that, it
+/// flags `overflow` and stops reading (the command is then stopped). With `show`, each piece read
+/// is also written to stderr as visible text. What it read can be taken at any time, ended or not.
+struct Reader {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Reader {
+    fn start<R: Read + Send + 'static>(
+        mut pipe: R,
+        cap: usize,
+        show: bool,
+        overflow: Arc<std::sync::atomic::AtomicBool>,
+    ) -> Reader {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let buf = bytes.clone();
+        let thread = std::thread::spawn(move || {
+            let mut chunk = [0u8; 64 * 1024];
+            // How much has been shown: a character cut between two reads waits for its end.
+            let mut shown = 0;
+            loop {
+                let n = match pipe.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                };
+                let mut buf = buf.lock().unwrap_or_else(|e| e.into_inner());
+                if buf.len() + n > cap {
                     overflow.store(true, std::sync::atomic::Ordering::SeqCst);
                     break;
                 }
-                Ok(n) => {
-                    buf.extend_from_slice(&chunk[..n]);
-                    if show {
-                        shown += show_piece(&buf[shown..]);
-                    }
+                buf.extend_from_slice(&chunk[..n]);
+                if show {
+                    shown += show_piece(&buf[shown..]);
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
             }
-        }
-        buf
-    })
+        });
+        Reader { bytes, thread }
+    }
+
+    /// Has the pipe ended (or the cap been reached)?
+    fn ended(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    fn read(&self) -> String {
+        let bytes = self.bytes.lock().unwrap_or_else(|e| e.into_inner());
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
 }
 
 /// Write what a shown command printed to stderr, as visible text, up to a character cut at the
@@ -267,6 +296,29 @@ mod tests {
             )
             .unwrap();
         assert_eq!((out.code, out.stdout.trim()), (Some(0), "still here"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn output_held_open_by_a_process_left_behind_is_read_for_a_bounded_time_only() {
+        // The command ends at once; the `sleep` it leaves behind keeps both pipes open (as a
+        // ProxyCommand that forks keeps ssh's stderr).
+        let start = std::time::Instant::now();
+        let out = Exec::default()
+            .run(&Cmd::new("sh").args(["-c", "echo printed; sleep 30 & echo $! >&2"]))
+            .unwrap();
+        let elapsed = start.elapsed();
+        if let Ok(pid) = out.stderr.trim().parse::<i32>() {
+            // SAFETY: kill(2) touches no memory.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        assert_eq!((out.code, out.stdout.as_str()), (Some(0), "printed\n"));
+        assert!(
+            elapsed < super::AFTER_EXIT + Duration::from_secs(3),
+            "waited {elapsed:?} for pipes a left-behind process held"
+        );
     }
 
     #[cfg(unix)]
