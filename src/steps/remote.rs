@@ -11,6 +11,7 @@ use crate::ssh::probe::{self, Connect, Forced, Probe, RemoteDocker};
 use crate::ssh::rc::{self, Shell};
 use crate::ssh::repair;
 
+use super::facts::Unavailable;
 use super::repair::{preview_sudo, run_sudo, PathLine, SudoFix};
 use super::{Finding, Kind, Outcome, Session, Step, Want};
 
@@ -500,8 +501,13 @@ impl RemoteDaemonStep {
                 ),
             );
         }
-        let cmd = docker::server_version_cmd(name, std::time::Duration::from_secs(60));
-        match s.exec.run(&cmd) {
+        let out = match &s.facts.daemon {
+            Some(Some((asked, out))) if asked == name => out.clone(),
+            _ => Err(Unavailable(format!(
+                "docker --context {name} version did not run"
+            ))),
+        };
+        match out {
             Ok(out) if out.success() => Finding::ok(
                 id,
                 format!(
@@ -521,7 +527,7 @@ impl RemoteDaemonStep {
             ),
             Err(e) => Finding::fail(
                 id,
-                format!("{e:#}"),
+                e.0,
                 format!("run `docker version` on {} to see the whole error", r.hostname),
             ),
         }
@@ -534,7 +540,7 @@ impl Step for RemoteDaemonStep {
     }
 
     fn facts(&self) -> Vec<Want> {
-        vec![Want::Probe]
+        vec![Want::Probe, Want::Daemon(self.context.clone())]
     }
 
     fn check(&mut self, s: &mut Session) -> Finding {

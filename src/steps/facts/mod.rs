@@ -16,7 +16,7 @@ use crate::docker::clients::Facts as ClientFacts;
 use crate::ssh::destination::{resolve, Resolved};
 use crate::ssh::keys::offered_key;
 use crate::ssh::multiplex::{self, Master};
-use crate::ssh::probe::{self, Probe};
+use crate::ssh::probe::{self, Forced, Probe};
 use crate::sys::exec::{Cancel, Cmd, Exec, Output};
 use std::thread::{Scope, ScopedJoinHandle};
 
@@ -42,11 +42,20 @@ pub enum Fact {
     Verify,
     /// What ssh2 and paramiko would meet (the agent, known_hosts, the resolver).
     Clients,
+    /// `docker --context NAME version` when the probe found a key that runs only docker's
+    /// dial-stdio: the daemon can be asked only the way docker asks it.
+    Daemon,
 }
 
 /// What a fix changes when it does not say otherwise: everything learned from the remote or the
 /// agent. The destination and the local tools stay as they were.
-pub const REMOTE: &[Fact] = &[Fact::Master, Fact::Probe, Fact::Verify, Fact::Clients];
+pub const REMOTE: &[Fact] = &[
+    Fact::Master,
+    Fact::Probe,
+    Fact::Verify,
+    Fact::Clients,
+    Fact::Daemon,
+];
 
 /// A fact a step's check reads, with what gathering it takes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,6 +71,8 @@ pub enum Want {
     Verify(String),
     /// The context whose endpoint the clients would read.
     Clients(String),
+    /// The context to ask the daemon through, when the probe cannot.
+    Daemon(String),
 }
 
 impl Want {
@@ -74,6 +85,7 @@ impl Want {
             Want::Probe => Fact::Probe,
             Want::Verify(_) => Fact::Verify,
             Want::Clients(_) => Fact::Clients,
+            Want::Daemon(_) => Fact::Daemon,
         }
     }
 }
@@ -107,6 +119,8 @@ pub struct Facts {
     pub probe: Option<Probe>,
     pub verify: Option<(String, Result<Output, Unavailable>)>,
     pub clients: Option<Result<ClientFacts, Unavailable>>,
+    /// `None` inside: the probe reached the daemon itself, or the context does not point there.
+    pub daemon: Option<Option<(String, Result<Output, Unavailable>)>>,
 }
 
 impl Facts {
@@ -119,6 +133,7 @@ impl Facts {
             Fact::Probe => self.probe.is_some(),
             Fact::Verify => self.verify.is_some(),
             Fact::Clients => self.clients.is_some(),
+            Fact::Daemon => self.daemon.is_some(),
         }
     }
 
@@ -133,6 +148,7 @@ impl Facts {
                 Fact::Probe => self.probe = None,
                 Fact::Verify => self.verify = None,
                 Fact::Clients => self.clients = None,
+                Fact::Daemon => self.daemon = None,
             }
         }
     }
@@ -400,6 +416,18 @@ fn gather_now(s: &mut Session, wants: &[Want]) {
                     s.facts.clients = Some(clients::gather(s, context));
                 }
             }
+            Want::Daemon(name) => {
+                let forced = s.facts.probe.as_ref().and_then(|p| p.forced.clone());
+                let asked = match (&s.resolved, forced) {
+                    (Some(r), Some(Forced::DialStdio)) if points_at(s, name, r) => {
+                        let label = format!("docker --context {name} version");
+                        let out = s.term.spin(&label, || text(s.exec.run(&verify_cmd(name))));
+                        Some((name.clone(), out))
+                    }
+                    _ => None,
+                };
+                s.facts.daemon = Some(asked);
+            }
         }
     }
 }
@@ -407,11 +435,15 @@ fn gather_now(s: &mut Session, wants: &[Want]) {
 /// Does the context already point where setup would point it? Then verify can run before the
 /// context step looks, and a rerun that changes nothing makes its two round trips at once.
 fn points_here(s: &Session, name: &str, r: &Resolved) -> bool {
-    !s.exec.dry_run
-        && docker::endpoint_of(&s.env, name)
-            .ok()
-            .flatten()
-            .is_some_and(|have| r.same_endpoint(&have))
+    !s.exec.dry_run && points_at(s, name, r)
+}
+
+/// Does the context exist and point at this destination?
+fn points_at(s: &Session, name: &str, r: &Resolved) -> bool {
+    docker::endpoint_of(&s.env, name)
+        .ok()
+        .flatten()
+        .is_some_and(|have| r.same_endpoint(&have))
 }
 
 /// Is multiplexing on for this host, so that a master could be asked about? Through ssh_config
