@@ -142,7 +142,7 @@ wine() {
 }
 version="$(wine --version)"
 echo "$version"
-[ "$version" = "rdock $(cargo pkgid | sed 's/.*[#@]//')" ]
+[ "$version" = "rdock $(cargo pkgid | sed 's/.*[#@]//') (x86_64-pc-windows-gnu)" ]
 doctor="$(wine doctor --json)" && { echo "rdock doctor --json under wine should report problems" >&2; exit 1; }
 # Windows was detected: the agent check asked sc.exe about the ssh-agent service (wine has none)
 # and gave Windows' fix; the ssh-config check knows the service keeps keys across logins.
