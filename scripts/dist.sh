@@ -45,20 +45,42 @@ fi
 
 # zig_linker TRIPLE ZIG-TARGET: a cc for rustc that is zig's, for that target. rustc's own
 # linker flags that zig's driver does not take are dropped: -B and -fuse-ld (rustc's bundled lld;
-# zig brings its own), and clang's --target and -arch (zig has -target).
+# zig brings its own) and clang's --target (zig has -target). For macOS: a repeated -l is passed
+# once (zig would load that dylib twice, which dyld refuses), and Rust's std asks for libiconv,
+# which zig does not ship: a text stub for the system's /usr/lib/libiconv.2.dylib stands in.
 zig_linker() {
-  local cc="$tools/cc-$1"
+  local cc="$tools/cc-$1" extra=""
   mkdir -p "$tools"
+  case "$1" in
+    *-apple-darwin)
+      extra="-L $tools/darwin"
+      mkdir -p "$tools/darwin"
+      cat > "$tools/darwin/libiconv.tbd" <<'EOF'
+--- !tapi-tbd
+tbd-version:     4
+targets:         [ x86_64-macos, arm64-macos ]
+install-name:    '/usr/lib/libiconv.2.dylib'
+current-version: 7
+compatibility-version: 7
+exports:
+  - targets:     [ x86_64-macos, arm64-macos ]
+    symbols:     [ _iconv, _iconv_close, _iconv_open ]
+...
+EOF
+      ;;
+  esac
   cat > "$cc" <<EOF
 #!/bin/sh
+seen=" "
 for arg do
   shift
   case \$arg in
-    -B*|-fuse-ld=*|--target=*) ;;
-    *) set -- "\$@" "\$arg" ;;
+    -B*|-fuse-ld=*|--target=*) continue ;;
+    -l*) case "\$seen" in *" \$arg "*) continue ;; esac; seen="\$seen\$arg " ;;
   esac
+  set -- "\$@" "\$arg"
 done
-exec "$(python3 -c 'import sys; print(sys.executable)')" -m ziglang cc -target $2 "\$@"
+exec "$(python3 -c 'import sys; print(sys.executable)')" -m ziglang cc -target $2 $extra "\$@"
 EOF
   chmod 755 "$cc"
 }
