@@ -91,7 +91,11 @@ archive_for() {
 place() {
   mkdir -p "$(dirname "$2")" || return 1
   partial="$(dirname "$2")/.$(basename "$2").rdock-install.$$"
-  cp "$1" "$partial" && chmod "$3" "$partial" && mv -f "$partial" "$2" || return 1
+  if ! { cp "$1" "$partial" && chmod "$3" "$partial" && mv -f "$partial" "$2"; }; then
+    rm -f "$partial"
+    partial=""
+    return 1
+  fi
   partial=""
 }
 
@@ -142,7 +146,7 @@ main() {
     [ -z "$name" ] || info "no Apple Silicon build in this release: installing the x86_64 one, which runs through Rosetta 2"
   fi
   if [ -z "$name" ]; then
-    fail "this release has no build for $target (it has: $(sed -n 's/^[0-9a-f]\{64\}  *\**//p' "$tmp/SHA256SUMS" | tr '\n' ' ')); $from_source"
+    fail "this release has no build for $target (it has: $(sed -n 's/^[0-9a-f]\{64\}  *\**//p' "$tmp/SHA256SUMS" | tr '\n' ' ' | sed 's/ $//')); $from_source"
   fi
   expected="$(awk -v n="$name" '$2 == n || $2 == "*" n { print $1; exit }' "$tmp/SHA256SUMS")"
 

@@ -87,8 +87,7 @@ EOF
 
 # build TARGET: cargo build --release for TARGET, linked as above; sets skip=1 when it cannot.
 build() {
-  local target="$1" arch="${1%%-*}" var linker="" flags=()
-  var="$(echo "$target" | tr 'a-z-' 'A-Z_')"
+  local target="$1" arch="${1%%-*}" linker="" flags=()
   # Paths of this clone and of cargo's registry are not in the binary (panic locations).
   flags+=("--remap-path-prefix=$root=rdock" "--remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}=cargo")
   case "$target" in
@@ -115,8 +114,11 @@ build() {
     *) die "no recipe for target $target" ;;
   esac
   echo "== cargo build --release --target $target${linker:+ (linker: zig cc)}"
-  env ${linker:+"CARGO_TARGET_${var}_LINKER=$linker" "CC_${target//-/_}=$linker"} \
-    "CARGO_TARGET_${var}_RUSTFLAGS=${flags[*]}" \
+  # RUSTFLAGS, not target.TRIPLE settings: with --target, RUSTFLAGS reach only the target's
+  # crates, so the build scripts (host code, shared by all targets) are built one way for every
+  # target, and a dist.sh run does not rebuild what the previous target's build left.
+  [ -z "$linker" ] || flags+=("-Clinker=$linker")
+  env -u CARGO_ENCODED_RUSTFLAGS ${linker:+"CC_${target//-/_}=$linker"} RUSTFLAGS="${flags[*]}" \
     cargo build --quiet --release --locked --target "$target"
 }
 

@@ -151,6 +151,9 @@ for expected in '"id": "agent"' 'no ssh-agent service' 'Add-WindowsCapability' \
   grep -qF "$expected" <<<"$doctor" || { printf '%s\nmissing: %s\n' "$doctor" "$expected" >&2; exit 1; }
 done
 echo "rdock.exe doctor --json under wine64: $(grep -c '"id"' <<<"$doctor") checks, with Windows' advice"
+# Issue 22: the release archives, install.sh as a fresh user, the packaging and the crate; the
+# Windows archive's rdock.exe runs with this wine setup.
+RDOCK_WINE_DIR="$wine_dir" bash scripts/install-test.sh
 # Let this prefix's wineserver finish saving before its directory goes.
 /usr/lib/wine/wineserver -w || true
 unset WINEPREFIX WINEDEBUG
