@@ -109,8 +109,9 @@ build() {
     x86_64-pc-windows-gnu)
       command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 ||
         die "x86_64-w64-mingw32-gcc is needed (Debian: apt-get install gcc-mingw-w64-x86-64)"
-      # No link time in the PE header.
-      flags+=("-Clink-arg=-Wl,--no-insert-timestamp") ;;
+      # No link time in the PE header, and no symbol table: its names hold rustc's random
+      # temporary folder for the import libraries (rustcXXXXXX), different at every link.
+      flags+=("-Clink-arg=-Wl,--no-insert-timestamp" "-Cstrip=symbols") ;;
     *) die "no recipe for target $target" ;;
   esac
   echo "== cargo build --release --target $target${linker:+ (linker: zig cc)}"
