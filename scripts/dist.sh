@@ -149,7 +149,9 @@ mkdir -p "$gen/completions" "$gen/man"
 "$runner" completions zsh > "$gen/completions/_rdock"
 "$runner" completions fish > "$gen/completions/rdock.fish"
 "$runner" completions powershell > "$gen/completions/_rdock.ps1"
-"$runner" man > "$gen/man/rdock.1"
+# One man page for every target: without the triple of the build that printed it (roff spells
+# its dashes \-).
+"$runner" man | sed -e "s/ ($host)//g" -e "s/ (${host//-/\\\\-})//g" > "$gen/man/rdock.1"
 
 # A fixed time for zip's entries (tar takes --mtime).
 stamp="$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y%m%d%H%M.%S 2>/dev/null || date -u -r "$SOURCE_DATE_EPOCH" +%Y%m%d%H%M.%S)"

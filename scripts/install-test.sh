@@ -94,6 +94,7 @@ ls -l "$dist"
 step "glibc, Mach-O, PE"
 tar -xzf "$dist/$linux.tar.gz" -C "$work"
 bin="$work/$linux/rdock"
+if grep -q 'unknown.*linux' "$work/$linux/man/rdock.1"; then fail "the man page names the Linux target"; fi
 newest="$(readelf -W --version-info "$bin" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1)"
 echo "newest glibc symbol version the Linux binary needs: $newest"
 if [ "$zig" = 1 ]; then
