@@ -161,7 +161,7 @@ wine() {
 }
 version="$(wine --version)"
 echo "$version"
-[ "$version" = "rdock $(cargo pkgid | sed 's/.*[#@]//')" ]
+[ "$version" = "rdock $(cargo pkgid | sed 's/.*[#@]//') (x86_64-pc-windows-gnu)" ]
 doctor="$(wine doctor --json)" && { echo "rdock doctor --json under wine should report problems" >&2; exit 1; }
 # Windows was detected: the agent check asked sc.exe about the ssh-agent service (wine has none)
 # and gave Windows' fix; the ssh-config check knows the service keeps keys across logins.
@@ -170,6 +170,9 @@ for expected in '"id": "agent"' 'no ssh-agent service' 'Add-WindowsCapability' \
   grep -qF "$expected" <<<"$doctor" || { printf '%s\nmissing: %s\n' "$doctor" "$expected" >&2; exit 1; }
 done
 echo "rdock.exe doctor --json under wine64: $(grep -c '"id"' <<<"$doctor") checks, with Windows' advice"
+# Issue 22: the release archives, install.sh as a fresh user, the packaging and the crate; the
+# Windows archive's rdock.exe runs with this wine setup.
+RDOCK_WINE_DIR="$wine_dir" bash scripts/install-test.sh
 # Let this prefix's wineserver finish saving before its directory goes.
 /usr/lib/wine/wineserver -w || true
 unset WINEPREFIX WINEDEBUG

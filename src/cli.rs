@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(
     name = "rdock",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("RDOCK_TARGET"), ")"),
     about = "Reach Docker on a remote Linux box over SSH: key, agent, host key, remote checks, docker context, VS Code",
     propagate_version = true
 )]
