@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Release archives into target/dist/, reproducibly (same commit and toolchain, same bytes):
+# Release archives into target/dist/, reproducibly: the same commit and toolchain give the same
+# bytes (Linux and macOS archives also from a clone at another path; the Windows zip only at the
+# same path, since GNU ld orders the import tables by the paths of rustc's import libraries):
 #   rdock-VERSION-TARGET.tar.gz (.zip for Windows), each holding rdock-VERSION-TARGET/ with the
 #   binary, LICENSE, README.md, completions/ (bash, zsh, fish, PowerShell) and man/rdock.1;
 #   SHA256SUMS over the archives; install.sh beside them, as the release publishes it.
