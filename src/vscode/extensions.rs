@@ -85,6 +85,9 @@ pub fn parse_extension_folder(name: &str) -> Option<(ExtensionKind, Version)> {
         })
 }
 
+/// The most of VS Code's `.obsolete` list rdock reads.
+const OBSOLETE_MAX: u64 = 1 << 20;
+
 /// The Docker extensions in these `extensions` folders: the newest version of each kind per
 /// folder, leaving out versions VS Code marked obsolete (uninstalled, not yet deleted).
 pub fn installed_extensions(dirs: &[PathBuf]) -> Vec<Extension> {
@@ -93,9 +96,12 @@ pub fn installed_extensions(dirs: &[PathBuf]) -> Vec<Extension> {
         let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
         };
+        // Through the capped reader of regular files: a FIFO or a link to /dev/zero there must
+        // not hang doctor (VS Code's own file is a few hundred bytes).
         let obsolete: serde_json::Map<String, serde_json::Value> =
-            std::fs::read(dir.join(".obsolete"))
+            crate::sys::fsutil::read_optional(&dir.join(".obsolete"), OBSOLETE_MAX)
                 .ok()
+                .flatten()
                 .and_then(|bytes| serde_json::from_slice(&bytes).ok())
                 .unwrap_or_default();
         for entry in entries.flatten() {
@@ -242,5 +248,19 @@ mod tests {
                 (ExtensionKind::ContainerTools, (2, 0, 1))
             ]
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_as_the_obsolete_list_is_passed_over_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("ms-azuretools.vscode-containers-2.0.1")).unwrap();
+        let fifo = dir.path().join(".obsolete");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let started = std::time::Instant::now();
+        let found = installed_extensions(&[dir.path().to_path_buf()]);
+        assert_eq!(found.len(), 1);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }
