@@ -26,6 +26,8 @@ mod hostile;
 mod layers;
 #[cfg(unix)]
 mod limits_e2e;
+#[cfg(unix)]
+mod outcomes;
 mod platform;
 #[cfg(unix)]
 mod remote_data;

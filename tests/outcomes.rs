@@ -1,0 +1,63 @@
+//! Outcomes told as they are, and files that are not what they seem (issue 20): each test
+//! stages one fault and checks that rdock says what happened and changes only what it should.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn rdock(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rdock"))
+        .args(args)
+        .env("HOME", home)
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONTEXT")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// One context in docker's store, under a folder named as docker names it (any name serves).
+fn context_file(home: &Path, folder: &str, meta: &str) {
+    let dir = home.join(".docker/contexts/meta").join(folder);
+    fs::create_dir_all(&dir).unwrap();
+    fs::write(dir.join("meta.json"), meta).unwrap();
+}
+
+#[test]
+fn one_oversized_context_is_skipped_with_a_warning_and_the_others_work() {
+    let home = tempfile::tempdir().unwrap();
+    context_file(
+        home.path(),
+        "good",
+        r#"{"Name":"good","Metadata":{"Description":"managed by rdock"},"Endpoints":{"docker":{"Host":"ssh://u@127.0.0.1:1"}}}"#,
+    );
+    // docker context ls lists this one; its file is over rdock's 1 MiB bound.
+    let huge = format!(
+        r#"{{"Name":"huge","Metadata":{{"Description":"{}"}},"Endpoints":{{"docker":{{"Host":"ssh://u@127.0.0.1:1"}}}}}}"#,
+        "x".repeat(1 << 20)
+    );
+    context_file(home.path(), "huge", &huge);
+
+    let list = rdock(home.path(), &["list", "--json"]);
+    let (out, err) = (text(&list.stdout), text(&list.stderr));
+    assert_eq!(list.status.code(), Some(0), "{out}{err}");
+    assert!(
+        out.contains("\"good\"") && !out.contains("\"huge\""),
+        "{out}"
+    );
+    assert!(
+        err.contains("skipped a docker context") && err.contains("huge/meta.json"),
+        "{err}"
+    );
+
+    // doctor checks the readable one (and fails to reach it: nothing listens on port 1).
+    let doctor = rdock(home.path(), &["doctor", "--all", "--json"]);
+    let (out, err) = (text(&doctor.stdout), text(&doctor.stderr));
+    assert!(out.contains("\"good\""), "{out}{err}");
+    assert!(err.contains("huge/meta.json"), "{err}");
+}
