@@ -6,8 +6,14 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn rdock(home: &Path, args: &[&str]) -> Output {
+    rdock_in(home, home, args)
+}
+
+fn rdock_in(home: &Path, cwd: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rdock"))
         .args(args)
+        .current_dir(cwd)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("HOME", home)
         .env_remove("DOCKER_CONFIG")
         .env_remove("DOCKER_HOST")
@@ -60,4 +66,69 @@ fn one_oversized_context_is_skipped_with_a_warning_and_the_others_work() {
     let (out, err) = (text(&doctor.stdout), text(&doctor.stderr));
     assert!(out.contains("\"good\""), "{out}{err}");
     assert!(err.contains("huge/meta.json"), "{err}");
+}
+
+/// A cloned repository can carry `.vscode/settings.json -> ../../.docker/config.json`.
+#[cfg(unix)]
+#[test]
+fn a_workspace_settings_file_linked_out_of_the_workspace_is_left_alone() {
+    use std::os::unix::fs::symlink;
+    let home = tempfile::tempdir().unwrap();
+    context_file(
+        home.path(),
+        "one",
+        r#"{"Name":"one","Metadata":{},"Endpoints":{"docker":{"Host":"ssh://u@127.0.0.1:1"}}}"#,
+    );
+    let config = home.path().join(".docker/config.json");
+    let before = "{\n\t\"auths\": {}\n}\n";
+    fs::write(&config, before).unwrap();
+    let ws = home.path().join("src/repo");
+    fs::create_dir_all(ws.join(".vscode")).unwrap();
+    symlink(
+        "../../../.docker/config.json",
+        ws.join(".vscode/settings.json"),
+    )
+    .unwrap();
+
+    for args in [
+        &["vscode", "--workspace", ".", "--context", "one"][..],
+        &[
+            "--dry-run",
+            "vscode",
+            "--workspace",
+            ".",
+            "--context",
+            "one",
+        ],
+    ] {
+        let out = rdock_in(home.path(), &ws, args);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(
+            fs::read_to_string(&config).unwrap(),
+            before,
+            "{args:?}: {all}"
+        );
+        assert!(
+            all.contains("symbolic link out of the workspace"),
+            "{args:?}: {all}"
+        );
+    }
+    let out = rdock_in(
+        home.path(),
+        &ws,
+        &["vscode", "--workspace", ".", "--context", "one"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // The folder linked out is the same fault.
+    fs::remove_file(ws.join(".vscode/settings.json")).unwrap();
+    fs::remove_dir(ws.join(".vscode")).unwrap();
+    symlink("../../.docker", ws.join(".vscode")).unwrap();
+    let out = rdock_in(
+        home.path(),
+        &ws,
+        &["vscode", "--workspace", ".", "--context", "one"],
+    );
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(!home.path().join(".docker/settings.json").exists(), "{all}");
 }
