@@ -132,3 +132,55 @@ fn a_workspace_settings_file_linked_out_of_the_workspace_is_left_alone() {
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(!home.path().join(".docker/settings.json").exists(), "{all}");
 }
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// A home others can write: sshd's StrictModes refuses it on the server; rdock makes no private
+/// key in it, and doctor warns of a key already there.
+#[test]
+fn no_private_key_is_made_in_a_home_others_can_write_and_doctor_warns() {
+    use crate::steps::{options, Rig};
+    use rdock::steps::plan::Options;
+    use rdock::steps::{Mode, Status};
+    use rdock::sys::exec::Reply;
+    use rdock::sys::platform::Platform;
+
+    let rig = Rig::new(Platform::Linux);
+    let path = rig.arg(".ssh/id_ed25519");
+    let keygen = ["ssh-keygen", "-q", "-t", "ed25519", "-f", &path, "-N", ""];
+    let rig = rig.on(&keygen, Reply::ok(""));
+    chmod(rig.home(), 0o777);
+    let o = Options {
+        identity: Some(rig.path(".ssh/id_ed25519")),
+        no_passphrase: true,
+        ..options()
+    };
+    let done = rig.run(Mode::Setup, &o, &["key"]);
+    let f = done.find("key");
+    assert_eq!(f.status, Status::Fail, "{f:?}");
+    assert!(f.message.contains("is mode 0777"), "{}", f.message);
+    assert!(
+        f.fix.as_deref().unwrap_or("").starts_with("chmod go-w "),
+        "{f:?}"
+    );
+    assert!(done.changes().is_empty(), "{:?}", done.changes());
+    assert!(!rig.path(".ssh").exists(), "nothing made");
+    chmod(rig.home(), 0o700);
+
+    // A key already there: doctor warns of the open folder.
+    let rig = Rig::plain().key();
+    chmod(&rig.path(".ssh"), 0o777);
+    let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
+    let f = done.find("key");
+    assert_eq!(f.status, Status::Warn, "{f:?}");
+    assert!(
+        f.message
+            .contains("~/.ssh is mode 0777: others can write it"),
+        "{}",
+        f.message
+    );
+    chmod(&rig.path(".ssh"), 0o700);
+}
