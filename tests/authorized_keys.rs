@@ -69,11 +69,18 @@ fn holds_key(line: &str, blob: &str) -> bool {
     !quoted && rest.len() > 1 && key_type(rest[0]) && rest[1] == blob
 }
 
-/// The file with every line that holds the key taken out, each other line with its own line break.
+/// The file with every line that holds the key taken out, each other line with its own line break,
+/// and ending as it did: without a line break when its last line had none (which is how the key
+/// install leaves a file that ended so).
 fn without_key(text: &str, blob: &str) -> String {
-    text.split_inclusive('\n')
+    let mut kept: String = text
+        .split_inclusive('\n')
         .filter(|piece| !holds_key(piece.strip_suffix('\n').unwrap_or(piece), blob))
-        .collect()
+        .collect();
+    if !text.is_empty() && !text.ends_with('\n') && kept.ends_with('\n') {
+        kept.pop();
+    }
+    kept
 }
 
 /// A HOME with `~/.ssh` (0700) and, when given, `authorized_keys` with these bytes and mode.
@@ -467,9 +474,10 @@ fn install_adds_one_line_after_a_last_line_without_a_break() {
         for (before, after) in [
             (None, format!("{public}\n")),
             (Some(""), format!("{public}\n")),
+            // The file still ends without a line break, so a revoke can restore it exactly.
             (
                 Some("ssh-rsa AAAAB3Nza other"),
-                format!("ssh-rsa AAAAB3Nza other\n{public}\n"),
+                format!("ssh-rsa AAAAB3Nza other\n{public}"),
             ),
             (
                 Some("# a\r\nssh-rsa AAAAB3Nza other\r\n"),
@@ -489,6 +497,30 @@ fn install_adds_one_line_after_a_last_line_without_a_break() {
             let again = home.run(shell, INSTALL_KEY_SCRIPT, &format!("{public}\n"));
             again.said("rdock-key-present\n", &format!("{shell} {before:?}"));
             assert_eq!(home.text(), after, "{shell} {before:?}: a second line");
+        }
+    }
+}
+
+/// Install, then revoke: every byte as it was, whatever the line breaks and however the file
+/// ended (a CRLF file whose last line had no line break used to gain one).
+#[test]
+fn a_revoke_after_an_install_restores_the_file_byte_for_byte() {
+    let public = format!("ssh-ed25519 {KEY} me@laptop");
+    for shell in shells() {
+        for before in [
+            "# a\r\nssh-rsa AAAAB3Nza other",
+            "# a\r\nssh-rsa AAAAB3Nza other\r\n",
+            "# a\nssh-rsa AAAAB3Nza other",
+            "# a\nssh-rsa AAAAB3Nza other\n",
+            "x",
+            "",
+        ] {
+            let home = Home::new(Some((before, 0o600)));
+            let ran = home.run(shell, INSTALL_KEY_SCRIPT, &format!("{public}\n"));
+            ran.said("rdock-key-added\n", &format!("{shell} {before:?}"));
+            let ran = home.run(shell, REVOKE_KEY_SCRIPT, &format!("{KEY}\n"));
+            ran.said("rdock-key-removed 1\n", &format!("{shell} {before:?}"));
+            assert_eq!(home.text(), before, "{shell}");
         }
     }
 }

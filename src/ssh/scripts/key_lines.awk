@@ -5,7 +5,8 @@
 # not part of the line.
 #
 # With o=0 it prints how many lines hold the key. With o=1 it prints every other line byte for
-# byte, each with the line break it had: the file's last line gets one only when nl=1.
+# byte, each with the line break it had, except the last one printed: it gets one only when nl=1
+# (the file's last line had one).
 #
 # It goes inside a double-quoted sh word (each `"` and `$` is escaped on the way), so it holds no
 # backslash before those, and `bs`/`dq` stand for a backslash and a double quote.
@@ -29,8 +30,9 @@ function m(s,  w, i, c, q) {
   return q == 0 && split(substr(s, i), w) > 1 && kt(w[1]) && w[2] == k
 };
 BEGIN { bs = sprintf("%c", 92); dq = sprintf("%c", 34) };
-# Each kept line is printed when the next one comes, so the last one's line break is known.
-o && held { print h; held = 0 };
+# Each kept line is printed when the next kept one comes, so the last one's line break is known:
+# the file ends as it did, with a line break or without, even when its last line held the key.
 m($0) { n++; next };
+o && held { print h };
 o { h = $0; held = 1 };
 END { if (held) printf "%s%s", h, (nl ? ORS : ""); if (o == 0) print n + 0 }
