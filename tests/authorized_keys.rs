@@ -495,7 +495,12 @@ fn install_adds_one_line_after_a_last_line_without_a_break() {
             assert_eq!(home.text(), after, "{shell} {before:?}");
             assert_eq!(home.mode(), 0o600);
             let again = home.run(shell, INSTALL_KEY_SCRIPT, &format!("{public}\n"));
-            again.said("rdock-key-present\n", &format!("{shell} {before:?}"));
+            // The line that holds the key (the file's last), with no options.
+            let line = after.split_inclusive('\n').count();
+            again.said(
+                &format!("rdock-key-line {line} \nrdock-key-present\n"),
+                &format!("{shell} {before:?}"),
+            );
             assert_eq!(home.text(), after, "{shell} {before:?}: a second line");
         }
     }
@@ -534,6 +539,10 @@ fn install_sees_the_key_whatever_its_options_and_adds_no_second_line() {
         INSTALL_KEY_SCRIPT,
         &format!("ssh-ed25519 {KEY} new comment\n"),
     );
-    ran.said("rdock-key-present\n", "");
+    // The line, with its options: a restricted key is there, but may not log in.
+    ran.said(
+        "rdock-key-line 1 command=\"echo \\\"x y\\\"\",restrict\nrdock-key-present\n",
+        "",
+    );
     assert_eq!(home.text(), text);
 }

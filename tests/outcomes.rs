@@ -184,3 +184,37 @@ fn no_private_key_is_made_in_a_home_others_can_write_and_doctor_warns() {
     );
     chmod(&rig.path(".ssh"), 0o700);
 }
+
+// ---------------------------------------------------------------------------------------------
+// End to end, against the real sshd
+
+/// The key is in the remote authorized_keys, but behind `from="…"` that does not match: the
+/// install finds it there, sshd still refuses it, and rdock names the line and the restriction
+/// instead of telling to rerun with the --install-key that was passed.
+#[test]
+fn a_key_present_but_restricted_is_named_with_its_line() {
+    use crate::harness::{setup_args, Sandbox};
+    let Some(sb) = Sandbox::start() else { return };
+    let (key, _) = sb.make_key("");
+    let public = fs::read_to_string(key.with_extension("pub")).unwrap();
+    let text = format!("# mine\nfrom=\"10.9.9.9\",no-pty {public}");
+    sb.write_remote(".ssh/authorized_keys", text.as_bytes(), 0o600);
+    let dest = sb.dest();
+    let run = sb.rdock_within(&setup_args(&dest, &[]), std::time::Duration::from_secs(120));
+    assert_eq!(run.code, Some(1), "{run}");
+    let auth: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.contains(" auth "))
+        .take(2)
+        .collect();
+    let auth = auth.join("\n");
+    assert!(
+        auth.contains(
+            "already holds it, and line 2 restricts it: from=\"10.9.9.9\" (sshd accepts the key only from those addresses)"
+        ),
+        "{run}"
+    );
+    assert!(!auth.contains("--install-key"), "{run}");
+    assert_eq!(sb.authorized_keys(), text, "nothing written");
+}

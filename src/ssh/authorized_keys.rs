@@ -90,6 +90,73 @@ pub fn parse_revoke(code: Option<i32>, stdout: &str, stderr: &str) -> Revoke {
     }
 }
 
+/// A line of the remote authorized_keys that holds the key, as the key install found it there
+/// (`rdock-key-line N OPTIONS`, printed before `rdock-key-present`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyLine {
+    /// 1 for the file's first line.
+    pub number: usize,
+    /// The options before the key type, as the line has them ("" for none).
+    pub options: String,
+}
+
+/// The lines the key install said hold the key.
+pub fn present_lines(stdout: &str) -> Vec<KeyLine> {
+    stdout
+        .lines()
+        .filter_map(|l| {
+            let rest = l.trim_end_matches('\r').strip_prefix("rdock-key-line ")?;
+            let (number, options) = rest.split_once(' ').unwrap_or((rest, ""));
+            Some(KeyLine {
+                number: number.parse().ok()?,
+                options: options.trim().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// docker's own forced command, which lets docker in and nothing else.
+const DIAL_STDIO: &str = "docker system dial-stdio";
+
+/// The options of an authorized_keys line that keep the key from logging in as rdock and docker
+/// do, each with what it does: `from=` (only from those addresses), `command=` other than
+/// docker's dial-stdio (that command instead of any other), `cert-authority` (the line trusts
+/// certificates the key signed, not the key), `expiry-time=` (not after then). Options are split
+/// at commas outside double quotes, as sshd splits them; names are matched in any case.
+pub fn restrictions(options: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in options.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                parts.push(&options[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&options[start..]);
+    parts
+        .into_iter()
+        .filter_map(|part| {
+            let (name, value) = part.split_once('=').unwrap_or((part, ""));
+            let unquoted = value.trim_matches('"');
+            let does = match name.to_ascii_lowercase().as_str() {
+                "from" => "sshd accepts the key only from those addresses",
+                "command" if unquoted.trim() == DIAL_STDIO => return None,
+                "command" => "sshd runs that instead of any command rdock or docker sends",
+                "cert-authority" => "the line trusts certificates the key signed, not the key",
+                "expiry-time" => "sshd refuses the key after that time",
+                _ => return None,
+            };
+            Some(format!("{part} ({does})"))
+        })
+        .collect()
+}
+
 /// What a person runs to take the key off the remote by hand: `sed -i` deletes every line that
 /// holds the blob; it writes a temp file in `~/.ssh` with the file's mode and renames it over
 /// authorized_keys (removing it on failure), keeps every other byte (CRLF, a last line without a
@@ -193,6 +260,35 @@ mod tests {
             parse_revoke(Some(1), "rdock-key-removed 1\n", "mv: failed\n"),
             Revoke::Failed(_)
         ));
+    }
+
+    #[test]
+    fn the_lines_that_hold_the_key_and_what_restricts_them_are_read() {
+        let said = "Welcome\nrdock-key-line 3 from=\"10.9.9.9\",no-pty\r\nrdock-key-line 7 \nrdock-key-present\n";
+        assert_eq!(
+            present_lines(said),
+            [
+                KeyLine {
+                    number: 3,
+                    options: "from=\"10.9.9.9\",no-pty".into()
+                },
+                KeyLine {
+                    number: 7,
+                    options: String::new()
+                }
+            ]
+        );
+        assert_eq!(
+            restrictions("from=\"10.9.9.9,10.0.0.1\",no-pty"),
+            ["from=\"10.9.9.9,10.0.0.1\" (sshd accepts the key only from those addresses)"]
+        );
+        assert_eq!(
+            restrictions("restrict,COMMAND=\"echo \\\"a,b\\\"\""),
+            ["COMMAND=\"echo \\\"a,b\\\"\" (sshd runs that instead of any command rdock or docker sends)"]
+        );
+        assert!(restrictions("command=\"docker system dial-stdio\",restrict").is_empty());
+        assert!(restrictions("").is_empty());
+        assert_eq!(restrictions("cert-authority").len(), 1);
     }
 
     #[test]

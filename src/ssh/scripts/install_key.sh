@@ -15,6 +15,8 @@ p="$KEY_LINES_AWK" &&
 mkdir -p "$HOME/.ssh" && f="$HOME/.ssh/authorized_keys" && touch "$f" &&
 n=$(awk -v k="$2" -v o=0 "$p" "$f") &&
 if [ "$n" -gt 0 ]; then
+  # Which lines, with their options: a restricted key is there but may not log in.
+  awk -v k="$2" -v o=2 "$p" "$f";
   echo rdock-key-present;
 else
   b=;
