@@ -318,16 +318,15 @@ fn revoke_leaves_a_missing_file_missing_and_refuses_what_is_not_a_file() {
     ran.said("rdock-key-absent\n", "");
     assert!(home.listing().is_empty(), "{:?}", home.listing());
 
+    // A link is followed (see install_revoke_and_the_printed_command_all_follow_a_linked_file),
+    // to a regular file only.
     let target = home.dir.path().join("elsewhere");
-    fs::write(&target, format!("ssh-ed25519 {KEY}\n")).unwrap();
+    fs::create_dir(&target).unwrap();
     std::os::unix::fs::symlink(&target, home.file()).unwrap();
     let ran = home.run("sh", REVOKE_KEY_SCRIPT, &format!("{KEY}\n"));
     assert_eq!(ran.code, Some(3), "{ran:?}");
     assert!(ran.stdout.contains("is not a regular file"), "{ran:?}");
-    assert_eq!(
-        fs::read_to_string(&target).unwrap(),
-        format!("ssh-ed25519 {KEY}\n")
-    );
+    assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
     assert!(fs::symlink_metadata(home.file())
         .unwrap()
         .file_type()
@@ -527,6 +526,62 @@ fn a_revoke_after_an_install_restores_the_file_byte_for_byte() {
             ran.said("rdock-key-removed 1\n", &format!("{shell} {before:?}"));
             assert_eq!(home.text(), before, "{shell}");
         }
+    }
+}
+
+/// `~/.ssh/authorized_keys` a symbolic link (to a file a dotfiles folder holds): the install, the
+/// revoke and the printed command all follow it, as sshd does, and the link stays a link.
+#[test]
+fn install_revoke_and_the_printed_command_all_follow_a_linked_file() {
+    let public = format!("ssh-ed25519 {KEY} me@laptop");
+    for shell in shells() {
+        let home = Home::new(None);
+        let dots = home.dir.path().join("dotfiles");
+        fs::create_dir(&dots).unwrap();
+        let target = dots.join("authorized_keys");
+        let before = "# mine\r\nssh-rsa AAAAB3Nza other";
+        fs::write(&target, before).unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+        std::os::unix::fs::symlink("../dotfiles/authorized_keys", home.file()).unwrap();
+        let linked = || {
+            fs::symlink_metadata(home.file())
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        };
+
+        let ran = home.run(shell, INSTALL_KEY_SCRIPT, &format!("{public}\n"));
+        ran.said("rdock-key-added\n", shell);
+        assert!(linked(), "{shell}");
+        assert_eq!(
+            fs::read_to_string(&target).unwrap(),
+            format!("{before}\n{public}")
+        );
+
+        let ran = home.run(shell, REVOKE_KEY_SCRIPT, &format!("{KEY}\n"));
+        ran.said("rdock-key-removed 1\n", shell);
+        assert!(linked(), "{shell}");
+        assert_eq!(fs::read_to_string(&target).unwrap(), before, "{shell}");
+        assert_eq!(
+            fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            home.listing(),
+            ["authorized_keys"],
+            "{shell}: no temp file left"
+        );
+        let listed: Vec<_> = fs::read_dir(&dots).unwrap().collect();
+        assert_eq!(listed.len(), 1, "{shell}: no temp file left");
+
+        home.run(shell, INSTALL_KEY_SCRIPT, &format!("{public}\n"));
+        let ran = home.run(shell, &manual_script(KEY), "");
+        assert_eq!(ran.code, Some(0), "{shell}: {ran:?}");
+        assert!(linked(), "{shell}: the printed command replaced the link");
+        assert!(
+            !fs::read_to_string(&target).unwrap().contains(KEY),
+            "{shell}: the key stayed in the file the link leads to"
+        );
     }
 }
 

@@ -218,3 +218,42 @@ fn a_key_present_but_restricted_is_named_with_its_line() {
     assert!(!auth.contains("--install-key"), "{run}");
     assert_eq!(sb.authorized_keys(), text, "nothing written");
 }
+
+/// The remote `~/.ssh/authorized_keys` is a symbolic link into a dotfiles folder: setup's key
+/// install appends through it and `rdock remove --revoke` takes the key out through it; the link
+/// stays a link and the file ends as it began.
+#[test]
+fn a_linked_authorized_keys_is_followed_by_install_and_revoke() {
+    use crate::harness::Sandbox;
+    let Some(sb) = Sandbox::start() else { return };
+    let before = "# mine\nssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC other@box\n";
+    let target = sb.write_remote("dotfiles/authorized_keys", before.as_bytes(), 0o600);
+    sb.write_remote(".ssh/placeholder", b"", 0o600);
+    let link = sb.remote.home.join(".ssh/authorized_keys");
+    let made = Command::new("runuser")
+        .args(["-u", &sb.remote.name, "--", "sh", "-c"])
+        .arg("rm -f ~/.ssh/placeholder && ln -s ../dotfiles/authorized_keys ~/.ssh/authorized_keys")
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let is_link = || {
+        fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    };
+
+    sb.setup_ok();
+    assert!(is_link(), "setup replaced the link");
+    assert!(fs::read_to_string(&target).unwrap().starts_with(before));
+    assert!(
+        fs::read_to_string(&target).unwrap().len() > before.len(),
+        "no key added"
+    );
+
+    let run = sb.rdock(&["remove", &sb.context(), "--revoke", "--yes"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stdout.contains("removed key"), "{run}");
+    assert!(is_link(), "the revoke replaced the link");
+    assert_eq!(fs::read_to_string(&target).unwrap(), before);
+}

@@ -158,12 +158,16 @@ pub fn restrictions(options: &str) -> Vec<String> {
 }
 
 /// What a person runs to take the key off the remote by hand: `sed -i` deletes every line that
-/// holds the blob; it writes a temp file in `~/.ssh` with the file's mode and renames it over
+/// holds the blob; it writes a temp file beside the file with its mode and renames it over
 /// authorized_keys (removing it on failure), keeps every other byte (CRLF, a last line without a
 /// line break), and exits 0 whether or not a line went (the key as the only line leaves an empty
-/// file). Every login shell runs it alike. `blob` holds only base64 characters.
+/// file). A symbolic link is followed (`readlink -f`), as sshd, the key install and the revoke
+/// follow it: `sed -i` on the link itself would put a file in its place and leave the key in the
+/// file the link leads to. A pipe, not `$(…)`, because tcsh has no `$(…)`: every login shell
+/// runs it alike (a home whose path holds a blank is the one thing it does not handle). `blob`
+/// holds only base64 characters.
 pub fn manual_script(blob: &str) -> String {
-    format!(r#"sed -i "\|{blob}|d" ~/.ssh/authorized_keys"#)
+    format!(r#"readlink -f ~/.ssh/authorized_keys | xargs sed -i "\|{blob}|d""#)
 }
 
 /// `ssh [-p PORT] [USER@]HOST 'sed -i …'`: the user and port only when the endpoint names them, so
@@ -294,7 +298,7 @@ mod tests {
     #[test]
     fn the_manual_command_names_only_what_the_endpoint_names() {
         let dest = |s: &str| Destination::parse(s).unwrap();
-        let script = format!(r#"'sed -i "\|{BLOB}|d" ~/.ssh/authorized_keys'"#);
+        let script = format!(r#"'readlink -f ~/.ssh/authorized_keys | xargs sed -i "\|{BLOB}|d"'"#);
         assert_eq!(
             manual_command(&dest("ssh://me@box:2222"), BLOB),
             format!("ssh -p 2222 me@box {script}")
