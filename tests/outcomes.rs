@@ -257,3 +257,140 @@ fn a_linked_authorized_keys_is_followed_by_install_and_revoke() {
     assert!(is_link(), "the revoke replaced the link");
     assert_eq!(fs::read_to_string(&target).unwrap(), before);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A revoke rdock stopped: the remote goes on without its ssh
+
+/// A sandbox where setup has run, whose remote login shell is then bash with this `~/.bashrc`
+/// (Debian's bash reads it for every command sshd runs).
+fn revoke_sandbox(bashrc: &str) -> Option<crate::harness::Sandbox> {
+    let sb = crate::harness::Sandbox::start()?;
+    sb.setup_ok();
+    sb.write_remote(".bashrc", bashrc.as_bytes(), 0o644);
+    sb.set_remote_shell("/bin/bash");
+    Some(sb)
+}
+
+fn context_exists(sb: &crate::harness::Sandbox) -> bool {
+    sb.local("docker", &["context", "inspect", &sb.context()])
+        .code
+        == Some(0)
+}
+
+fn key_blob(sb: &crate::harness::Sandbox) -> String {
+    let public = fs::read_to_string(sb.local.home.join(".ssh/id_ed25519.pub")).unwrap();
+    public.split_whitespace().nth(1).unwrap().to_string()
+}
+
+/// Wait up to `limit` for the remote authorized_keys to lose the key (the remote finishing a
+/// revoke whose ssh rdock stopped).
+fn key_goes_within(sb: &crate::harness::Sandbox, limit: std::time::Duration) -> bool {
+    let (blob, start) = (key_blob(sb), std::time::Instant::now());
+    while start.elapsed() < limit {
+        if !sb.authorized_keys().contains(&blob) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    false
+}
+
+/// The script took the key out and said so, but the remote kept ssh open past rdock's 20 s
+/// bound (a shell exit trap that sleeps): the revoke happened, and rdock says so and removes the
+/// context. It used to report "no SSH answer" and keep the context.
+#[test]
+fn a_revoke_that_said_what_it_did_before_its_ssh_was_stopped_is_believed() {
+    let Some(sb) = revoke_sandbox("trap 'sleep 40' EXIT\n") else {
+        return;
+    };
+    let run = sb.rdock(&["remove", &sb.context(), "--revoke", "--yes"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(run.stdout.contains("removed key ED25519"), "{run}");
+    assert!(!sb.authorized_keys().contains(&key_blob(&sb)));
+    assert!(!context_exists(&sb), "the context was kept: {run}");
+}
+
+/// The remote login shell runs the revoke only after rdock's 20 s bound (a startup file that
+/// sleeps): rdock cannot know, says so, keeps the context and names the command that finishes
+/// it; the remote then takes the key out, and that command removes the context. It used to say
+/// "the remote login shell ran no command".
+#[test]
+fn a_revoke_rdock_stopped_says_it_cannot_tell_and_the_command_it_names_finishes_it() {
+    let Some(sb) = revoke_sandbox("sleep 33\n") else {
+        return;
+    };
+    let ctx = sb.context();
+    let run = sb.rdock(&["remove", &ctx, "--revoke", "--yes"]);
+    assert_eq!(run.code, Some(1), "{run}");
+    assert!(
+        run.stdout.contains("rdock cannot tell whether key ED25519")
+            && run
+                .stdout
+                .contains("a login with the key right after still worked")
+            && run.stdout.contains(&format!("context {ctx} was kept")),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("ran no command"), "{run}");
+    let again = format!("rdock remove {ctx} --revoke");
+    assert!(run.stdout.contains(&again), "{run}");
+    assert!(context_exists(&sb));
+    // The remote goes on without rdock's ssh.
+    assert!(key_goes_within(&sb, std::time::Duration::from_secs(30)));
+    let finish = sb.rdock(&["remove", &ctx, "--revoke", "--yes"]);
+    assert_eq!(finish.code, Some(0), "{finish}");
+    assert!(!context_exists(&sb), "{finish}");
+}
+
+/// Ctrl-C while the revoke's ssh runs: the remote goes on and takes the key out. rdock must not
+/// say "nothing was left half done"; it says it cannot tell, keeps the context, and names the
+/// command that finishes it.
+#[test]
+fn ctrl_c_during_a_revoke_says_what_may_be_unfinished() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let Some(sb) = revoke_sandbox("sleep 4\n") else {
+        return;
+    };
+    let ctx = sb.context();
+    let mut cmd = sb.as_local(sb.shared.rdock.to_str().unwrap());
+    cmd.args(["--verbose", "remove", &ctx, "--revoke", "--yes"]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let mut log = String::new();
+    let mut sent = false;
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap_or_default();
+        log.push_str(&line);
+        log.push('\n');
+        // The revoke's ssh: the one with the script.
+        if !sent && line.starts_with("$ ssh") && line.contains("rdock-revoke-error") {
+            std::thread::sleep(std::time::Duration::from_millis(1000));
+            let _ = Command::new("pkill")
+                .args(["-INT", "-u", &sb.local.name, "-x", "rdock"])
+                .status();
+            sent = true;
+        }
+    }
+    let status = child.wait().unwrap();
+    let out = reader.join().unwrap();
+    let all = format!("{out}\n--- stderr\n{log}");
+    assert!(sent, "the revoke's ssh never started: {all}");
+    assert_eq!(status.code(), Some(130), "{all}");
+    assert!(!all.contains("nothing was left half done"), "{all}");
+    assert!(
+        out.contains("rdock cannot tell whether key ED25519")
+            && out.contains(&format!("rdock remove {ctx} --revoke")),
+        "{all}"
+    );
+    assert!(context_exists(&sb));
+    assert!(key_goes_within(&sb, std::time::Duration::from_secs(15)));
+    let finish = sb.rdock(&["remove", &ctx, "--revoke", "--yes"]);
+    assert_eq!(finish.code, Some(0), "{finish}");
+    assert!(!context_exists(&sb), "{finish}");
+}

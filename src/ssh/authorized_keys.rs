@@ -6,9 +6,10 @@
 use std::path::Path;
 
 use crate::ssh::command::{Mode, Ssh};
-use crate::ssh::connect::{connect_failure, unfinished, Connect, PROBE_TIMEOUT};
+use crate::ssh::connect::{connect_failure, login_verdict, unfinished, Connect, PROBE_TIMEOUT};
 use crate::ssh::destination::{Destination, Resolved};
-use crate::sys::exec::{quote, Cmd, Exec};
+use crate::sys::exec::{quote, Cmd, Exec, TimedOut};
+use crate::sys::signal::Interrupted;
 
 pub use crate::ssh::scripts::REVOKE_KEY_SCRIPT;
 
@@ -23,6 +24,11 @@ pub enum Revoke {
     NotConnected(Connect),
     /// The script ran and failed: its words.
     Failed(String),
+    /// rdock stopped its ssh before the script said what it did (past the bound, or a signal
+    /// stopped rdock): the remote may have changed the file, or may still (a remote command goes
+    /// on after its ssh is gone). Why, and what one login with the key said right after (None
+    /// when none was tried: after a signal rdock starts nothing).
+    Unsure { why: String, after: Option<Connect> },
 }
 
 /// The one ssh login that runs [`REVOKE_KEY_SCRIPT`]: as rdock's probe connects (BatchMode,
@@ -43,15 +49,31 @@ pub fn revoke(exec: &Exec, r: &Resolved, identity: &Path, blob: &str) -> Option<
     match exec.run(&revoke_cmd(r, identity, blob)) {
         Ok(out) if out.skipped => None,
         Ok(out) => Some(parse_revoke(out.code, &out.stdout, &out.stderr)),
-        // Every line the script prints starts with `rdock-`.
-        Err(e) => Some(Revoke::NotConnected(unfinished(
-            exec,
-            r,
-            &e,
-            "rdock's ssh",
-            "rdock-",
-            true,
-        ))),
+        Err(e) => Some(cut_off(exec, r, &e)),
+    }
+}
+
+/// What a revoke whose ssh rdock stopped did. The script prints its one `rdock-` line after the
+/// change (or the error): when that came, it is the answer, whatever kept ssh open after it.
+/// Otherwise rdock cannot know, and says so, with one login with the key (that runs nothing) to
+/// tell whether the server still takes it.
+fn cut_off(exec: &Exec, r: &Resolved, e: &anyhow::Error) -> Revoke {
+    if e.downcast_ref::<Interrupted>().is_some() {
+        return Revoke::Unsure {
+            why: "rdock was interrupted while its ssh was taking the key out".into(),
+            after: None,
+        };
+    }
+    match e.downcast_ref::<TimedOut>() {
+        Some(t) if t.stdout.contains("rdock-") => parse_revoke(Some(0), &t.stdout, &t.stderr),
+        Some(_) => Revoke::Unsure {
+            why: format!(
+                "rdock's ssh did not finish within {} s and was stopped",
+                PROBE_TIMEOUT.as_secs()
+            ),
+            after: Some(login_verdict(exec, r)),
+        },
+        None => Revoke::NotConnected(unfinished(exec, r, e, "rdock's ssh", "rdock-", true)),
     }
 }
 
@@ -191,6 +213,9 @@ mod tests {
 
     const BLOB: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIA6ixu3nrKF/pkxESXxZUgEiVktgp6sNuxxmpJ0J/CWe";
 
+    /// rdock cannot know what a revoke it stopped did (the remote goes on without its ssh): it
+    /// says so, with what one login with the key said right after; but a script that said what it
+    /// did before ssh was stopped is believed.
     #[test]
     fn a_revoke_whose_remote_shell_never_runs_the_script_says_so() {
         use crate::sys::exec::{Reply, Script};
@@ -214,15 +239,40 @@ mod tests {
             BLOB,
         );
         assert!(
-            matches!(hung, Some(Revoke::NotConnected(Connect::ShellHung(_)))),
+            matches!(&hung, Some(Revoke::Unsure { why, after: Some(Connect::Ok) }) if why.contains("did not finish within 20 s")),
             "{hung:?}"
         );
-        // No login either: a silent server, as before.
+        // No login either: a silent server; it may have run the script all the same.
         let silent = revoke(&exec(Reply::times_out()), &r, key, BLOB);
         assert!(
-            matches!(silent, Some(Revoke::NotConnected(Connect::Unreachable(_)))),
+            matches!(
+                silent,
+                Some(Revoke::Unsure {
+                    after: Some(Connect::Unreachable(_)),
+                    ..
+                })
+            ),
             "{silent:?}"
         );
+        // The key refused right after: the change went through.
+        let refused = Reply::fail(255, "u@box: Permission denied (publickey).\r\n");
+        let gone = revoke(&exec(refused), &r, key, BLOB);
+        assert!(
+            matches!(
+                gone,
+                Some(Revoke::Unsure {
+                    after: Some(Connect::AuthRefused(_)),
+                    ..
+                })
+            ),
+            "{gone:?}"
+        );
+        // The script's line came before ssh was stopped (a logout file kept it open).
+        let said = Exec::scripted(Script::new().on_prefix(
+            &["ssh", "-o", "BatchMode=yes"],
+            Reply::times_out_after("rdock-key-removed 1\n", ""),
+        ));
+        assert_eq!(revoke(&said, &r, key, BLOB), Some(Revoke::Removed(1)));
     }
 
     #[test]

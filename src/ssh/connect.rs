@@ -96,11 +96,32 @@ pub fn login_check_cmd(r: &Resolved) -> Cmd {
 /// when it does (with `-N` ssh then waits until it is stopped at [`LOGIN_CHECK_TIMEOUT`]; the
 /// timeout keeps what it printed), None when it did not say so in time.
 pub fn login_check(exec: &Exec, r: &Resolved) -> Option<String> {
-    let stderr = match exec.run(&login_check_cmd(r)) {
-        Ok(out) => out.stderr,
-        Err(e) => e.downcast_ref::<TimedOut>()?.stderr.clone(),
+    login(exec, r).ok()
+}
+
+/// [`login_check`] as a verdict: [`Connect::Ok`] when the server accepts the login, else why not
+/// ([`Connect::AuthRefused`] when it refuses the key).
+pub fn login_verdict(exec: &Exec, r: &Resolved) -> Connect {
+    login(exec, r).err().unwrap_or(Connect::Ok)
+}
+
+/// ssh's `Authenticated to …` line, or how the login went.
+fn login(exec: &Exec, r: &Resolved) -> Result<String, Connect> {
+    let what = "a login that runs nothing";
+    let (code, stderr, stopped) = match exec.run(&login_check_cmd(r)) {
+        Ok(out) => (out.code, out.stderr, None),
+        Err(e) => match e.downcast_ref::<TimedOut>() {
+            Some(t) => (None, t.stderr.clone(), Some(e)),
+            None => return Err(not_run(r, &e, what)),
+        },
     };
-    authenticated_line(&stderr, &r.hostname, r.port, !r.direct())
+    if let Some(line) = authenticated_line(&stderr, &r.hostname, r.port, !r.direct()) {
+        return Ok(line);
+    }
+    Err(match stopped {
+        Some(e) => not_run(r, &e, what),
+        None => connect_failure(code, &stderr),
+    })
 }
 
 /// ssh's `Authenticated to HOST ([ADDR]:PORT) using "METHOD".` for `host` itself: a jump host's

@@ -3,10 +3,20 @@
 //! either whole or untouched (writes are temp file + rename, and a rename is not cut in half),
 //! no temp file is left, the lock is released, and rdock exits 130 (SIGINT) or 143 (SIGTERM).
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// The signal that arrived, or 0.
 static CAUGHT: AtomicI32 = AtomicI32::new(0);
+
+/// A signal cut off a change on another machine, which may or may not have happened (a remote
+/// command goes on after its ssh is killed): the exit line must not say nothing was left half
+/// done. What was left, and the command that finishes it, is said where it happened.
+static UNSURE: AtomicBool = AtomicBool::new(false);
+
+/// Note that a signal cut off a remote change rdock cannot vouch for (see [`UNSURE`]).
+pub fn left_unsure() {
+    UNSURE.store(true, Ordering::SeqCst);
+}
 
 /// SIGINT's number, for the exit code when no signal API is there.
 pub const SIGINT: i32 = 2;
@@ -51,7 +61,14 @@ impl std::fmt::Display for Interrupted {
         } else {
             "a signal to stop"
         };
-        write!(f, "interrupted by {name}; nothing was left half done")
+        if UNSURE.load(Ordering::SeqCst) {
+            write!(
+                f,
+                "interrupted by {name}; a change on the remote may be unfinished (said above, with the command that finishes it)"
+            )
+        } else {
+            write!(f, "interrupted by {name}; nothing was left half done")
+        }
     }
 }
 
