@@ -394,3 +394,32 @@ fn ctrl_c_during_a_revoke_says_what_may_be_unfinished() {
     assert_eq!(finish.code, Some(0), "{finish}");
     assert!(!context_exists(&sb), "{finish}");
 }
+
+/// $HOME is not the passwd home: ssh reads ~/.ssh from the passwd entry, so that is where setup
+/// writes (the key, the agent settings) and what doctor judges, as `ssh -G` shows.
+#[test]
+fn with_another_home_rdock_writes_and_judges_the_ssh_files_ssh_reads() {
+    let Some(mut sb) = crate::harness::Sandbox::start() else {
+        return;
+    };
+    let elsewhere = sb.local.home.join("elsewhere");
+    let made = sb.local("mkdir", &["-p", elsewhere.to_str().unwrap()]);
+    assert_eq!(made.code, Some(0), "{made}");
+    sb.env
+        .insert("HOME".into(), elsewhere.display().to_string());
+    sb.setup_ok();
+    let g = sb.local("ssh", &["-G", "127.0.0.1"]);
+    assert!(g.stdout.contains("addkeystoagent true"), "{g}");
+    let config = fs::read_to_string(sb.local.home.join(".ssh/config")).unwrap_or_default();
+    assert!(config.contains("AddKeysToAgent yes"), "{config}");
+    assert!(sb.local.home.join(".ssh/id_ed25519").is_file());
+    assert!(
+        !elsewhere.join(".ssh").exists(),
+        "rdock wrote where ssh does not read"
+    );
+    let doctor = sb.rdock(&["doctor", &sb.context()]);
+    assert!(
+        doctor.stdout.contains("✓ ssh-config") && doctor.stdout.contains("ssh reads ~/.ssh from"),
+        "{doctor}"
+    );
+}

@@ -192,13 +192,26 @@ impl Step for SshConfigStep {
         let Some(path) = s.env.ssh_config() else {
             return Finding::skip("ssh-config", "skipped: no home directory");
         };
-        match self.facts(s, &path) {
+        let found = match self.facts(s, &path) {
             Ok(facts) => judge(&facts),
             Err(e) => Finding::warn(
                 "ssh-config",
                 format!("{e:#}"),
                 "correct ~/.ssh/config as this says; rdock changes nothing in it until then",
             ),
+        };
+        // ssh ignores $HOME: say which ~/.ssh is meant when they differ.
+        match s.env.ssh_home_differs() {
+            Some((home, ssh)) => Finding {
+                message: format!(
+                    "{} (ssh reads ~/.ssh from {}, this user's passwd entry, not from $HOME {}: rdock reads and writes it there)",
+                    found.message,
+                    ssh.display(),
+                    home.display()
+                ),
+                ..found
+            },
+            None => found,
         }
     }
 

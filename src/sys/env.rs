@@ -10,8 +10,11 @@ use crate::sys::platform::Platform;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Env {
     pub platform: Platform,
-    /// The user's home directory, when one can be found.
+    /// The user's home directory, when one can be found ($HOME first: docker and VS Code read it).
     pub home: Option<PathBuf>,
+    /// The home ssh reads `~/.ssh` from: OpenSSH ignores $HOME and takes the passwd entry's (on
+    /// Unix); elsewhere the same as `home`. Every `~/.ssh` path rdock reads or writes is under it.
+    pub ssh_home: Option<PathBuf>,
     /// The current directory (where doctor looks for a VS Code workspace), when it can be read.
     pub cwd: Option<PathBuf>,
     vars: BTreeMap<String, String>,
@@ -20,9 +23,11 @@ pub struct Env {
 impl Env {
     /// The real environment of this process.
     pub fn from_process() -> Self {
+        let home = dirs::home_dir();
         Env {
             platform: Platform::detect(),
-            home: dirs::home_dir(),
+            ssh_home: passwd_home().or_else(|| home.clone()),
+            home,
             cwd: std::env::current_dir().ok(),
             vars: std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
@@ -32,9 +37,11 @@ impl Env {
 
     /// An environment with no variables set: for tests.
     pub fn new(platform: Platform, home: impl Into<PathBuf>) -> Self {
+        let home = home.into();
         Env {
             platform,
-            home: Some(home.into()),
+            ssh_home: Some(home.clone()),
+            home: Some(home),
             cwd: None,
             vars: BTreeMap::new(),
         }
@@ -57,32 +64,99 @@ impl Env {
         self.vars.get(key).filter(|v| !v.is_empty()).cloned()
     }
 
-    /// Expand a leading `~/` the way ssh does, with the user's home directory.
+    /// The same environment with ssh reading `~/.ssh` from `dir` (a passwd home that is not
+    /// $HOME): for tests.
+    pub fn with_ssh_home(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.ssh_home = Some(dir.into());
+        self
+    }
+
+    /// Does ssh read `~/.ssh` from another home than $HOME? Both, when so.
+    pub fn ssh_home_differs(&self) -> Option<(&Path, &Path)> {
+        match (&self.home, &self.ssh_home) {
+            (Some(home), Some(ssh)) if home != ssh => Some((home, ssh)),
+            _ => None,
+        }
+    }
+
+    /// Expand a leading `~/` the way ssh does, with the home ssh reads `~/.ssh` from.
     pub fn expand(&self, path: &str) -> PathBuf {
-        match (path.strip_prefix("~/"), &self.home) {
+        match (path.strip_prefix("~/"), &self.ssh_home) {
             (Some(rest), Some(home)) => home.join(rest),
             (None, Some(home)) if path == "~" => home.clone(),
             _ => PathBuf::from(path),
         }
     }
 
-    /// Show a path with the home directory as `~`, as people write it.
+    /// Show a path with the home directory as `~`, as people write it. Under a home ssh reads
+    /// that is not $HOME, ssh's `~` is meant.
     pub fn tilde(&self, path: &Path) -> String {
-        if let Some(rest) = self.home.as_ref().and_then(|h| path.strip_prefix(h).ok()) {
-            return format!("~/{}", rest.display());
+        let homes = [&self.ssh_home, &self.home];
+        for home in homes.into_iter().flatten() {
+            if let Ok(rest) = path.strip_prefix(home) {
+                return format!("~/{}", rest.display());
+            }
         }
         path.display().to_string()
     }
 
-    /// `~/.ssh/config`.
+    /// `~/.ssh/config`, where ssh reads it.
     pub fn ssh_config(&self) -> Option<PathBuf> {
-        self.home.as_ref().map(|h| h.join(".ssh").join("config"))
+        self.ssh_home
+            .as_ref()
+            .map(|h| h.join(".ssh").join("config"))
     }
+}
+
+/// The home directory of this user's passwd entry, where OpenSSH reads `~/.ssh` (it ignores
+/// $HOME).
+#[cfg(unix)]
+fn passwd_home() -> Option<PathBuf> {
+    use std::ffi::{CStr, OsStr};
+    use std::os::unix::ffi::OsStrExt;
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    // SAFETY: getpwuid_r writes the entry into `pwd` and its strings into `buf`, both ours and
+    // large enough (ERANGE otherwise, then None); `pw_dir` is read only while `buf` lives.
+    unsafe {
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(
+            libc::getuid(),
+            &mut pwd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut found,
+        );
+        if rc != 0 || found.is_null() || pwd.pw_dir.is_null() {
+            return None;
+        }
+        let dir = CStr::from_ptr(pwd.pw_dir).to_bytes();
+        (!dir.is_empty()).then(|| PathBuf::from(OsStr::from_bytes(dir)))
+    }
+}
+
+#[cfg(not(unix))]
+fn passwd_home() -> Option<PathBuf> {
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ssh_paths_are_under_the_home_ssh_reads() {
+        let env = Env::new(Platform::Linux, "/tmp/other").with_ssh_home("/home/u");
+        assert_eq!(
+            env.expand("~/.ssh/id_ed25519"),
+            PathBuf::from("/home/u/.ssh/id_ed25519")
+        );
+        assert_eq!(env.ssh_config(), Some(PathBuf::from("/home/u/.ssh/config")));
+        assert_eq!(env.tilde(Path::new("/home/u/.ssh/config")), "~/.ssh/config");
+        assert_eq!(env.tilde(Path::new("/tmp/other/.docker")), "~/.docker");
+        assert!(env.ssh_home_differs().is_some());
+        assert!(Env::new(Platform::Linux, "/h").ssh_home_differs().is_none());
+    }
 
     #[test]
     fn tilde_and_expand_are_inverses_inside_home() {
