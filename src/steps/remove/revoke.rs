@@ -264,9 +264,7 @@ impl RevokeStep {
                 );
                 let (now, fix) = match after {
                     Some(Connect::Ok) => (
-                        format!(
-                            "a login with the key right after still worked, so the remote had not taken it out yet; it may still (a remote command goes on after its ssh is stopped, and a slow startup file of the login shell delays it)"
-                        ),
+                        "a login with the key right after still worked, so the remote had not taken it out yet; it may still (a remote command goes on after its ssh is stopped, and a slow startup file of the login shell delays it)".to_string(),
                         format!("rdock doctor {context} says what holds the remote up; then {again}"),
                     ),
                     Some(connect) => (
