@@ -395,31 +395,38 @@ fn ctrl_c_during_a_revoke_says_what_may_be_unfinished() {
     assert!(!context_exists(&sb), "{finish}");
 }
 
-/// $HOME is not the passwd home: ssh reads ~/.ssh from the passwd entry, so that is where setup
-/// writes (the key, the agent settings) and what doctor judges, as `ssh -G` shows.
+/// $HOME is not the passwd home: ssh reads ~/.ssh from the passwd entry and ignores $HOME, so
+/// what rdock would read and write under $HOME/.ssh is not what ssh does. The ssh-config check
+/// says so, naming where ssh reads and the command that runs rdock there, instead of a ✓ for a
+/// file ssh never reads; and setup writes no agent settings where ssh will not read them.
 #[test]
-fn with_another_home_rdock_writes_and_judges_the_ssh_files_ssh_reads() {
+fn with_another_home_the_ssh_config_check_says_ssh_reads_elsewhere() {
     let Some(mut sb) = crate::harness::Sandbox::start() else {
         return;
     };
     let elsewhere = sb.local.home.join("elsewhere");
     let made = sb.local("mkdir", &["-p", elsewhere.to_str().unwrap()]);
     assert_eq!(made.code, Some(0), "{made}");
+    let passwd_home = sb.local.home.display().to_string();
     sb.env
         .insert("HOME".into(), elsewhere.display().to_string());
-    sb.setup_ok();
-    let g = sb.local("ssh", &["-G", "127.0.0.1"]);
-    assert!(g.stdout.contains("addkeystoagent true"), "{g}");
-    let config = fs::read_to_string(sb.local.home.join(".ssh/config")).unwrap_or_default();
-    assert!(config.contains("AddKeysToAgent yes"), "{config}");
-    assert!(sb.local.home.join(".ssh/id_ed25519").is_file());
+    let said = format!("ssh reads ~/.ssh from {passwd_home} (this user's passwd entry)");
+    let setup = sb.setup_ok();
     assert!(
-        !elsewhere.join(".ssh").exists(),
-        "rdock wrote where ssh does not read"
+        setup.stdout.contains("! ssh-config") && setup.stdout.contains(&said),
+        "{setup}"
     );
+    assert!(
+        setup.stdout.contains(&format!("HOME={passwd_home} rdock")),
+        "{setup}"
+    );
+    let written = fs::read_to_string(elsewhere.join(".ssh/config")).unwrap_or_default();
+    assert!(!written.contains("AddKeysToAgent"), "{written}");
+    let g = sb.local("ssh", &["-G", "127.0.0.1"]);
+    assert!(g.stdout.contains("addkeystoagent false"), "{g}");
     let doctor = sb.rdock(&["doctor", &sb.context()]);
     assert!(
-        doctor.stdout.contains("✓ ssh-config") && doctor.stdout.contains("ssh reads ~/.ssh from"),
+        !doctor.stdout.contains("✓ ssh-config") && doctor.stdout.contains(&said),
         "{doctor}"
     );
 }

@@ -120,7 +120,7 @@ pub fn expand_identity_agent(value: &str, env: &Env) -> Option<String> {
         return Some("none".into());
     }
     let home = env
-        .ssh_home
+        .home
         .as_ref()
         .map(|h| h.to_string_lossy().into_owned())
         .unwrap_or_default();

@@ -104,7 +104,7 @@ impl Step for KeyStep {
                     "ssh-keygen -t ed25519 -f {}",
                     quote(&path.to_string_lossy())
                 );
-                if let Some((dir, mode)) = keys::open_folder(path, s.env.ssh_home.as_deref()) {
+                if let Some((dir, mode)) = keys::open_folder(path, s.env.home.as_deref()) {
                     return Finding::fail(
                         "key",
                         format!(
@@ -254,7 +254,7 @@ impl Step for KeyStep {
             "no passphrase"
         };
         let found = format!("{shown} ({kind}, {lock})");
-        match keys::open_folder(path, s.env.ssh_home.as_deref()) {
+        match keys::open_folder(path, s.env.home.as_deref()) {
             Some((dir, mode)) => Finding::warn(
                 "key",
                 format!(

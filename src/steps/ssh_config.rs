@@ -200,17 +200,20 @@ impl Step for SshConfigStep {
                 "correct ~/.ssh/config as this says; rdock changes nothing in it until then",
             ),
         };
-        // ssh ignores $HOME: say which ~/.ssh is meant when they differ.
+        // ssh ignores $HOME: what rdock reads and writes under it is not what ssh will do.
         match s.env.ssh_home_differs() {
-            Some((home, ssh)) => Finding {
-                message: format!(
-                    "{} (ssh reads ~/.ssh from {}, this user's passwd entry, not from $HOME {}: rdock reads and writes it there)",
-                    found.message,
+            Some((home, ssh)) => Finding::warn(
+                "ssh-config",
+                format!(
+                    "ssh reads ~/.ssh from {} (this user's passwd entry) and ignores $HOME ({}): the ~/.ssh/config, key and known_hosts rdock reads and writes under $HOME are not what ssh uses",
                     ssh.display(),
                     home.display()
                 ),
-                ..found
-            },
+                format!(
+                    "run rdock with HOME={0}, where ssh reads (HOME={0} rdock …)",
+                    ssh.display()
+                ),
+            ),
             None => found,
         }
     }

@@ -13,7 +13,9 @@ pub struct Env {
     /// The user's home directory, when one can be found ($HOME first: docker and VS Code read it).
     pub home: Option<PathBuf>,
     /// The home ssh reads `~/.ssh` from: OpenSSH ignores $HOME and takes the passwd entry's (on
-    /// Unix); elsewhere the same as `home`. Every `~/.ssh` path rdock reads or writes is under it.
+    /// Unix); elsewhere the same as `home`. rdock's `~/.ssh` paths stay under `home` (so a run with
+    /// a HOME of its own never touches the user's files); when the two differ the ssh-config
+    /// check says that ssh will not read what rdock reads and writes there.
     pub ssh_home: Option<PathBuf>,
     /// The current directory (where doctor looks for a VS Code workspace), when it can be read.
     pub cwd: Option<PathBuf>,
@@ -79,32 +81,26 @@ impl Env {
         }
     }
 
-    /// Expand a leading `~/` the way ssh does, with the home ssh reads `~/.ssh` from.
+    /// Expand a leading `~/` the way ssh does, with the user's home directory.
     pub fn expand(&self, path: &str) -> PathBuf {
-        match (path.strip_prefix("~/"), &self.ssh_home) {
+        match (path.strip_prefix("~/"), &self.home) {
             (Some(rest), Some(home)) => home.join(rest),
             (None, Some(home)) if path == "~" => home.clone(),
             _ => PathBuf::from(path),
         }
     }
 
-    /// Show a path with the home directory as `~`, as people write it. Under a home ssh reads
-    /// that is not $HOME, ssh's `~` is meant.
+    /// Show a path with the home directory as `~`, as people write it.
     pub fn tilde(&self, path: &Path) -> String {
-        let homes = [&self.ssh_home, &self.home];
-        for home in homes.into_iter().flatten() {
-            if let Ok(rest) = path.strip_prefix(home) {
-                return format!("~/{}", rest.display());
-            }
+        if let Some(rest) = self.home.as_ref().and_then(|h| path.strip_prefix(h).ok()) {
+            return format!("~/{}", rest.display());
         }
         path.display().to_string()
     }
 
-    /// `~/.ssh/config`, where ssh reads it.
+    /// `~/.ssh/config`.
     pub fn ssh_config(&self) -> Option<PathBuf> {
-        self.ssh_home
-            .as_ref()
-            .map(|h| h.join(".ssh").join("config"))
+        self.home.as_ref().map(|h| h.join(".ssh").join("config"))
     }
 }
 
@@ -145,16 +141,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ssh_paths_are_under_the_home_ssh_reads() {
+    fn the_home_ssh_reads_is_known_apart_from_home() {
         let env = Env::new(Platform::Linux, "/tmp/other").with_ssh_home("/home/u");
         assert_eq!(
-            env.expand("~/.ssh/id_ed25519"),
-            PathBuf::from("/home/u/.ssh/id_ed25519")
+            env.ssh_home_differs(),
+            Some((Path::new("/tmp/other"), Path::new("/home/u")))
         );
-        assert_eq!(env.ssh_config(), Some(PathBuf::from("/home/u/.ssh/config")));
-        assert_eq!(env.tilde(Path::new("/home/u/.ssh/config")), "~/.ssh/config");
-        assert_eq!(env.tilde(Path::new("/tmp/other/.docker")), "~/.docker");
-        assert!(env.ssh_home_differs().is_some());
         assert!(Env::new(Platform::Linux, "/h").ssh_home_differs().is_none());
     }
 
