@@ -73,10 +73,12 @@ impl Env {
         self
     }
 
-    /// Does ssh read `~/.ssh` from another home than $HOME? Both, when so.
+    /// Does ssh read `~/.ssh` from another home than $HOME? Both, when so. The same folder
+    /// reached through a link (`/home` -> `/var/home` on Fedora's atomic desktops) is the same.
     pub fn ssh_home_differs(&self) -> Option<(&Path, &Path)> {
+        let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         match (&self.home, &self.ssh_home) {
-            (Some(home), Some(ssh)) if home != ssh => Some((home, ssh)),
+            (Some(home), Some(ssh)) if home != ssh && real(home) != real(ssh) => Some((home, ssh)),
             _ => None,
         }
     }
@@ -148,6 +150,14 @@ mod tests {
             Some((Path::new("/tmp/other"), Path::new("/home/u")))
         );
         assert!(Env::new(Platform::Linux, "/h").ssh_home_differs().is_none());
+        #[cfg(unix)]
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+            let env = Env::new(Platform::Linux, &link).with_ssh_home(dir.path());
+            assert!(env.ssh_home_differs().is_none(), "one folder, two names");
+        }
     }
 
     #[test]
