@@ -430,3 +430,32 @@ fn with_another_home_the_ssh_config_check_says_ssh_reads_elsewhere() {
         "{doctor}"
     );
 }
+
+/// `~/.ssh/config` holds rdock's AddKeysToAgent yes, but an Include before it sets no, and ssh
+/// takes the first value: doctor judges what `ssh -G` says ssh will do, not the file's text.
+#[test]
+fn the_ssh_config_check_judges_what_ssh_g_says() {
+    let Some(sb) = crate::harness::Sandbox::start() else {
+        return;
+    };
+    sb.setup_ok();
+    let config = sb.local.home.join(".ssh/config");
+    let text = fs::read_to_string(&config).unwrap();
+    assert!(text.contains("AddKeysToAgent yes"), "{text}");
+    let made = sb.local(
+        "sh",
+        &[
+            "-c",
+            "printf 'AddKeysToAgent no\\n' > ~/.ssh/extra && { printf 'Include ~/.ssh/extra\\n'; cat ~/.ssh/config; } > ~/.ssh/c2 && mv ~/.ssh/c2 ~/.ssh/config",
+        ],
+    );
+    assert_eq!(made.code, Some(0), "{made}");
+    let g = sb.local("ssh", &["-G", "127.0.0.1"]);
+    assert!(g.stdout.contains("addkeystoagent false"), "{g}");
+    let doctor = sb.rdock(&["doctor", &sb.context()]);
+    assert!(
+        !doctor.stdout.contains("✓ ssh-config")
+            && doctor.stdout.contains("says addkeystoagent false"),
+        "{doctor}"
+    );
+}

@@ -306,6 +306,7 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
             ))),
             SshConfig => out.push(Box::new(SshConfigStep {
                 yes: setup && o.yes,
+                wrote: false,
             })),
             Agent => out.push(Box::new(AgentStep {
                 yes: setup && o.yes,
