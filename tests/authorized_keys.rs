@@ -69,11 +69,18 @@ fn holds_key(line: &str, blob: &str) -> bool {
     !quoted && rest.len() > 1 && key_type(rest[0]) && rest[1] == blob
 }
 
-/// The file with every line that holds the key taken out, each other line with its own line break.
+/// The file with every line that holds the key taken out, each other line with its own line break,
+/// and ending as it did: without a line break when its last line had none (which is how the key
+/// install leaves a file that ended so).
 fn without_key(text: &str, blob: &str) -> String {
-    text.split_inclusive('\n')
+    let mut kept: String = text
+        .split_inclusive('\n')
         .filter(|piece| !holds_key(piece.strip_suffix('\n').unwrap_or(piece), blob))
-        .collect()
+        .collect();
+    if !text.is_empty() && !text.ends_with('\n') && kept.ends_with('\n') {
+        kept.pop();
+    }
+    kept
 }
 
 /// A HOME with `~/.ssh` (0700) and, when given, `authorized_keys` with these bytes and mode.
@@ -322,16 +329,15 @@ fn revoke_leaves_a_missing_file_missing_and_refuses_what_is_not_a_file() {
     ran.said("rdock-key-absent\n", "");
     assert!(home.listing().is_empty(), "{:?}", home.listing());
 
+    // A link is followed (see install_revoke_and_the_printed_command_all_follow_a_linked_file),
+    // to a regular file only.
     let target = home.dir.path().join("elsewhere");
-    fs::write(&target, format!("ssh-ed25519 {KEY}\n")).unwrap();
+    fs::create_dir(&target).unwrap();
     std::os::unix::fs::symlink(&target, home.file()).unwrap();
     let ran = home.run("sh", REVOKE_KEY_SCRIPT, &format!("{KEY}\n"));
     assert_eq!(ran.code, Some(3), "{ran:?}");
     assert!(ran.stdout.contains("is not a regular file"), "{ran:?}");
-    assert_eq!(
-        fs::read_to_string(&target).unwrap(),
-        format!("ssh-ed25519 {KEY}\n")
-    );
+    assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
     assert!(fs::symlink_metadata(home.file())
         .unwrap()
         .file_type()
@@ -478,9 +484,10 @@ fn install_adds_one_line_after_a_last_line_without_a_break() {
         for (before, after) in [
             (None, format!("{public}\n")),
             (Some(""), format!("{public}\n")),
+            // The file still ends without a line break, so a revoke can restore it exactly.
             (
                 Some("ssh-rsa AAAAB3Nza other"),
-                format!("ssh-rsa AAAAB3Nza other\n{public}\n"),
+                format!("ssh-rsa AAAAB3Nza other\n{public}"),
             ),
             (
                 Some("# a\r\nssh-rsa AAAAB3Nza other\r\n"),
@@ -498,9 +505,94 @@ fn install_adds_one_line_after_a_last_line_without_a_break() {
             assert_eq!(home.text(), after, "{shell} {before:?}");
             assert_eq!(home.mode(), 0o600);
             let again = home.run(shell, INSTALL_KEY_SCRIPT, &format!("{public}\n"));
-            again.said("rdock-key-present\n", &format!("{shell} {before:?}"));
+            // The line that holds the key (the file's last), with no options.
+            let line = after.split_inclusive('\n').count();
+            again.said(
+                &format!("rdock-key-line {line} \nrdock-key-present\n"),
+                &format!("{shell} {before:?}"),
+            );
             assert_eq!(home.text(), after, "{shell} {before:?}: a second line");
         }
+    }
+}
+
+/// Install, then revoke: every byte as it was, whatever the line breaks and however the file
+/// ended (a CRLF file whose last line had no line break used to gain one).
+#[test]
+fn a_revoke_after_an_install_restores_the_file_byte_for_byte() {
+    let public = format!("ssh-ed25519 {KEY} me@laptop");
+    for shell in shells() {
+        for before in [
+            "# a\r\nssh-rsa AAAAB3Nza other",
+            "# a\r\nssh-rsa AAAAB3Nza other\r\n",
+            "# a\nssh-rsa AAAAB3Nza other",
+            "# a\nssh-rsa AAAAB3Nza other\n",
+            "x",
+            "",
+        ] {
+            let home = Home::new(Some((before, 0o600)));
+            let ran = home.run(shell, INSTALL_KEY_SCRIPT, &format!("{public}\n"));
+            ran.said("rdock-key-added\n", &format!("{shell} {before:?}"));
+            let ran = home.run(shell, REVOKE_KEY_SCRIPT, &format!("{KEY}\n"));
+            ran.said("rdock-key-removed 1\n", &format!("{shell} {before:?}"));
+            assert_eq!(home.text(), before, "{shell}");
+        }
+    }
+}
+
+/// `~/.ssh/authorized_keys` a symbolic link (to a file a dotfiles folder holds): the install, the
+/// revoke and the printed command all follow it, as sshd does, and the link stays a link.
+#[test]
+fn install_revoke_and_the_printed_command_all_follow_a_linked_file() {
+    let public = format!("ssh-ed25519 {KEY} me@laptop");
+    for shell in shells() {
+        let home = Home::new(None);
+        let dots = home.dir.path().join("dotfiles");
+        fs::create_dir(&dots).unwrap();
+        let target = dots.join("authorized_keys");
+        let before = "# mine\r\nssh-rsa AAAAB3Nza other";
+        fs::write(&target, before).unwrap();
+        fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+        std::os::unix::fs::symlink("../dotfiles/authorized_keys", home.file()).unwrap();
+        let linked = || {
+            fs::symlink_metadata(home.file())
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        };
+
+        let ran = home.run(shell, INSTALL_KEY_SCRIPT, &format!("{public}\n"));
+        ran.said("rdock-key-added\n", shell);
+        assert!(linked(), "{shell}");
+        assert_eq!(
+            fs::read_to_string(&target).unwrap(),
+            format!("{before}\n{public}")
+        );
+
+        let ran = home.run(shell, REVOKE_KEY_SCRIPT, &format!("{KEY}\n"));
+        ran.said("rdock-key-removed 1\n", shell);
+        assert!(linked(), "{shell}");
+        assert_eq!(fs::read_to_string(&target).unwrap(), before, "{shell}");
+        assert_eq!(
+            fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            home.listing(),
+            ["authorized_keys"],
+            "{shell}: no temp file left"
+        );
+        let listed: Vec<_> = fs::read_dir(&dots).unwrap().collect();
+        assert_eq!(listed.len(), 1, "{shell}: no temp file left");
+
+        home.run(shell, INSTALL_KEY_SCRIPT, &format!("{public}\n"));
+        let ran = home.run(shell, &manual_script(KEY), "");
+        assert_eq!(ran.code, Some(0), "{shell}: {ran:?}");
+        assert!(linked(), "{shell}: the printed command replaced the link");
+        assert!(
+            !fs::read_to_string(&target).unwrap().contains(KEY),
+            "{shell}: the key stayed in the file the link leads to"
+        );
     }
 }
 
@@ -513,6 +605,10 @@ fn install_sees_the_key_whatever_its_options_and_adds_no_second_line() {
         INSTALL_KEY_SCRIPT,
         &format!("ssh-ed25519 {KEY} new comment\n"),
     );
-    ran.said("rdock-key-present\n", "");
+    // The line, with its options: a restricted key is there, but may not log in.
+    ran.said(
+        "rdock-key-line 1 command=\"echo \\\"x y\\\"\",restrict\nrdock-key-present\n",
+        "",
+    );
     assert_eq!(home.text(), text);
 }

@@ -17,6 +17,8 @@ mod layers;
 #[cfg(unix)]
 mod missing_tools;
 #[cfg(unix)]
+mod outcomes;
+#[cfg(unix)]
 mod output;
 mod platform;
 #[cfg(unix)]

@@ -575,6 +575,7 @@ fn config(platform: Platform, text: &str) -> ConfigFacts {
         pageant_conf: false,
         control_master: None,
         can_ask: true,
+        ssh_add_keys: None,
     }
 }
 

@@ -36,6 +36,7 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
     };
     let exec = Exec::new(global.verbose, false).memoized();
     let env = Env::from_process();
+    super::warn_skipped_contexts(&env);
     let workspace = doctor_workspace(&env);
     let targets = pick_targets(&env, args, workspace.as_ref())?;
     if targets.is_empty() {

@@ -57,7 +57,9 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result {
         Term::detect()
     };
     let exec = Exec::new(global.verbose, false);
-    let contexts: Vec<ContextInfo> = docker::list(&Env::from_process())?
+    let env = Env::from_process();
+    super::warn_skipped_contexts(&env);
+    let contexts: Vec<ContextInfo> = docker::list(&env)?
         .into_iter()
         .filter(ContextInfo::is_ssh)
         .collect();

@@ -90,6 +90,16 @@ pub(crate) fn write_lock(dry_run: bool) -> Result<Option<crate::sys::lock::Write
     Ok(Some(crate::sys::lock::acquire()?))
 }
 
+/// Warn, on stderr, of each docker context rdock skipped because its file in docker's store
+/// could not be read: the others are listed and checked all the same.
+pub(crate) fn warn_skipped_contexts(env: &crate::sys::env::Env) {
+    if let Ok(store) = crate::docker::store(env) {
+        for line in store.skipped {
+            render::err(&render::warn_line(&line));
+        }
+    }
+}
+
 /// How a command that changes things runs its steps: fix them, or under --dry-run say what it
 /// would do.
 pub(crate) fn writing_mode(global: &GlobalArgs) -> Mode {

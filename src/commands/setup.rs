@@ -23,6 +23,7 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result {
         .unwrap_or_else(|| default_context_name(&dest));
     docker::validate_name(&name).map_err(|e| Error::Usage(format!("error: {e}")))?;
     let env = Env::from_process();
+    super::warn_skipped_contexts(&env);
     let mut s = Session::new(
         Exec::new(global.verbose, global.dry_run),
         Term::detect(),

@@ -121,8 +121,23 @@ fn default_endpoint(env: &Env) -> &'static str {
 
 /// Every docker context, read from docker's context store as docker reads it
 /// (`contexts/meta/*/meta.json` in [`config_dir`]), with `default` first. No docker process is
-/// started: a current context whose host is dead cannot hold this up.
+/// started: a current context whose host is dead cannot hold this up. A context whose file cannot
+/// be read is left out ([`store`] names it): one bad context must not stop work on the others.
 pub fn list(env: &Env) -> Result<Vec<ContextInfo>> {
+    Ok(store(env)?.contexts)
+}
+
+/// docker's context store: the contexts rdock could read, and why each other one was skipped.
+#[derive(Debug, Default)]
+pub struct Store {
+    pub contexts: Vec<ContextInfo>,
+    /// One line per context file that was not the JSON docker writes (too large, not a regular
+    /// file, not JSON), naming the file.
+    pub skipped: Vec<String>,
+}
+
+/// [`list`], with the contexts it skipped.
+pub fn store(env: &Env) -> Result<Store> {
     let current = configured_current(env)?;
     let mut contexts = vec![ContextInfo {
         name: DEFAULT.into(),
@@ -131,17 +146,23 @@ pub fn list(env: &Env) -> Result<Vec<ContextInfo>> {
         description: "Current DOCKER_HOST based configuration".into(),
     }];
     let Some(meta) = config_dir(env).map(|d| d.join("contexts").join("meta")) else {
-        return Ok(contexts);
+        return Ok(Store::of(contexts));
     };
     let entries = match std::fs::read_dir(&meta) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(contexts),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Store::of(contexts)),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", meta.display())),
     };
     let mut found: Vec<ContextInfo> = Vec::new();
+    let mut skipped = Vec::new();
     for entry in entries.flatten() {
-        let Some(v) = read_json(&entry.path().join("meta.json"))? else {
-            continue;
+        let v = match read_json(&entry.path().join("meta.json")) {
+            Ok(Some(v)) => v,
+            Ok(None) => continue,
+            Err(e) => {
+                skipped.push(format!("skipped a docker context: {e:#}"));
+                continue;
+            }
         };
         let text =
             |v: Option<&serde_json::Value>| v.and_then(|x| x.as_str()).unwrap_or("").to_string();
@@ -158,7 +179,17 @@ pub fn list(env: &Env) -> Result<Vec<ContextInfo>> {
     }
     found.sort_by(|a, b| a.name.cmp(&b.name));
     contexts.extend(found);
-    Ok(contexts)
+    skipped.sort();
+    Ok(Store { contexts, skipped })
+}
+
+impl Store {
+    fn of(contexts: Vec<ContextInfo>) -> Store {
+        Store {
+            contexts,
+            skipped: Vec::new(),
+        }
+    }
 }
 
 /// The docker endpoint of a context, or None when there is no such context.
@@ -396,6 +427,34 @@ mod tests {
         assert!(
             format!("{err:#}").contains("config.json is not the JSON docker writes"),
             "{err:#}"
+        );
+    }
+
+    #[test]
+    fn one_unreadable_context_is_skipped_and_named_and_the_others_listed() {
+        let (dir, env) = store(Some("ctxa"));
+        let meta = dir.path().join(".docker/contexts/meta");
+        let big = meta.join("0000big");
+        std::fs::create_dir_all(&big).unwrap();
+        let huge = format!(
+            r#"{{"Name":"big","Metadata":{{"Description":"{}"}},"Endpoints":{{}}}}"#,
+            "x".repeat(MAX_STORE_FILE as usize)
+        );
+        std::fs::write(big.join("meta.json"), huge).unwrap();
+        let bad = meta.join("0000bad");
+        std::fs::create_dir_all(&bad).unwrap();
+        std::fs::write(bad.join("meta.json"), "{not json").unwrap();
+        let names: Vec<String> = list(&env).unwrap().into_iter().map(|c| c.name).collect();
+        assert_eq!(names, ["default", "ctxa"]);
+        let skipped = super::store(&env).unwrap().skipped;
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
+        assert!(
+            skipped[0].contains("0000bad/meta.json is not the JSON docker writes"),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped[1].contains("0000big/meta.json") && skipped[1].contains("larger than"),
+            "{skipped:?}"
         );
     }
 

@@ -6,9 +6,10 @@
 use std::path::Path;
 
 use crate::ssh::command::{Mode, Ssh};
-use crate::ssh::connect::{connect_failure, unfinished, Connect, PROBE_TIMEOUT};
+use crate::ssh::connect::{connect_failure, login_verdict, unfinished, Connect, PROBE_TIMEOUT};
 use crate::ssh::destination::{Destination, Resolved};
 use crate::sys::exec::{quote, Cmd, Ended, Exec};
+use crate::sys::signal::Interrupted;
 
 pub use crate::ssh::scripts::REVOKE_KEY_SCRIPT;
 
@@ -23,6 +24,11 @@ pub enum Revoke {
     NotConnected(Connect),
     /// The script ran and failed: its words.
     Failed(String),
+    /// rdock stopped its ssh before the script said what it did (past the bound, or a signal
+    /// stopped rdock): the remote may have changed the file, or may still (a remote command goes
+    /// on after its ssh is gone). Why, and what one login with the key said right after (None
+    /// when none was tried: after a signal rdock starts nothing).
+    Unsure { why: String, after: Option<Connect> },
 }
 
 /// The one ssh login that runs [`REVOKE_KEY_SCRIPT`]: as rdock's probe connects (BatchMode,
@@ -44,15 +50,31 @@ pub fn revoke(exec: &Exec, r: &Resolved, identity: &Path, blob: &str) -> Option<
     match &ended {
         Ok(Ended::Exited(out)) if out.skipped => None,
         Ok(Ended::Exited(out)) => Some(parse_revoke(out.code, &out.stdout, &out.stderr)),
-        // Every line the script prints starts with `rdock-`.
-        _ => Some(Revoke::NotConnected(unfinished(
-            exec,
-            r,
-            &ended,
-            "rdock's ssh",
-            "rdock-",
-            true,
-        ))),
+        _ => Some(cut_off(exec, r, &ended)),
+    }
+}
+
+/// What a revoke whose ssh rdock stopped did. The script prints its one `rdock-` line after the
+/// change (or the error): when that came, it is the answer, whatever kept ssh open after it.
+/// Otherwise rdock cannot know, and says so, with one login with the key (that runs nothing) to
+/// tell whether the server still takes it.
+fn cut_off(exec: &Exec, r: &Resolved, ended: &anyhow::Result<Ended>) -> Revoke {
+    match ended {
+        Err(e) if e.downcast_ref::<Interrupted>().is_some() => Revoke::Unsure {
+            why: "rdock was interrupted while its ssh was taking the key out".into(),
+            after: None,
+        },
+        Ok(Ended::TimedOut(t)) if t.stdout.contains("rdock-") => {
+            parse_revoke(Some(0), &t.stdout, &t.stderr)
+        }
+        Ok(Ended::TimedOut(_)) => Revoke::Unsure {
+            why: format!(
+                "rdock's ssh did not finish within {} s and was stopped",
+                PROBE_TIMEOUT.as_secs()
+            ),
+            after: Some(login_verdict(exec, r)),
+        },
+        _ => Revoke::NotConnected(unfinished(exec, r, ended, "rdock's ssh", "rdock-", true)),
     }
 }
 
@@ -91,13 +113,84 @@ pub fn parse_revoke(code: Option<i32>, stdout: &str, stderr: &str) -> Revoke {
     }
 }
 
+/// A line of the remote authorized_keys that holds the key, as the key install found it there
+/// (`rdock-key-line N OPTIONS`, printed before `rdock-key-present`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyLine {
+    /// 1 for the file's first line.
+    pub number: usize,
+    /// The options before the key type, as the line has them ("" for none).
+    pub options: String,
+}
+
+/// The lines the key install said hold the key.
+pub fn present_lines(stdout: &str) -> Vec<KeyLine> {
+    stdout
+        .lines()
+        .filter_map(|l| {
+            let rest = l.trim_end_matches('\r').strip_prefix("rdock-key-line ")?;
+            let (number, options) = rest.split_once(' ').unwrap_or((rest, ""));
+            Some(KeyLine {
+                number: number.parse().ok()?,
+                options: options.trim().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// docker's own forced command, which lets docker in and nothing else.
+const DIAL_STDIO: &str = "docker system dial-stdio";
+
+/// The options of an authorized_keys line that keep the key from logging in as rdock and docker
+/// do, each with what it does: `from=` (only from those addresses), `command=` other than
+/// docker's dial-stdio (that command instead of any other), `cert-authority` (the line trusts
+/// certificates the key signed, not the key), `expiry-time=` (not after then). Options are split
+/// at commas outside double quotes, as sshd splits them; names are matched in any case.
+pub fn restrictions(options: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in options.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                parts.push(&options[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&options[start..]);
+    parts
+        .into_iter()
+        .filter_map(|part| {
+            let (name, value) = part.split_once('=').unwrap_or((part, ""));
+            let unquoted = value.trim_matches('"');
+            let does = match name.to_ascii_lowercase().as_str() {
+                "from" => "sshd accepts the key only from those addresses",
+                "command" if unquoted.trim() == DIAL_STDIO => return None,
+                "command" => "sshd runs that instead of any command rdock or docker sends",
+                "cert-authority" => "the line trusts certificates the key signed, not the key",
+                "expiry-time" => "sshd refuses the key after that time",
+                _ => return None,
+            };
+            Some(format!("{part} ({does})"))
+        })
+        .collect()
+}
+
 /// What a person runs to take the key off the remote by hand: `sed -i` deletes every line that
-/// holds the blob; it writes a temp file in `~/.ssh` with the file's mode and renames it over
+/// holds the blob; it writes a temp file beside the file with its mode and renames it over
 /// authorized_keys (removing it on failure), keeps every other byte (CRLF, a last line without a
 /// line break), and exits 0 whether or not a line went (the key as the only line leaves an empty
-/// file). Every login shell runs it alike. `blob` holds only base64 characters.
+/// file). A symbolic link is followed (`readlink -f`), as sshd, the key install and the revoke
+/// follow it: `sed -i` on the link itself would put a file in its place and leave the key in the
+/// file the link leads to. A pipe, not `$(…)`, because tcsh has no `$(…)`: every login shell
+/// runs it alike (a home whose path holds a blank is the one thing it does not handle). `blob`
+/// holds only base64 characters.
 pub fn manual_script(blob: &str) -> String {
-    format!(r#"sed -i "\|{blob}|d" ~/.ssh/authorized_keys"#)
+    format!(r#"readlink -f ~/.ssh/authorized_keys | xargs sed -i "\|{blob}|d""#)
 }
 
 /// `ssh [-p PORT] [USER@]HOST 'sed -i …'`: the user and port only when the endpoint names them, so
@@ -121,6 +214,9 @@ mod tests {
 
     const BLOB: &str = "AAAAC3NzaC1lZDI1NTE5AAAAIA6ixu3nrKF/pkxESXxZUgEiVktgp6sNuxxmpJ0J/CWe";
 
+    /// rdock cannot know what a revoke it stopped did (the remote goes on without its ssh): it
+    /// says so, with what one login with the key said right after; but a script that said what it
+    /// did before ssh was stopped is believed.
     #[test]
     fn a_revoke_whose_remote_shell_never_runs_the_script_says_so() {
         use crate::sys::exec::{Reply, Script};
@@ -144,15 +240,40 @@ mod tests {
             BLOB,
         );
         assert!(
-            matches!(hung, Some(Revoke::NotConnected(Connect::ShellHung(_)))),
+            matches!(&hung, Some(Revoke::Unsure { why, after: Some(Connect::Ok) }) if why.contains("did not finish within 20 s")),
             "{hung:?}"
         );
-        // No login either: a silent server, as before.
+        // No login either: a silent server; it may have run the script all the same.
         let silent = revoke(&exec(Reply::times_out()), &r, key, BLOB);
         assert!(
-            matches!(silent, Some(Revoke::NotConnected(Connect::Unreachable(_)))),
+            matches!(
+                silent,
+                Some(Revoke::Unsure {
+                    after: Some(Connect::Unreachable(_)),
+                    ..
+                })
+            ),
             "{silent:?}"
         );
+        // The key refused right after: the change went through.
+        let refused = Reply::fail(255, "u@box: Permission denied (publickey).\r\n");
+        let gone = revoke(&exec(refused), &r, key, BLOB);
+        assert!(
+            matches!(
+                gone,
+                Some(Revoke::Unsure {
+                    after: Some(Connect::AuthRefused(_)),
+                    ..
+                })
+            ),
+            "{gone:?}"
+        );
+        // The script's line came before ssh was stopped (a logout file kept it open).
+        let said = Exec::scripted(Script::new().on_prefix(
+            &["ssh", "-o", "BatchMode=yes"],
+            Reply::times_out_after("rdock-key-removed 1\n", ""),
+        ));
+        assert_eq!(revoke(&said, &r, key, BLOB), Some(Revoke::Removed(1)));
     }
 
     #[test]
@@ -197,9 +318,38 @@ mod tests {
     }
 
     #[test]
+    fn the_lines_that_hold_the_key_and_what_restricts_them_are_read() {
+        let said = "Welcome\nrdock-key-line 3 from=\"10.9.9.9\",no-pty\r\nrdock-key-line 7 \nrdock-key-present\n";
+        assert_eq!(
+            present_lines(said),
+            [
+                KeyLine {
+                    number: 3,
+                    options: "from=\"10.9.9.9\",no-pty".into()
+                },
+                KeyLine {
+                    number: 7,
+                    options: String::new()
+                }
+            ]
+        );
+        assert_eq!(
+            restrictions("from=\"10.9.9.9,10.0.0.1\",no-pty"),
+            ["from=\"10.9.9.9,10.0.0.1\" (sshd accepts the key only from those addresses)"]
+        );
+        assert_eq!(
+            restrictions("restrict,COMMAND=\"echo \\\"a,b\\\"\""),
+            ["COMMAND=\"echo \\\"a,b\\\"\" (sshd runs that instead of any command rdock or docker sends)"]
+        );
+        assert!(restrictions("command=\"docker system dial-stdio\",restrict").is_empty());
+        assert!(restrictions("").is_empty());
+        assert_eq!(restrictions("cert-authority").len(), 1);
+    }
+
+    #[test]
     fn the_manual_command_names_only_what_the_endpoint_names() {
         let dest = |s: &str| Destination::parse(s).unwrap();
-        let script = format!(r#"'sed -i "\|{BLOB}|d" ~/.ssh/authorized_keys'"#);
+        let script = format!(r#"'readlink -f ~/.ssh/authorized_keys | xargs sed -i "\|{BLOB}|d"'"#);
         assert_eq!(
             manual_command(&dest("ssh://me@box:2222"), BLOB),
             format!("ssh -p 2222 me@box {script}")

@@ -96,12 +96,32 @@ pub fn login_check_cmd(r: &Resolved) -> Cmd {
 /// when it does (with `-N` ssh then waits until it is stopped at [`LOGIN_CHECK_TIMEOUT`]; the
 /// timeout keeps what it printed), None when it did not say so in time.
 pub fn login_check(exec: &Exec, r: &Resolved) -> Option<String> {
-    let stderr = match exec.run_to_end(&login_check_cmd(r)).ok()? {
-        Ended::Exited(out) => out.stderr,
-        Ended::TimedOut(stopped) => stopped.stderr,
-        Ended::TooMuchOutput(_) => return None,
+    login(exec, r).ok()
+}
+
+/// [`login_check`] as a verdict: [`Connect::Ok`] when the server accepts the login, else why not
+/// ([`Connect::AuthRefused`] when it refuses the key).
+pub fn login_verdict(exec: &Exec, r: &Resolved) -> Connect {
+    login(exec, r).err().unwrap_or(Connect::Ok)
+}
+
+/// ssh's `Authenticated to …` line, or how the login went.
+fn login(exec: &Exec, r: &Resolved) -> Result<String, Connect> {
+    let what = "a login that runs nothing";
+    let ended = exec.run_to_end(&login_check_cmd(r));
+    let (code, stderr, stopped) = match &ended {
+        Ok(Ended::Exited(out)) => (out.code, out.stderr.clone(), false),
+        Ok(Ended::TimedOut(t)) => (None, t.stderr.clone(), true),
+        _ => return Err(not_run(r, &ended, what)),
     };
-    authenticated_line(&stderr, &r.hostname, r.port, !r.direct())
+    if let Some(line) = authenticated_line(&stderr, &r.hostname, r.port, !r.direct()) {
+        return Ok(line);
+    }
+    Err(if stopped {
+        not_run(r, &ended, what)
+    } else {
+        connect_failure(code, &stderr)
+    })
 }
 
 /// ssh's `Authenticated to HOST ([ADDR]:PORT) using "METHOD".` for `host` itself: a jump host's

@@ -284,6 +284,8 @@ pub struct Resolved {
     pub proxy_command: Option<String>,
     pub hash_known_hosts: bool,
     pub control_master: Option<String>,
+    /// `addkeystoagent` as `ssh -G` prints it (`true`, `false`, `ask`, `confirm …`).
+    pub add_keys_to_agent: Option<String>,
     /// The control socket, with ssh's tokens (%C…) expanded.
     pub control_path: Option<String>,
     /// The remote daemon's socket, when the endpoint names one.
@@ -421,6 +423,7 @@ pub fn resolve(exec: &Exec, dest: &Destination) -> Result<Resolved> {
         host_key_alias: get(&config, "hostkeyalias").filter(|v| v != "none"),
         hash_known_hosts: get(&config, "hashknownhosts").as_deref() == Some("yes"),
         control_master: get(&config, "controlmaster").filter(|v| v != "false" && v != "no"),
+        add_keys_to_agent: get(&config, "addkeystoagent"),
         control_path: get(&config, "controlpath").filter(|v| v != "none"),
         socket: None,
     })

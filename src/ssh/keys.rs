@@ -279,6 +279,26 @@ pub fn public_path(private: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// The first folder above `key` that others (group or world) can write, with its mode: the key's
+/// own folder, then each one above it up to the home folder (only its own folder for a key outside
+/// home). Whoever can write such a folder can replace the key, or the config beside it; sshd's
+/// StrictModes refuses the same folders on its side (OpenSSH's `secure_path`: mode & 022).
+pub fn open_folder(key: &Path, home: Option<&Path>) -> Option<(PathBuf, u32)> {
+    let inside = |dir: &Path| home.is_some_and(|h| dir.starts_with(h));
+    for dir in key.ancestors().skip(1) {
+        if dir.as_os_str().is_empty() {
+            break;
+        }
+        if let Some(mode) = fsutil::mode(dir).filter(|m| m & 0o022 != 0) {
+            return Some((dir.to_path_buf(), mode));
+        }
+        if !inside(dir) || home == Some(dir) {
+            break;
+        }
+    }
+    None
+}
+
 /// A private key is a few KiB; anything much larger is not one.
 pub const MAX_KEY_BYTES: u64 = 1 << 20;
 
@@ -317,6 +337,43 @@ pub fn set_private_mode(_: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_others_can_write_above_a_key_is_found_up_to_home() {
+        use std::os::unix::fs::PermissionsExt;
+        let root = tempfile::tempdir().unwrap();
+        let home = root.path().join("home");
+        let ssh = home.join(".ssh");
+        std::fs::create_dir_all(&ssh).unwrap();
+        let chmod = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        chmod(&home, 0o755);
+        chmod(&ssh, 0o700);
+        let key = ssh.join("id_ed25519");
+        assert_eq!(open_folder(&key, Some(&home)), None);
+        chmod(&home, 0o777);
+        assert_eq!(open_folder(&key, Some(&home)), Some((home.clone(), 0o777)));
+        // Not a folder missing yet, and not above home.
+        assert_eq!(
+            open_folder(&home.join("new/key"), Some(&home)),
+            Some((home.clone(), 0o777))
+        );
+        chmod(&home, 0o755);
+        chmod(root.path(), 0o777);
+        assert_eq!(
+            open_folder(&key, Some(&home)),
+            None,
+            "above home is not ours"
+        );
+        chmod(&ssh, 0o770);
+        assert_eq!(open_folder(&key, Some(&home)), Some((ssh.clone(), 0o770)));
+        chmod(&ssh, 0o700);
+        // A key outside home: its own folder only.
+        assert_eq!(open_folder(&home.join("k"), None), None);
+        chmod(root.path(), 0o700);
+    }
 
     #[test]
     fn blob_is_the_second_word_and_the_comment_does_not_matter() {

@@ -104,6 +104,19 @@ impl Step for KeyStep {
                     "ssh-keygen -t ed25519 -f {}",
                     quote(&path.to_string_lossy())
                 );
+                if let Some((dir, mode)) = keys::open_folder(path, s.env.home.as_deref()) {
+                    return Finding::fail(
+                        "key",
+                        format!(
+                            "no key at {shown}, and rdock makes none there: {} is mode {mode:04o}, so others could replace a key in it (sshd's StrictModes refuses such a folder too)",
+                            s.env.tilde(&dir)
+                        ),
+                        format!(
+                            "chmod go-w {}, then rerun (or pass --identity PATH in a folder only you can write)",
+                            quote(&dir.to_string_lossy())
+                        ),
+                    );
+                }
                 let Some((keys, place, to)) = agent_holds(s) else {
                     self.pending = Some(Pending::Generate(None));
                     return Finding::fail("key", format!("no key at {shown}"), keygen).fixable();
@@ -240,7 +253,18 @@ impl Step for KeyStep {
         } else {
             "no passphrase"
         };
-        Finding::ok("key", format!("{shown} ({kind}, {lock})"))
+        let found = format!("{shown} ({kind}, {lock})");
+        match keys::open_folder(path, s.env.home.as_deref()) {
+            Some((dir, mode)) => Finding::warn(
+                "key",
+                format!(
+                    "{found}, but {} is mode {mode:04o}: others can write it, so they can replace the key (sshd's StrictModes refuses such a folder too)",
+                    s.env.tilde(&dir)
+                ),
+                format!("chmod go-w {}", quote(&dir.to_string_lossy())),
+            ),
+            None => Finding::ok("key", found),
+        }
     }
 
     fn fix(&mut self, s: &mut Session) -> Result<Outcome> {

@@ -306,6 +306,7 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
             ))),
             SshConfig => out.push(Box::new(SshConfigStep {
                 yes: setup && o.yes,
+                wrote: false,
             })),
             Agent => out.push(Box::new(AgentStep {
                 yes: setup && o.yes,
@@ -320,6 +321,7 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
             })),
             Auth => out.push(Box::new(AuthStep {
                 install: setup && (o.install_key || o.yes),
+                present: None,
             })),
             RemotePath => out.push(Box::new(RemotePathStep::new(setup && o.yes))),
             RemoteDaemon => out.push(Box::new(RemoteDaemonStep {

@@ -4,6 +4,7 @@
 use anyhow::{bail, Result};
 
 use crate::docker;
+use crate::ssh::authorized_keys::{present_lines, restrictions, KeyLine};
 use crate::ssh::destination::Resolved;
 use crate::ssh::limits::Limit;
 use crate::ssh::multiplex;
@@ -126,6 +127,60 @@ impl Step for ConnectionStep {
 pub struct AuthStep {
     /// `--install-key` or `--yes`.
     pub install: bool,
+    /// The key install found the key already there, on these lines: a refusal after it is not
+    /// for want of the key, and installing it again cannot help.
+    pub present: Option<Vec<KeyLine>>,
+}
+
+/// sshd refused a key that authorized_keys already holds: name the lines, and what in their
+/// options keeps the key out (or, with none, where sshd says why).
+fn present_but_refused(r: &Resolved, why: &str, lines: &[KeyLine]) -> Finding {
+    let file = "~/.ssh/authorized_keys";
+    let restricted: Vec<(usize, Vec<String>)> = lines
+        .iter()
+        .map(|l| (l.number, restrictions(&l.options)))
+        .filter(|(_, what)| !what.is_empty())
+        .collect();
+    let numbers: Vec<String> = lines.iter().map(|l| l.number.to_string()).collect();
+    let on = format!(
+        "line{} {}",
+        if numbers.len() == 1 { "" } else { "s" },
+        numbers.join(", ")
+    );
+    if restricted.is_empty() {
+        return Finding::fail(
+            "auth",
+            format!(
+                "{} refused the key ({why}), which {file} there already holds ({on}, with no option that restricts it)",
+                r.display()
+            ),
+            format!(
+                "sshd's log on {} says why (journalctl -u ssh, or /var/log/auth.log): StrictModes refuses a key when the home, ~/.ssh or {file} can be written by others; AuthorizedKeysFile in sshd_config may name another file",
+                r.hostname
+            ),
+        );
+    }
+    let named: Vec<String> = restricted
+        .iter()
+        .map(|(n, what)| format!("line {n} restricts it: {}", what.join(", ")))
+        .collect();
+    Finding::fail(
+        "auth",
+        format!(
+            "{} refused the key ({why}); {file} there already holds it, and {}",
+            r.display(),
+            named.join("; ")
+        ),
+        format!(
+            "on {}, edit {file} ({}) to take that restriction off the key, or add a line of its own for this machine; then rerun rdock setup",
+            r.hostname,
+            restricted
+                .iter()
+                .map(|(n, _)| format!("line {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
 }
 
 impl Step for AuthStep {
@@ -151,12 +206,15 @@ impl Step for AuthStep {
                 "auth",
                 format!("{} accepts the key (BatchMode)", r.display()),
             ),
-            Connect::AuthRefused(why) => Finding::fail(
-                "auth",
-                format!("{} refused the key ({why})", r.display()),
-                ssh_copy_id(&r, s),
-            )
-            .fixable(),
+            Connect::AuthRefused(why) => match &self.present {
+                Some(lines) => present_but_refused(&r, &why, lines),
+                None => Finding::fail(
+                    "auth",
+                    format!("{} refused the key ({why})", r.display()),
+                    ssh_copy_id(&r, s),
+                )
+                .fixable(),
+            },
             Connect::HostKeyChanged(_) | Connect::HostKeyUnknown(_) => Finding::fail(
                 "auth",
                 format!("ssh to {} stopped at the host key", r.display()),
@@ -193,6 +251,7 @@ impl Step for AuthStep {
             );
         }
         Ok(Outcome::Done(if out.stdout.contains("rdock-key-present") {
+            self.present = Some(present_lines(&out.stdout));
             format!("the key was already in authorized_keys on {}", r.display())
         } else {
             format!(

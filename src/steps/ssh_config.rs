@@ -28,6 +28,10 @@ pub struct ConfigFacts {
     pub control_master: Option<(String, String)>,
     /// Setup may write the block: --yes was given, or there is a terminal to ask on.
     pub can_ask: bool,
+    /// The destination's alias and `addkeystoagent` as `ssh -G` printed it: what ssh will do,
+    /// which the file's text must agree with (None when not known, or known only from before
+    /// rdock wrote the file).
+    pub ssh_add_keys: Option<(String, String)>,
 }
 
 /// The `ssh-config` finding: are this OS's agent settings in effect, and (on Windows) is
@@ -64,7 +68,22 @@ pub fn judge(f: &ConfigFacts) -> Finding {
             }
             problems.push((message, fix));
         };
-        if effects.iter().all(|e| *e == Effect::Yes) {
+        // What ssh will do, as `ssh -G` says, is the last word over the file's text.
+        let adds = wanted.iter().any(|(k, _)| *k == "AddKeysToAgent");
+        let refused = f
+            .ssh_add_keys
+            .as_ref()
+            .filter(|(_, said)| adds && said.as_str() == "false");
+        if let (true, Some((host, said))) = (effects.iter().all(|e| *e == Effect::Yes), refused) {
+            problems.push((
+                format!(
+                    "~/.ssh/config sets AddKeysToAgent yes, but `ssh -G {host}` says addkeystoagent {said}: ssh does not take that line for {host}"
+                ),
+                format!(
+                    "`ssh -G {host}` shows what ssh uses: an earlier Host or Match block, or an Include, sets AddKeysToAgent for {host} first"
+                ),
+            ));
+        } else if effects.iter().all(|e| *e == Effect::Yes) {
             let mine = has_block(&f.text, AGENT_BLOCK);
             ok = format!(
                 "~/.ssh/config sets {summary} ({})",
@@ -150,6 +169,8 @@ fn summary(directives: &[(&str, &str)]) -> String {
 pub struct SshConfigStep {
     /// `--yes`: write without asking.
     pub yes: bool,
+    /// This run wrote ~/.ssh/config: what `ssh -G` said before is no longer what ssh does.
+    pub wrote: bool,
 }
 
 impl SshConfigStep {
@@ -167,6 +188,11 @@ impl SshConfigStep {
             .resolved
             .as_ref()
             .and_then(|r| Some((r.dest.host.clone(), r.control_master.clone()?)));
+        let ssh_add_keys = s
+            .resolved
+            .as_ref()
+            .filter(|_| !self.wrote)
+            .and_then(|r| Some((r.dest.host.clone(), r.add_keys_to_agent.clone()?)));
         Ok(ConfigFacts {
             platform: p,
             text,
@@ -174,6 +200,7 @@ impl SshConfigStep {
             pageant_conf,
             control_master,
             can_ask: self.yes || s.term.is_interactive(),
+            ssh_add_keys,
         })
     }
 }
@@ -192,13 +219,29 @@ impl Step for SshConfigStep {
         let Some(path) = s.env.ssh_config() else {
             return Finding::skip("ssh-config", "skipped: no home directory");
         };
-        match self.facts(s, &path) {
+        let found = match self.facts(s, &path) {
             Ok(facts) => judge(&facts),
             Err(e) => Finding::warn(
                 "ssh-config",
                 format!("{e:#}"),
                 "correct ~/.ssh/config as this says; rdock changes nothing in it until then",
             ),
+        };
+        // ssh ignores $HOME: what rdock reads and writes under it is not what ssh will do.
+        match s.env.ssh_home_differs() {
+            Some((home, ssh)) => Finding::warn(
+                "ssh-config",
+                format!(
+                    "ssh reads ~/.ssh from {} (this user's passwd entry) and ignores $HOME ({}): the ~/.ssh/config, key and known_hosts rdock reads and writes under $HOME are not what ssh uses",
+                    ssh.display(),
+                    home.display()
+                ),
+                format!(
+                    "run rdock with HOME={0}, where ssh reads (HOME={0} rdock …)",
+                    ssh.display()
+                ),
+            ),
+            None => found,
         }
     }
 
@@ -220,6 +263,7 @@ impl Step for SshConfigStep {
             return Ok(no);
         }
         write_block(&path, AGENT_BLOCK, &body)?;
+        self.wrote = true;
         Ok(Outcome::Done(format!("added {what} to ~/.ssh/config")))
     }
 

@@ -164,6 +164,10 @@ fn why_not(shown: &str, problem: &Problem) -> String {
     match problem {
         Problem::Read(e) => format!("cannot read {shown}: {e}"),
         Problem::Parse(e) => format!("{shown} was left untouched: {e}"),
+        Problem::Outside(real) => format!(
+            "{shown} was left untouched: it is a symbolic link out of the workspace, to {} (rdock follows no link out of a workspace)",
+            real.display()
+        ),
     }
 }
 
@@ -175,6 +179,9 @@ fn not_edited(shown: &str, problem: &Problem) -> anyhow::Error {
 fn unreadable(id: &str, shown: &str, problem: &Problem, rerun: &str) -> Finding {
     let fix = match problem {
         Problem::Read(_) => format!("make {shown} a readable file, then run {rerun}"),
+        Problem::Outside(_) => format!(
+            "if this workspace is yours, make {shown} a file of its own (not a link), then run {rerun}"
+        ),
         Problem::Parse(e) => format!(
             "correct {shown} at line {}, column {} (it must hold one JSON object), then run {rerun}",
             e.line, e.column
@@ -277,9 +284,18 @@ impl WorkspaceStep {
         )
     }
 
+    /// The workspace's settings text, None when there is no file; never through a link that
+    /// leaves the workspace.
+    fn read(&self) -> Result<Option<String>, Problem> {
+        if let Some(real) = workspace::leaves(&self.dir) {
+            return Err(Problem::Outside(real));
+        }
+        read_text(&self.path())
+    }
+
     /// The pin `want` calls for: whether the file exists, and the edit.
     fn pin(&self, name: &str) -> Result<(bool, settings::PinEdit), Problem> {
-        let text = read_text(&self.path())?;
+        let text = self.read()?;
         let edit =
             pin_context(text.as_deref().unwrap_or_default(), name).map_err(Problem::Parse)?;
         Ok((text.is_some(), edit))
@@ -339,7 +355,7 @@ impl WorkspaceStep {
     /// Doctor: what the workspace pins, judged.
     fn check_pins(&self, s: &Session) -> Finding {
         let (id, shown) = (self.id(), s.env.tilde(&self.path()));
-        let pins = read_text(&self.path()).and_then(|text| {
+        let pins = self.read().and_then(|text| {
             Pins::from_text(text.as_deref().unwrap_or_default()).map_err(Problem::Parse)
         });
         let pins = match pins {

@@ -10,8 +10,13 @@ use crate::sys::platform::Platform;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Env {
     pub platform: Platform,
-    /// The user's home directory, when one can be found.
+    /// The user's home directory, when one can be found ($HOME first: docker and VS Code read it).
     pub home: Option<PathBuf>,
+    /// The home ssh reads `~/.ssh` from: OpenSSH ignores $HOME and takes the passwd entry's (on
+    /// Unix); elsewhere the same as `home`. rdock's `~/.ssh` paths stay under `home` (so a run with
+    /// a HOME of its own never touches the user's files); when the two differ the ssh-config
+    /// check says that ssh will not read what rdock reads and writes there.
+    pub ssh_home: Option<PathBuf>,
     /// The current directory (where doctor looks for a VS Code workspace), when it can be read.
     pub cwd: Option<PathBuf>,
     vars: BTreeMap<String, String>,
@@ -20,9 +25,11 @@ pub struct Env {
 impl Env {
     /// The real environment of this process.
     pub fn from_process() -> Self {
+        let home = dirs::home_dir();
         Env {
             platform: Platform::detect(),
-            home: dirs::home_dir(),
+            ssh_home: passwd_home().or_else(|| home.clone()),
+            home,
             cwd: std::env::current_dir().ok(),
             vars: std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
@@ -32,9 +39,11 @@ impl Env {
 
     /// An environment with no variables set: for tests.
     pub fn new(platform: Platform, home: impl Into<PathBuf>) -> Self {
+        let home = home.into();
         Env {
             platform,
-            home: Some(home.into()),
+            ssh_home: Some(home.clone()),
+            home: Some(home),
             cwd: None,
             vars: BTreeMap::new(),
         }
@@ -55,6 +64,23 @@ impl Env {
     /// A variable's value, when it is set and not empty.
     pub fn var(&self, key: &str) -> Option<String> {
         self.vars.get(key).filter(|v| !v.is_empty()).cloned()
+    }
+
+    /// The same environment with ssh reading `~/.ssh` from `dir` (a passwd home that is not
+    /// $HOME): for tests.
+    pub fn with_ssh_home(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.ssh_home = Some(dir.into());
+        self
+    }
+
+    /// Does ssh read `~/.ssh` from another home than $HOME? Both, when so. The same folder
+    /// reached through a link (`/home` -> `/var/home` on Fedora's atomic desktops) is the same.
+    pub fn ssh_home_differs(&self) -> Option<(&Path, &Path)> {
+        let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        match (&self.home, &self.ssh_home) {
+            (Some(home), Some(ssh)) if home != ssh && real(home) != real(ssh) => Some((home, ssh)),
+            _ => None,
+        }
     }
 
     /// Expand a leading `~/` the way ssh does, with the user's home directory.
@@ -80,9 +106,59 @@ impl Env {
     }
 }
 
+/// The home directory of this user's passwd entry, where OpenSSH reads `~/.ssh` (it ignores
+/// $HOME).
+#[cfg(unix)]
+fn passwd_home() -> Option<PathBuf> {
+    use std::ffi::{CStr, OsStr};
+    use std::os::unix::ffi::OsStrExt;
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    // SAFETY: getpwuid_r writes the entry into `pwd` and its strings into `buf`, both ours and
+    // large enough (ERANGE otherwise, then None); `pw_dir` is read only while `buf` lives.
+    unsafe {
+        let mut pwd: libc::passwd = std::mem::zeroed();
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        let rc = libc::getpwuid_r(
+            libc::getuid(),
+            &mut pwd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut found,
+        );
+        if rc != 0 || found.is_null() || pwd.pw_dir.is_null() {
+            return None;
+        }
+        let dir = CStr::from_ptr(pwd.pw_dir).to_bytes();
+        (!dir.is_empty()).then(|| PathBuf::from(OsStr::from_bytes(dir)))
+    }
+}
+
+#[cfg(not(unix))]
+fn passwd_home() -> Option<PathBuf> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_home_ssh_reads_is_known_apart_from_home() {
+        let env = Env::new(Platform::Linux, "/tmp/other").with_ssh_home("/home/u");
+        assert_eq!(
+            env.ssh_home_differs(),
+            Some((Path::new("/tmp/other"), Path::new("/home/u")))
+        );
+        assert!(Env::new(Platform::Linux, "/h").ssh_home_differs().is_none());
+        #[cfg(unix)]
+        {
+            let dir = tempfile::tempdir().unwrap();
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+            let env = Env::new(Platform::Linux, &link).with_ssh_home(dir.path());
+            assert!(env.ssh_home_differs().is_none(), "one folder, two names");
+        }
+    }
 
     #[test]
     fn tilde_and_expand_are_inverses_inside_home() {

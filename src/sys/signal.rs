@@ -7,10 +7,20 @@
 //! Every wait in rdock observes [`caught`]; should one not, a watchdog ends rdock anyway
 //! [`GRACE`] after the signal, so a signal always ends it.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 /// The signal that arrived, or 0.
 static CAUGHT: AtomicI32 = AtomicI32::new(0);
+
+/// A signal cut off a change on another machine, which may or may not have happened (a remote
+/// command goes on after its ssh is killed): the exit line must not say nothing was left half
+/// done. What was left, and the command that finishes it, is said where it happened.
+static UNSURE: AtomicBool = AtomicBool::new(false);
+
+/// Note that a signal cut off a remote change rdock cannot vouch for (see [`UNSURE`]).
+pub fn left_unsure() {
+    UNSURE.store(true, Ordering::SeqCst);
+}
 
 /// SIGINT's number, for the exit code when no signal API is there.
 pub const SIGINT: i32 = 2;
@@ -101,7 +111,15 @@ impl Interrupted {
 
 impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}; nothing was left half done", self.cause())
+        if UNSURE.load(Ordering::SeqCst) {
+            write!(
+                f,
+                "{}; a change on the remote may be unfinished (said above, with the command that finishes it)",
+                self.cause()
+            )
+        } else {
+            write!(f, "{}; nothing was left half done", self.cause())
+        }
     }
 }
 

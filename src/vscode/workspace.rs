@@ -15,6 +15,28 @@ pub fn settings_path(dir: &Path) -> PathBuf {
     dir.join(".vscode").join("settings.json")
 }
 
+/// Where `DIR/.vscode/settings.json` really is when a symbolic link (the file, or `.vscode`)
+/// takes it out of `DIR`; None when it stays inside (or `DIR` does not exist). A cloned repository
+/// can carry `.vscode/settings.json -> ../../.docker/config.json`: editing through it would edit
+/// a file of the user's that is no workspace's.
+pub fn leaves(dir: &Path) -> Option<PathBuf> {
+    let root = std::fs::canonicalize(dir).ok()?;
+    let path = settings_path(dir);
+    let real = match std::fs::canonicalize(&path) {
+        Ok(real) => real,
+        // Absent, or a dangling link: where a write would create it.
+        Err(_) => {
+            let target = crate::sys::fsutil::resolve_target(&path).ok()?;
+            // The nearest folder of it that exists, really, then the rest (made by the write).
+            let base = target.ancestors().skip(1).find(|a| a.exists())?;
+            std::fs::canonicalize(base)
+                .ok()?
+                .join(target.strip_prefix(base).ok()?)
+        }
+    };
+    (!real.starts_with(&root)).then_some(real)
+}
+
 /// The current directory, or its nearest ancestor, that holds `.vscode/settings.json`.
 pub fn find(cwd: &Path) -> Option<PathBuf> {
     cwd.ancestors()
@@ -68,6 +90,38 @@ mod tests {
         // A .vscode folder without settings.json is not one.
         std::fs::create_dir_all(inner.join(".vscode")).unwrap();
         assert_eq!(find(&inner), Some(outer));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_settings_file_or_folder_linked_out_of_the_workspace_leaves_it() {
+        use std::os::unix::fs::symlink;
+        let root = tempfile::tempdir().unwrap();
+        let (ws, outside) = (root.path().join("ws"), root.path().join("outside"));
+        std::fs::create_dir_all(ws.join(".vscode")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        let real_outside = std::fs::canonicalize(&outside).unwrap();
+        assert_eq!(leaves(&ws), None, "no file yet: it would be made inside");
+        assert_eq!(leaves(&root.path().join("new")), None, "no folder yet");
+        std::fs::create_dir(root.path().join("bare")).unwrap();
+        assert_eq!(leaves(&root.path().join("bare")), None, "no .vscode yet");
+        std::fs::write(outside.join("config.json"), "{}").unwrap();
+        symlink("../../outside/config.json", settings_path(&ws)).unwrap();
+        assert_eq!(leaves(&ws), Some(real_outside.join("config.json")));
+        // A dangling link out of it, too.
+        std::fs::remove_file(settings_path(&ws)).unwrap();
+        symlink("../../outside/new.json", settings_path(&ws)).unwrap();
+        assert_eq!(leaves(&ws), Some(real_outside.join("new.json")));
+        // A link that stays inside is followed.
+        std::fs::remove_file(settings_path(&ws)).unwrap();
+        std::fs::write(ws.join("mine.json"), "{}").unwrap();
+        symlink("../mine.json", settings_path(&ws)).unwrap();
+        assert_eq!(leaves(&ws), None);
+        // The folder linked out.
+        std::fs::remove_file(settings_path(&ws)).unwrap();
+        std::fs::remove_dir(ws.join(".vscode")).unwrap();
+        symlink(&outside, ws.join(".vscode")).unwrap();
+        assert_eq!(leaves(&ws), Some(real_outside.join("settings.json")));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod faults;
 mod fleet;
 mod host_keys;
 mod limits;
+mod outcomes;
 mod remote_data;
 mod remote_shell;
 mod repair;

@@ -112,7 +112,8 @@ fn the_key_install_keeps_a_last_line_without_a_break_and_writes_one_line() {
             .contains("appended the key to ~/.ssh/authorized_keys"),
         "{run}"
     );
-    let after = format!("{before}\n{public}");
+    // The key's line ends without a break, as the file did: a revoke restores it exactly.
+    let after = format!("{before}\n{}", public.trim_end());
     assert_eq!(sb.authorized_keys(), after);
     sb.setup_changes_nothing(&sb.dest());
     assert_eq!(sb.authorized_keys(), after, "the second setup wrote a line");

@@ -179,7 +179,21 @@ fn setup_takes_a_fresh_machine_to_a_working_context() {
 
 #[test]
 fn setup_on_a_configured_machine_changes_nothing() {
-    let rig = Rig::plain()
+    // `ssh -G` as ssh prints it once ~/.ssh/config sets AddKeysToAgent yes (the recording was
+    // made without it).
+    let rig = Rig::new(Platform::Linux);
+    let g = rig
+        .at_home(SSH_G_PLAIN)
+        .replace("addkeystoagent false", "addkeystoagent true");
+    let bare = rig.at_home(SSH_G_PLAIN_F_NONE);
+    let argv = |line: &'static str| line.split(' ').collect::<Vec<_>>();
+    let rig = rig
+        .dest(super::PLAIN)
+        .on(&argv("ssh -G -l u -p 2222 -- 127.0.0.1"), Reply::ok(g))
+        .on(
+            &argv("ssh -G -F none -l u -p 2222 -- 127.0.0.1"),
+            Reply::ok(bare),
+        )
         .versions()
         .key()
         .known_host()

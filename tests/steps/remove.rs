@@ -120,7 +120,7 @@ fn remove_switches_away_from_the_current_context_removes_it_and_its_block_and_sa
              ✓ remove context box (ssh://u@127.0.0.1:2222)\n\
              ✓ remove rdock's \"multiplex box\" block from ~/.ssh/config\n\
              Keys, known_hosts and the remote were left as they are. To revoke the key on the remote, run:\n    \
-             ssh -p 2222 u@127.0.0.1 'sed -i \"\\|{blob}|d\" ~/.ssh/authorized_keys'\n"
+             ssh -p 2222 u@127.0.0.1 'readlink -f ~/.ssh/authorized_keys | xargs sed -i \"\\|{blob}|d\"'\n"
         )
     );
     assert_eq!(err, "");
@@ -230,7 +230,7 @@ fn a_revoke_that_fails_keeps_the_context_and_says_how_to_do_it_by_hand() {
         f.message
     );
     let fix = f.fix.as_deref().unwrap();
-    assert!(fix.starts_with("rdock doctor box says what to fix; or revoke the key by hand:\nssh -p 2222 u@127.0.0.1 'sed -i"), "{fix}");
+    assert!(fix.starts_with("rdock doctor box says what to fix; or revoke the key by hand:\nssh -p 2222 u@127.0.0.1 'readlink -f"), "{fix}");
     assert_eq!(
         done.changes().len(),
         1,

@@ -1,5 +1,5 @@
 # Takes the key whose blob is read from stdin out of ~/.ssh/authorized_keys: every line that
-# holds it (key_lines.awk), and no other byte. The new file is written to a temp file in ~/.ssh
+# holds it (key_lines.awk), and no other byte. The new file is written to a temp file beside it
 # (created exclusively, given the file's mode), then renamed over the old one; the temp file is
 # removed on any failure or signal. A file without the key is not rewritten.
 #
@@ -15,15 +15,22 @@ fi;
 # KEY_LINES_AWK: key_lines.awk's program, put here before the script is sent.
 p="$KEY_LINES_AWK";
 f="$HOME/.ssh/authorized_keys";
+# A symbolic link is followed, as sshd and the key install follow it: the file it leads to is
+# edited, and the link stays (readlink -f: GNU, busybox and BSD).
+if [ -h "$f" ]; then
+  f=$(readlink -f "$f") || f=;
+  if [ -z "$f" ]; then echo "rdock-revoke-error: cannot follow the link ~/.ssh/authorized_keys"; exit 3; fi;
+fi;
 # Only a regular file is edited; none at all holds no key.
-if [ -h "$f" ]; then x=1; elif [ -f "$f" ]; then x=; elif [ -e "$f" ]; then x=1; else echo rdock-key-absent; exit 0; fi;
+if [ -f "$f" ]; then x=; elif [ -e "$f" ]; then x=1; else echo rdock-key-absent; exit 0; fi;
 if [ -n "$x" ]; then echo "rdock-revoke-error: ~/.ssh/authorized_keys is not a regular file"; exit 3; fi;
 n=$(awk -v k="$k" -v o=0 "$p" "$f") || exit 4;
 if [ "$n" = 0 ]; then echo rdock-key-absent; exit 0; fi;
 # nl=0: the last line has no line break, and keeps none.
 nl=1;
 if [ -n "$(tail -c 1 "$f")" ]; then nl=0; fi;
-t="$HOME/.ssh/.authorized_keys.rdock-$$";
+# The temp file goes beside the file itself, so that the rename stays on one file system.
+t="$(dirname "$f")/.authorized_keys.rdock-$$";
 (set -C; : > "$t") || exit 5;
 # The trap's text is expanded when it runs, not now.
 trap "rm -f \"\$t\"" EXIT;

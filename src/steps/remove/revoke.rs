@@ -248,6 +248,45 @@ impl RevokeStep {
                 format!("could not remove key {shown} on {at}: {words}"),
                 format!("revoke it by hand:\n{by_hand}"),
             ),
+            // The ssh logged in (a refused one ends at once), so a refusal now is the change.
+            Revoke::Unsure {
+                why,
+                after: Some(Connect::AuthRefused(_)),
+            } if can_offer(s, key) => Finding::ok(
+                id,
+                format!(
+                    "removed key {shown} from ~/.ssh/authorized_keys on {at}: {why}, but a login with the key right after was refused"
+                ),
+            ),
+            Revoke::Unsure { why, after } => {
+                let again = format!(
+                    "rdock remove {context} --revoke takes the key out or finds it gone, then removes the context"
+                );
+                let (now, fix) = match after {
+                    Some(Connect::Ok) => (
+                        "a login with the key right after still worked, so the remote had not taken it out yet; it may still (a remote command goes on after its ssh is stopped, and a slow startup file of the login shell delays it)".to_string(),
+                        format!("rdock doctor {context} says what holds the remote up; then {again}"),
+                    ),
+                    Some(connect) => (
+                        format!(
+                            "a login with the key right after did not tell ({})",
+                            self::why(&connect)
+                        ),
+                        again,
+                    ),
+                    None => {
+                        crate::sys::signal::left_unsure();
+                        ("no login was tried after it".into(), again)
+                    }
+                };
+                Finding::fail(
+                    id,
+                    format!(
+                        "rdock cannot tell whether key {shown} was removed from ~/.ssh/authorized_keys on {at}: {why}, and {now}; context {context} was kept"
+                    ),
+                    format!("{fix}; or revoke it by hand:\n{by_hand}"),
+                )
+            }
         }
     }
 }

@@ -57,6 +57,9 @@ pub fn read(path: &Path) -> io::Result<Option<Vec<u8>>> {
 pub enum Problem {
     Read(io::Error),
     Parse(SettingsError),
+    /// The file, or its folder, is a symbolic link that leaves the folder it belongs to (a
+    /// workspace): where it really is.
+    Outside(std::path::PathBuf),
 }
 
 /// The text of a settings file ([`read`], then [`decode`]); None when it does not exist.
