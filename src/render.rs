@@ -5,6 +5,8 @@
 //!
 //! Nothing here runs a command or reads a file.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use serde_json::json;
@@ -18,6 +20,39 @@ const FAIL: Style = AnsiColor::Red.on_default();
 const WOULD: Style = AnsiColor::Cyan.on_default();
 const DIM: Style = Style::new().dimmed();
 const BOLD: Style = Style::new().bold();
+
+/// The terminal's width in columns, as the command found it ([`set_width`]); 80 until then.
+static WIDTH: AtomicUsize = AtomicUsize::new(80);
+
+/// The width fix text is wrapped to: the terminal's (`sys::term::width`), 80 when unknown.
+pub fn set_width(columns: usize) {
+    WIDTH.store(columns.clamp(40, 200), Ordering::Relaxed);
+}
+
+/// `n thing` or `n things`.
+pub fn count(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole).
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
 
 fn paint(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
@@ -151,9 +186,16 @@ pub fn finding(f: &Finding, verbose: bool) -> String {
 pub fn setup_end(report: &Report, dry_run: bool, context: &str, devcontainer: bool) -> String {
     if dry_run {
         let blocked = report.failed() + report.warned();
-        let mut line = format!("dry run: {} step(s) would change something", report.changed);
+        let mut line = format!(
+            "dry run: {} would change something",
+            count(report.changed, "step")
+        );
         if blocked > 0 {
-            line.push_str(&format!(", {blocked} need(s) you first (see fix: above)"));
+            let need = if blocked == 1 { "needs" } else { "need" };
+            line.push_str(&format!(
+                ", {} {need} you first (see fix: above)",
+                count(blocked, "step")
+            ));
         }
         line.push_str("; nothing was changed\n");
         return line;
@@ -169,8 +211,8 @@ pub fn setup_end(report: &Report, dry_run: bool, context: &str, devcontainer: bo
         "Everything is already set up; nothing changed.\n".to_string()
     } else {
         format!(
-            "Done: {} change(s). Try: docker --context {context} ps\n",
-            report.changed
+            "Done: {}. Try: docker --context {context} ps\n",
+            count(report.changed, "change")
         )
     };
     out.push_str(&format!(
@@ -184,7 +226,7 @@ pub fn setup_end(report: &Report, dry_run: bool, context: &str, devcontainer: bo
 
 /// The last line of `rdock vscode`: what changed (or would), and what failed.
 pub fn vscode_end(report: &Report, dry_run: bool) -> String {
-    let files = |n: usize| format!("{n} settings file{}", if n == 1 { "" } else { "s" });
+    let files = |n: usize| count(n, "settings file");
     let changed = match (report.changed, dry_run) {
         (0, _) => "nothing changed".to_string(),
         (n, true) => format!("{} would change (--dry-run: nothing was written)", files(n)),
@@ -236,12 +278,7 @@ fn summary(failed: usize, warned: usize) -> String {
     if failed == 0 && warned == 0 {
         return "no issues found".into();
     }
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!(
-        "{}, {}",
-        plural(failed, "problem"),
-        plural(warned, "warning")
-    )
+    format!("{}, {}", count(failed, "problem"), count(warned, "warning"))
 }
 
 /// Doctor's report, as text: a block per target (and one for the editors with --all), checks
@@ -417,10 +454,20 @@ pub fn failed_with_fix(message: &str, fix: &str) -> String {
     failed_line(message) + &fix_lines(fix)
 }
 
-/// `    fix: LINE`, and the fix's further lines under it.
+/// `    fix: LINE`, and the fix's further lines under it, wrapped to the terminal's width. A line
+/// that starts with two spaces is a command to type: it stands on a line of its own, whole.
 fn fix_lines(fix: &str) -> String {
-    visible(fix)
-        .lines()
+    // `    fix: ` and doctor's two more columns of indent.
+    let width = WIDTH.load(Ordering::Relaxed).saturating_sub(11).max(30);
+    let mut lines = Vec::new();
+    for line in visible(fix).lines() {
+        match line.strip_prefix("  ") {
+            Some(command) => lines.push(format!("  {command}")),
+            None => lines.extend(wrap(line, width)),
+        }
+    }
+    lines
+        .iter()
         .enumerate()
         .map(|(i, line)| {
             let lead = if i == 0 { "fix:" } else { "    " };
@@ -544,6 +591,25 @@ mod tests {
             plain(&finding(&f, false)),
             "✗ host-key       not known\n    not done: pass --accept-host-key to agree\n    fix: rdock setup --accept-host-key\n"
         );
+    }
+
+    #[test]
+    fn a_fix_is_wrapped_and_its_command_stands_alone() {
+        let fix = format!("{} end.\n  ssh -G {}", "word ".repeat(30), "h".repeat(90));
+        let shown = plain(&fix_lines(&fix));
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(lines
+            .iter()
+            .all(|l| l.chars().count() <= 80 || l.contains("ssh -G")));
+        assert!(lines[0].starts_with("    fix: word word"), "{shown}");
+        assert_eq!(
+            lines.last().unwrap().trim(),
+            format!("ssh -G {}", "h".repeat(90))
+        );
+        assert!(lines[lines.len() - 2].ends_with("end."), "{shown}");
+        assert_eq!(count(1, "step"), "1 step");
+        assert_eq!(count(4, "step"), "4 steps");
+        assert_eq!(count(0, "change"), "0 changes");
     }
 
     #[test]

@@ -45,7 +45,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result {
         .filter(ContextInfo::is_ssh)
         .collect();
     let checks = if args.check {
-        let label = format!("checking {} context(s)", contexts.len());
+        let label = format!("checking {}", render::count(contexts.len(), "context"));
         term.spin(&label, || {
             parallel_map(&contexts, 16, |c| Some(reach(&exec, &c.name)))
         })

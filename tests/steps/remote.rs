@@ -99,7 +99,7 @@ fn one_probe_serves_every_remote_check_and_connects_as_docker_does() {
 
 #[test]
 fn a_refused_or_silent_connection_fails_connection_and_stops_setup() {
-    let fix = "check that 127.0.0.1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@127.0.0.1` shows where it stops";
+    let fix = "nothing listens on port 2222 of 127.0.0.1: start sshd there, or give the port it listens on (u@127.0.0.1:PORT, or Port in ~/.ssh/config)";
     let done = remote(ssh_failed(CONNECTION_REFUSED)).run(Mode::Setup, &options(), &REMOTE);
     assert_eq!(
         said(done.find("connection")),
@@ -118,7 +118,10 @@ fn a_refused_or_silent_connection_fails_connection_and_stops_setup() {
         f.message.starts_with("cannot reach 127.0.0.1:2222: no SSH answer from 127.0.0.1:2222 within 20 s (`ssh -o BatchMode=yes"),
         "{f:?}"
     );
-    assert_eq!(f.fix.as_deref(), Some(fix));
+    assert_eq!(
+        f.fix.as_deref(),
+        Some("check that 127.0.0.1 is up and sshd listens on port 2222; this shows where it stops:\n  ssh -v -p 2222 u@127.0.0.1")
+    );
     for id in ["host-key", "auth", "remote-path", "remote-daemon"] {
         assert_eq!(done.find(id).status, Status::Skip, "{id}");
     }
@@ -286,7 +289,7 @@ fn an_ipv6_address_is_bare_in_the_ssh_commands_a_fix_names() {
         (
             Status::Fail,
             "cannot reach [::1]:2222: ssh: connect to host ::1 port 2222: Connection refused",
-            Some("check that ::1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@::1` shows where it stops")
+            Some("nothing listens on port 2222 of ::1: start sshd there, or give the port it listens on (u@[::1]:PORT, or Port in ~/.ssh/config)")
         )
     );
 
@@ -418,6 +421,29 @@ fn a_silent_sshd_and_a_jump_host_that_does_not_answer_are_named() {
     );
 }
 
+/// Each way of not reaching sshd gets the fix for its cause, from what ssh really printed.
+#[test]
+fn an_unreachable_host_gets_the_fix_for_its_cause() {
+    let fix = |stderr: &str| {
+        let done = remote(ssh_failed(stderr)).run(Mode::Doctor, &options(), &REMOTE);
+        let f = done.find("connection");
+        assert_eq!(f.status, Status::Fail, "{f:?}");
+        // As a person reads it: wrapped, the command on a line of its own.
+        anstream::adapter::strip_str(&rdock::render::finding(f, false)).to_string()
+    };
+    insta::assert_snapshot!(
+        "unreachable_fixes",
+        [
+            NO_SUCH_NAME,
+            CONNECTION_REFUSED,
+            CONNECT_TIMED_OUT,
+            BANNER_TIMEOUT
+        ]
+        .map(fix)
+        .join("\n")
+    );
+}
+
 #[test]
 fn behind_a_proxy_jump_the_unreachable_fix_names_the_jump() {
     let rig = Rig::new(Platform::Linux)
@@ -426,7 +452,7 @@ fn behind_a_proxy_jump_the_unreachable_fix_names_the_jump() {
     let done = rig.run(Mode::Doctor, &options(), &["destination", "connection"]);
     assert_eq!(
         done.find("connection").fix.as_deref(),
-        Some("check that ProxyJump jump@bastion:2022 (from ~/.ssh/config) reaches 10.0.0.7:2200; `ssh -v -p 2200 alice@work` shows where it stops")
+        Some("check that ProxyJump jump@bastion:2022 (from ~/.ssh/config) reaches 10.0.0.7:2200; this shows where it stops:\n  ssh -v -p 2200 alice@work")
     );
 }
 

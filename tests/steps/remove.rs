@@ -248,7 +248,7 @@ fn revoke_stops_while_another_context_logs_in_with_the_key_and_force_only_warns(
     assert_eq!(
         out,
         "✗ docker context other also logs in to u@127.0.0.1:2222 with this key; revoking it would cut it off\n    \
-         fix: remove it first (rdock remove other), or pass --force to revoke the key anyway\n"
+         fix: remove it first (rdock remove other), or pass --force to revoke the\n         key anyway\n"
     );
 
     let forced = Options {

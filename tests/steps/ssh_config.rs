@@ -14,7 +14,7 @@ const LINUX_BLOCK: &str =
 #[test]
 fn linux_without_addkeystoagent_is_offered_the_block_and_yes_writes_it() {
     let rig = Rig::alias();
-    let wanted = "~/.ssh/config does not set AddKeysToAgent yes: without AddKeysToAgent yes, the agent is empty after each login until you ssh-add again (with it, your first ssh adds the key)";
+    let wanted = "~/.ssh/config does not set AddKeysToAgent yes: without it, the agent is empty after each login until you ssh-add again (with it, your first ssh adds the key)";
 
     // No terminal and no --yes: a warning that names --yes, and the file is left alone.
     for mode in [Mode::Doctor, Mode::Setup] {
@@ -121,7 +121,7 @@ fn macos_gets_the_keychain_lines_behind_ignoreunknown() {
         said(done.find("ssh-config")),
         (
             Status::Warn,
-            "~/.ssh/config does not set AddKeysToAgent yes, UseKeychain yes: without AddKeysToAgent yes and UseKeychain yes, the agent forgets your key at logout and ssh does not load it again from the Keychain",
+            "~/.ssh/config does not set AddKeysToAgent yes, UseKeychain yes: without them, the agent forgets your key at logout and ssh does not load it again from the Keychain",
             Some("add at the top of ~/.ssh/config (rdock setup --yes does it):\n  IgnoreUnknown UseKeychain\n  AddKeysToAgent yes\n  UseKeychain yes")
         )
     );
