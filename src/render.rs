@@ -238,6 +238,13 @@ pub fn vscode_end(report: &Report, dry_run: bool) -> String {
     }
 }
 
+/// The version of doctor's JSON document (docs/json.md): raised when a field changes meaning or
+/// goes away, not when one is added.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The next command for someone with no remote yet.
+pub const NEXT_SETUP: &str = "rdock setup user@host";
+
 /// What doctor looked at, for its title and its JSON.
 pub struct DoctorTarget {
     pub context: String,
@@ -281,31 +288,36 @@ fn summary(failed: usize, warned: usize) -> String {
     format!("{}, {}", count(failed, "problem"), count(warned, "warning"))
 }
 
-/// Doctor's report, as text: a block per target (and one for the editors with --all), checks
-/// under their group, and a closing summary.
-pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) -> String {
+/// The first line of a doctor block: the target, the editors (`None`), or this machine alone.
+pub fn doctor_title(target: Option<&DoctorTarget>, local: bool) -> String {
+    let title = match target {
+        Some(t) => format!("rdock doctor: {}", t.title()),
+        None if local => "rdock doctor: this machine (docker has no ssh:// context yet)".into(),
+        None => "rdock doctor: editors".into(),
+    };
+    format!("{}\n", bold(&visible(&title)))
+}
+
+/// One check's lines in a doctor block, under its group's title when the group changes (`last`
+/// keeps the group shown last).
+pub fn doctor_check(f: &Finding, last: &mut Option<Group>, verbose: bool) -> String {
     let mut out = String::new();
-    for (i, report) in reports.iter().enumerate() {
-        let title = match targets.get(i) {
-            Some(t) => format!("rdock doctor: {}", t.title()),
-            None => "rdock doctor: editors".into(),
-        };
-        out.push_str(&format!("{}\n", bold(&visible(&title))));
-        let mut last: Option<Group> = None;
-        for f in &report.findings {
-            if f.group != last {
-                if let Some(g) = f.group {
-                    out.push_str(&format!("{}\n", bold(g.title())));
-                }
-                last = f.group;
-            }
-            out.push_str(&format!(
-                "  {}",
-                finding(f, verbose).replace("\n    ", "\n      ")
-            ));
+    if f.group != *last {
+        if let Some(g) = f.group {
+            out.push_str(&format!("{}\n", bold(g.title())));
         }
-        out.push('\n');
+        *last = f.group;
     }
+    out.push_str(&format!(
+        "  {}",
+        finding(f, verbose).replace("\n    ", "\n      ")
+    ));
+    out
+}
+
+/// Doctor's closing lines: the summary over every report, and with no remote yet, the next
+/// command on a line of its own.
+pub fn doctor_end(targets: usize, reports: &[Report], local: bool) -> String {
     let (failed, warned) = totals(reports);
     let status = if failed > 0 {
         Status::Fail
@@ -314,16 +326,40 @@ pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) 
     } else {
         Status::Ok
     };
-    let scope = if targets.len() > 1 {
-        format!("{} contexts: ", targets.len())
+    let scope = if targets > 1 {
+        format!("{} contexts: ", targets)
     } else {
         String::new()
     };
-    out.push_str(&format!(
-        "{} {scope}{}\n",
+    let on = if local { " on this machine" } else { "" };
+    let mut out = format!(
+        "\n{} {scope}{}{on}\n",
         symbol(status),
         summary(failed, warned)
-    ));
+    );
+    if local {
+        out.push_str(&format!(
+            "No remote yet: docker has no ssh:// context to check. Next, set one up:\n  {NEXT_SETUP}\n"
+        ));
+    }
+    out
+}
+
+/// Doctor's report, as text: a block per target (and one for the editors with --all), checks
+/// under their group, and a closing summary.
+pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) -> String {
+    let mut out = String::new();
+    for (i, report) in reports.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&doctor_title(targets.get(i), false));
+        let mut last: Option<Group> = None;
+        for f in &report.findings {
+            out.push_str(&doctor_check(f, &mut last, verbose));
+        }
+    }
+    out.push_str(&doctor_end(targets.len(), reports, false));
     out
 }
 
@@ -346,10 +382,13 @@ fn summary_json(failed: usize, warned: usize) -> serde_json::Value {
     json!({"problems": failed, "warnings": warned, "text": summary(failed, warned)})
 }
 
-/// Doctor's report as one JSON document (a stable interface: see README).
-pub fn doctor_json(targets: &[DoctorTarget], reports: &[Report]) -> String {
+/// Doctor's report as one JSON document (a stable interface: docs/json.md). `local`: there was
+/// no remote to check, only this machine (`report` is its one report).
+pub fn doctor_json(targets: &[DoctorTarget], reports: &[Report], local: bool) -> String {
     let (failed, warned) = totals(reports);
-    let value = if let ([t], [r]) = (targets, reports) {
+    let mut value = if let ([r], true) = (reports, local) {
+        json!({"target": {"kind": "local"}, "checks": checks_json(&r.findings), "summary": summary_json(failed, warned), "next": NEXT_SETUP})
+    } else if let ([t], [r]) = (targets, reports) {
         json!({"target": t.json(), "checks": checks_json(&r.findings), "summary": summary_json(failed, warned)})
     } else {
         let blocks: Vec<_> = targets
@@ -358,9 +397,25 @@ pub fn doctor_json(targets: &[DoctorTarget], reports: &[Report]) -> String {
             .map(|(t, r)| json!({"target": t.json(), "checks": checks_json(&r.findings), "summary": summary_json(r.failed(), r.warned())}))
             .collect();
         let editors = reports.get(targets.len()).map(|r| checks_json(&r.findings));
-        json!({"targets": blocks, "editors": editors, "summary": summary_json(failed, warned)})
+        let mut all =
+            json!({"targets": blocks, "editors": editors, "summary": summary_json(failed, warned)});
+        if targets.is_empty() {
+            all["next"] = json!(NEXT_SETUP);
+        }
+        all
     };
+    value["schema_version"] = json!(SCHEMA_VERSION);
     json_text(&value)
+}
+
+/// A command that ended before it checked anything, as one JSON document: `kind` is `usage` (exit
+/// 2) or `failed` (exit 1).
+pub fn error_json(kind: &str, message: &str) -> String {
+    let message = message.strip_prefix("error: ").unwrap_or(message);
+    json_text(&json!({
+        "schema_version": SCHEMA_VERSION,
+        "error": {"kind": kind, "message": message.trim_end()},
+    }))
 }
 
 /// One row of `rdock list`.

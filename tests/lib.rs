@@ -16,6 +16,8 @@ mod doctor;
 #[cfg(unix)]
 mod faults;
 #[cfg(unix)]
+mod first_contact;
+#[cfg(unix)]
 mod fleet;
 #[cfg(unix)]
 mod harness;

@@ -261,6 +261,10 @@ impl Step for KeyStep {
                 if let Some(dir) = path.parent() {
                     fsutil::create_private_dir(dir)?;
                 }
+                if !self.no_passphrase {
+                    s.term
+                        .say(&before_keygen(&shown, &s.env.tilde(&public_path(&path))));
+                }
                 keys::generate(&s.exec, &cmd)?;
                 let how = if self.no_passphrase {
                     "no passphrase"
@@ -345,6 +349,18 @@ impl KeyStep {
         }
         Ok(keys::generate_cmd(&self.path, self.no_passphrase))
     }
+}
+
+/// What is said before ssh-keygen asks for a passphrase, so the prompt is no surprise: which key
+/// is made, where, and why the passphrase is asked for only now and then.
+pub fn before_keygen(private: &str, public: &str) -> Vec<String> {
+    vec![
+        format!("Making your SSH key (ed25519): {private}, and {public} for the remote."),
+        "ssh-keygen asks for a passphrase next: it locks the key file on disk.".into(),
+        "rdock then gives the key to the ssh-agent, which keeps it unlocked for this login,".into(),
+        "so ssh and docker do not ask for the passphrase on every connection.".into(),
+        "(Empty: no passphrase. --no-passphrase skips this question.)".into(),
+    ]
 }
 
 /// The keys of the agent ssh asks for this host, where it is, and what makes ssh-add ask it
