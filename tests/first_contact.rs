@@ -303,3 +303,12 @@ fn before_ssh_keygen_asks_rdock_says_what_key_it_makes_and_why() {
         assert!(before.contains(said), "{said:?} not said first:\n{screen}");
     }
 }
+
+#[test]
+fn doctor_s_help_describes_its_json() {
+    let help = text(&Fresh::new().rdock(&["doctor", "--help"]).stdout);
+    for said in ["JSON OUTPUT", "schema_version", "\"local\"", "error: {kind: \"usage\""] {
+        assert!(help.contains(said), "{said:?} missing:\n{help}");
+    }
+    assert!(!help.contains("README"), "{help}");
+}
