@@ -537,11 +537,11 @@ pub fn warn_line(message: &str) -> String {
 }
 
 /// One step of `rdock remove`, as (stdout, stderr): a ✓ line for each thing it did, or would do
-/// under --dry-run (then the commands it would run go to stderr, where remove has always shown
-/// them); ! for a warning; ✗ and the fix for a failure; and what was left alone, as it is. Not
-/// finding the context or the key to remove is an error of the command line: `error: …` on
-/// stderr. A check that found what it looked for, a skipped step and a declined one show nothing
-/// (the command says why nothing was removed).
+/// under --dry-run (then the commands it would run under it, as setup's dry run shows them); !
+/// for a warning; ✗ and the fix for a failure; and what was left alone, as it is. Not finding
+/// the context or the key to remove is an error of the command line: `error: …` on stderr. A
+/// check that found what it looked for, a skipped step and a declined one show nothing (the
+/// command says why nothing was removed).
 pub fn removal(f: &Finding) -> (String, String) {
     let is = |kinds: &[Kind]| kinds.iter().any(|k| k.id() == f.id);
     let fix = || f.fix.as_deref().map(fix_lines).unwrap_or_default();
@@ -552,11 +552,11 @@ pub fn removal(f: &Finding) -> (String, String) {
             let (commands, said): (Vec<&str>, Vec<&str>) =
                 would.lines().partition(|l| l.starts_with("would run: "));
             // Each command cut as the Exec cut it: `would run: ` is not counted.
-            let commands = commands
+            let commands: String = commands
                 .iter()
-                .map(|c| format!("would run: {}\n", visible(&c["would run: ".len()..])))
+                .map(|c| format!("    would run: {}\n", visible(&c["would run: ".len()..])))
                 .collect();
-            (done_lines(&lines(&said.join("\n"))), commands)
+            out(done_lines(&lines(&said.join("\n"))) + &commands)
         }
         (None, Status::Fail) if is(&[Kind::Target, Kind::RevokeKey]) => {
             (String::new(), format!("error: {}\n", f.message))

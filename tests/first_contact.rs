@@ -141,6 +141,11 @@ fn a_misspelt_context_is_not_dialled_and_a_stray_flag_is_clap_s() {
     let stderr = text(&run.stderr);
     assert!(stderr.contains("unexpected argument '--quiet'"), "{stderr}");
     assert!(!stderr.contains("not a docker context name"), "{stderr}");
+
+    // Nothing listens on its port: the check fails, and so does the command.
+    let run = fresh.rdock(&["list", "--check"]);
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run.stdout));
+    assert!(text(&run.stdout).contains("nearly"));
 }
 
 /// A private tmux server (its own socket), ended when dropped.
@@ -307,7 +312,12 @@ fn before_ssh_keygen_asks_rdock_says_what_key_it_makes_and_why() {
 #[test]
 fn doctor_s_help_describes_its_json() {
     let help = text(&Fresh::new().rdock(&["doctor", "--help"]).stdout);
-    for said in ["JSON OUTPUT", "schema_version", "\"local\"", "error: {kind: \"usage\""] {
+    for said in [
+        "JSON OUTPUT",
+        "schema_version",
+        "\"local\"",
+        "error: {kind: \"usage\"",
+    ] {
         assert!(help.contains(said), "{said:?} missing:\n{help}");
     }
     assert!(!help.contains("README"), "{help}");

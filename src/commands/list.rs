@@ -70,7 +70,12 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result {
     } else {
         render::out(&render::list_table(&rows, args.check));
     }
-    Ok(ExitCode::SUCCESS)
+    // A context that failed its check fails the command, so a script can tell.
+    Ok(if rows.iter().any(|r| r.reachable == Some(false)) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[cfg(test)]
