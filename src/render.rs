@@ -35,10 +35,25 @@ pub fn count(n: usize, thing: &str) -> String {
 }
 
 /// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole).
+/// A command quoted in backquotes (`ssh -G box`) is kept whole, as one word.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut quoted = false;
     for word in text.split(' ').filter(|w| !w.is_empty()) {
+        match words.last_mut() {
+            Some(last) if quoted => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => words.push(word.to_string()),
+        }
+        if word.matches('`').count() % 2 == 1 {
+            quoted = !quoted;
+        }
+    }
+    for word in &words {
         let len = line.chars().count();
         if len > 0 && len + 1 + word.chars().count() > width {
             lines.push(std::mem::take(&mut line));
@@ -509,6 +524,27 @@ pub fn failed_with_fix(message: &str, fix: &str) -> String {
     failed_line(message) + &fix_lines(fix)
 }
 
+/// Does a fix line start with a command to type (`rm PATH`, `ssh-add -t 8h KEY`)?
+fn is_command(line: &str) -> bool {
+    const PROGRAMS: [&str; 12] = [
+        "rm",
+        "mv",
+        "chmod",
+        "ssh",
+        "ssh-add",
+        "ssh-keygen",
+        "ssh-copy-id",
+        "docker",
+        "unset",
+        "sudo",
+        "eval",
+        "systemctl",
+    ];
+    line.split(' ')
+        .next()
+        .is_some_and(|first| PROGRAMS.contains(&first))
+}
+
 /// `    fix: LINE`, and the fix's further lines under it, wrapped to the terminal's width. A line
 /// that starts with two spaces is a command to type: it stands on a line of its own, whole.
 fn fix_lines(fix: &str) -> String {
@@ -518,6 +554,8 @@ fn fix_lines(fix: &str) -> String {
     for line in visible(fix).lines() {
         match line.strip_prefix("  ") {
             Some(command) => lines.push(format!("  {command}")),
+            // A fix that is a command is typed as it is: never broken.
+            None if is_command(line) => lines.push(line.to_string()),
             None => lines.extend(wrap(line, width)),
         }
     }
@@ -665,6 +703,13 @@ mod tests {
         assert_eq!(count(1, "step"), "1 step");
         assert_eq!(count(4, "step"), "4 steps");
         assert_eq!(count(0, "change"), "0 changes");
+        let long = format!("rm /{}/socket", "d".repeat(90));
+        assert_eq!(plain(&fix_lines(&long)), format!("    fix: {long}\n"));
+        let quoted = wrap("run `ssh -v -p 2222 u@h` to see where it stops", 12);
+        assert!(
+            quoted.contains(&"`ssh -v -p 2222 u@h`".to_string()),
+            "{quoted:?}"
+        );
     }
 
     #[test]

@@ -101,12 +101,13 @@ impl Step for KeyStep {
                     );
                 }
                 let keygen = format!(
-                    "ssh-keygen -t ed25519 -f {}",
+                    "  ssh-keygen -t ed25519 -f {}",
                     quote(&path.to_string_lossy())
                 );
                 let Some((keys, place, to)) = agent_holds(s) else {
                     self.pending = Some(Pending::Generate(None));
-                    return Finding::fail("key", format!("no key at {shown}"), keygen).fixable();
+                    let fix = format!("make one:\n{keygen}");
+                    return Finding::fail("key", format!("no key at {shown}"), fix).fixable();
                 };
                 // The person may mean a key of the agent's: say so, and how to use one.
                 let n = keys.len();
@@ -117,7 +118,7 @@ impl Step for KeyStep {
                         if n == 1 { "" } else { "s" }
                     ),
                     format!(
-                        "to use a key of the agent's: save its line of `{to}ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: {keygen}"
+                        "to use a key of the agent's: save its line of `{to}ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead:\n{keygen}"
                     ),
                 )
                 .fixable();

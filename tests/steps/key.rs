@@ -107,7 +107,7 @@ fn no_key_is_made_by_setup_with_ssh_keygen_and_checked_again() {
         (
             Status::Fail,
             "no key at ~/.ssh/id_ed25519",
-            Some(format!("ssh-keygen -t ed25519 -f {}", quote(&path)).as_str())
+            Some(format!("make one:\n  ssh-keygen -t ed25519 -f {}", quote(&path)).as_str())
         )
     );
     assert!(f.fixable && f.outcome.is_none());
@@ -310,7 +310,7 @@ fn without_any_key_the_new_one_goes_where_the_hosts_identity_file_says() {
         "key",
         Status::Fail,
         "no key at ~/.ssh/work_ed25519",
-        Some(format!("ssh-keygen -t ed25519 -f {}", quote(&path)).as_str()),
+        Some(format!("make one:\n  ssh-keygen -t ed25519 -f {}", quote(&path)).as_str()),
     );
 }
 
@@ -475,11 +475,11 @@ fn with_no_key_file_but_keys_in_the_agent_the_finding_says_so_and_setup_asks_fir
         .agent(Reply::ok(SSH_ADD_L_SEVEN), Reply::ok(SSH_ADD_BIG_L_SEVEN))
         .key_files(None, None, Reply::ok(SSH_KEYGEN_Y));
     let path = rig.arg(".ssh/id_ed25519");
-    let keygen = format!("ssh-keygen -t ed25519 -f {}", quote(&path));
+    let keygen = format!("  ssh-keygen -t ed25519 -f {}", quote(&path));
     let doctor = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
     let message =
         format!("no key at ~/.ssh/id_ed25519, but the agent at {AGENT_SOCK} holds 7 keys");
-    let fix = format!("to use a key of the agent's: save its line of `ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: {keygen}");
+    let fix = format!("to use a key of the agent's: save its line of `ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead:\n{keygen}");
     doctor.says("key", Status::Fail, &message, Some(&fix));
     let f = doctor.find("key");
     assert_eq!(f.details.len(), 7, "{:?}", f.details);
