@@ -145,16 +145,21 @@ fn doctor(global: &GlobalArgs, args: &DoctorArgs) -> Result {
         }
         return Ok(exit(args, &reports));
     }
-    let mut reports: Vec<Report> = parallel_map(&targets, PARALLEL, |target| {
-        let endpoint = match &target.endpoint {
-            Ok(endpoint) => endpoint,
-            Err(why) => return unreadable(&target.shown.context, why),
-        };
-        let mut s = Session::new(exec.clone(), Term::plain(), env.clone());
-        s.dest = Some(endpoint.dest.clone());
-        s.socket = endpoint.socket.clone();
-        let mut steps = plan::steps(Purpose::Doctor, Scope::Destination, &options(target), &env);
-        steps::run(&mut s, &mut steps, Mode::Doctor, &mut |_| {})
+    // The contexts are checked at once, each on a plain terminal: one line says what is waited on.
+    let label = format!("checking {}", render::count(targets.len(), "context"));
+    let mut reports: Vec<Report> = term.spin(&label, || {
+        parallel_map(&targets, PARALLEL, |target| {
+            let endpoint = match &target.endpoint {
+                Ok(endpoint) => endpoint,
+                Err(why) => return unreadable(&target.shown.context, why),
+            };
+            let mut s = Session::new(exec.clone(), Term::plain(), env.clone());
+            s.dest = Some(endpoint.dest.clone());
+            s.socket = endpoint.socket.clone();
+            let mut steps =
+                plan::steps(Purpose::Doctor, Scope::Destination, &options(target), &env);
+            steps::run(&mut s, &mut steps, Mode::Doctor, &mut |_| {})
+        })
     });
     // The editors are the same for every context: check them once, in a block of their own.
     let mut s = Session::new(exec.clone(), Term::plain(), env.clone());

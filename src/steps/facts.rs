@@ -371,7 +371,9 @@ fn gather_now(s: &mut Session, wants: &[Want]) {
                 s.facts.versions = Some(v);
             }
             Want::Compose => {
-                let v = text(s.exec.run(&docker::compose_version_cmd()));
+                let v = s.term.spin("docker compose version", || {
+                    text(s.exec.run(&docker::compose_version_cmd()))
+                });
                 s.facts.compose = Some(v);
             }
             Want::Master(context) => {
@@ -395,7 +397,10 @@ fn gather_now(s: &mut Session, wants: &[Want]) {
             }
             Want::Clients(context) => {
                 if s.resolved.is_some() && s.key.is_some() {
-                    s.facts.clients = Some(super::clients::gather(s, context));
+                    let term = s.term.clone();
+                    let label = "reading what the docker clients would meet";
+                    let facts = term.spin(label, || super::clients::gather(s, context));
+                    s.facts.clients = Some(facts);
                 }
             }
         }
