@@ -154,6 +154,7 @@ Exit: 0 no problem, 1 a problem (or with --strict a warning), 2 a usage error.";
 pub struct DoctorArgs {
     /// A docker context name, or a destination as setup takes it (default: the context the VS Code
     /// workspace around the current directory pins, else the current context)
+    #[arg(allow_hyphen_values = true)]
     pub target: Option<String>,
     /// Check every ssh:// docker context
     #[arg(long, conflicts_with = "target")]

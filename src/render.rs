@@ -34,14 +34,13 @@ pub fn count(n: usize, thing: &str) -> String {
     format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
 }
 
-/// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole).
-/// A command quoted in backquotes (`ssh -G box`) is kept whole, as one word.
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole;
+/// runs of spaces inside a line are kept). A command quoted in backquotes (`ssh -G box`) is
+/// kept whole, as one word.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
     let mut words: Vec<String> = Vec::new();
     let mut quoted = false;
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
+    for word in text.split(' ') {
         match words.last_mut() {
             Some(last) if quoted => {
                 last.push(' ');
@@ -53,15 +52,23 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
             quoted = !quoted;
         }
     }
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut fresh = true;
     for word in &words {
-        let len = line.chars().count();
-        if len > 0 && len + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
+        let (len, more) = (line.chars().count(), word.chars().count());
+        if !fresh && !word.is_empty() && len + 1 + more > width {
+            lines.push(std::mem::take(&mut line).trim_end().to_string());
+            fresh = true;
         }
-        if !line.is_empty() {
+        if fresh && word.is_empty() {
+            continue;
+        }
+        if !fresh {
             line.push(' ');
         }
         line.push_str(word);
+        fresh = false;
     }
     if !line.is_empty() || lines.is_empty() {
         lines.push(line);
@@ -705,6 +712,8 @@ mod tests {
         assert_eq!(count(0, "change"), "0 changes");
         let long = format!("rm /{}/socket", "d".repeat(90));
         assert_eq!(plain(&fix_lines(&long)), format!("    fix: {long}\n"));
+        assert_eq!(wrap("unset X  (and more)", 80), ["unset X  (and more)"]);
+        assert_eq!(wrap("aaaa bbbb  cccc", 9), ["aaaa bbbb", "cccc"]);
         let quoted = wrap("run `ssh -v -p 2222 u@h` to see where it stops", 12);
         assert!(
             quoted.contains(&"`ssh -v -p 2222 u@h`".to_string()),

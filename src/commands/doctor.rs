@@ -241,6 +241,11 @@ fn pick_targets(
     args: &DoctorArgs,
     workspace: Option<&WorkspaceOptions>,
 ) -> Result<Picked> {
+    // A flag doctor does not know is a flag, not a target: clap's usage error. (A target that
+    // starts with one '-' is taken, to be refused as a destination ssh would read as an option.)
+    if let Some(flag) = args.target.as_deref().filter(|a| a.starts_with("--")) {
+        return Err(Error::Usage(unknown_flag(flag)));
+    }
     // Refuse what is neither a context name nor a destination before running anything.
     if let Some(arg) = args
         .target
@@ -349,6 +354,24 @@ fn pick_targets(
         },
         endpoint: Ok(Endpoint { dest, socket: None }),
     }]))
+}
+
+/// clap's own error for an argument it does not know, as `rdock doctor` would print it.
+fn unknown_flag(flag: &str) -> String {
+    let mut cli = <crate::cli::Cli as clap::CommandFactory>::command();
+    cli.build();
+    let doctor = cli
+        .find_subcommand_mut("doctor")
+        .expect("doctor is a subcommand");
+    doctor
+        .error(
+            clap::error::ErrorKind::UnknownArgument,
+            format!("unexpected argument '{flag}' found"),
+        )
+        .render()
+        .to_string()
+        .trim_end()
+        .to_string()
 }
 
 /// Does a `Host` line of ~/.ssh/config name `host`?
