@@ -8,6 +8,7 @@ pub mod snapshot;
 
 /// rdock's text output with each fix's wrapped lines joined again (render wraps fix text to the
 /// terminal's width): a continuation line is indented 9 columns or more, under `fix:`.
+#[cfg(unix)]
 pub fn unwrapped(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.lines() {
