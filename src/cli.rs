@@ -44,6 +44,7 @@ pub enum Command {
     /// Walk every step from key pair to docker context, fixing what needs fixing
     Setup(SetupArgs),
     /// Diagnose a context or destination without changing anything; print the fix for each problem
+    #[command(after_long_help = DOCTOR_JSON_HELP)]
     Doctor(DoctorArgs),
     /// Set docker.explorerRefreshInterval in every installed editor's settings.json; with
     /// --workspace DIR, pin a docker context for that folder alone instead
@@ -135,6 +136,20 @@ pub struct SetupArgs {
     pub vscode: VscodeOptions,
 }
 
+/// What `rdock doctor --json` prints, for `rdock doctor --help` (docs/json.md says the same at
+/// length).
+pub const DOCTOR_JSON_HELP: &str = "\
+JSON OUTPUT (--json): one document on stdout, whatever the outcome; schema_version is 1.
+  One target:   {schema_version, target, checks, summary}
+  --all:        {schema_version, targets: [{target, checks, summary}], editors, summary}
+                (no ssh:// context: targets is [] and next is \"rdock setup user@host\")
+  No remote:    {schema_version, target: {kind: \"local\"}, checks, summary, next}
+  Usage error:  {schema_version, error: {kind: \"usage\", message}} (exit 2)
+  target:  {kind: context|destination, context, destination, endpoint, pinned_by}
+  checks:  [{id, status: ok|warn|fail|skip, message, fix}]
+  summary: {problems, warnings, text}
+Exit: 0 no problem, 1 a problem (or with --strict a warning), 2 a usage error.";
+
 #[derive(Args, Debug, Clone, Default)]
 pub struct DoctorArgs {
     /// A docker context name, or a destination as setup takes it (default: the context the VS Code
@@ -144,7 +159,7 @@ pub struct DoctorArgs {
     /// Check every ssh:// docker context
     #[arg(long, conflicts_with = "target")]
     pub all: bool,
-    /// Print one JSON object (a stable interface; see README)
+    /// Print one JSON document on stdout, whatever the outcome (its fields: rdock doctor --help)
     #[arg(long)]
     pub json: bool,
     /// Exit 1 on warnings too

@@ -30,6 +30,16 @@ fn unwritten(why: Option<String>) -> Option<ExitCode> {
 /// As clap's own exit: print, then 0 for --help and --version, 2 for a usage error; but a --help
 /// or --version that cannot be written fails as any other output does.
 fn clap_exit(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let shown = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if !shown && std::env::args_os().skip(1).any(|a| a == "--json") {
+        // Asked for JSON (`--json` among the arguments): the usage error is one JSON document on
+        // stdout, as every other outcome is.
+        let message = e.render().to_string();
+        rdock::render::out(&rdock::render::error_json("usage", &message));
+        let code = ExitCode::from(rdock::error::EXIT_USAGE);
+        return unwritten(rdock::render::output_failed()).unwrap_or(code);
+    }
     let failed = match e.print() {
         Err(why) if why.kind() != std::io::ErrorKind::BrokenPipe => Some(why.to_string()),
         _ => stdout_closed().then(|| "stdout is closed".to_string()),

@@ -5,6 +5,8 @@
 //!
 //! Nothing here runs a command or reads a file.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 use serde_json::json;
@@ -18,6 +20,61 @@ const FAIL: Style = AnsiColor::Red.on_default();
 const WOULD: Style = AnsiColor::Cyan.on_default();
 const DIM: Style = Style::new().dimmed();
 const BOLD: Style = Style::new().bold();
+
+/// The terminal's width in columns, as the command found it ([`set_width`]); 80 until then.
+static WIDTH: AtomicUsize = AtomicUsize::new(80);
+
+/// The width fix text is wrapped to: the terminal's (`sys::term::width`), 80 when unknown.
+pub fn set_width(columns: usize) {
+    WIDTH.store(columns.clamp(40, 200), Ordering::Relaxed);
+}
+
+/// `n thing` or `n things`.
+pub fn count(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole;
+/// runs of spaces inside a line are kept). A command quoted in backquotes (`ssh -G box`) is
+/// kept whole, as one word.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut quoted = false;
+    for word in text.split(' ') {
+        match words.last_mut() {
+            Some(last) if quoted => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => words.push(word.to_string()),
+        }
+        if word.matches('`').count() % 2 == 1 {
+            quoted = !quoted;
+        }
+    }
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut fresh = true;
+    for word in &words {
+        let (len, more) = (line.chars().count(), word.chars().count());
+        if !fresh && !word.is_empty() && len + 1 + more > width {
+            lines.push(std::mem::take(&mut line).trim_end().to_string());
+            fresh = true;
+        }
+        if fresh && word.is_empty() {
+            continue;
+        }
+        if !fresh {
+            line.push(' ');
+        }
+        line.push_str(word);
+        fresh = false;
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
 
 fn paint(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")
@@ -180,9 +237,16 @@ pub fn finding(f: &Finding, verbose: bool) -> String {
 pub fn setup_end(report: &Report, dry_run: bool, context: &str, devcontainer: bool) -> String {
     if dry_run {
         let blocked = report.failed() + report.warned();
-        let mut line = format!("dry run: {} step(s) would change something", report.changed);
+        let mut line = format!(
+            "dry run: {} would change something",
+            count(report.changed, "step")
+        );
         if blocked > 0 {
-            line.push_str(&format!(", {blocked} need(s) you first (see fix: above)"));
+            let need = if blocked == 1 { "needs" } else { "need" };
+            line.push_str(&format!(
+                ", {} {need} you first (see fix: above)",
+                count(blocked, "step")
+            ));
         }
         line.push_str("; nothing was changed\n");
         return line;
@@ -206,8 +270,8 @@ pub fn setup_end(report: &Report, dry_run: bool, context: &str, devcontainer: bo
         "Everything is already set up; nothing changed.\n".to_string()
     } else {
         format!(
-            "Done: {} change(s). Try: docker --context {context} ps\n",
-            report.changed
+            "Done: {}. Try: docker --context {context} ps\n",
+            count(report.changed, "change")
         )
     };
     out.push_str(&format!(
@@ -221,7 +285,7 @@ pub fn setup_end(report: &Report, dry_run: bool, context: &str, devcontainer: bo
 
 /// The last line of `rdock vscode`: what changed (or would), and what failed.
 pub fn vscode_end(report: &Report, dry_run: bool) -> String {
-    let files = |n: usize| format!("{n} settings file{}", if n == 1 { "" } else { "s" });
+    let files = |n: usize| count(n, "settings file");
     let changed = match (report.changed, dry_run) {
         (0, _) => "nothing changed".to_string(),
         (n, true) => format!("{} would change (--dry-run: nothing was written)", files(n)),
@@ -232,6 +296,13 @@ pub fn vscode_end(report: &Report, dry_run: bool) -> String {
         failed => format!("{changed}; {failed} failed"),
     }
 }
+
+/// The version of doctor's JSON document (docs/json.md): raised when a field changes meaning or
+/// goes away, not when one is added.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The next command for someone with no remote yet.
+pub const NEXT_SETUP: &str = "rdock setup user@host";
 
 /// What doctor looked at, for its title and its JSON.
 pub struct DoctorTarget {
@@ -273,39 +344,39 @@ fn summary(failed: usize, warned: usize) -> String {
     if failed == 0 && warned == 0 {
         return "no issues found".into();
     }
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!(
-        "{}, {}",
-        plural(failed, "problem"),
-        plural(warned, "warning")
-    )
+    format!("{}, {}", count(failed, "problem"), count(warned, "warning"))
 }
 
-/// Doctor's report, as text: a block per target (and one for the editors with --all), checks
-/// under their group, and a closing summary.
-pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) -> String {
+/// The first line of a doctor block: the target, the editors (`None`), or this machine alone.
+pub fn doctor_title(target: Option<&DoctorTarget>, local: bool) -> String {
+    let title = match target {
+        Some(t) => format!("rdock doctor: {}", t.title()),
+        None if local => "rdock doctor: this machine (docker has no ssh:// context yet)".into(),
+        None => "rdock doctor: editors".into(),
+    };
+    format!("{}\n", bold(&visible(&title)))
+}
+
+/// One check's lines in a doctor block, under its group's title when the group changes (`last`
+/// keeps the group shown last).
+pub fn doctor_check(f: &Finding, last: &mut Option<Group>, verbose: bool) -> String {
     let mut out = String::new();
-    for (i, report) in reports.iter().enumerate() {
-        let title = match targets.get(i) {
-            Some(t) => format!("rdock doctor: {}", t.title()),
-            None => "rdock doctor: editors".into(),
-        };
-        out.push_str(&format!("{}\n", bold(&visible(&title))));
-        let mut last: Option<Group> = None;
-        for f in &report.findings {
-            if f.group != last {
-                if let Some(g) = f.group {
-                    out.push_str(&format!("{}\n", bold(g.title())));
-                }
-                last = f.group;
-            }
-            out.push_str(&format!(
-                "  {}",
-                finding(f, verbose).replace("\n    ", "\n      ")
-            ));
+    if f.group != *last {
+        if let Some(g) = f.group {
+            out.push_str(&format!("{}\n", bold(g.title())));
         }
-        out.push('\n');
+        *last = f.group;
     }
+    out.push_str(&format!(
+        "  {}",
+        finding(f, verbose).replace("\n    ", "\n      ")
+    ));
+    out
+}
+
+/// Doctor's closing lines: the summary over every report, and with no remote yet, the next
+/// command on a line of its own.
+pub fn doctor_end(targets: usize, reports: &[Report], local: bool) -> String {
     let (failed, warned) = totals(reports);
     // A signal stopped it: "no issues found" would claim checks that never ran.
     let stopped = reports.iter().any(|r| r.interrupted.is_some());
@@ -316,11 +387,12 @@ pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) 
     } else {
         Status::Ok
     };
-    let scope = if targets.len() > 1 {
-        format!("{} contexts: ", targets.len())
+    let scope = if targets > 1 {
+        format!("{} contexts: ", targets)
     } else {
         String::new()
     };
+    let on = if local { " on this machine" } else { "" };
     let summary = match stopped {
         true => format!(
             "stopped before every check ran ({} in the checks made)",
@@ -328,7 +400,30 @@ pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) 
         ),
         false => summary(failed, warned),
     };
-    out.push_str(&format!("{} {scope}{summary}\n", symbol(status)));
+    let mut out = format!("\n{} {scope}{summary}{on}\n", symbol(status));
+    if local {
+        out.push_str(&format!(
+            "No remote yet: docker has no ssh:// context to check. Next, set one up:\n  {NEXT_SETUP}\n"
+        ));
+    }
+    out
+}
+
+/// Doctor's report, as text: a block per target (and one for the editors with --all), checks
+/// under their group, and a closing summary.
+pub fn doctor_text(targets: &[DoctorTarget], reports: &[Report], verbose: bool) -> String {
+    let mut out = String::new();
+    for (i, report) in reports.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&doctor_title(targets.get(i), false));
+        let mut last: Option<Group> = None;
+        for f in &report.findings {
+            out.push_str(&doctor_check(f, &mut last, verbose));
+        }
+    }
+    out.push_str(&doctor_end(targets.len(), reports, false));
     out
 }
 
@@ -351,10 +446,13 @@ fn summary_json(failed: usize, warned: usize) -> serde_json::Value {
     json!({"problems": failed, "warnings": warned, "text": summary(failed, warned)})
 }
 
-/// Doctor's report as one JSON document (a stable interface: see README).
-pub fn doctor_json(targets: &[DoctorTarget], reports: &[Report]) -> String {
+/// Doctor's report as one JSON document (a stable interface: docs/json.md). `local`: there was
+/// no remote to check, only this machine (`report` is its one report).
+pub fn doctor_json(targets: &[DoctorTarget], reports: &[Report], local: bool) -> String {
     let (failed, warned) = totals(reports);
-    let value = if let ([t], [r]) = (targets, reports) {
+    let mut value = if let ([r], true) = (reports, local) {
+        json!({"target": {"kind": "local"}, "checks": checks_json(&r.findings), "summary": summary_json(failed, warned), "next": NEXT_SETUP})
+    } else if let ([t], [r]) = (targets, reports) {
         json!({"target": t.json(), "checks": checks_json(&r.findings), "summary": summary_json(failed, warned)})
     } else {
         let blocks: Vec<_> = targets
@@ -363,9 +461,25 @@ pub fn doctor_json(targets: &[DoctorTarget], reports: &[Report]) -> String {
             .map(|(t, r)| json!({"target": t.json(), "checks": checks_json(&r.findings), "summary": summary_json(r.failed(), r.warned())}))
             .collect();
         let editors = reports.get(targets.len()).map(|r| checks_json(&r.findings));
-        json!({"targets": blocks, "editors": editors, "summary": summary_json(failed, warned)})
+        let mut all =
+            json!({"targets": blocks, "editors": editors, "summary": summary_json(failed, warned)});
+        if targets.is_empty() {
+            all["next"] = json!(NEXT_SETUP);
+        }
+        all
     };
+    value["schema_version"] = json!(SCHEMA_VERSION);
     json_text(&value)
+}
+
+/// A command that ended before it checked anything, as one JSON document: `kind` is `usage` (exit
+/// 2) or `failed` (exit 1).
+pub fn error_json(kind: &str, message: &str) -> String {
+    let message = message.strip_prefix("error: ").unwrap_or(message);
+    json_text(&json!({
+        "schema_version": SCHEMA_VERSION,
+        "error": {"kind": kind, "message": message.trim_end()},
+    }))
 }
 
 /// One row of `rdock list`.
@@ -459,10 +573,43 @@ pub fn failed_with_fix(message: &str, fix: &str) -> String {
     failed_line(message) + &fix_lines(fix)
 }
 
-/// `    fix: LINE`, and the fix's further lines under it.
+/// Does a fix line start with a command to type (`rm PATH`, `ssh-add -t 8h KEY`)?
+fn is_command(line: &str) -> bool {
+    const PROGRAMS: [&str; 12] = [
+        "rm",
+        "mv",
+        "chmod",
+        "ssh",
+        "ssh-add",
+        "ssh-keygen",
+        "ssh-copy-id",
+        "docker",
+        "unset",
+        "sudo",
+        "eval",
+        "systemctl",
+    ];
+    line.split(' ')
+        .next()
+        .is_some_and(|first| PROGRAMS.contains(&first))
+}
+
+/// `    fix: LINE`, and the fix's further lines under it, wrapped to the terminal's width. A line
+/// that starts with two spaces is a command to type: it stands on a line of its own, whole.
 fn fix_lines(fix: &str) -> String {
-    visible(fix)
-        .lines()
+    // `    fix: ` and doctor's two more columns of indent.
+    let width = WIDTH.load(Ordering::Relaxed).saturating_sub(11).max(30);
+    let mut lines = Vec::new();
+    for line in visible(fix).lines() {
+        match line.strip_prefix("  ") {
+            Some(command) => lines.push(format!("  {command}")),
+            // A fix that is a command is typed as it is: never broken.
+            None if is_command(line) => lines.push(line.to_string()),
+            None => lines.extend(wrap(line, width)),
+        }
+    }
+    lines
+        .iter()
         .enumerate()
         .map(|(i, line)| {
             let lead = if i == 0 { "fix:" } else { "    " };
@@ -477,11 +624,11 @@ pub fn warn_line(message: &str) -> String {
 }
 
 /// One step of `rdock remove`, as (stdout, stderr): a ✓ line for each thing it did, or would do
-/// under --dry-run (then the commands it would run go to stderr, where remove has always shown
-/// them); ! for a warning; ✗ and the fix for a failure; and what was left alone, as it is. Not
-/// finding the context or the key to remove is an error of the command line: `error: …` on
-/// stderr. A check that found what it looked for, a skipped step and a declined one show nothing
-/// (the command says why nothing was removed).
+/// under --dry-run (then the commands it would run under it, as setup's dry run shows them); !
+/// for a warning; ✗ and the fix for a failure; and what was left alone, as it is. Not finding
+/// the context or the key to remove is an error of the command line: `error: …` on stderr. A
+/// check that found what it looked for, a skipped step and a declined one show nothing (the
+/// command says why nothing was removed).
 pub fn removal(f: &Finding) -> (String, String) {
     let is = |kinds: &[Kind]| kinds.iter().any(|k| k.id() == f.id);
     let fix = || f.fix.as_deref().map(fix_lines).unwrap_or_default();
@@ -492,11 +639,11 @@ pub fn removal(f: &Finding) -> (String, String) {
             let (commands, said): (Vec<&str>, Vec<&str>) =
                 would.lines().partition(|l| l.starts_with("would run: "));
             // Each command cut as the Exec cut it: `would run: ` is not counted.
-            let commands = commands
+            let commands: String = commands
                 .iter()
-                .map(|c| format!("would run: {}\n", visible(&c["would run: ".len()..])))
+                .map(|c| format!("    would run: {}\n", visible(&c["would run: ".len()..])))
                 .collect();
-            (done_lines(&lines(&said.join("\n"))), commands)
+            out(done_lines(&lines(&said.join("\n"))) + &commands)
         }
         (None, Status::Fail) if is(&[Kind::Target, Kind::RevokeKey]) => {
             (String::new(), format!("error: {}\n", f.message))
@@ -613,6 +760,34 @@ mod tests {
         assert_eq!(
             plain(&finding(&f, false)),
             "✗ host-key       not known\n    not done: pass --accept-host-key to agree\n    fix: rdock setup --accept-host-key\n"
+        );
+    }
+
+    #[test]
+    fn a_fix_is_wrapped_and_its_command_stands_alone() {
+        let fix = format!("{} end.\n  ssh -G {}", "word ".repeat(30), "h".repeat(90));
+        let shown = plain(&fix_lines(&fix));
+        let lines: Vec<&str> = shown.lines().collect();
+        assert!(lines
+            .iter()
+            .all(|l| l.chars().count() <= 80 || l.contains("ssh -G")));
+        assert!(lines[0].starts_with("    fix: word word"), "{shown}");
+        assert_eq!(
+            lines.last().unwrap().trim(),
+            format!("ssh -G {}", "h".repeat(90))
+        );
+        assert!(lines[lines.len() - 2].ends_with("end."), "{shown}");
+        assert_eq!(count(1, "step"), "1 step");
+        assert_eq!(count(4, "step"), "4 steps");
+        assert_eq!(count(0, "change"), "0 changes");
+        let long = format!("rm /{}/socket", "d".repeat(90));
+        assert_eq!(plain(&fix_lines(&long)), format!("    fix: {long}\n"));
+        assert_eq!(wrap("unset X  (and more)", 80), ["unset X  (and more)"]);
+        assert_eq!(wrap("aaaa bbbb  cccc", 9), ["aaaa bbbb", "cccc"]);
+        let quoted = wrap("run `ssh -v -p 2222 u@h` to see where it stops", 12);
+        assert!(
+            quoted.contains(&"`ssh -v -p 2222 u@h`".to_string()),
+            "{quoted:?}"
         );
     }
 

@@ -209,11 +209,19 @@ fn assert_refused(args: &[&str], why: &str) {
         let run = w.rdock(&argv);
         let shown = format!("rdock {argv:?}:\n{run}");
         assert_eq!(run.code, Some(2), "{shown}");
-        assert!(run.stderr.contains(why), "expected {why:?} in {shown}");
-        assert!(
-            run.stderr.lines().any(|l| l.starts_with("error: ")),
-            "{shown}"
-        );
+        if argv.contains(&"--json") {
+            // With --json the usage error is the one JSON document on stdout.
+            let v: serde_json::Value = serde_json::from_str(&run.stdout).expect(&shown);
+            assert_eq!(v["error"]["kind"], "usage", "{shown}");
+            let message = v["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains(why), "expected {why:?} in {shown}");
+        } else {
+            assert!(run.stderr.contains(why), "expected {why:?} in {shown}");
+            assert!(
+                run.stderr.lines().any(|l| l.starts_with("error: ")),
+                "{shown}"
+            );
+        }
         assert!(!run.all().contains("panicked"), "{shown}");
         let echoed: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("$ ")).collect();
         assert!(echoed.is_empty(), "commands were echoed: {shown}");

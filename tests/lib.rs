@@ -10,6 +10,8 @@ mod destination_props;
 #[cfg(unix)]
 mod e2e;
 #[cfg(unix)]
+mod first_contact;
+#[cfg(unix)]
 mod harness;
 #[cfg(unix)]
 mod hostile;

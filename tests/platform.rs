@@ -226,14 +226,22 @@ fn setup_runs_the_service_fix_only_when_elevated_and_else_prints_it() {
 fn each_os_gets_its_own_agent_fix() {
     let unit = Path::new("/usr/lib/systemd/user/ssh-agent.service");
     let linux = agent::agent_fix(Platform::Linux, Some(unit));
-    assert!(linux.starts_with("eval \"$(ssh-agent -s)\""), "{linux}");
     assert!(
-        linux.contains("systemctl --user enable --now ssh-agent (your distribution ships /usr/lib/systemd/user/ssh-agent.service"),
+        linux.starts_with("start one for this shell:\n  eval \"$(ssh-agent -s)\"\n"),
         "{linux}"
     );
-    assert!(linux.contains("AddKeysToAgent yes"), "{linux}");
+    assert!(
+        linux.contains("(your distribution ships /usr/lib/systemd/user/ssh-agent.service")
+            && linux.ends_with("\n  systemctl --user enable --now ssh-agent"),
+        "{linux}"
+    );
+    // AddKeysToAgent is the ssh-config check's to say.
+    assert!(!linux.contains("AddKeysToAgent"), "{linux}");
     let bare = agent::agent_fix(Platform::Linux, None);
-    assert!(bare.starts_with("eval \"$(ssh-agent -s)\""), "{bare}");
+    assert!(
+        bare.starts_with("start one for this shell:\n  eval"),
+        "{bare}"
+    );
     assert!(!bare.contains("systemctl"), "{bare}");
     assert_eq!(agent::agent_fix(Platform::Wsl, None), bare);
     assert!(agent::agent_fix(Platform::MacOs, None)

@@ -64,7 +64,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result {
         .filter(ContextInfo::is_ssh)
         .collect();
     let checks = if args.check {
-        let label = format!("checking {} context(s)", contexts.len());
+        let label = format!("checking {}", render::count(contexts.len(), "context"));
         term.spin(&label, || {
             parallel_map(&contexts, 16, |c| Some(reach(&exec, &c.name)))
         })
@@ -89,7 +89,12 @@ pub fn run(global: &GlobalArgs, args: &ListArgs) -> Result {
     } else {
         render::out(&render::list_table(&rows, args.check));
     }
-    Ok(ExitCode::SUCCESS)
+    // A context that failed its check fails the command, so a script can tell.
+    Ok(if rows.iter().any(|r| r.reachable == Some(false)) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Color::Always => anstream::ColorChoice::Always,
         Color::Never => anstream::ColorChoice::Never,
     });
+    render::set_width(crate::sys::term::width());
     let result = match cli.command {
         Command::Setup(args) => setup::run(&cli.global, &args),
         Command::Doctor(args) => doctor::run(&cli.global, &args),

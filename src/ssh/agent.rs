@@ -42,16 +42,15 @@ pub const MAX_AGENT_KEYS: usize = 5;
 pub fn agent_fix(p: Platform, unit: Option<&Path>) -> String {
     match p {
         Platform::Linux | Platform::Wsl => {
+            // AddKeysToAgent is the ssh-config check's to say, once.
             let keep = match unit {
                 Some(unit) => format!(
-                    "systemctl --user enable --now ssh-agent (your distribution ships {}; `systemctl --user cat ssh-agent` names the socket to put in SSH_AUTH_SOCK)",
+                    "to keep one across logins (your distribution ships {}; `systemctl --user cat ssh-agent` names the socket to put in SSH_AUTH_SOCK):\n  systemctl --user enable --now ssh-agent",
                     unit.display()
                 ),
-                None => "start the agent from your shell profile or session".into(),
+                None => "to keep one across logins, start it from your shell profile or session".into(),
             };
-            format!(
-                "eval \"$(ssh-agent -s)\"  (an agent for this shell)\nto keep one across logins: {keep}, and AddKeysToAgent yes in ~/.ssh/config (rdock setup writes it)"
-            )
+            format!("start one for this shell:\n  eval \"$(ssh-agent -s)\"\n{keep}")
         }
         Platform::MacOs => {
             "launchctl start com.openssh.ssh-agent (macOS starts it at login and sets SSH_AUTH_SOCK), or eval \"$(ssh-agent -s)\" for this shell".into()

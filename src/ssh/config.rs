@@ -85,6 +85,49 @@ impl Directive {
     }
 }
 
+/// Does a `Host` line of `text` name `name`: a pattern that matches it (`*` and `?` as ssh reads
+/// them), not negated, and not `*` alone (which names every host, so it says nothing of this one)?
+/// `Include`d files are not read.
+pub fn names_host(text: &str, name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    text.lines()
+        .filter_map(directive)
+        .filter(|d| d.keyword == "host")
+        .any(|d| {
+            let negated = d.args.iter().any(|p| {
+                p.strip_prefix('!')
+                    .is_some_and(|p| glob(&p.to_ascii_lowercase(), &name))
+            });
+            !negated
+                && d.args
+                    .iter()
+                    .any(|p| p != "*" && glob(&p.to_ascii_lowercase(), &name))
+        })
+}
+
+/// ssh's pattern match: `*` any run of characters, `?` one.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
 /// Parse one line as ssh does: `Keyword value…` or `Keyword=value`, keywords in any case, `"…"`
 /// quoting, `#` starting a comment. None for blank lines and comments.
 pub fn directive(line: &str) -> Option<Directive> {
@@ -511,6 +554,21 @@ pub enum Effect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_line_names_a_host_by_pattern_but_not_by_a_bare_star() {
+        let text = "Host *\n  User x\nHost box work-?? !work-99\n  Port 22\nHost *.lan\n";
+        for (name, named) in [
+            ("box", true),
+            ("BOX", true),
+            ("work-01", true),
+            ("work-99", false),
+            ("pi.lan", true),
+            ("nearyl", false),
+        ] {
+            assert_eq!(names_host(text, name), named, "{name}");
+        }
+    }
 
     #[test]
     fn directives_are_read_as_ssh_reads_them() {

@@ -41,6 +41,41 @@ pub enum Connect {
     StaleMaster(String),
 }
 
+/// Why ssh could not reach sshd, as the words of ssh it keeps in [`Connect::Unreachable`] tell:
+/// each cause has its own fix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// "Could not resolve hostname": a misspelt name, or a HostName in ssh_config.
+    NoSuchName,
+    /// "Connection refused": nothing listens on that port.
+    Refused,
+    /// "Connection timed out" while connecting: a firewall drops it, or a VPN is not up.
+    TimedOut,
+    /// The port accepted, but no SSH banner came: not sshd, or a hung one.
+    NoBanner,
+    /// Through a jump host, or anything else.
+    Other,
+}
+
+impl Cause {
+    /// The cause named in an [`Connect::Unreachable`] message.
+    pub fn of(why: &str) -> Cause {
+        if why.contains("jump host") {
+            Cause::Other
+        } else if why.contains("Could not resolve hostname") {
+            Cause::NoSuchName
+        } else if why.contains("Connection refused") {
+            Cause::Refused
+        } else if why.contains("no SSH banner") {
+            Cause::NoBanner
+        } else if why.contains("Connection timed out") || why.contains("Operation timed out") {
+            Cause::TimedOut
+        } else {
+            Cause::Other
+        }
+    }
+}
+
 /// How an ssh to `r` that rdock could not run to its end went ([`not_run`]); but when it timed
 /// out before its script printed `marker`, either ssh never logged in or the remote shell never
 /// ran the script: a login that runs no shell ([`login_check`]) tells which.
@@ -256,6 +291,26 @@ mod tests {
                 "ssh: connect to host 127.0.0.1 port 1: Connection refused".into()
             )
         );
+    }
+
+    #[test]
+    fn the_cause_of_an_unreachable_host_is_read_from_ssh_s_words() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/recorded/");
+        let cases = [
+            ("ssh-no-such-name.stderr", Cause::NoSuchName),
+            ("ssh-connection-refused.stderr", Cause::Refused),
+            ("ssh-connection-refused-ipv6.stderr", Cause::Refused),
+            ("ssh-connect-timed-out.stderr", Cause::TimedOut),
+            ("ssh-banner-timeout.stderr", Cause::NoBanner),
+            ("ssh-proxyjump-refused.stderr", Cause::Other),
+        ];
+        for (file, cause) in cases {
+            let stderr = std::fs::read_to_string(format!("{dir}{file}")).unwrap();
+            let Connect::Unreachable(why) = connect_failure(Some(255), &stderr) else {
+                panic!("{file}: not unreachable");
+            };
+            assert_eq!(Cause::of(&why), cause, "{file}: {why}");
+        }
     }
 
     #[test]

@@ -101,7 +101,7 @@ impl Step for KeyStep {
                     );
                 }
                 let keygen = format!(
-                    "ssh-keygen -t ed25519 -f {}",
+                    "  ssh-keygen -t ed25519 -f {}",
                     quote(&path.to_string_lossy())
                 );
                 if let Some((dir, mode)) = keys::open_folder(path, s.env.home.as_deref()) {
@@ -119,7 +119,8 @@ impl Step for KeyStep {
                 }
                 let Some((keys, place, to)) = agent_holds(s) else {
                     self.pending = Some(Pending::Generate(None));
-                    return Finding::fail("key", format!("no key at {shown}"), keygen).fixable();
+                    let fix = format!("make one:\n{keygen}");
+                    return Finding::fail("key", format!("no key at {shown}"), fix).fixable();
                 };
                 // The person may mean a key of the agent's: say so, and how to use one.
                 let n = keys.len();
@@ -130,7 +131,7 @@ impl Step for KeyStep {
                         if n == 1 { "" } else { "s" }
                     ),
                     format!(
-                        "to use a key of the agent's: save its line of `{to}ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: {keygen}"
+                        "to use a key of the agent's: save its line of `{to}ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead:\n{keygen}"
                     ),
                 )
                 .fixable();
@@ -285,6 +286,10 @@ impl Step for KeyStep {
                 if let Some(dir) = path.parent() {
                     fsutil::create_private_dir(dir)?;
                 }
+                if !self.no_passphrase {
+                    s.term
+                        .say(&before_keygen(&shown, &s.env.tilde(&public_path(&path))));
+                }
                 keys::generate(&s.exec, &cmd)?;
                 let how = if self.no_passphrase {
                     "no passphrase"
@@ -369,6 +374,18 @@ impl KeyStep {
         }
         Ok(keys::generate_cmd(&self.path, self.no_passphrase))
     }
+}
+
+/// What is said before ssh-keygen asks for a passphrase, so the prompt is no surprise: which key
+/// is made, where, and why the passphrase is asked for only now and then.
+pub fn before_keygen(private: &str, public: &str) -> Vec<String> {
+    vec![
+        format!("Making your SSH key (ed25519): {private}, and {public} for the remote."),
+        "ssh-keygen asks for a passphrase next: it locks the key file on disk.".into(),
+        "rdock then gives the key to the ssh-agent, which keeps it unlocked for this login,".into(),
+        "so ssh and docker do not ask for the passphrase on every connection.".into(),
+        "(Empty: no passphrase. --no-passphrase skips this question.)".into(),
+    ]
 }
 
 /// The keys of the agent ssh asks for this host, where it is, and what makes ssh-add ask it

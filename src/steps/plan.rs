@@ -216,6 +216,9 @@ pub enum Scope {
     Editors,
     /// A workspace folder's docker context alone (rdock vscode --workspace).
     Workspace,
+    /// What needs no destination: the local checks but the destination's, and the editors
+    /// (doctor before any remote exists).
+    Local,
 }
 
 /// The editor part of the options.
@@ -286,6 +289,7 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
             Scope::Destination => m.group != Editors,
             Scope::Editors => m.group == Editors,
             Scope::Workspace => m.kind == Workspace,
+            Scope::Local => (m.group == Local && m.kind != Destination) || m.group == Editors,
         };
         if !wanted || removal.is_some() != (m.group == Removal) {
             continue;

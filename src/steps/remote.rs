@@ -5,7 +5,8 @@ use anyhow::{bail, Result};
 
 use crate::docker;
 use crate::ssh::authorized_keys::{present_lines, restrictions, KeyLine};
-use crate::ssh::destination::Resolved;
+use crate::ssh::connect::Cause;
+use crate::ssh::destination::{bracket, Resolved};
 use crate::ssh::limits::Limit;
 use crate::ssh::multiplex;
 use crate::ssh::probe::{self, Connect, Forced, Probe, RemoteDocker};
@@ -44,27 +45,42 @@ fn stale_master_fix(r: &Resolved) -> String {
     )
 }
 
-fn unreachable_fix(r: &Resolved) -> String {
+/// The fix for a host ssh could not reach, fitted to the cause ssh's words name (`why`).
+fn unreachable_fix(r: &Resolved, why: &str) -> String {
     // Through a bastion or a proxy command, ssh never dials the host itself.
     let via = match (&r.proxy_jump, &r.proxy_command) {
         (Some(jump), _) => Some(format!("ProxyJump {jump}")),
         (None, Some(command)) => Some(format!("ProxyCommand {command}")),
         (None, None) => None,
     };
+    let verbose = format!("  ssh -v {}", r.login_args());
     if let Some(via) = via {
         return format!(
-            "check that {via} (from ~/.ssh/config) reaches {}:{}; `ssh -v {}` shows where it stops",
-            r.hostname,
-            r.port,
-            r.login_args()
+            "check that {via} (from ~/.ssh/config) reaches {}; this shows where it stops:\n{verbose}",
+            r.address()
         );
     }
-    format!(
-        "check that {} is up and sshd listens on port {}; `ssh -v {}` shows where it stops",
-        r.hostname,
-        r.port,
-        r.login_args()
-    )
+    let (host, port) = (&r.hostname, r.port);
+    match Cause::of(why) {
+        Cause::NoSuchName => format!(
+            "check the spelling of {0}, or the HostName ~/.ssh/config gives it; the hostname line of this is the name ssh looks up:\n  ssh -G {0}",
+            r.dest.host
+        ),
+        Cause::Refused => format!(
+            "nothing listens on port {port} of {host}: start sshd there, or give the port it listens on ({}@{}:PORT, or Port in ~/.ssh/config)",
+            r.user,
+            bracket(&r.dest.host)
+        ),
+        Cause::TimedOut => format!(
+            "{host} did not answer on port {port}: a firewall drops the connection, or the host is reached only over a VPN or a jump host (connect the VPN, or set ProxyJump in ~/.ssh/config); check that {host} is up"
+        ),
+        Cause::NoBanner => format!(
+            "check that port {port} of {host} is sshd's, not another service's, and give sshd's port if not; on {host}, this shows what listens there:\n  sudo ss -tlnp 'sport = :{port}'"
+        ),
+        Cause::Other => format!(
+            "check that {host} is up and sshd listens on port {port}; this shows where it stops:\n{verbose}"
+        ),
+    }
 }
 
 /// The fix when the remote prints without end.
@@ -95,7 +111,10 @@ impl Step for ConnectionStep {
         };
         let probe = match probe(s) {
             Ok(probe) => probe,
-            Err(e) => return Finding::fail(id, format!("{e:#}"), unreachable_fix(&r)),
+            Err(e) => {
+                let why = format!("{e:#}");
+                return Finding::fail(id, why.clone(), unreachable_fix(&r, &why));
+            }
         };
         let limit = |l: Limit| probe.limits.contains(&l);
         match probe.connect {
@@ -107,7 +126,7 @@ impl Step for ConnectionStep {
             Connect::Unreachable(why) => Finding::fail(
                 id,
                 format!("cannot reach {}: {why}", r.address()),
-                unreachable_fix(&r),
+                unreachable_fix(&r, &why),
             ),
             Connect::TooMuch(why) => Finding::fail(id, why, too_much_fix(&r)),
             Connect::StaleMaster(why) => {
@@ -198,7 +217,10 @@ impl Step for AuthStep {
         };
         let probe = match probe(s) {
             Ok(p) => p,
-            Err(e) => return Finding::fail("auth", format!("{e:#}"), unreachable_fix(&r)),
+            Err(e) => {
+                let why = format!("{e:#}");
+                return Finding::fail("auth", why.clone(), unreachable_fix(&r, &why));
+            }
         };
         match probe.connect {
             // A login with no remote shell proved the key: what hangs is the shell.
@@ -223,7 +245,7 @@ impl Step for AuthStep {
             Connect::Unreachable(why) => Finding::fail(
                 "auth",
                 format!("cannot reach {}: {why}", r.address()),
-                unreachable_fix(&r),
+                unreachable_fix(&r, &why),
             ),
             Connect::StaleMaster(why) => Finding::fail("auth", why, stale_master_fix(&r)),
             Connect::TooMuch(why) => Finding::fail("auth", why, too_much_fix(&r)),
@@ -513,11 +535,11 @@ fn probed(s: &mut Session, id: &str) -> Result<(Resolved, Probe), Box<Finding>> 
             id,
             "skipped: the probe did not run",
         ))),
-        Err(e) => Err(Box::new(Finding::fail(
-            id,
-            format!("{e:#}"),
-            unreachable_fix(&r),
-        ))),
+        Err(e) => {
+            let why = format!("{e:#}");
+            let fix = unreachable_fix(&r, &why);
+            Err(Box::new(Finding::fail(id, why, fix)))
+        }
     }
 }
 

@@ -123,10 +123,10 @@ impl Platform {
     pub fn agent_config_reason(self, pageant: bool) -> &'static str {
         match self {
             Platform::Linux | Platform::Wsl => {
-                "without AddKeysToAgent yes, the agent is empty after each login until you ssh-add again (with it, your first ssh adds the key)"
+                "without it, the agent is empty after each login until you ssh-add again (with it, your first ssh adds the key)"
             }
             Platform::MacOs => {
-                "without AddKeysToAgent yes and UseKeychain yes, the agent forgets your key at logout and ssh does not load it again from the Keychain"
+                "without them, the agent forgets your key at logout and ssh does not load it again from the Keychain"
             }
             Platform::Windows if pageant => {
                 "Pageant is in use, but OpenSSH (which the docker CLI runs) does not reach it until ~/.ssh/config includes pageant.conf"

@@ -72,6 +72,37 @@ pub fn needs_escape(c: char) -> bool {
         || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// The width of the terminal rdock prints on, in columns: `COLUMNS` when it holds a number, else
+/// the terminal stdout (or stderr) is, else 80.
+pub fn width() -> usize {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        return n;
+    }
+    terminal_columns().unwrap_or(80)
+}
+
+#[cfg(unix)]
+fn terminal_columns() -> Option<usize> {
+    [libc::STDOUT_FILENO, libc::STDERR_FILENO]
+        .into_iter()
+        .find_map(|fd| {
+            let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+            // SAFETY: TIOCGWINSZ writes one winsize into the struct given; a descriptor that is
+            // not a terminal makes it fail and write nothing.
+            let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) } == 0;
+            (ok && size.ws_col > 0).then_some(size.ws_col as usize)
+        })
+}
+
+#[cfg(not(unix))]
+fn terminal_columns() -> Option<usize> {
+    None
+}
+
 #[derive(Clone, Debug)]
 pub struct Term {
     /// stdin and stderr are both a terminal: a person can answer.
@@ -180,7 +211,10 @@ impl Term {
         }
     }
 
-    /// Show a spinner on stderr while `work` runs, when stderr is a terminal.
+    /// Show what rdock waits on (`label`) on stderr while `work` runs, when stderr is a terminal:
+    /// after a moment a spinner and the label, and from [`SHOW_SECONDS`] on the seconds waited
+    /// (`connecting to host:22 … 3 s`). The line is wiped when the work ends. Without a terminal,
+    /// nothing is written.
     pub fn spin<T>(&self, label: &str, work: impl FnOnce() -> T) -> T {
         if !self.spinner {
             return work();
@@ -190,11 +224,15 @@ impl Term {
         let label = label.to_string();
         let handle = std::thread::spawn(move || {
             let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+            let start = std::time::Instant::now();
             let mut i = 0;
             // Stay quiet for fast answers: most loopback round trips never show a spinner.
-            std::thread::sleep(Duration::from_millis(150));
+            while start.elapsed() < QUIET && !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
             while !flag.load(Ordering::Relaxed) {
-                eprint!("\r{} {}", frames[i % frames.len()], visible(&label));
+                let line = waiting_line(&label, start.elapsed());
+                eprint!("\r\x1b[2K{} {line}", frames[i % frames.len()]);
                 let _ = std::io::stderr().flush();
                 i += 1;
                 std::thread::sleep(Duration::from_millis(80));
@@ -208,6 +246,34 @@ impl Term {
         done.store(true, Ordering::Relaxed);
         let _ = handle.join();
         out
+    }
+
+    /// Show `lines` on stderr before something that asks on the terminal (ssh-keygen's passphrase
+    /// prompt), so the question is no surprise: only when a person is there to read them.
+    pub fn say(&self, lines: &[String]) {
+        if !self.interactive || self.answer.is_some() {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        for line in lines {
+            let _ = writeln!(err, "{}", visible(line));
+        }
+        let _ = err.flush();
+    }
+}
+
+/// How long a wait stays unshown.
+const QUIET: Duration = Duration::from_millis(150);
+
+/// From how long a wait on, the seconds waited are shown.
+pub const SHOW_SECONDS: Duration = Duration::from_secs(2);
+
+/// The waiting line: what is waited on, and from [`SHOW_SECONDS`] on, for how long.
+pub fn waiting_line(label: &str, waited: Duration) -> String {
+    if waited < SHOW_SECONDS {
+        format!("{} …", visible(label))
+    } else {
+        format!("{} … {} s", visible(label), waited.as_secs())
     }
 }
 
@@ -246,6 +312,18 @@ mod tests {
                 "{} … (5 more characters cut)\nnext",
                 "x".repeat(MAX_LINE_CHARS)
             )
+        );
+    }
+
+    #[test]
+    fn a_long_wait_shows_its_seconds() {
+        assert_eq!(
+            waiting_line("connecting to h:22", Duration::from_millis(300)),
+            "connecting to h:22 …"
+        );
+        assert_eq!(
+            waiting_line("connecting to h:22", Duration::from_millis(3400)),
+            "connecting to h:22 … 3 s"
         );
     }
 

@@ -120,7 +120,8 @@ fn json_output_has_the_documented_schema() {
     let obj = v.as_object().unwrap();
     let mut keys: Vec<_> = obj.keys().cloned().collect();
     keys.sort();
-    assert_eq!(keys, ["checks", "summary", "target"]);
+    assert_eq!(keys, ["checks", "schema_version", "summary", "target"]);
+    assert_eq!(v["schema_version"], 1);
     assert_eq!(v["target"]["kind"], "context");
     assert_eq!(v["target"]["context"], sb.context());
     assert_eq!(
@@ -294,18 +295,33 @@ fn a_context_on_a_dead_port_fails_the_connection_check() {
         .assert("doctor_dead_port", &[&sb.rdock(&["doctor", "dead"])]);
 }
 
+/// Before setup (no ssh:// context), doctor checks this machine and names the next command:
+/// exit 1 while something local is wrong (no key yet), 0 once nothing is.
 #[test]
 #[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
-fn without_a_target_and_a_local_current_context_doctor_says_how_to_pick() {
+fn without_a_target_and_no_ssh_context_doctor_checks_this_machine() {
     let sb = Sandbox::start();
-    let run = sb.rdock(&["doctor"]);
-    assert_eq!(run.code, Some(2), "{run}");
+    let before = sb.rdock(&["doctor"]);
+    assert_eq!(before.code, Some(1), "{before}");
     assert!(
-        run.stderr.contains("the current docker context is default"),
-        "{run}"
+        before.stdout.contains("no key at ~/.ssh/id_ed25519"),
+        "{before}"
     );
-    assert!(run.stderr.contains("rdock doctor --all"), "{run}");
-    Transcript::new(&sb).assert("doctor_no_target", &[&run]);
+    assert!(
+        before.stdout.ends_with("  rdock setup user@host\n"),
+        "{before}"
+    );
+    assert!(!before.stdout.contains("Remote"), "{before}");
+    sb.setup_ok();
+    let removed = sb.local("docker", &["context", "rm", "--force", &sb.context()]);
+    assert_eq!(removed.code, Some(0), "{removed}");
+    let after = sb.rdock(&["doctor"]);
+    assert_eq!(after.code, Some(0), "{after}");
+    assert!(
+        after.stdout.contains("no issues found on this machine"),
+        "{after}"
+    );
+    Transcript::new(&sb).assert("doctor_no_target", &[&before, &after]);
 }
 
 /// What a user reads from doctor after setup, as text and as JSON, pinned in tests/snapshots/.

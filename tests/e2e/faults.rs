@@ -312,7 +312,7 @@ fn a_server_that_never_speaks_ssh_fails_within_the_bound() {
         );
         assert!(
             run.stdout
-                .contains(&format!("sshd listens on port {}", server.port)),
+                .contains(&format!("sudo ss -tlnp 'sport = :{}'", server.port)),
             "{args:?}: no fix: {run}"
         );
     }

@@ -24,7 +24,8 @@ fn list_checks_live_and_dead_contexts() {
     let dead = free_port();
     add_context(&sb, "dead", dead);
     let run = sb.rdock(&["list", "--json", "--check"]);
-    assert_eq!(run.code, Some(0), "{run}");
+    // A context that fails its check fails the command.
+    assert_eq!(run.code, Some(1), "{run}");
     let rows = json(&run);
     let row = |name: &str| {
         rows.as_array()

@@ -8,6 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use crate::harness::{require_tools, which, Run, Sandbox};
+use crate::support::unwrapped;
 
 fn doctor(sb: &Sandbox) -> Run {
     sb.rdock(&["doctor", &sb.dest()])
@@ -40,13 +41,13 @@ fn a_bashrc_that_prints_is_named_with_its_fix_and_once_guarded_setup_and_doctor_
     let setup = sb.setup_within(Duration::from_secs(120));
     assert_eq!(setup.code, Some(1), "{setup}");
     for text in [CHATTY, BREAKS, BASH_FIX] {
-        assert!(setup.stdout.contains(text), "{text}: {setup}");
+        assert!(unwrapped(&setup.stdout).contains(text), "{text}: {setup}");
     }
     sb.no_askpass();
     let before = doctor(&sb);
     assert_eq!(before.code, Some(1), "{before}");
     for text in [CHATTY, BREAKS, BASH_FIX] {
-        assert!(before.stdout.contains(text), "{text}: {before}");
+        assert!(unwrapped(&before.stdout).contains(text), "{text}: {before}");
     }
 
     // The fix as given: the interactive test first.
@@ -59,7 +60,7 @@ fn a_bashrc_that_prints_is_named_with_its_fix_and_once_guarded_setup_and_doctor_
     assert_eq!(after.code, Some(0), "{after}");
     let green = doctor(&sb);
     assert_eq!(green.code, Some(0), "{green}");
-    assert!(!green.stdout.contains(CHATTY), "{green}");
+    assert!(!unwrapped(&green.stdout).contains(CHATTY), "{green}");
     let docker = docker_version(&sb);
     assert_eq!(docker.code, Some(0), "{docker}");
 
@@ -69,7 +70,7 @@ fn a_bashrc_that_prints_is_named_with_its_fix_and_once_guarded_setup_and_doctor_
     assert_ne!(broken.code, Some(0), "{broken}");
     let again = doctor(&sb);
     assert_eq!(again.code, Some(1), "{again}");
-    assert!(again.stdout.contains(BREAKS), "{again}");
+    assert!(unwrapped(&again.stdout).contains(BREAKS), "{again}");
 }
 
 #[test]
@@ -97,7 +98,7 @@ fn a_key_forced_to_dial_stdio_keeps_doctor_green_and_docker_working() {
         "{doctor}"
     );
     assert!(
-        doctor.stdout.contains(&format!(
+        unwrapped(&doctor.stdout).contains(&format!(
             "through docker --context {}: the key runs `docker system dial-stdio` only",
             sb.context()
         )),
@@ -135,13 +136,14 @@ fn a_remote_docker_that_hangs_is_named_as_such_within_the_bound() {
     let hung = "did not answer within 8 s and was stopped: the docker daemon there hangs";
     let setup = sb.setup_within(Duration::from_secs(120));
     assert_eq!(setup.code, Some(1), "{setup}");
-    assert!(setup.stdout.contains(hung), "{setup}");
+    assert!(unwrapped(&setup.stdout).contains(hung), "{setup}");
     sb.no_askpass();
     let doctor = sb.rdock_within(&["doctor", &sb.dest()], Duration::from_secs(60));
     assert_eq!(doctor.code, Some(1), "{doctor}");
-    assert!(doctor.stdout.contains(hung), "{doctor}");
+    assert!(unwrapped(&doctor.stdout).contains(hung), "{doctor}");
     assert!(
-        doctor.stdout.contains("sshd answers on") && doctor.stdout.contains("accepts the key"),
+        unwrapped(&doctor.stdout).contains("sshd answers on")
+            && unwrapped(&doctor.stdout).contains("accepts the key"),
         "the connection is not blamed: {doctor}"
     );
     assert!(
@@ -251,15 +253,19 @@ fn a_bashrc_that_hangs_is_named_as_the_startup_file_not_a_silent_sshd() {
     let fix = "make the first line of ~/.bashrc `case $- in *i*) ;; *) return;; esac`";
     for run in [&setup, &doctor] {
         assert_eq!(run.code, Some(1), "{run}");
-        assert!(run.stdout.contains(named), "{run}");
-        assert!(run.stdout.contains(fix), "{run}");
-        assert!(run.stdout.contains("Authenticated to 127.0.0.1"), "{run}");
+        assert!(unwrapped(&run.stdout).contains(named), "{run}");
+        assert!(unwrapped(&run.stdout).contains(fix), "{run}");
+        assert!(
+            unwrapped(&run.stdout).contains("Authenticated to 127.0.0.1"),
+            "{run}"
+        );
         assert!(!run.all().contains("no SSH answer"), "{run}");
         // The probe's 20 s, then at most the login check's 10 s.
         assert!(run.elapsed < Duration::from_secs(45), "{run}");
     }
     assert!(
-        doctor.stdout.contains("sshd answers on") && doctor.stdout.contains("accepts the key"),
+        unwrapped(&doctor.stdout).contains("sshd answers on")
+            && unwrapped(&doctor.stdout).contains("accepts the key"),
         "the connection and the key are not blamed: {doctor}"
     );
     // docker's ssh transport hangs the same way (the harness kills it at 30 s).

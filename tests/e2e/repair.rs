@@ -11,6 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::harness::{require, require_tools, which, Run, Sandbox};
+use crate::support::unwrapped;
 
 fn root(program: &str, args: &[&str]) -> std::process::Output {
     let out = Command::new(program).args(args).output().unwrap();
@@ -56,10 +57,10 @@ fn assert_green(sb: &mut Sandbox) {
     sb.no_askpass();
     let doctor = sb.rdock(&["doctor"]);
     assert_eq!(doctor.code, Some(0), "{doctor}");
-    assert!(!doctor.stdout.contains('✗'), "{doctor}");
+    assert!(!unwrapped(&doctor.stdout).contains('✗'), "{doctor}");
     let ps = sb.local("docker", &["--context", &sb.context(), "ps"]);
     assert_eq!(ps.code, Some(0), "{ps}");
-    assert!(ps.stdout.contains("CONTAINER ID"), "{ps}");
+    assert!(unwrapped(&ps.stdout).contains("CONTAINER ID"), "{ps}");
 }
 
 /// `ssh ARGS… -- 127.0.0.1` as the local user, to the remote user, through ~/.ssh/config.
@@ -106,8 +107,11 @@ fn a_user_outside_group_docker_is_added_through_sudo_n_under_yes_and_never_witho
     let doctor = sb.rdock(&["doctor"]);
     assert_eq!(doctor.code, Some(1), "{doctor}");
     let usermod = format!("sudo usermod -aG docker {}", sb.remote.name);
-    assert!(doctor.stdout.contains("✗ remote-daemon"), "{doctor}");
-    assert!(doctor.stdout.contains(&usermod), "{doctor}");
+    assert!(
+        unwrapped(&doctor.stdout).contains("✗ remote-daemon"),
+        "{doctor}"
+    );
+    assert!(unwrapped(&doctor.stdout).contains(&usermod), "{doctor}");
     assert_eq!(
         ssh(&sb, &["-O", "check"], &[]).code,
         Some(0),
@@ -117,19 +121,22 @@ fn a_user_outside_group_docker_is_added_through_sudo_n_under_yes_and_never_witho
     // No terminal, no --yes: setup stops, names --yes and the command, changes nothing.
     let declined = sb.rdock(&["setup", &dest]);
     assert_eq!(declined.code, Some(1), "{declined}");
-    assert!(declined.stdout.contains("✗ remote-daemon"), "{declined}");
     assert!(
-        declined.stdout.contains("pass --yes to agree"),
+        unwrapped(&declined.stdout).contains("✗ remote-daemon"),
         "{declined}"
     );
-    assert!(declined.stdout.contains(&usermod), "{declined}");
+    assert!(
+        unwrapped(&declined.stdout).contains("pass --yes to agree"),
+        "{declined}"
+    );
+    assert!(unwrapped(&declined.stdout).contains(&usermod), "{declined}");
     assert!(!groups(&sb).contains(&"docker".to_string()));
 
     // --yes: `sudo -n usermod` runs; the check after it logs in anew, not through the master.
     let repaired = sb.rdock(&["setup", &dest, "--yes", "--multiplex"]);
     assert_eq!(repaired.code, Some(0), "{repaired}");
     let added = format!("added {} to group docker on 127.0.0.1", sb.remote.name);
-    assert!(repaired.stdout.contains(&added), "{repaired}");
+    assert!(unwrapped(&repaired.stdout).contains(&added), "{repaired}");
     assert!(
         repaired
             .stdout
@@ -224,12 +231,15 @@ fn docker_only_the_login_shell_finds(
     let dest = sb.dest();
     let declined = sb.rdock(&[&["setup", &dest], &SETUP_FLAGS[..]].concat());
     assert_eq!(declined.code, Some(1), "{declined}");
-    assert!(declined.stdout.contains("✗ remote-path"), "{declined}");
-    let found = format!("finds it at {}/docker", opt.bin());
-    assert!(declined.stdout.contains(&found), "{declined}");
-    assert!(declined.stdout.contains(&line), "{declined}");
     assert!(
-        declined.stdout.contains("pass --yes to agree"),
+        unwrapped(&declined.stdout).contains("✗ remote-path"),
+        "{declined}"
+    );
+    let found = format!("finds it at {}/docker", opt.bin());
+    assert!(unwrapped(&declined.stdout).contains(&found), "{declined}");
+    assert!(unwrapped(&declined.stdout).contains(&line), "{declined}");
+    assert!(
+        unwrapped(&declined.stdout).contains("pass --yes to agree"),
         "{declined}"
     );
     assert_eq!(
@@ -240,7 +250,7 @@ fn docker_only_the_login_shell_finds(
 
     let setup = setup_yes(&sb, 0);
     let added = format!("added `{line}` to ~/{rc} on 127.0.0.1");
-    assert!(setup.stdout.contains(&added), "{setup}");
+    assert!(unwrapped(&setup.stdout).contains(&added), "{setup}");
     let after = fs::read_to_string(&rc_path).unwrap();
     let before = String::from_utf8(before).unwrap();
     assert_eq!(after, expected(&before, &line));
@@ -376,7 +386,10 @@ fn docker_only_a_sh_login_shell_finds_is_linked_into_usr_local_bin_and_an_existi
     fs::write(&link, "not rdock's\n").unwrap();
     let kept = identity(&link);
     let refused = setup_yes(&sb, 1);
-    assert!(refused.stdout.contains("✗ remote-path"), "{refused}");
+    assert!(
+        unwrapped(&refused.stdout).contains("✗ remote-path"),
+        "{refused}"
+    );
     assert!(
         refused
             .stdout
@@ -384,9 +397,9 @@ fn docker_only_a_sh_login_shell_finds_is_linked_into_usr_local_bin_and_an_existi
         "{refused}"
     );
     let exists = "rdock: /usr/local/bin/docker exists already, and rdock never replaces it";
-    assert!(refused.stdout.contains(exists), "{refused}");
+    assert!(unwrapped(&refused.stdout).contains(exists), "{refused}");
     assert!(
-        !refused.stdout.contains("needs a password"),
+        !unwrapped(&refused.stdout).contains("needs a password"),
         "sudo was never the trouble: {refused}"
     );
     assert_eq!(identity(&link), kept, "the file there is left as it was");
@@ -396,7 +409,7 @@ fn docker_only_a_sh_login_shell_finds_is_linked_into_usr_local_bin_and_an_existi
     fs::remove_file(&link).unwrap();
     let setup = setup_yes(&sb, 0);
     let linked = format!("linked {docker} into /usr/local/bin on 127.0.0.1");
-    assert!(setup.stdout.contains(&linked), "{setup}");
+    assert!(unwrapped(&setup.stdout).contains(&linked), "{setup}");
     assert_eq!(fs::read_link(&link).unwrap(), PathBuf::from(&docker));
     assert_green(&mut sb);
     let machine_after = fs::symlink_metadata(machine)
@@ -415,7 +428,10 @@ fn sshd_refusing_a_session_on_a_shared_connection_is_named_with_max_sessions() {
     let dest = sb.dest();
     let setup = sb.rdock(&[&["setup", &dest, "--yes", "--multiplex"], &SETUP_FLAGS[..]].concat());
     assert_eq!(setup.code, Some(0), "{setup}");
-    assert!(setup.stdout.contains("MaxSessions 30"), "{setup}");
+    assert!(
+        unwrapped(&setup.stdout).contains("MaxSessions 30"),
+        "{setup}"
+    );
 
     // One session held open on the master: sshd refuses the next one on that connection. A
     // session setup's docker call still has open on the master can make the held ssh's own

@@ -60,7 +60,7 @@ fn linux_without_ssh_auth_sock_fails_with_eval_and_runs_nothing() {
         .fix
         .as_deref()
         .unwrap()
-        .starts_with("eval \"$(ssh-agent -s)\"  (an agent for this shell)\n"));
+        .starts_with("start one for this shell:\n  eval \"$(ssh-agent -s)\"\n"));
     assert!(!f.fixable && done.report.stopped);
     assert!(done.ran().is_empty());
 }

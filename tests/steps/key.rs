@@ -88,9 +88,10 @@ fn no_key_is_made_by_setup_with_ssh_keygen_and_checked_again() {
 
     let doctor = rig.run(Mode::Doctor, &options(), &["key"]);
     let f = doctor.find("key");
-    insta::assert_snapshot!(render(f), @r"
+    insta::assert_snapshot!(render(f), @"
     key fail: no key at ~/.ssh/id_ed25519
-    fix: ssh-keygen -t ed25519 -f [HOME]/.ssh/id_ed25519
+    fix: make one:
+           ssh-keygen -t ed25519 -f [HOME]/.ssh/id_ed25519
     ");
     assert!(f.fixable && f.outcome.is_none());
 
@@ -261,9 +262,10 @@ fn without_any_key_the_new_one_goes_where_the_hosts_identity_file_says() {
         .keywords_host("work")
         .on(&["ssh-add", "-L"], agent_empty());
     let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
-    insta::assert_snapshot!(done.render("key"), @r"
+    insta::assert_snapshot!(done.render("key"), @"
     key fail: no key at ~/.ssh/work_ed25519
-    fix: ssh-keygen -t ed25519 -f [HOME]/.ssh/work_ed25519
+    fix: make one:
+           ssh-keygen -t ed25519 -f [HOME]/.ssh/work_ed25519
     ");
 }
 
@@ -402,9 +404,10 @@ fn with_no_key_file_but_keys_in_the_agent_the_finding_says_so_and_setup_asks_fir
         .key_files(None, None, Reply::ok(SSH_KEYGEN_Y));
     let path = rig.arg(".ssh/id_ed25519");
     let doctor = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
-    insta::assert_snapshot!(doctor.render("key"), @r"
+    insta::assert_snapshot!(doctor.render("key"), @"
     key fail: no key at ~/.ssh/id_ed25519, but the agent at /tmp/ssh-XXXXh0fLq9/agent.4242 holds 7 keys
-    fix: to use a key of the agent's: save its line of `ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: ssh-keygen -t ed25519 -f [HOME]/.ssh/id_ed25519
+    fix: to use a key of the agent's: save its line of `ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead:
+           ssh-keygen -t ed25519 -f [HOME]/.ssh/id_ed25519
     ");
     let f = doctor.find("key");
     assert_eq!(f.details.len(), 7, "{:?}", f.details);
@@ -524,9 +527,10 @@ fn the_agent_s_keys_are_listed_from_the_agent_ssh_asks_for_this_host() {
     let sock = rig.arg(".agent/work.sock");
     let done = rig.run(Mode::Doctor, &options(), &["destination", "key"]);
     let f = done.find("key");
-    insta::assert_snapshot!(render(f), @r"
+    insta::assert_snapshot!(render(f), @"
     key fail: no key at ~/.ssh/work_ed25519, but the agent at [HOME]/.agent/work.sock (IdentityAgent) holds 1 key
-    fix: to use a key of the agent's: save its line of `SSH_AUTH_SOCK=[HOME]/.agent/work.sock ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead: ssh-keygen -t ed25519 -f [HOME]/.ssh/work_ed25519
+    fix: to use a key of the agent's: save its line of `SSH_AUTH_SOCK=[HOME]/.agent/work.sock ssh-add -L` as a .pub file (e.g. ~/.ssh/box.pub), then rerun with --identity ~/.ssh/box.pub (or set IdentityFile ~/.ssh/box.pub for this host in ~/.ssh/config); to make a new key instead:
+           ssh-keygen -t ed25519 -f [HOME]/.ssh/work_ed25519
     ");
     let fix = f.fix.as_deref().unwrap_or("");
     assert!(

@@ -59,6 +59,8 @@ recorded! {
     PROBE_HUNG_DOCKER = "probe-hung-docker.stdout";
     PROBE_DIAL_STDIO = "probe-dial-stdio.stdout";
     BANNER_TIMEOUT = "ssh-banner-timeout.stderr";
+    NO_SUCH_NAME = "ssh-no-such-name.stderr";
+    CONNECT_TIMED_OUT = "ssh-connect-timed-out.stderr";
     PROXYJUMP_REFUSED = "ssh-proxyjump-refused.stderr";
     KEY_REFUSED = "ssh-key-refused.stderr";
     HOST_KEY_UNKNOWN = "ssh-host-key-unknown.stderr";

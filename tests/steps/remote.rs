@@ -81,9 +81,9 @@ fn one_probe_serves_every_remote_check_and_connects_as_docker_does() {
 #[test]
 fn a_refused_or_silent_connection_fails_connection_and_stops_setup() {
     let done = remote(ssh_failed(CONNECTION_REFUSED)).run(Mode::Setup, &options(), &REMOTE);
-    insta::assert_snapshot!(done.render("connection"), @r"
+    insta::assert_snapshot!(done.render("connection"), @"
     connection fail: cannot reach 127.0.0.1:2222: ssh: connect to host 127.0.0.1 port 2222: Connection refused
-    fix: check that 127.0.0.1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@127.0.0.1` shows where it stops
+    fix: nothing listens on port 2222 of 127.0.0.1: start sshd there, or give the port it listens on (u@127.0.0.1:PORT, or Port in ~/.ssh/config)
     ");
     assert!(done.report.stopped);
     assert_eq!(done.ids(), ["destination", "key", "connection"]);
@@ -96,7 +96,8 @@ fn a_refused_or_silent_connection_fails_connection_and_stops_setup() {
     );
     insta::assert_snapshot!(render(f), @r#"
     connection fail: cannot reach 127.0.0.1:2222: no SSH answer from 127.0.0.1:2222 within 20 s (`ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o AddKeysToAgent=no -o ConnectTimeout=10 -T -o IdentitiesOnly=yes -i [HOME]/.ssh/id_ed25519 -l u -p 2222 -- 127.0.0.1 '/bin/sh -c '\''IFS= read -r sock; if [ -n "$sock" ]; then DOCKER_HOST="unix://$sock"; export DOCKER_HOST; fi; echo rdock-probe-2-begin; echo "shell=$SHELL"; if p=$(command -v docker); then echo "docker-path=$p"; t=; if command -v timeout >/dev/null 2>&1; then t="timeout 8"; fi; out=$($t docker version --format "{{.Server.Version}}" 2>&1); rc=$?; s=; v=; if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ -z "$sock" ]; then r="${XDG_RUNTIME_DIR:-/run/user/$(id -u)}/docker.sock"; if [ -S "$r" ] && v=$(DOCKER_HOST="unix://$r" $t docker version --format "{{.Server.Version}}" 2>/dev/null); then s=$r; else v=; fi; fi; echo "docker-exit=$rc"; echo "rdock-socket=$s"; echo "rdock-socket-version=$v"; printf "%s\n" "$out"; else echo docker-path=; echo docker-exit=127; echo "path=$PATH"; s=$(getent passwd "$(id -un)" 2>/dev/null | cut -d: -f7); [ -n "$s" ] || s=$SHELL; lp=; if [ -n "$s" ]; then t=; if command -v timeout >/dev/null 2>&1; then t="timeout 5"; fi; lp=$($t "$s" -lc "command -v docker" </dev/null 2>/dev/null | tail -n 1); case $lp in /*) [ -x "$lp" ] || lp=;; *) lp=;; esac; fi; echo "login-shell=$s"; echo "login-docker=$lp"; fi; echo rdock-probe-2-end'\'''` did not finish within 20 s and was stopped)
-    fix: check that 127.0.0.1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@127.0.0.1` shows where it stops
+    fix: check that 127.0.0.1 is up and sshd listens on port 2222; this shows where it stops:
+           ssh -v -p 2222 u@127.0.0.1
     "#);
     for id in ["host-key", "auth", "remote-path", "remote-daemon"] {
         assert_eq!(done.find(id).status, Status::Skip, "{id}");
@@ -231,9 +232,9 @@ fn an_ipv6_address_is_bare_in_the_ssh_commands_a_fix_names() {
     // ssh reads `u@[::1]` as the host name "[::1]" ("Could not resolve hostname [::1]"): on its
     // command line an IPv6 address goes bare. URLs and known_hosts put it in brackets.
     let done = ipv6(ssh_failed(CONNECTION_REFUSED_IPV6)).run(Mode::Doctor, &options(), &REMOTE);
-    insta::assert_snapshot!(done.render("connection"), @r"
+    insta::assert_snapshot!(done.render("connection"), @"
     connection fail: cannot reach [::1]:2222: ssh: connect to host ::1 port 2222: Connection refused
-    fix: check that ::1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@::1` shows where it stops
+    fix: nothing listens on port 2222 of ::1: start sshd there, or give the port it listens on (u@[::1]:PORT, or Port in ~/.ssh/config)
     ");
 
     let rig = ipv6(ssh_failed(HOST_KEY_UNKNOWN)).unknown_hosts();
@@ -339,15 +340,40 @@ fn another_forced_command_fails_remote_path() {
 #[test]
 fn a_silent_sshd_and_a_jump_host_that_does_not_answer_are_named() {
     let done = remote(ssh_failed(BANNER_TIMEOUT)).run(Mode::Doctor, &options(), &REMOTE);
-    insta::assert_snapshot!(done.render("connection"), @r"
+    insta::assert_snapshot!(done.render("connection"), @"
     connection fail: cannot reach 127.0.0.1:2222: the port accepted the connection, but no SSH banner came within 10 s (a hung or overloaded sshd, or not sshd): Connection to 127.0.0.1 port 2298 timed out
-    fix: check that 127.0.0.1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@127.0.0.1` shows where it stops
+    fix: check that port 2222 of 127.0.0.1 is sshd's, not another service's, and give sshd's port if not; on 127.0.0.1, this shows what listens there:
+           sudo ss -tlnp 'sport = :2222'
     ");
     let done = remote(ssh_failed(PROXYJUMP_REFUSED)).run(Mode::Doctor, &options(), &REMOTE);
-    insta::assert_snapshot!(done.render("connection"), @r"
+    insta::assert_snapshot!(done.render("connection"), @"
     connection fail: cannot reach 127.0.0.1:2222: the jump host (ProxyJump or ProxyCommand) did not get through: ssh: connect to host 127.0.0.1 port 1: Connection refused
-    fix: check that 127.0.0.1 is up and sshd listens on port 2222; `ssh -v -p 2222 u@127.0.0.1` shows where it stops
+    fix: check that 127.0.0.1 is up and sshd listens on port 2222; this shows where it stops:
+           ssh -v -p 2222 u@127.0.0.1
     ");
+}
+
+/// Each way of not reaching sshd gets the fix for its cause, from what ssh really printed.
+#[test]
+fn an_unreachable_host_gets_the_fix_for_its_cause() {
+    let fix = |stderr: &str| {
+        let done = remote(ssh_failed(stderr)).run(Mode::Doctor, &options(), &REMOTE);
+        let f = done.find("connection");
+        assert_eq!(f.status, Status::Fail, "{f:?}");
+        // As a person reads it: wrapped, the command on a line of its own.
+        anstream::adapter::strip_str(&rdock::render::finding(f, false)).to_string()
+    };
+    insta::assert_snapshot!(
+        "unreachable_fixes",
+        [
+            NO_SUCH_NAME,
+            CONNECTION_REFUSED,
+            CONNECT_TIMED_OUT,
+            BANNER_TIMEOUT
+        ]
+        .map(fix)
+        .join("\n")
+    );
 }
 
 #[test]
@@ -356,9 +382,10 @@ fn behind_a_proxy_jump_the_unreachable_fix_names_the_jump() {
         .keywords_host("work")
         .probe(ssh_failed(CONNECTION_REFUSED));
     let done = rig.run(Mode::Doctor, &options(), &["destination", "connection"]);
-    insta::assert_snapshot!(done.render("connection"), @r"
+    insta::assert_snapshot!(done.render("connection"), @"
     connection fail: cannot reach 10.0.0.7:2200: ssh: connect to host 127.0.0.1 port 2222: Connection refused
-    fix: check that ProxyJump jump@bastion:2022 (from ~/.ssh/config) reaches 10.0.0.7:2200; `ssh -v -p 2200 alice@work` shows where it stops
+    fix: check that ProxyJump jump@bastion:2022 (from ~/.ssh/config) reaches 10.0.0.7:2200; this shows where it stops:
+           ssh -v -p 2200 alice@work
     ");
 }
 

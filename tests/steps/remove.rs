@@ -152,24 +152,22 @@ fn without_consent_nothing_is_removed_and_the_run_stops_at_the_question() {
 }
 
 #[test]
-fn dry_run_says_what_it_would_do_and_the_commands_go_to_stderr() {
+fn dry_run_prints_its_plan_on_stdout_each_command_under_its_step() {
     let rig = current_box();
     let done = remove(&rig, &remove_options(false), false, Mode::DryRun);
     let (out, err) = printed(&done);
     assert!(
         out.starts_with(
             "✓ would switch to context default first\n\
-             ✓ would remove context box (ssh://u@127.0.0.1:2222)\n\
+             ✓ would remove context box (ssh://u@127.0.0.1:2222)\n    \
+             would run: docker --context default context use -- default\n    \
+             would run: docker --context default context rm -- box\n\
              ✓ would remove rdock's \"multiplex box\" block from ~/.ssh/config\n\
              Keys, known_hosts and the remote were left as they are."
         ),
         "{out}"
     );
-    assert_eq!(
-        err,
-        "would run: docker --context default context use -- default\n\
-         would run: docker --context default context rm -- box\n"
-    );
+    assert_eq!(err, "");
 }
 
 #[test]
@@ -248,7 +246,7 @@ fn revoke_stops_while_another_context_logs_in_with_the_key_and_force_only_warns(
     assert_eq!(
         out,
         "✗ docker context other also logs in to u@127.0.0.1:2222 with this key; revoking it would cut it off\n    \
-         fix: remove it first (rdock remove other), or pass --force to revoke the key anyway\n"
+         fix: remove it first (rdock remove other), or pass --force to revoke the\n         key anyway\n"
     );
 
     let forced = Options {
@@ -264,7 +262,11 @@ fn revoke_stops_while_another_context_logs_in_with_the_key_and_force_only_warns(
         ),
         "{out}"
     );
-    assert!(err.starts_with("would run: ssh -o BatchMode=yes"), "{err}");
+    assert!(
+        out.contains("\n    would run: ssh -o BatchMode=yes"),
+        "{out}"
+    );
+    assert_eq!(err, "");
 }
 
 #[test]
@@ -286,4 +288,21 @@ fn revoke_needs_an_ssh_context_and_the_public_key_and_changes_nothing_without() 
     assert!(done.report.findings[2..]
         .iter()
         .all(|f| f.status == Status::Skip));
+}
+
+#[test]
+fn without_its_public_key_the_manual_revoke_names_the_file_and_holds_no_placeholder() {
+    let rig = Rig::plain()
+        .key_files(Some(KEY), None, Reply::ok(SSH_KEYGEN_Y))
+        .store(&[BOX], None);
+    let done = remove(&rig, &remove_options(false), false, Mode::DryRun);
+    let (out, _) = printed(&done);
+    assert!(
+        out.contains("delete the line of ~/.ssh/id_ed25519.pub from ~/.ssh/authorized_keys on u@127.0.0.1:2222"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("KEY-BLOB") && !out.contains("USER@HOST"),
+        "{out}"
+    );
 }

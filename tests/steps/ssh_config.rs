@@ -19,8 +19,8 @@ fn linux_without_addkeystoagent_is_offered_the_block_and_yes_writes_it() {
         let done = rig.run(mode, &options(), &["ssh-config"]);
         let f = done.find("ssh-config");
         // The same in each mode.
-        insta::allow_duplicates! { insta::assert_snapshot!(render(f), @r"
-        ssh-config warn: ~/.ssh/config does not set AddKeysToAgent yes: without AddKeysToAgent yes, the agent is empty after each login until you ssh-add again (with it, your first ssh adds the key)
+        insta::allow_duplicates! { insta::assert_snapshot!(render(f), @"
+        ssh-config warn: ~/.ssh/config does not set AddKeysToAgent yes: without it, the agent is empty after each login until you ssh-add again (with it, your first ssh adds the key)
         fix: add at the top of ~/.ssh/config (rdock setup --yes does it):
                AddKeysToAgent yes
         "); }
@@ -86,8 +86,8 @@ fn unpaired_markers_leave_the_file_alone() {
 fn macos_gets_the_keychain_lines_behind_ignoreunknown() {
     let rig = Rig::new(Platform::MacOs);
     let done = rig.run(Mode::Doctor, &options(), &["ssh-config"]);
-    insta::assert_snapshot!(done.render("ssh-config"), @r"
-    ssh-config warn: ~/.ssh/config does not set AddKeysToAgent yes, UseKeychain yes: without AddKeysToAgent yes and UseKeychain yes, the agent forgets your key at logout and ssh does not load it again from the Keychain
+    insta::assert_snapshot!(done.render("ssh-config"), @"
+    ssh-config warn: ~/.ssh/config does not set AddKeysToAgent yes, UseKeychain yes: without them, the agent forgets your key at logout and ssh does not load it again from the Keychain
     fix: add at the top of ~/.ssh/config (rdock setup --yes does it):
            IgnoreUnknown UseKeychain
            AddKeysToAgent yes

@@ -389,7 +389,9 @@ fn gather_now(s: &mut Session, wants: &[Want]) {
                 s.facts.versions = Some(v);
             }
             Want::Compose => {
-                let v = text(s.exec.run(&docker::compose_version_cmd()));
+                let v = s.term.spin("docker compose version", || {
+                    text(s.exec.run(&docker::compose_version_cmd()))
+                });
                 s.facts.compose = Some(v);
             }
             Want::Master(context) => {
@@ -413,7 +415,10 @@ fn gather_now(s: &mut Session, wants: &[Want]) {
             }
             Want::Clients(context) => {
                 if s.resolved.is_some() && s.key.is_some() {
-                    s.facts.clients = Some(clients::gather(s, context));
+                    let term = s.term.clone();
+                    let label = "reading what the docker clients would meet";
+                    let facts = term.spin(label, || clients::gather(s, context));
+                    s.facts.clients = Some(facts);
                 }
             }
             Want::Daemon(name) => {

@@ -21,7 +21,7 @@ use crate::ssh::config as ssh_config;
 use crate::ssh::destination::{resolve, Endpoint, Resolved};
 use crate::ssh::{keys, multiplex};
 use crate::sys::env::Env;
-use crate::sys::exec::{quote, Cmd};
+use crate::sys::exec::Cmd;
 
 use super::{Finding, Kind, Outcome, Session, Status, Step};
 
@@ -305,21 +305,27 @@ impl Step for LeftAloneStep {
             (endpoint, f.identity.clone())
         };
         let endpoint = endpoint.and_then(|e| Endpoint::parse(&e).ok());
-        let blob = endpoint
+        let public = endpoint
             .as_ref()
             .and_then(|e| destination(s, e).ok())
-            .and_then(|r| keys::read_public_blob(&identity(&s.env, &r, explicit.as_deref()).1))
-            .unwrap_or_else(|| "KEY-BLOB".into());
-        let manual = match endpoint {
-            Some(e) => authorized_keys::manual_command(&e.dest, &blob),
-            None => format!(
-                "ssh USER@HOST {}",
-                quote(&authorized_keys::manual_script(&blob))
+            .map(|r| identity(&s.env, &r, explicit.as_deref()).1);
+        let blob = public.as_deref().and_then(keys::read_public_blob);
+        // A command to type only with the real key in it: never one with a placeholder.
+        let how = match (&endpoint, blob, &public) {
+            (Some(e), Some(blob), _) => format!(
+                "To revoke the key on the remote, run:\n    {}",
+                authorized_keys::manual_command(&e.dest, &blob)
             ),
+            (Some(e), None, Some(public)) => format!(
+                "To revoke the key on the remote, delete the line of {} from ~/.ssh/authorized_keys on {} (rdock cannot read that key file)",
+                s.env.tilde(public),
+                e.dest
+            ),
+            _ => "rdock cannot tell which key the context logged in with: to revoke it, delete its line from ~/.ssh/authorized_keys on the remote".into(),
         };
         Finding::ok(
             Kind::LeftAlone.id(),
-            format!("Keys, known_hosts and the remote were left as they are. To revoke the key on the remote, run:\n    {manual}"),
+            format!("Keys, known_hosts and the remote were left as they are. {how}"),
         )
     }
 }
