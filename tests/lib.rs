@@ -39,6 +39,8 @@ mod revoke;
 mod rootless;
 #[cfg(unix)]
 mod setup;
+#[cfg(unix)]
+mod sharing;
 mod ssh_config;
 #[cfg(unix)]
 mod ssh_config_e2e;

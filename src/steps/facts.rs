@@ -10,6 +10,7 @@
 //! run returns, so nothing rdock started outlives it.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use crate::docker;
 use crate::docker::clients::Facts as ClientFacts;
@@ -17,7 +18,7 @@ use crate::ssh::destination::{resolve, Resolved};
 use crate::ssh::keys::offered_key;
 use crate::ssh::multiplex::{self, Master};
 use crate::ssh::probe::{self, Probe};
-use crate::sys::exec::{Cancel, Cmd, Exec, Output};
+use crate::sys::exec::{Cancel, Cmd, Exec, Output, DEFAULT_TIMEOUT};
 use std::thread::{Scope, ScopedJoinHandle};
 
 use super::Session;
@@ -36,7 +37,7 @@ pub enum Fact {
     Master,
     /// The one ssh round trip, made as the docker CLI connects, that the remote checks judge.
     Probe,
-    /// `docker --context NAME version` through the context.
+    /// `docker --context NAME version` through the context, and how long it took.
     Verify,
     /// What ssh2 and paramiko would meet (the agent, known_hosts, the resolver).
     Clients,
@@ -58,6 +59,9 @@ pub enum Want {
     Probe,
     /// The context to verify.
     Verify(String),
+    /// The same docker call, timed, for doctor: only through a context that points where the
+    /// destination resolves, and bounded as the probe is.
+    Timed(String),
     /// The context whose endpoint the clients would read.
     Clients(String),
 }
@@ -70,7 +74,7 @@ impl Want {
             Want::Compose => Fact::Compose,
             Want::Master(_) => Fact::Master,
             Want::Probe => Fact::Probe,
-            Want::Verify(_) => Fact::Verify,
+            Want::Verify(_) | Want::Timed(_) => Fact::Verify,
             Want::Clients(_) => Fact::Clients,
         }
     }
@@ -103,7 +107,7 @@ pub struct Facts {
     /// `None` inside: multiplexing is off for this host, so there is no master to ask about.
     pub master: Option<Option<Result<Master, Unavailable>>>,
     pub probe: Option<Probe>,
-    pub verify: Option<(String, Result<Output, Unavailable>)>,
+    pub verify: Option<Verified>,
     pub clients: Option<Result<ClientFacts, Unavailable>>,
 }
 
@@ -136,9 +140,35 @@ impl Facts {
     }
 }
 
+/// `docker --context NAME version` as it went: what one docker command through the context takes.
+#[derive(Clone, Debug)]
+pub struct Verified {
+    pub name: String,
+    pub out: Result<Output, Unavailable>,
+    /// From start to exit, as the person's docker commands will take (a fresh ssh login, or a
+    /// session on a shared connection).
+    pub took: Duration,
+}
+
 /// `docker --context NAME version`, as verify runs it.
 pub fn verify_cmd(name: &str) -> Cmd {
-    docker::server_version_cmd(name, std::time::Duration::from_secs(60))
+    docker::server_version_cmd(name, Duration::from_secs(60))
+}
+
+/// Run the docker call of `want` (Verify or Timed) and time it.
+fn verified(exec: &Exec, want: &Want) -> Option<Verified> {
+    let (name, cmd) = match want {
+        Want::Verify(name) => (name, verify_cmd(name)),
+        Want::Timed(name) => (name, docker::server_version_cmd(name, DEFAULT_TIMEOUT)),
+        _ => return None,
+    };
+    let start = Instant::now();
+    let out = text(exec.run(&cmd));
+    Some(Verified {
+        name: name.clone(),
+        out,
+        took: start.elapsed(),
+    })
 }
 
 fn text(result: anyhow::Result<Output>) -> Result<Output, Unavailable> {
@@ -179,7 +209,7 @@ pub struct Gatherer<'scope> {
     compose: Handle<'scope, Result<Output, Unavailable>>,
     remote: Handle<'scope, Remote>,
     remote_cancel: Option<Cancel>,
-    verify: Handle<'scope, (String, Result<Output, Unavailable>)>,
+    verify: Handle<'scope, Option<Verified>>,
     verify_cancel: Option<Cancel>,
 }
 
@@ -215,14 +245,11 @@ impl<'scope> Gatherer<'scope> {
         let Some(Ok(r)) = s.facts.resolved.clone() else {
             return g;
         };
-        if let Some(Want::Verify(name)) = want(Fact::Verify) {
+        if let Some(v @ (Want::Verify(name) | Want::Timed(name))) = want(Fact::Verify) {
             if points_here(s, name, &r) {
                 let (exec, cancel) = s.exec.cancellable();
-                let name = name.clone();
-                g.verify = Some(scope.spawn(move || {
-                    let out = text(exec.run(&verify_cmd(&name)));
-                    (name, out)
-                }));
+                let v = v.clone();
+                g.verify = Some(scope.spawn(move || verified(&exec, &v)));
                 g.verify_cancel = Some(cancel);
             }
         }
@@ -273,11 +300,14 @@ impl<'scope> Gatherer<'scope> {
             }
         }
         if let Some(name) = missing.iter().find_map(|w| match w {
-            Want::Verify(name) => Some(name),
+            Want::Verify(name) | Want::Timed(name) => Some(name),
             _ => None,
         }) {
             let label = format!("docker --context {name} version");
-            if let Some(v) = wait(s, &label, self.verify.take()).filter(|(n, _)| n == name) {
+            if let Some(v) = wait(s, &label, self.verify.take())
+                .flatten()
+                .filter(|v| v.name == *name)
+            {
                 s.facts.verify = Some(v);
             }
         }
@@ -388,10 +418,21 @@ fn gather_now(s: &mut Session, wants: &[Want]) {
                     s.facts.probe = Some(probe);
                 }
             }
-            Want::Verify(name) => {
+            Want::Verify(name) | Want::Timed(name) => {
+                let here = s.resolved.as_ref().is_some_and(|r| points_here(s, name, r));
+                if matches!(want, Want::Timed(_)) && !here {
+                    // Doctor times the context only where it leads to this destination.
+                    s.facts.verify = Some(Verified {
+                        name: name.clone(),
+                        out: Err(Unavailable(format!(
+                            "context {name} does not lead to this destination"
+                        ))),
+                        took: Duration::ZERO,
+                    });
+                    continue;
+                }
                 let label = format!("docker --context {name} version");
-                let out = s.term.spin(&label, || text(s.exec.run(&verify_cmd(name))));
-                s.facts.verify = Some((name.clone(), out));
+                s.facts.verify = s.term.spin(&label, || verified(&s.exec, want));
             }
             Want::Clients(context) => {
                 if s.resolved.is_some() && s.key.is_some() {

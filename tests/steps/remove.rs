@@ -35,7 +35,7 @@ fn current_box() -> Rig {
     let config = ssh_config::set_block(
         "Host *\n    ServerAliveInterval 30\n",
         &multiplex::block_name(CONTEXT),
-        &multiplex::block_body("127.0.0.1"),
+        &multiplex::block_body("127.0.0.1", rdock::sys::platform::Platform::Linux),
     );
     rig.write(".ssh/config", config);
     let used = rig.store_after(context_changed(CONTEXT_USE), &[BOX], None);

@@ -278,6 +278,15 @@ impl Step for BlockStep {
         let Some(config) = s.env.ssh_config() else {
             bail!("there is no ssh_config");
         };
+        // The master goes first, its socket with it: else docker goes on sharing it for
+        // ControlPersist, with the block gone.
+        let endpoint = self.0.state().context.as_ref().map(|c| c.endpoint.clone());
+        let resolved = endpoint
+            .and_then(|e| Endpoint::parse(&e).ok())
+            .and_then(|e| destination(s, &e).ok());
+        if let Some(r) = &resolved {
+            end_master(s, r);
+        }
         ssh_config::remove_block_from_file(&config, &self.block())?;
         Ok(Outcome::Done(self.sentence(&s.env, &config)))
     }
@@ -288,6 +297,33 @@ impl Step for BlockStep {
             None => "would remove nothing".into(),
         }
     }
+}
+
+/// `ssh -O exit` for the destination's master, then its socket when one is left (a master that
+/// died): only a socket of rdock's own name.
+fn end_master(s: &Session, r: &Resolved) {
+    let _ = s.exec.run(&multiplex::exit_cmd(r));
+    let Some(path) = r.control_path.as_deref().map(Path::new) else {
+        return;
+    };
+    let ours = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("rdock-"));
+    if ours && !s.exec.dry_run && is_socket(path) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+#[cfg(unix)]
+fn is_socket(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket())
+}
+
+/// Windows OpenSSH has no ControlMaster, so no socket of one.
+#[cfg(not(unix))]
+fn is_socket(_: &Path) -> bool {
+    false
 }
 
 /// Without --revoke: the remote keeps the key; how to take it out by hand.
