@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::ssh::command::{Control, Mode, Ssh};
+use crate::ssh::command::{Control, Mode, Ssh, Target};
 use crate::ssh::destination::Resolved;
 use crate::sys::exec::{Cmd, Exec};
 use crate::sys::platform::Platform;
@@ -110,7 +110,12 @@ pub fn master_state(exec: &Exec, r: &Resolved) -> Result<Master> {
 /// `ssh -O exit`: the master for this destination exits now, and its socket with it (rdock
 /// remove). Nothing when there is no master.
 pub fn exit_cmd(r: &Resolved) -> Cmd {
-    Ssh::new(r.target(), Mode::Control(Control::Exit))
+    exit_cmd_for(r.target())
+}
+
+/// [`exit_cmd`] for a target as docker's endpoint names it (ssh resolves it as docker's ssh does).
+pub fn exit_cmd_for(target: Target) -> Cmd {
+    Ssh::new(target, Mode::Control(Control::Exit))
         .cmd()
         .changes()
 }

@@ -1,5 +1,6 @@
-//! multiplex: doctor reports connection sharing and the master's state; `setup --multiplex`
-//! writes rdock's Host block. Windows OpenSSH has no ControlMaster.
+//! multiplex: doctor reports connection sharing and the master's state; setup offers it where
+//! one docker command is slow (`--yes` takes it), `--multiplex` writes rdock's block whatever the
+//! link, `--no-multiplex` takes it out. Windows OpenSSH has no ControlMaster.
 
 use rdock::ssh::multiplex::SESSIONS_NOTE;
 use rdock::steps::plan::Options;
@@ -11,6 +12,15 @@ use super::recorded::*;
 use super::{options, said, Rig};
 
 const SLICE: [&str; 2] = ["destination", "multiplex"];
+/// The docker call whose time setup's offer and doctor's report read.
+const VERSION: [&str; 6] = [
+    "docker",
+    "--context",
+    "box",
+    "version",
+    "--format",
+    "{{.Server.Version}}",
+];
 
 fn multiplex() -> Options {
     Options {
@@ -20,7 +30,12 @@ fn multiplex() -> Options {
 }
 
 /// The block setup writes for 127.0.0.1 and context box.
-const BLOCK: &str = "# >>> rdock managed: multiplex box >>>\nHost 127.0.0.1\n    ControlMaster auto\n    ControlPath ~/.ssh/rdock-%C\n    ControlPersist 10m\n# <<< rdock managed: multiplex box <<<\n";
+fn block(platform: Platform) -> String {
+    format!(
+        "# >>> rdock managed: multiplex box >>>\n{}# <<< rdock managed: multiplex box <<<\n",
+        rdock::ssh::multiplex::block_body("127.0.0.1", platform)
+    )
+}
 
 #[test]
 fn doctor_reports_multiplexing_off_without_failing() {
@@ -29,47 +44,56 @@ fn doctor_reports_multiplexing_off_without_failing() {
         said(done.find("multiplex")),
         (
             Status::Ok,
-            "multiplexing is off for 127.0.0.1 (rdock setup --multiplex turns it on)",
+            "connections are not shared for 127.0.0.1 (rdock setup u@127.0.0.1:2222 --multiplex shares one)",
             None
         )
     );
     assert_eq!(
         done.ran().len(),
         2,
-        "only ssh -G twice: no master to ask about"
+        "only ssh -G twice: no master to ask about, and no context to time"
     );
 }
 
 #[test]
 fn setup_multiplex_writes_the_block_on_linux_and_macos() {
     for platform in [Platform::Linux, Platform::MacOs] {
-        let rig = Rig::new(platform).plain_host().on(
-            &[
-                "ssh",
-                "-O",
-                "check",
-                "-l",
-                "u",
-                "-p",
-                "2222",
-                "--",
-                "127.0.0.1",
-            ],
-            o_check_none(),
-        );
+        let rig = Rig::new(platform)
+            .plain_host()
+            .on(
+                &[
+                    "ssh",
+                    "-O",
+                    "check",
+                    "-l",
+                    "u",
+                    "-p",
+                    "2222",
+                    "--",
+                    "127.0.0.1",
+                ],
+                o_check_none(),
+            )
+            .on(&VERSION, rdock::sys::exec::Reply::ok("28.2.2\n"));
         let dry = rig.run(Mode::DryRun, &multiplex(), &SLICE);
         assert_eq!(
             said(dry.find("multiplex")),
             (
-                Status::Fail,
-                "multiplexing is off for 127.0.0.1",
+                Status::Warn,
+                "connections are not shared for 127.0.0.1; one docker command takes 0.00 s here: each docker command logs in anew",
                 Some("rdock setup u@127.0.0.1:2222 --multiplex")
             ),
             "{platform:?}"
         );
         assert_eq!(
             dry.would("multiplex"),
-            format!("would add to ~/.ssh/config:\n  Host 127.0.0.1\n      ControlMaster auto\n      ControlPath ~/.ssh/rdock-%C\n      ControlPersist 10m\n{SESSIONS_NOTE}"),
+            format!(
+                "would add to ~/.ssh/config:\n{}{SESSIONS_NOTE}",
+                rdock::ssh::multiplex::block_body("127.0.0.1", platform)
+                    .lines()
+                    .map(|l| format!("  {l}\n"))
+                    .collect::<String>()
+            ),
             "{platform:?}"
         );
         assert!(!rig.path(".ssh/config").exists());
@@ -80,7 +104,7 @@ fn setup_multiplex_writes_the_block_on_linux_and_macos() {
             said(f),
             (
                 Status::Ok,
-                "multiplexing is on (rdock's block in ~/.ssh/config); the next connection opens a master",
+                "connections are shared for 127.0.0.1 (rdock's block in ~/.ssh/config); the next connection opens a master; one docker command took 0.00 s here before",
                 None
             ),
             "{platform:?}"
@@ -88,13 +112,48 @@ fn setup_multiplex_writes_the_block_on_linux_and_macos() {
         assert_eq!(
             f.outcome,
             Some(Outcome::Done(format!(
-                "added a multiplexing block for 127.0.0.1 to ~/.ssh/config\n{SESSIONS_NOTE}"
+                "docker commands to 127.0.0.1 now share one connection: added a multiplexing block to ~/.ssh/config\n{SESSIONS_NOTE}"
             )))
         );
         assert!(SESSIONS_NOTE.contains("MaxSessions 30"));
-        assert!(SESSIONS_NOTE.contains("Session open refused by peer"));
-        assert_eq!(rig.read(".ssh/config"), BLOCK, "{platform:?}");
-        assert_eq!(done.ran()[2], "ssh -O check -l u -p 2222 -- 127.0.0.1");
+        assert_eq!(rig.read(".ssh/config"), block(platform), "{platform:?}");
+        assert!(done
+            .ran()
+            .contains(&"ssh -O check -l u -p 2222 -- 127.0.0.1".to_string()));
+
+        // --no-multiplex takes it out again, master first.
+        let off = Options {
+            no_multiplex: true,
+            ..options()
+        };
+        let rig = rig.on(
+            &[
+                "ssh",
+                "-O",
+                "exit",
+                "-l",
+                "u",
+                "-p",
+                "2222",
+                "--",
+                "127.0.0.1",
+            ],
+            o_check_none(),
+        );
+        let done = rig.run(Mode::Setup, &off, &SLICE);
+        assert_eq!(
+            said(done.find("multiplex")),
+            (
+                Status::Ok,
+                "connections are not shared for 127.0.0.1; one docker command takes 0.00 s here (--no-multiplex)",
+                None
+            ),
+            "{platform:?}"
+        );
+        assert_eq!(rig.read(".ssh/config"), "", "{platform:?}");
+        assert!(done
+            .ran()
+            .contains(&"ssh -O exit -l u -p 2222 -- 127.0.0.1".to_string()));
     }
 }
 
@@ -109,7 +168,7 @@ fn a_users_own_controlmaster_is_on_and_its_master_is_read() {
         said(done.find("multiplex")),
         (
             Status::Ok,
-            "multiplexing is on (your ssh config); a master connection is open",
+            "connections are shared for box (your ssh config); a master connection is open",
             None
         )
     );
@@ -121,7 +180,7 @@ fn a_users_own_controlmaster_is_on_and_its_master_is_read() {
         said(done.find("multiplex")),
         (
             Status::Warn,
-            "multiplexing is on (your ssh config), but ~/.ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd is a stale control socket: its master died (the next ssh replaces it)",
+            "connections are shared for box (your ssh config), but ~/.ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd is a stale control socket: its master died (the next ssh replaces it)",
             Some(format!("rm {}", quote(&socket)).as_str())
         )
     );
@@ -129,13 +188,15 @@ fn a_users_own_controlmaster_is_on_and_its_master_is_read() {
 
 #[test]
 fn windows_has_no_multiplexing_and_setup_refuses_to_write_it() {
-    let rig = Rig::new(Platform::Windows).plain_host();
+    let rig = Rig::new(Platform::Windows)
+        .plain_host()
+        .on(&VERSION, rdock::sys::exec::Reply::ok("28.2.2\n"));
     let doctor = rig.run(Mode::Doctor, &options(), &SLICE);
     assert_eq!(
         said(doctor.find("multiplex")),
         (
             Status::Ok,
-            "multiplexing does not exist on Windows OpenSSH",
+            "connections are not shared: Windows OpenSSH has no ControlMaster",
             None
         )
     );
@@ -155,4 +216,36 @@ fn windows_has_no_multiplexing_and_setup_refuses_to_write_it() {
     );
     assert!(!rig.path(".ssh/config").exists());
     assert!(done.ran().iter().all(|c| !c.starts_with("ssh -O")));
+}
+
+#[test]
+fn setup_offers_sharing_only_where_one_docker_command_is_slow_and_asks_first() {
+    let check = [
+        "ssh",
+        "-O",
+        "check",
+        "-l",
+        "u",
+        "-p",
+        "2222",
+        "--",
+        "127.0.0.1",
+    ];
+    // Quick (the scripted docker answers at once): nothing offered, nothing written.
+    let rig = Rig::new(Platform::Linux)
+        .plain_host()
+        .on(&check, o_check_none())
+        .on(&VERSION, rdock::sys::exec::Reply::ok("28.2.2\n"));
+    let yes = Options {
+        yes: true,
+        ..options()
+    };
+    let done = rig.run(Mode::Setup, &yes, &SLICE);
+    let f = done.find("multiplex");
+    assert_eq!(f.status, Status::Ok, "{f:?}");
+    assert!(
+        f.message.contains("too quick for sharing to matter"),
+        "{f:?}"
+    );
+    assert!(!rig.path(".ssh/config").exists());
 }

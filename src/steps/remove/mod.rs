@@ -17,6 +17,7 @@ use anyhow::{bail, Result};
 
 use crate::docker::{self, ContextInfo};
 use crate::ssh::authorized_keys;
+use crate::ssh::command::Target;
 use crate::ssh::config as ssh_config;
 use crate::ssh::destination::{resolve, Endpoint, Resolved};
 use crate::ssh::{keys, multiplex};
@@ -279,13 +280,17 @@ impl Step for BlockStep {
             bail!("there is no ssh_config");
         };
         // The master goes first, its socket with it: else docker goes on sharing it for
-        // ControlPersist, with the block gone.
+        // ControlPersist, with the block gone. (With the block still there, the ssh's own check
+        // takes the socket of a master that died.)
         let endpoint = self.0.state().context.as_ref().map(|c| c.endpoint.clone());
-        let resolved = endpoint
-            .and_then(|e| Endpoint::parse(&e).ok())
-            .and_then(|e| destination(s, &e).ok());
-        if let Some(r) = &resolved {
-            end_master(s, r);
+        if let Some(e) = endpoint.and_then(|e| Endpoint::parse(&e).ok()) {
+            let d = &e.dest;
+            let target = Target {
+                user: d.user.as_deref(),
+                port: d.port,
+                host: &d.host,
+            };
+            let _ = s.exec.run(&multiplex::exit_cmd_for(target));
         }
         ssh_config::remove_block_from_file(&config, &self.block())?;
         Ok(Outcome::Done(self.sentence(&s.env, &config)))
@@ -297,33 +302,6 @@ impl Step for BlockStep {
             None => "would remove nothing".into(),
         }
     }
-}
-
-/// `ssh -O exit` for the destination's master, then its socket when one is left (a master that
-/// died): only a socket of rdock's own name.
-fn end_master(s: &Session, r: &Resolved) {
-    let _ = s.exec.run(&multiplex::exit_cmd(r));
-    let Some(path) = r.control_path.as_deref().map(Path::new) else {
-        return;
-    };
-    let ours = path
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with("rdock-"));
-    if ours && !s.exec.dry_run && is_socket(path) {
-        let _ = std::fs::remove_file(path);
-    }
-}
-
-#[cfg(unix)]
-fn is_socket(path: &Path) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket())
-}
-
-/// Windows OpenSSH has no ControlMaster, so no socket of one.
-#[cfg(not(unix))]
-fn is_socket(_: &Path) -> bool {
-    false
 }
 
 /// Without --revoke: the remote keeps the key; how to take it out by hand.
