@@ -71,10 +71,26 @@ pub fn dead_master_bound() -> Duration {
 /// Measured (docs/facts.md): past it, ssh opens a connection of its own and the command works.
 pub const SESSIONS_NOTE: &str = "sshd allows 10 sessions on one connection (MaxSessions): docker commands past that at once (compose) each log in on their own and work as before; `MaxSessions 30` in the server's /etc/ssh/sshd_config (then reload sshd) lets them share too";
 
-/// Setup offers sharing when one docker command through the context takes this long or longer:
-/// below it, the link is near (loopback, a LAN) and a fresh login costs little (docs/facts.md,
-/// "Sharing one connection").
-pub const OFFER_FROM: Duration = Duration::from_millis(400);
+/// Setup offers sharing when the round trip to the remote's sshd (`ssh::link`) is this long or
+/// longer: beyond a LAN. Nearer (loopback, a LAN) a fresh login costs the machine's CPU, not the
+/// link's, and sharing is there for the asking (`--multiplex`). The round trip, not the docker
+/// command's time, decides: on a busy machine a loopback docker command takes as long as one
+/// through a far link on a quiet one (docs/facts.md, "Sharing one connection").
+pub const FAR: Duration = Duration::from_millis(10);
+
+/// Where the round trip cannot be measured (a ProxyJump, a ProxyCommand), setup offers sharing
+/// when one docker command takes this long or longer.
+pub const OFFER_FROM: Duration = Duration::from_millis(800);
+
+/// Is this link worth sharing a connection on? `rtt`: the round trip, when measured; `took`: what
+/// one docker command took, when it ran.
+pub fn worth_sharing(rtt: Option<Duration>, took: Option<Duration>) -> bool {
+    match (rtt, took) {
+        (Some(rtt), _) => rtt >= FAR,
+        (None, Some(took)) => took >= OFFER_FROM,
+        (None, None) => true,
+    }
+}
 
 /// What `ssh -O check` says about the control socket `ssh -G` names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,6 +173,18 @@ mod tests {
             "{mac}"
         );
         assert_eq!(dead_master_bound(), Duration::from_secs(9));
+    }
+
+    #[test]
+    fn a_far_link_is_worth_sharing_and_a_near_one_only_when_asked() {
+        let ms = Duration::from_millis;
+        // A busy machine's slow loopback command does not make the link far.
+        assert!(!worth_sharing(Some(ms(1)), Some(ms(2000))));
+        assert!(worth_sharing(Some(ms(40)), Some(ms(300))));
+        // Through a jump host: the docker command's time decides.
+        assert!(worth_sharing(None, Some(ms(900))));
+        assert!(!worth_sharing(None, Some(ms(300))));
+        assert!(worth_sharing(None, None));
     }
 
     #[test]

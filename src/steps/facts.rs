@@ -41,6 +41,8 @@ pub enum Fact {
     Verify,
     /// What ssh2 and paramiko would meet (the agent, known_hosts, the resolver).
     Clients,
+    /// The round trip to the remote's sshd (`ssh::link`): how far it is.
+    Link,
 }
 
 /// What a fix changes when it does not say otherwise: everything learned from the remote or the
@@ -60,10 +62,11 @@ pub enum Want {
     /// The context to verify.
     Verify(String),
     /// The same docker call, timed, for doctor: only through a context that points where the
-    /// destination resolves, and bounded as the probe is.
+    /// destination resolves, bounded as the probe is, and gathered when its check runs.
     Timed(String),
     /// The context whose endpoint the clients would read.
     Clients(String),
+    Link,
 }
 
 impl Want {
@@ -76,6 +79,7 @@ impl Want {
             Want::Probe => Fact::Probe,
             Want::Verify(_) | Want::Timed(_) => Fact::Verify,
             Want::Clients(_) => Fact::Clients,
+            Want::Link => Fact::Link,
         }
     }
 }
@@ -109,6 +113,7 @@ pub struct Facts {
     pub probe: Option<Probe>,
     pub verify: Option<Verified>,
     pub clients: Option<Result<ClientFacts, Unavailable>>,
+    pub link: Option<Result<Duration, Unavailable>>,
 }
 
 impl Facts {
@@ -121,6 +126,7 @@ impl Facts {
             Fact::Probe => self.probe.is_some(),
             Fact::Verify => self.verify.is_some(),
             Fact::Clients => self.clients.is_some(),
+            Fact::Link => self.link.is_some(),
         }
     }
 
@@ -135,6 +141,7 @@ impl Facts {
                 Fact::Probe => self.probe = None,
                 Fact::Verify => self.verify = None,
                 Fact::Clients => self.clients = None,
+                Fact::Link => self.link = None,
             }
         }
     }
@@ -204,31 +211,38 @@ fn remote(exec: &Exec, r: &Resolved, master: Option<bool>, probe: bool, own: boo
 type Handle<'scope, T> = Option<ScopedJoinHandle<'scope, T>>;
 
 /// Facts being gathered in the background of one run of the steps.
-pub struct Gatherer<'scope> {
+pub struct Gatherer<'scope, 'env> {
+    scope: &'scope Scope<'scope, 'env>,
+    /// Doctor's timed docker call, started once the identity check passed (see `Want::Timed`).
+    timed: Option<Want>,
     versions: Handle<'scope, Versions>,
     compose: Handle<'scope, Result<Output, Unavailable>>,
     remote: Handle<'scope, Remote>,
     remote_cancel: Option<Cancel>,
     verify: Handle<'scope, Option<Verified>>,
     verify_cancel: Option<Cancel>,
+    link: Handle<'scope, Result<Duration, Unavailable>>,
 }
 
-impl<'scope> Gatherer<'scope> {
+impl<'scope, 'env> Gatherer<'scope, 'env> {
     /// Resolve the destination, then start gathering what `wants` names that can be had before
     /// any check: the clients' facts need the key the key check finds, so they wait for it; verify
     /// starts early only through a context that already points where setup would point it.
-    pub fn start<'env>(
+    pub fn start(
         scope: &'scope Scope<'scope, 'env>,
         s: &mut Session,
         wants: &[Want],
-    ) -> Gatherer<'scope> {
+    ) -> Gatherer<'scope, 'env> {
         let mut g = Gatherer {
+            scope,
+            timed: None,
             versions: None,
             compose: None,
             remote: None,
             remote_cancel: None,
             verify: None,
             verify_cancel: None,
+            link: None,
         };
         let want = |fact: Fact| wants.iter().find(|w| w.fact() == fact);
         if want(Fact::Versions).is_some() {
@@ -245,13 +259,25 @@ impl<'scope> Gatherer<'scope> {
         let Some(Ok(r)) = s.facts.resolved.clone() else {
             return g;
         };
-        if let Some(v @ (Want::Verify(name) | Want::Timed(name))) = want(Fact::Verify) {
+        // Doctor's timed call waits for the identity check: a docker call that logs in loads
+        // the key into the agent when the user's config says AddKeysToAgent, and doctor changes
+        // nothing. Once the agent holds the key, it starts (`identity_passed`).
+        if let Some(v @ Want::Timed(name)) = want(Fact::Verify) {
+            if points_here(s, name, &r) {
+                g.timed = Some(v.clone());
+            }
+        }
+        if let Some(v @ Want::Verify(name)) = want(Fact::Verify) {
             if points_here(s, name, &r) {
                 let (exec, cancel) = s.exec.cancellable();
                 let v = v.clone();
                 g.verify = Some(scope.spawn(move || verified(&exec, &v)));
                 g.verify_cancel = Some(cancel);
             }
+        }
+        if want(Fact::Link).is_some() {
+            let r = r.clone();
+            g.link = Some(scope.spawn(move || link(&r)));
         }
         let master = match want(Fact::Master) {
             Some(Want::Master(context)) => Some(multiplexed(s, context, &r)),
@@ -283,6 +309,11 @@ impl<'scope> Gatherer<'scope> {
         if needs(Fact::Compose) {
             if let Some(v) = wait(s, "docker compose version", self.compose.take()) {
                 s.facts.compose = Some(v);
+            }
+        }
+        if needs(Fact::Link) {
+            if let Some(v) = wait(s, "timing the round trip", self.link.take()) {
+                s.facts.link = Some(v);
             }
         }
         if needs(Fact::Master) || needs(Fact::Probe) {
@@ -317,6 +348,17 @@ impl<'scope> Gatherer<'scope> {
             .cloned()
             .collect();
         gather_now(s, &still);
+    }
+
+    /// The identity check passed (the agent holds the key): doctor's timed docker call may log in
+    /// now, and starts in the background, overlapping the probe.
+    pub fn identity_passed(&mut self, s: &Session) {
+        let Some(want) = self.timed.take() else {
+            return;
+        };
+        let (exec, cancel) = s.exec.cancellable();
+        self.verify = Some(self.scope.spawn(move || verified(&exec, &want)));
+        self.verify_cancel = Some(cancel);
     }
 
     /// A fix made these facts stale: forget them, and stop what was still gathering them.
@@ -434,6 +476,11 @@ fn gather_now(s: &mut Session, wants: &[Want]) {
                 let label = format!("docker --context {name} version");
                 s.facts.verify = s.term.spin(&label, || verified(&s.exec, want));
             }
+            Want::Link => {
+                if let Some(r) = s.resolved.clone() {
+                    s.facts.link = Some(s.term.spin("timing the round trip", || link(&r)));
+                }
+            }
             Want::Clients(context) => {
                 if s.resolved.is_some() && s.key.is_some() {
                     s.facts.clients = Some(super::clients::gather(s, context));
@@ -441,6 +488,16 @@ fn gather_now(s: &mut Session, wants: &[Want]) {
             }
         }
     }
+}
+
+/// The round trip to the destination's sshd, when ssh reaches it directly.
+fn link(r: &Resolved) -> Result<Duration, Unavailable> {
+    if r.proxy_jump.is_some() || r.proxy_command.is_some() {
+        return Err(Unavailable(
+            "ssh reaches it through a ProxyJump or ProxyCommand".into(),
+        ));
+    }
+    crate::ssh::link::round_trip(&r.hostname, r.port).map_err(Unavailable)
 }
 
 /// Does the context already point where setup would point it? Then verify can run before the

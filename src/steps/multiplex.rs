@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 
 use crate::ssh::config as ssh_config;
-use crate::ssh::multiplex::{self, block_body, block_name, Master, OFFER_FROM, SESSIONS_NOTE};
+use crate::ssh::multiplex::{self, block_body, block_name, worth_sharing, Master, SESSIONS_NOTE};
 use crate::sys::exec::quote;
 
 use super::context::seconds;
@@ -75,6 +75,15 @@ impl Step for MultiplexStep {
         Kind::Multiplex
     }
 
+    /// Doctor times a docker command only where it would log in as the person's docker does
+    /// and change nothing (the agent already holds the key: see `Want::Timed`).
+    fn needs(&self) -> &'static [Kind] {
+        match self.sharing {
+            Sharing::Report => &[Kind::Destination, Kind::Identity],
+            _ => self.kind().needs(),
+        }
+    }
+
     fn facts(&self) -> Vec<Want> {
         let timed = match self.sharing {
             // Setup's verify step ran the same call just before.
@@ -83,7 +92,11 @@ impl Step for MultiplexStep {
             }
             Sharing::Report => Want::Timed(self.context.clone()),
         };
-        vec![Want::Master(self.context.clone()), timed]
+        let mut wants = vec![Want::Master(self.context.clone()), timed];
+        if matches!(self.sharing, Sharing::Offer { .. }) {
+            wants.push(Want::Link);
+        }
+        wants
     }
 
     fn stale(&self) -> &'static [Fact] {
@@ -97,6 +110,7 @@ impl Step for MultiplexStep {
         };
         let host = &r.dest.host;
         let took = took(s, &self.context);
+        let rtt = s.facts.link.clone().and_then(Result::ok);
         let one = took.map(|t| format!("; one docker command takes {} here", seconds(t)));
         let one = one.unwrap_or_default();
         if !s.env.platform.supports_multiplexing() {
@@ -141,10 +155,14 @@ impl Step for MultiplexStep {
                     id,
                     format!("connections are not shared for {host}{one} (--no-multiplex)"),
                 ),
-                Sharing::Offer { .. } if took.is_some_and(|t| t < OFFER_FROM) => Finding::ok(
+                Sharing::Offer { .. } if !worth_sharing(rtt, took) => Finding::ok(
                     id,
                     format!(
-                        "connections are not shared for {host}{one}: too quick for sharing to matter ({turn_on} shares one)"
+                        "connections are not shared for {host}{one}: {} that sharing saves little ({turn_on} shares one)",
+                        match rtt {
+                            Some(rtt) => format!("the round trip is {}, near enough", millis(rtt)),
+                            None => "quick enough".into(),
+                        }
                     ),
                 ),
                 Sharing::Offer { .. } | Sharing::On => Finding::warn(
@@ -298,5 +316,15 @@ impl Step for MultiplexStep {
             .chain([SESSIONS_NOTE.to_string()])
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+/// A round trip as a person reads it: "0.3 ms", "42 ms".
+fn millis(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.0} ms")
     }
 }
