@@ -451,6 +451,17 @@ fn figures_through_a_delayed_link() {
             || sb.rdock_within(&["doctor", &b], limit),
         );
         let login = median((0..rounds).map(|_| fresh_login(&sb, &fwd)).collect());
+        // What setup's offer measured (the round trip), on the name without the block; then
+        // that name goes back to not sharing.
+        let offer = sb.rdock_within(&setup_args(&own, &["--no-use"]), limit);
+        let line = offer
+            .stdout
+            .lines()
+            .find(|l| l.contains("multiplex"))
+            .unwrap_or("");
+        eprintln!("{delay} ms: {line}");
+        let back = sb.rdock_within(&setup_args(&own, &["--no-multiplex", "--no-use"]), limit);
+        assert_eq!(back.code, Some(0), "{back}");
         println!(
             "| {delay} ms | {} | {} | {} / {} | {} / {} | {} |",
             ms(ps.0),
