@@ -7,13 +7,16 @@ use crate::harness::{docker_clis, setup_args, Run, Sandbox};
 
 const ROUNDS: usize = 15;
 
-fn median(mut xs: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
     xs[xs.len() / 2]
 }
 
 /// Run `a` and `b` alternately, ROUNDS times each, after one warm-up of each; return medians.
-fn alternate(mut a: impl FnMut() -> Run, mut b: impl FnMut() -> Run) -> (Duration, Duration) {
+pub(crate) fn alternate(
+    mut a: impl FnMut() -> Run,
+    mut b: impl FnMut() -> Run,
+) -> (Duration, Duration) {
     let ok = |r: Run| {
         assert_eq!(r.code, Some(0), "a benchmarked command failed:\n{r}");
         r.elapsed

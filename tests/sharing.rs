@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::bench::{alternate, median};
 use crate::harness::{free_port, setup_args, Run, Sandbox};
 
 /// A TCP forwarder from 127.0.0.1:LISTEN to 127.0.0.1:TARGET that delivers every chunk DELAY ms
@@ -154,11 +155,6 @@ fn wait_for_master(sb: &Sandbox) -> u32 {
         assert!(Instant::now() < deadline, "no master connection");
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 /// `n` docker commands at once; every run.
@@ -388,26 +384,6 @@ fn no_multiplex_and_remove_leave_no_master_for_the_host() {
     assert_eq!(sockets, 0, "a control socket is left");
 }
 
-/// Run `a` and `b` alternately `rounds` times each, after one warm-up of each: their medians.
-fn alternate(
-    rounds: usize,
-    mut a: impl FnMut() -> Run,
-    mut b: impl FnMut() -> Run,
-) -> (Duration, Duration) {
-    let ok = |r: Run| {
-        assert_eq!(r.code, Some(0), "a measured command failed:\n{r}");
-        r.elapsed
-    };
-    ok(a());
-    ok(b());
-    let (mut ta, mut tb) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        ta.push(ok(a()));
-        tb.push(ok(b()));
-    }
-    (median(ta), median(tb))
-}
-
 fn ms(d: Duration) -> String {
     format!("{:.0} ms", d.as_secs_f64() * 1000.0)
 }
@@ -420,7 +396,7 @@ fn ms(d: Duration) -> String {
 #[ignore = "figures, not a test: cargo test --test integration sharing::figures -- --ignored --nocapture"]
 fn figures_through_a_delayed_link() {
     let Some(sb) = Sandbox::start() else { return };
-    let rounds = 7;
+    let rounds = 7; // fresh logins (docker ps, setup and doctor: bench's 15 alternated rounds)
     println!("\n| one-way delay | docker ps shared | docker ps not shared | no-op setup shared / not | doctor shared / not | one fresh ssh login |\n| --- | --- | --- | --- | --- | --- |");
     for delay in [0, 20, 50] {
         let fwd = Forwarder::start(&sb, delay);
@@ -436,17 +412,14 @@ fn figures_through_a_delayed_link() {
             format!("localhost-{}", fwd.port),
         );
         let ps = alternate(
-            rounds,
             || docker(&sb, &a, &["ps"], limit),
             || docker(&sb, &b, &["ps"], limit),
         );
         let setup = alternate(
-            rounds,
             || sb.rdock_within(&setup_args(&shared, &["--multiplex", "--no-use"]), limit),
             || sb.rdock_within(&setup_args(&own, &["--no-multiplex", "--no-use"]), limit),
         );
         let doctor = alternate(
-            rounds,
             || sb.rdock_within(&["doctor", &a], limit),
             || sb.rdock_within(&["doctor", &b], limit),
         );
@@ -473,4 +446,64 @@ fn figures_through_a_delayed_link() {
             ms(login)
         );
     }
+}
+
+/// A compose project of 14 services on a shared connection: compose opens a connection of its
+/// own (a session on the master) for each request it makes at once. The test dockerd runs no
+/// container, so the project is created and removed, never started: every service is an empty
+/// imported image with no network.
+#[test]
+fn a_compose_project_of_fourteen_services_works_on_a_shared_connection() {
+    let Some(sb) = Sandbox::start() else { return };
+    if let Err(why) = sb.with_compose() {
+        assert!(
+            std::env::var_os("RDOCK_E2E").is_none(),
+            "compose is missing: {why}"
+        );
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let fwd = Forwarder::start(&sb, 20);
+    let (dest, context) = far(&sb, &fwd);
+    let setup = sb.rdock_within(
+        &setup_args(&dest, &["--multiplex"]),
+        Duration::from_secs(180),
+    );
+    assert_eq!(setup.code, Some(0), "{setup}");
+    let image = format!("rdock-empty-{}", fwd.port);
+    let import = sb.local(
+        "sh",
+        &[
+            "-c",
+            &format!(
+                "tar cf - --files-from /dev/null | docker --context {context} import - {image}"
+            ),
+        ],
+    );
+    assert_eq!(import.code, Some(0), "{import}");
+    let services: String = (1..=14)
+        .map(|i| format!("  s{i}:\n    image: {image}\n    command: [\"/nothing\"]\n    network_mode: none\n"))
+        .collect();
+    let file = sb.write_local("compose.yaml", &format!("services:\n{services}"));
+    let file = file.to_str().unwrap();
+    let project = format!("rdock{}", fwd.port);
+    let compose = |args: &[&str]| {
+        let argv: Vec<&str> = ["--context", &context, "compose", "-p", &project, "-f", file]
+            .iter()
+            .chain(args)
+            .copied()
+            .collect();
+        sb.local_within("docker", &argv, Duration::from_secs(180))
+    };
+    let created = compose(&["create"]);
+    assert_eq!(created.code, Some(0), "{created}");
+    let listed = compose(&["ps", "-a", "--format", "{{.Name}}"]);
+    assert_eq!(listed.code, Some(0), "{listed}");
+    assert_eq!(listed.stdout.lines().count(), 14, "{listed}");
+    let down = compose(&["down", "--rmi", "all"]);
+    assert_eq!(down.code, Some(0), "{down}");
+    eprintln!(
+        "compose of 14 services, shared: create {:?}, ps {:?}, down {:?}",
+        created.elapsed, listed.elapsed, down.elapsed
+    );
 }

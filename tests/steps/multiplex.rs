@@ -12,6 +12,18 @@ use super::recorded::*;
 use super::{options, said, Rig};
 
 const SLICE: [&str; 2] = ["destination", "multiplex"];
+/// What the master's state is asked with.
+const O_CHECK: [&str; 9] = [
+    "ssh",
+    "-O",
+    "check",
+    "-l",
+    "u",
+    "-p",
+    "2222",
+    "--",
+    "127.0.0.1",
+];
 /// The docker call whose time setup's offer and doctor's report read.
 const VERSION: [&str; 6] = [
     "docker",
@@ -60,20 +72,7 @@ fn setup_multiplex_writes_the_block_on_linux_and_macos() {
     for platform in [Platform::Linux, Platform::MacOs] {
         let rig = Rig::new(platform)
             .plain_host()
-            .on(
-                &[
-                    "ssh",
-                    "-O",
-                    "check",
-                    "-l",
-                    "u",
-                    "-p",
-                    "2222",
-                    "--",
-                    "127.0.0.1",
-                ],
-                o_check_none(),
-            )
+            .on(&O_CHECK, o_check_none())
             .on(&VERSION, rdock::sys::exec::Reply::ok("28.2.2\n"));
         let dry = rig.run(Mode::DryRun, &multiplex(), &SLICE);
         assert_eq!(
@@ -219,18 +218,8 @@ fn windows_has_no_multiplexing_and_setup_refuses_to_write_it() {
 }
 
 #[test]
-fn setup_offers_sharing_only_where_one_docker_command_is_slow_and_asks_first() {
-    let check = [
-        "ssh",
-        "-O",
-        "check",
-        "-l",
-        "u",
-        "-p",
-        "2222",
-        "--",
-        "127.0.0.1",
-    ];
+fn setup_offers_no_sharing_where_the_link_is_near() {
+    let check = O_CHECK;
     // Quick (the scripted docker answers at once, and nothing listens on 127.0.0.1:2222 to time
     // a round trip to): nothing offered, nothing written.
     let rig = Rig::new(Platform::Linux)
