@@ -294,8 +294,12 @@ impl Step for MultiplexStep {
         }
         ssh_config::write_block(&path, &name, &block_body(&r.dest.host, s.env.platform))?;
         self.before = took;
+        let far = match s.facts.link.clone().and_then(Result::ok) {
+            Some(rtt) => format!(" (the round trip is {})", millis(rtt)),
+            None => String::new(),
+        };
         Ok(Outcome::Done(format!(
-            "docker commands to {} now share one connection: added a multiplexing block to {}\n{SESSIONS_NOTE}",
+            "docker commands to {} now share one connection{far}: added a multiplexing block to {}\n{SESSIONS_NOTE}",
             r.dest.host,
             s.env.tilde(&path)
         )))
