@@ -15,7 +15,7 @@ use anyhow::Result;
 
 use crate::ssh::command::{Control, Mode, Ssh, Target};
 use crate::ssh::destination::Resolved;
-use crate::sys::exec::{Cmd, Exec};
+use crate::sys::exec::{Cmd, Exec, TimedOut};
 use crate::sys::platform::Platform;
 
 /// The managed block for one context.
@@ -100,7 +100,14 @@ pub enum Master {
     None,
     /// A socket file that nothing answers on (a master that died).
     Stale(PathBuf),
+    /// A master that takes the connection and never answers (stopped, or stuck): every ssh
+    /// through it waits for ever. rdock's block takes such a socket out of the way by itself.
+    Frozen(PathBuf),
 }
+
+/// How long a master has to answer `ssh -O check`: it answers at once, with no round trip, when
+/// it runs at all.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Read `ssh -O check`'s answer. A refused connection to an existing socket is a stale one.
 pub fn parse_check(code: Option<i32>, stderr: &str, path: &str) -> Master {
@@ -115,12 +122,17 @@ pub fn parse_check(code: Option<i32>, stderr: &str, path: &str) -> Master {
 
 /// Ask ssh about the master for this destination (`ssh -O check`).
 pub fn master_state(exec: &Exec, r: &Resolved) -> Result<Master> {
-    let out = exec.run(&Ssh::new(r.target(), Mode::Control(Control::Check)).cmd())?;
-    Ok(parse_check(
-        out.code,
-        &out.stderr,
-        r.control_path.as_deref().unwrap_or(""),
-    ))
+    let cmd = Ssh::new(r.target(), Mode::Control(Control::Check))
+        .cmd()
+        .timeout(CHECK_TIMEOUT);
+    let path = r.control_path.as_deref().unwrap_or("");
+    match exec.run(&cmd) {
+        Ok(out) => Ok(parse_check(out.code, &out.stderr, path)),
+        Err(e) if e.downcast_ref::<TimedOut>().is_some() && !path.is_empty() => {
+            Ok(Master::Frozen(PathBuf::from(path)))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// `ssh -O exit`: the master for this destination exits now, and its socket with it (rdock

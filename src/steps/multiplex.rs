@@ -238,6 +238,14 @@ impl Step for MultiplexStep {
                 ),
                 format!("rm {}", quote(&path.to_string_lossy())),
             ),
+            Master::Frozen(path) => Finding::warn(
+                id,
+                format!(
+                    "connections are shared for {host} ({how}), but its master does not answer on {} (stopped, or stuck): every docker command waits on it",
+                    s.env.tilde(&path)
+                ),
+                format!("rm {}", quote(&path.to_string_lossy())),
+            ),
             Master::Running => Finding::ok(
                 id,
                 format!("connections are shared for {host} ({how}); a master connection is open{one}"),

@@ -186,6 +186,24 @@ fn a_users_own_controlmaster_is_on_and_its_master_is_read() {
 }
 
 #[test]
+fn a_master_that_never_answers_is_named_with_its_socket() {
+    let check = [
+        "ssh", "-O", "check", "-l", "alice", "-p", "2222", "--", "box",
+    ];
+    let frozen = Rig::alias().on(&check, rdock::sys::exec::Reply::times_out());
+    let socket = frozen.arg(".ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd");
+    let done = frozen.run(Mode::Doctor, &options(), &SLICE);
+    assert_eq!(
+        said(done.find("multiplex")),
+        (
+            Status::Warn,
+            "connections are shared for box (your ssh config), but its master does not answer on ~/.ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd (stopped, or stuck): every docker command waits on it",
+            Some(format!("rm {}", quote(&socket)).as_str())
+        )
+    );
+}
+
+#[test]
 fn windows_has_no_multiplexing_and_setup_refuses_to_write_it() {
     let rig = Rig::new(Platform::Windows)
         .plain_host()
@@ -238,4 +256,26 @@ fn setup_offers_no_sharing_where_the_link_is_near() {
         "{f:?}"
     );
     assert!(!rig.path(".ssh/config").exists());
+}
+
+#[test]
+fn an_older_block_without_keepalives_is_named_and_setup_replaces_it() {
+    let old = "# >>> rdock managed: multiplex box >>>\nHost 127.0.0.1\n    ControlMaster auto\n    ControlPath ~/.ssh/rdock-%C\n    ControlPersist 10m\n# <<< rdock managed: multiplex box <<<\n";
+    let rig = Rig::new(Platform::Linux)
+        .plain_host()
+        .on(&O_CHECK, o_check_none())
+        .on(&VERSION, rdock::sys::exec::Reply::ok("28.2.2\n"));
+    rig.write(".ssh/config", old.to_string());
+    let doctor = rig.run(Mode::Doctor, &options(), &SLICE);
+    let f = doctor.find("multiplex");
+    assert_eq!(f.status, Status::Warn, "{f:?}");
+    assert!(f.message.contains("without keepalives"), "{f:?}");
+    assert!(!f.fixable, "doctor only reports");
+    let yes = Options {
+        yes: true,
+        ..options()
+    };
+    let done = rig.run(Mode::Setup, &yes, &SLICE);
+    assert_eq!(done.find("multiplex").status, Status::Ok);
+    assert_eq!(rig.read(".ssh/config"), block(Platform::Linux));
 }
