@@ -172,35 +172,30 @@ fn a_users_own_controlmaster_is_on_and_its_master_is_read() {
         )
     );
 
-    let stale = Rig::alias().on(&check, o_check_stale());
-    let socket = stale.arg(".ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd");
-    let done = stale.run(Mode::Doctor, &options(), &SLICE);
-    assert_eq!(
-        said(done.find("multiplex")),
+    // A socket nothing answers on, and a master that never answers (stopped, or stuck).
+    let socket = ".ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd";
+    for (reply, said_then) in [
         (
-            Status::Warn,
-            "connections are shared for box (your ssh config), but ~/.ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd is a stale control socket: its master died (the next ssh replaces it)",
-            Some(format!("rm {}", quote(&socket)).as_str())
-        )
-    );
-}
-
-#[test]
-fn a_master_that_never_answers_is_named_with_its_socket() {
-    let check = [
-        "ssh", "-O", "check", "-l", "alice", "-p", "2222", "--", "box",
-    ];
-    let frozen = Rig::alias().on(&check, rdock::sys::exec::Reply::times_out());
-    let socket = frozen.arg(".ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd");
-    let done = frozen.run(Mode::Doctor, &options(), &SLICE);
-    assert_eq!(
-        said(done.find("multiplex")),
+            o_check_stale(),
+            "but ~/.ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd is a stale control socket: its master died (the next ssh replaces it)",
+        ),
         (
-            Status::Warn,
-            "connections are shared for box (your ssh config), but its master does not answer on ~/.ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd (stopped, or stuck): every docker command waits on it",
-            Some(format!("rm {}", quote(&socket)).as_str())
-        )
-    );
+            rdock::sys::exec::Reply::times_out(),
+            "but its master does not answer on ~/.ssh/rdock-604b0fa15d800a200c57d14aed033193f736bdcd (stopped, or stuck): every docker command waits on it",
+        ),
+    ] {
+        let rig = Rig::alias().on(&check, reply);
+        let fix = format!("rm {}", quote(&rig.arg(socket)));
+        let done = rig.run(Mode::Doctor, &options(), &SLICE);
+        assert_eq!(
+            said(done.find("multiplex")),
+            (
+                Status::Warn,
+                format!("connections are shared for box (your ssh config), {said_then}").as_str(),
+                Some(fix.as_str())
+            )
+        );
+    }
 }
 
 #[test]
@@ -265,7 +260,7 @@ fn an_older_block_without_keepalives_is_named_and_setup_replaces_it() {
         .plain_host()
         .on(&O_CHECK, o_check_none())
         .on(&VERSION, rdock::sys::exec::Reply::ok("28.2.2\n"));
-    rig.write(".ssh/config", old.to_string());
+    rig.write(".ssh/config", old);
     let doctor = rig.run(Mode::Doctor, &options(), &SLICE);
     let f = doctor.find("multiplex");
     assert_eq!(f.status, Status::Warn, "{f:?}");
