@@ -130,8 +130,12 @@ pub struct SetupArgs {
     pub no_use: bool,
     /// Reuse one SSH connection for docker calls: a managed ControlMaster block in ~/.ssh/config
     /// (Linux and macOS)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "no_multiplex")]
     pub multiplex: bool,
+    /// Never share one SSH connection for this host: no ControlMaster block (rdock's is taken
+    /// out). Without either flag, setup offers sharing when docker commands are slow
+    #[arg(long)]
+    pub no_multiplex: bool,
     #[command(flatten)]
     pub vscode: VscodeOptions,
 }

@@ -3,17 +3,21 @@
 
 use std::time::Duration;
 
+use crate::e2e::sharing::{docker, fresh_login, ms, Forwarder};
 use crate::harness::{docker_clis, setup_args, Run, Sandbox};
 
 const ROUNDS: usize = 15;
 
-fn median(mut xs: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
     xs[xs.len() / 2]
 }
 
 /// Run `a` and `b` alternately, ROUNDS times each, after one warm-up of each; return medians.
-fn alternate(mut a: impl FnMut() -> Run, mut b: impl FnMut() -> Run) -> (Duration, Duration) {
+pub(crate) fn alternate(
+    mut a: impl FnMut() -> Run,
+    mut b: impl FnMut() -> Run,
+) -> (Duration, Duration) {
     let ok = |r: Run| {
         assert_eq!(r.code, Some(0), "a benchmarked command failed:\n{r}");
         r.elapsed
@@ -193,6 +197,66 @@ fn bench_per_docker_cli() {
             "rdock setup (nothing to do)",
             "one ssh round trip (ssh host true)",
             alternate(|| sb.rdock(&setup), || sb.local("ssh", &ssh_true)),
+        );
+    }
+}
+
+/// The figures in docs/facts.md ("Sharing one connection"): through the forwarder at each delay,
+/// `docker ps` through a context that shares its connection (127.0.0.1, rdock's block) and one
+/// that does not (localhost, the same sshd, no block), alternated; a no-op setup and doctor of
+/// each; one fresh ssh login as the floor.
+#[test]
+#[ignore = "a benchmark: run scripts/bench.sh"]
+fn sharing_through_a_delayed_link() {
+    let sb = Sandbox::start();
+    let rounds = 7; // fresh logins (docker ps, setup and doctor: bench's 15 alternated rounds)
+    println!("\n| one-way delay | docker ps shared | docker ps not shared | no-op setup shared / not | doctor shared / not | one fresh ssh login |\n| --- | --- | --- | --- | --- | --- |");
+    for delay in [0, 20, 50] {
+        let fwd = Forwarder::start(&sb, delay);
+        let shared = format!("{}@127.0.0.1:{}", sb.remote.name, fwd.port);
+        let own = format!("{}@localhost:{}", sb.remote.name, fwd.port);
+        let limit = Duration::from_secs(180);
+        for (dest, flag) in [(&shared, "--multiplex"), (&own, "--no-multiplex")] {
+            let run = sb.rdock_within(&setup_args(dest, &[flag, "--no-use"]), limit);
+            assert_eq!(run.code, Some(0), "{run}");
+        }
+        let (a, b) = (
+            format!("127.0.0.1-{}", fwd.port),
+            format!("localhost-{}", fwd.port),
+        );
+        let ps = alternate(
+            || docker(&sb, &a, &["ps"], limit),
+            || docker(&sb, &b, &["ps"], limit),
+        );
+        let setup = alternate(
+            || sb.rdock_within(&setup_args(&shared, &["--multiplex", "--no-use"]), limit),
+            || sb.rdock_within(&setup_args(&own, &["--no-multiplex", "--no-use"]), limit),
+        );
+        let doctor = alternate(
+            || sb.rdock_within(&["doctor", &a], limit),
+            || sb.rdock_within(&["doctor", &b], limit),
+        );
+        let login = median((0..rounds).map(|_| fresh_login(&sb, &fwd)).collect());
+        // What setup's offer measured (the round trip), on the name without the block; then
+        // that name goes back to not sharing.
+        let offer = sb.rdock_within(&setup_args(&own, &["--no-use"]), limit);
+        let line = offer
+            .stdout
+            .lines()
+            .find(|l| l.contains("multiplex"))
+            .unwrap_or("");
+        eprintln!("{delay} ms: {line}");
+        let back = sb.rdock_within(&setup_args(&own, &["--no-multiplex", "--no-use"]), limit);
+        assert_eq!(back.code, Some(0), "{back}");
+        println!(
+            "| {delay} ms | {} | {} | {} / {} | {} / {} | {} |",
+            ms(ps.0),
+            ms(ps.1),
+            ms(setup.0),
+            ms(setup.1),
+            ms(doctor.0),
+            ms(doctor.1),
+            ms(login)
         );
     }
 }

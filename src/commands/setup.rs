@@ -42,6 +42,7 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result {
         force: args.force,
         no_use: args.no_use,
         multiplex: args.multiplex,
+        no_multiplex: args.no_multiplex,
         clients: Vec::new(),
         editors: super::editor_options(&args.vscode),
         workspace: None,

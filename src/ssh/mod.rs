@@ -12,6 +12,7 @@ pub mod destination;
 pub mod keys;
 pub mod known_hosts;
 pub mod limits;
+pub mod link;
 pub mod multiplex;
 pub mod probe;
 pub mod rc;

@@ -238,9 +238,12 @@ impl Step for VerifyStep {
 
     fn check(&mut self, s: &mut Session) -> Finding {
         let id = "verify";
-        let out = match &s.facts.verify {
-            Some((name, out)) if *name == self.name => out.clone(),
-            _ => Err(Unavailable("docker --context version did not run".into())),
+        let (out, took) = match &s.facts.verify {
+            Some(v) if v.name == self.name => (v.out.clone(), Some(v.took)),
+            _ => (
+                Err(Unavailable("docker --context version did not run".into())),
+                None,
+            ),
         };
         let again = format!(
             "docker --context {} version shows the whole error; rdock doctor {0} diagnoses it",
@@ -250,9 +253,10 @@ impl Step for VerifyStep {
             Ok(out) if out.success() => Finding::ok(
                 id,
                 format!(
-                    "docker --context {} version: server {}",
+                    "docker --context {} version: server {}{}",
                     self.name,
-                    out.stdout.trim()
+                    out.stdout.trim(),
+                    took.map(one_command).unwrap_or_default()
                 ),
             ),
             Ok(out) => Finding::fail(
@@ -266,5 +270,22 @@ impl Step for VerifyStep {
             ),
             Err(e) => Finding::fail(id, e.0, again),
         }
+    }
+}
+
+/// "; one docker command takes 0.9 s here": what every docker command through the context costs.
+pub fn one_command(took: std::time::Duration) -> String {
+    format!("; one docker command takes {} here", seconds(took))
+}
+
+/// A duration as a person reads it: "0.35 s", "1.2 s", "12 s".
+pub fn seconds(d: std::time::Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 1.0 {
+        format!("{s:.2} s")
+    } else if s < 10.0 {
+        format!("{s:.1} s")
+    } else {
+        format!("{s:.0} s")
     }
 }

@@ -235,7 +235,7 @@ pub fn run(
 
 fn run_steps(
     s: &mut Session,
-    facts: &mut facts::Gatherer<'_>,
+    facts: &mut facts::Gatherer<'_, '_>,
     steps: &mut [Box<dyn Step>],
     mode: Mode,
     show: &mut dyn FnMut(&Finding),
@@ -279,6 +279,9 @@ fn run_steps(
             };
             blocked.entry(kind).or_insert(cause);
         }
+        if kind == Kind::Identity && finding.status == Status::Ok {
+            facts.identity_passed(s);
+        }
         finding.group = Some(kind.group());
         show(&finding);
         let stop = mode == Mode::Setup && finding.status == Status::Fail && kind.blocking();
@@ -294,7 +297,7 @@ fn run_steps(
 
 /// Have the facts the step's check reads (waiting for them, or gathering them when a fix made
 /// them stale or they need what an earlier check found), then check.
-fn judge(s: &mut Session, facts: &mut facts::Gatherer<'_>, step: &mut dyn Step) -> Finding {
+fn judge(s: &mut Session, facts: &mut facts::Gatherer<'_, '_>, step: &mut dyn Step) -> Finding {
     facts.settle(s, &step.facts());
     step.check(s)
 }
@@ -302,7 +305,7 @@ fn judge(s: &mut Session, facts: &mut facts::Gatherer<'_>, step: &mut dyn Step) 
 /// Setup's fix: run it, then check again. A declined fix leaves the finding as it was.
 fn fix_and_recheck(
     s: &mut Session,
-    facts: &mut facts::Gatherer<'_>,
+    facts: &mut facts::Gatherer<'_, '_>,
     step: &mut dyn Step,
     found: Finding,
     report: &mut Report,

@@ -16,7 +16,7 @@ use super::context::{ContextStep, EnvStep, UseStep, VerifyStep};
 use super::destination::DestinationStep;
 use super::host_key::HostKeyStep;
 use super::key::KeyStep;
-use super::multiplex::MultiplexStep;
+use super::multiplex::{MultiplexStep, Sharing};
 use super::remote::{AuthStep, ConnectionStep, RemoteDaemonStep, RemotePathStep};
 use super::remove::RemoveSteps;
 use super::ssh_config::SshConfigStep;
@@ -38,11 +38,11 @@ pub enum Kind {
     Auth,
     RemotePath,
     RemoteDaemon,
-    Multiplex,
     Context,
     Use,
     Environment,
     Verify,
+    Multiplex,
     Clients,
     VscodeSettings,
     VscodeEnv,
@@ -127,7 +127,6 @@ pub const PLAN: [Meta; 29] = [
     meta(Auth, "auth", Remote, &[HostKey, Identity], true),
     meta(RemotePath, "remote-path", Remote, &[Auth], true),
     meta(RemoteDaemon, "remote-daemon", Remote, &[RemotePath], true),
-    meta(Multiplex, "multiplex", Remote, &[Destination], false),
     meta(
         Kind::Context,
         "context",
@@ -144,6 +143,8 @@ pub const PLAN: [Meta; 29] = [
         &[Kind::Context, RemoteDaemon, Identity],
         true,
     ),
+    // After verify: what one docker command took decides whether setup offers sharing.
+    meta(Multiplex, "multiplex", Group::Docker, &[Destination], false),
     // One check per client family (doctor only): what the libraries need; the docker CLI, and
     // VS Code when it runs the CLI, need every check of the path ssh takes (steps::clients).
     meta(
@@ -255,6 +256,8 @@ pub struct Options {
     /// Leave the current context alone.
     pub no_use: bool,
     pub multiplex: bool,
+    /// `--no-multiplex`: never share connections for this host (and take rdock's block out).
+    pub no_multiplex: bool,
     /// `--client`: client families that must work (doctor fails, not warns, when one will not).
     pub clients: Vec<Client>,
     pub editors: EditorOptions,
@@ -332,12 +335,16 @@ pub fn steps(purpose: Purpose, scope: Scope, o: &Options, env: &Env) -> Vec<Box<
                 yes: setup && o.yes,
                 context: o.context.clone(),
             })),
-            // Setup turns multiplexing on only when asked; doctor always reports it.
-            Multiplex if setup && !o.multiplex => {}
-            Multiplex => out.push(Box::new(MultiplexStep {
+            // Setup offers sharing (or is told); doctor reports it.
+            Multiplex => out.push(Box::new(MultiplexStep::new(
                 context,
-                enable: setup,
-            })),
+                match () {
+                    _ if !setup => Sharing::Report,
+                    _ if o.no_multiplex => Sharing::Off,
+                    _ if o.multiplex => Sharing::On,
+                    _ => Sharing::Offer { yes: o.yes },
+                },
+            ))),
             Kind::Context => out.push(Box::new(ContextStep::new(context, setup && o.force))),
             Use => out.push(Box::new(UseStep {
                 pinned_in: o
@@ -457,7 +464,7 @@ mod tests {
         assert_eq!(
             setup,
             but("clients"),
-            "setup --multiplex runs every step but doctor's clients"
+            "setup runs every step but doctor's clients"
         );
         // Doctor runs every check but verify, and one clients check per client family.
         let clients: Vec<String> = Client::ALL
@@ -479,6 +486,6 @@ mod tests {
                 ..o.clone()
             },
         );
-        assert!(!plain.contains(&"multiplex".to_string()));
+        assert_eq!(plain, setup, "setup offers sharing without --multiplex");
     }
 }

@@ -154,7 +154,8 @@ fn agent_without_the_identity_names_ssh_add() {
     assert_eq!(text.code, Some(1), "{text}");
     assert!(text.stdout.contains("fix: ssh-add "), "{text}");
     let (_, v) = doctor_json(&sb, &[]);
-    let mut skipped = vec!["auth"];
+    // multiplex times a docker command only once the agent holds the key (a login would load it).
+    let mut skipped = vec!["auth", "multiplex"];
     skipped.extend(AFTER_AUTH);
     assert_only(&v, "identity", "ssh-add", &skipped);
     assert_eq!(sb.snapshot_home(), before, "doctor changed a file");
@@ -163,7 +164,7 @@ fn agent_without_the_identity_names_ssh_add() {
     // With no agent at all, the agent check fails and names this OS's fix.
     sb.env.insert("SSH_AUTH_SOCK".into(), String::new());
     let (_, v) = doctor_json(&sb, &[&sb.context()]);
-    let mut skipped = vec!["identity", "agent-keys", "auth"];
+    let mut skipped = vec!["identity", "agent-keys", "auth", "multiplex"];
     skipped.extend(AFTER_AUTH);
     assert_only(&v, "agent", "ssh-agent", &skipped);
     transcript.assert("doctor_no_agent", &[&sb.rdock(&["doctor", &sb.context()])]);

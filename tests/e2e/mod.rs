@@ -16,6 +16,7 @@ mod repair;
 mod revoke;
 mod rootless;
 mod setup;
+pub(crate) mod sharing;
 mod signals;
 mod ssh_config;
 mod workspace;

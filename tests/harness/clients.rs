@@ -254,3 +254,13 @@ impl Sandbox {
         );
     }
 }
+
+impl Sandbox {
+    /// Compose v2 (Debian 13's plugin) as the local user's docker CLI plugin, when the clients
+    /// are installed (scripts/clients.sh); Err says what is missing. (tests/e2e/sharing.rs)
+    pub fn with_compose(&self) -> Result<(), String> {
+        let install = self.shared.clients()?;
+        self.install_compose(&install.compose);
+        Ok(())
+    }
+}

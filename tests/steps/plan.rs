@@ -94,7 +94,7 @@ fn dry_run_shows_every_step_to_the_end_and_doctor_agrees_check_for_check() {
     assert_eq!(dry.ids(), all, "every step, to the end");
     assert!(!dry.report.stopped);
     let would = dry.acted();
-    assert_eq!(would, ["key", "host-key", "multiplex", "context"]);
+    assert_eq!(would, ["key", "host-key", "context", "multiplex"]);
     assert_eq!(dry.report.changed, would.len());
     // The message alone: the fix names the systemd unit only where this machine ships one.
     assert_eq!(
@@ -151,9 +151,9 @@ fn setup_takes_a_fresh_machine_to_a_working_context() {
             "identity",
             "host-key",
             "auth",
-            "multiplex",
             "context",
-            "use"
+            "use",
+            "multiplex"
         ]
     );
     let key = rig.arg(".ssh/id_ed25519");
@@ -173,7 +173,9 @@ fn setup_takes_a_fresh_machine_to_a_working_context() {
     }
     assert_eq!(changes[0], format!("ssh-add -- {key}"));
     assert!(rig.read(".ssh/config").contains("AddKeysToAgent yes\n"));
-    assert!(rig.read(".ssh/config").contains("Host 127.0.0.1\n"));
+    assert!(rig
+        .read(".ssh/config")
+        .contains("Match originalhost 127.0.0.1 exec "));
     assert_eq!(rig.read(".ssh/known_hosts"), FETCHED);
 }
 

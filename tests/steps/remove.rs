@@ -35,14 +35,19 @@ fn current_box() -> Rig {
     let config = ssh_config::set_block(
         "Host *\n    ServerAliveInterval 30\n",
         &multiplex::block_name(CONTEXT),
-        &multiplex::block_body("127.0.0.1"),
+        &multiplex::block_body("127.0.0.1", rdock::sys::platform::Platform::Linux),
     );
     rig.write(".ssh/config", config);
     let used = rig.store_after(context_changed(CONTEXT_USE), &[BOX], None);
     let removed = rig.store_after(Reply::ok("box\n"), &[], None);
     let words = |line: &'static str| line.split(' ').collect::<Vec<_>>();
-    rig.on(&words(USE_DEFAULT), used).on(&words(RM), removed)
+    rig.on(&words(USE_DEFAULT), used)
+        .on(&words(RM), removed)
+        .on(&words(O_EXIT), o_check_none())
 }
+
+/// The master goes with the block (there is none here).
+const O_EXIT: &str = "ssh -O exit -l u -p 2222 -- 127.0.0.1";
 
 fn remove_options(yes: bool) -> Options {
     Options { yes, ..options() }
@@ -105,7 +110,8 @@ fn remove_switches_away_from_the_current_context_removes_it_and_its_block_and_sa
         done.changes(),
         [
             "docker --context default context use -- default",
-            "docker --context default context rm -- box"
+            "docker --context default context rm -- box",
+            O_EXIT
         ]
     );
     assert_eq!(
@@ -211,7 +217,8 @@ fn revoke_takes_the_key_out_first_then_removes_the_context() {
     assert_eq!(err, "");
     let revoke = &done.changes()[0];
     assert!(revoke.starts_with("ssh -o BatchMode=yes"), "{revoke}");
-    assert_eq!(done.changes().len(), 3, "{:?}", done.changes());
+    assert_eq!(done.changes().len(), 4, "{:?}", done.changes());
+    assert_eq!(done.changes()[3], O_EXIT, "the master goes with the block");
 }
 
 #[test]

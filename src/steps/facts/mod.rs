@@ -10,6 +10,7 @@
 //! run returns, so nothing rdock started outlives it.
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use crate::docker;
 use crate::docker::clients::Facts as ClientFacts;
@@ -17,7 +18,7 @@ use crate::ssh::destination::{resolve, Resolved};
 use crate::ssh::keys::offered_key;
 use crate::ssh::multiplex::{self, Master};
 use crate::ssh::probe::{self, Forced, Probe};
-use crate::sys::exec::{Cancel, Cmd, Exec, Output};
+use crate::sys::exec::{Cancel, Cmd, Exec, Output, DEFAULT_TIMEOUT};
 use std::thread::{Scope, ScopedJoinHandle};
 
 mod clients;
@@ -38,13 +39,15 @@ pub enum Fact {
     Master,
     /// The one ssh round trip, made as the docker CLI connects, that the remote checks judge.
     Probe,
-    /// `docker --context NAME version` through the context.
+    /// `docker --context NAME version` through the context, and how long it took.
     Verify,
     /// What ssh2 and paramiko would meet (the agent, known_hosts, the resolver).
     Clients,
     /// `docker --context NAME version` when the probe found a key that runs only docker's
     /// dial-stdio: the daemon can be asked only the way docker asks it.
     Daemon,
+    /// The round trip to the remote's sshd (`ssh::link`): how far it is.
+    Link,
 }
 
 /// What a fix changes when it does not say otherwise: everything learned from the remote or the
@@ -69,10 +72,14 @@ pub enum Want {
     Probe,
     /// The context to verify.
     Verify(String),
+    /// The same docker call, timed, for doctor: only through a context that points where the
+    /// destination resolves, bounded as the probe is, and gathered when its check runs.
+    Timed(String),
     /// The context whose endpoint the clients would read.
     Clients(String),
     /// The context to ask the daemon through, when the probe cannot.
     Daemon(String),
+    Link,
 }
 
 impl Want {
@@ -83,9 +90,10 @@ impl Want {
             Want::Compose => Fact::Compose,
             Want::Master(_) => Fact::Master,
             Want::Probe => Fact::Probe,
-            Want::Verify(_) => Fact::Verify,
+            Want::Verify(_) | Want::Timed(_) => Fact::Verify,
             Want::Clients(_) => Fact::Clients,
             Want::Daemon(_) => Fact::Daemon,
+            Want::Link => Fact::Link,
         }
     }
 }
@@ -117,10 +125,11 @@ pub struct Facts {
     /// `None` inside: multiplexing is off for this host, so there is no master to ask about.
     pub master: Option<Option<Result<Master, Unavailable>>>,
     pub probe: Option<Probe>,
-    pub verify: Option<(String, Result<Output, Unavailable>)>,
+    pub verify: Option<Verified>,
     pub clients: Option<Result<ClientFacts, Unavailable>>,
     /// `None` inside: the probe reached the daemon itself, or the context does not point there.
     pub daemon: Option<Option<(String, Result<Output, Unavailable>)>>,
+    pub link: Option<Result<Duration, Unavailable>>,
 }
 
 impl Facts {
@@ -134,6 +143,7 @@ impl Facts {
             Fact::Verify => self.verify.is_some(),
             Fact::Clients => self.clients.is_some(),
             Fact::Daemon => self.daemon.is_some(),
+            Fact::Link => self.link.is_some(),
         }
     }
 
@@ -149,14 +159,41 @@ impl Facts {
                 Fact::Verify => self.verify = None,
                 Fact::Clients => self.clients = None,
                 Fact::Daemon => self.daemon = None,
+                Fact::Link => self.link = None,
             }
         }
     }
 }
 
+/// `docker --context NAME version` as it went: what one docker command through the context takes.
+#[derive(Clone, Debug)]
+pub struct Verified {
+    pub name: String,
+    pub out: Result<Output, Unavailable>,
+    /// From start to exit, as the person's docker commands will take (a fresh ssh login, or a
+    /// session on a shared connection).
+    pub took: Duration,
+}
+
 /// `docker --context NAME version`, as verify runs it.
 pub fn verify_cmd(name: &str) -> Cmd {
-    docker::server_version_cmd(name, std::time::Duration::from_secs(60))
+    docker::server_version_cmd(name, Duration::from_secs(60))
+}
+
+/// Run the docker call of `want` (Verify or Timed) and time it.
+fn verified(exec: &Exec, want: &Want) -> Option<Verified> {
+    let (name, cmd) = match want {
+        Want::Verify(name) => (name, verify_cmd(name)),
+        Want::Timed(name) => (name, docker::server_version_cmd(name, DEFAULT_TIMEOUT)),
+        _ => return None,
+    };
+    let start = Instant::now();
+    let out = text(exec.run(&cmd));
+    Some(Verified {
+        name: name.clone(),
+        out,
+        took: start.elapsed(),
+    })
 }
 
 fn text(result: anyhow::Result<Output>) -> Result<Output, Unavailable> {
@@ -192,31 +229,38 @@ fn remote(exec: &Exec, r: &Resolved, master: Option<bool>, probe: bool, own: boo
 type Handle<'scope, T> = Option<ScopedJoinHandle<'scope, T>>;
 
 /// Facts being gathered in the background of one run of the steps.
-pub struct Gatherer<'scope> {
+pub struct Gatherer<'scope, 'env> {
+    scope: &'scope Scope<'scope, 'env>,
+    /// Doctor's timed docker call, started once the identity check passed (see `Want::Timed`).
+    timed: Option<Want>,
     versions: Handle<'scope, Versions>,
     compose: Handle<'scope, Result<Output, Unavailable>>,
     remote: Handle<'scope, Remote>,
     remote_cancel: Option<Cancel>,
-    verify: Handle<'scope, (String, Result<Output, Unavailable>)>,
+    verify: Handle<'scope, Option<Verified>>,
     verify_cancel: Option<Cancel>,
+    link: Handle<'scope, Result<Duration, Unavailable>>,
 }
 
-impl<'scope> Gatherer<'scope> {
+impl<'scope, 'env> Gatherer<'scope, 'env> {
     /// Resolve the destination, then start gathering what `wants` names that can be had before
     /// any check: the clients' facts need the key the key check finds, so they wait for it; verify
     /// starts early only through a context that already points where setup would point it.
-    pub fn start<'env>(
+    pub fn start(
         scope: &'scope Scope<'scope, 'env>,
         s: &mut Session,
         wants: &[Want],
-    ) -> Gatherer<'scope> {
+    ) -> Gatherer<'scope, 'env> {
         let mut g = Gatherer {
+            scope,
+            timed: None,
             versions: None,
             compose: None,
             remote: None,
             remote_cancel: None,
             verify: None,
             verify_cancel: None,
+            link: None,
         };
         let want = |fact: Fact| wants.iter().find(|w| w.fact() == fact);
         if want(Fact::Versions).is_some() {
@@ -233,16 +277,25 @@ impl<'scope> Gatherer<'scope> {
         let Some(Ok(r)) = s.facts.resolved.clone() else {
             return g;
         };
-        if let Some(Want::Verify(name)) = want(Fact::Verify) {
+        // Doctor's timed call waits for the identity check: a docker call that logs in loads
+        // the key into the agent when the user's config says AddKeysToAgent, and doctor changes
+        // nothing. Once the agent holds the key, it starts (`identity_passed`).
+        if let Some(v @ Want::Timed(name)) = want(Fact::Verify) {
+            if points_here(s, name, &r) {
+                g.timed = Some(v.clone());
+            }
+        }
+        if let Some(v @ Want::Verify(name)) = want(Fact::Verify) {
             if points_here(s, name, &r) {
                 let (exec, cancel) = s.exec.cancellable();
-                let name = name.clone();
-                g.verify = Some(scope.spawn(move || {
-                    let out = text(exec.run(&verify_cmd(&name)));
-                    (name, out)
-                }));
+                let v = v.clone();
+                g.verify = Some(scope.spawn(move || verified(&exec, &v)));
                 g.verify_cancel = Some(cancel);
             }
+        }
+        if want(Fact::Link).is_some() {
+            let r = r.clone();
+            g.link = Some(scope.spawn(move || link(&r)));
         }
         let master = match want(Fact::Master) {
             Some(Want::Master(context)) => Some(multiplexed(s, context, &r)),
@@ -276,6 +329,11 @@ impl<'scope> Gatherer<'scope> {
                 s.facts.compose = Some(v);
             }
         }
+        if needs(Fact::Link) {
+            if let Some(v) = wait(s, "timing the round trip", self.link.take()) {
+                s.facts.link = Some(v);
+            }
+        }
         if needs(Fact::Master) || needs(Fact::Probe) {
             let label = match &s.facts.resolved {
                 Some(Ok(r)) => format!("connecting to {}", r.display()),
@@ -291,11 +349,14 @@ impl<'scope> Gatherer<'scope> {
             }
         }
         if let Some(name) = missing.iter().find_map(|w| match w {
-            Want::Verify(name) => Some(name),
+            Want::Verify(name) | Want::Timed(name) => Some(name),
             _ => None,
         }) {
             let label = format!("docker --context {name} version");
-            if let Some(v) = wait(s, &label, self.verify.take()).filter(|(n, _)| n == name) {
+            if let Some(v) = wait(s, &label, self.verify.take())
+                .flatten()
+                .filter(|v| v.name == *name)
+            {
                 s.facts.verify = Some(v);
             }
         }
@@ -305,6 +366,17 @@ impl<'scope> Gatherer<'scope> {
             .cloned()
             .collect();
         gather_now(s, &still);
+    }
+
+    /// The identity check passed (the agent holds the key): doctor's timed docker call may log in
+    /// now, and starts in the background, overlapping the probe.
+    pub fn identity_passed(&mut self, s: &Session) {
+        let Some(want) = self.timed.take() else {
+            return;
+        };
+        let (exec, cancel) = s.exec.cancellable();
+        self.verify = Some(self.scope.spawn(move || verified(&exec, &want)));
+        self.verify_cancel = Some(cancel);
     }
 
     /// A fix made these facts stale: forget them, and stop what was still gathering them.
@@ -408,10 +480,26 @@ fn gather_now(s: &mut Session, wants: &[Want]) {
                     s.facts.probe = Some(probe);
                 }
             }
-            Want::Verify(name) => {
+            Want::Verify(name) | Want::Timed(name) => {
+                let here = s.resolved.as_ref().is_some_and(|r| points_here(s, name, r));
+                if matches!(want, Want::Timed(_)) && !here {
+                    // Doctor times the context only where it leads to this destination.
+                    s.facts.verify = Some(Verified {
+                        name: name.clone(),
+                        out: Err(Unavailable(format!(
+                            "context {name} does not lead to this destination"
+                        ))),
+                        took: Duration::ZERO,
+                    });
+                    continue;
+                }
                 let label = format!("docker --context {name} version");
-                let out = s.term.spin(&label, || text(s.exec.run(&verify_cmd(name))));
-                s.facts.verify = Some((name.clone(), out));
+                s.facts.verify = s.term.spin(&label, || verified(&s.exec, want));
+            }
+            Want::Link => {
+                if let Some(r) = s.resolved.clone() {
+                    s.facts.link = Some(s.term.spin("timing the round trip", || link(&r)));
+                }
             }
             Want::Clients(context) => {
                 if s.resolved.is_some() && s.key.is_some() {
@@ -435,6 +523,16 @@ fn gather_now(s: &mut Session, wants: &[Want]) {
             }
         }
     }
+}
+
+/// The round trip to the destination's sshd, when ssh reaches it directly.
+fn link(r: &Resolved) -> Result<Duration, Unavailable> {
+    if r.proxy_jump.is_some() || r.proxy_command.is_some() {
+        return Err(Unavailable(
+            "ssh reaches it through a ProxyJump or ProxyCommand".into(),
+        ));
+    }
+    crate::ssh::link::round_trip(&r.hostname, r.port).map_err(Unavailable)
 }
 
 /// Does the context already point where setup would point it? Then verify can run before the

@@ -17,6 +17,7 @@ use anyhow::{bail, Result};
 
 use crate::docker::{self, ContextInfo};
 use crate::ssh::authorized_keys;
+use crate::ssh::command::Target;
 use crate::ssh::config as ssh_config;
 use crate::ssh::destination::{resolve, Endpoint, Resolved};
 use crate::ssh::{keys, multiplex};
@@ -278,6 +279,19 @@ impl Step for BlockStep {
         let Some(config) = s.env.ssh_config() else {
             bail!("there is no ssh_config");
         };
+        // The master goes first, its socket with it: else docker goes on sharing it for
+        // ControlPersist, with the block gone. (With the block still there, the ssh's own check
+        // takes the socket of a master that died.)
+        let endpoint = self.0.state().context.as_ref().map(|c| c.endpoint.clone());
+        if let Some(e) = endpoint.and_then(|e| Endpoint::parse(&e).ok()) {
+            let d = &e.dest;
+            let target = Target {
+                user: d.user.as_deref(),
+                port: d.port,
+                host: &d.host,
+            };
+            let _ = s.exec.run(&multiplex::exit_cmd_for(target));
+        }
         ssh_config::remove_block_from_file(&config, &self.block())?;
         Ok(Outcome::Done(self.sentence(&s.env, &config)))
     }
