@@ -84,6 +84,8 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> Result {
     let shown: Vec<DoctorTarget> = targets.into_iter().map(|t| t.shown).collect();
     if args.json {
         render::out(&render::doctor_json(&shown, &reports));
+    } else if global.quiet {
+        render::out(&render::doctor_quiet(&shown, &reports, global.verbose));
     } else {
         render::out(&render::doctor_text(&shown, &reports, global.verbose));
     }
