@@ -11,6 +11,7 @@ mod destination_props;
 mod e2e;
 #[cfg(unix)]
 mod harness;
+mod help;
 #[cfg(unix)]
 mod hostile;
 mod layers;
@@ -19,6 +20,7 @@ mod missing_tools;
 #[cfg(unix)]
 mod output;
 mod platform;
+mod readme;
 #[cfg(unix)]
 mod signals;
 mod ssh_config;

@@ -3,6 +3,8 @@
 mod doctor;
 mod list;
 mod printed;
+
+pub use printed::man_page;
 mod remove;
 mod setup;
 mod vscode;
