@@ -204,6 +204,7 @@ pub struct BeforeArgs {
 
 /// `-v` and `--color`: for the subcommands that run commands and print a report.
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Common options")]
 pub struct OutputArgs {
     /// Echo every command rdock runs, as exact argv
     #[arg(short, long)]
@@ -215,6 +216,7 @@ pub struct OutputArgs {
 
 /// `--dry-run`: for the subcommands that change something.
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Common options")]
 pub struct DryRunArg {
     /// Print each step and the commands it would run; change nothing
     #[arg(long)]
@@ -223,6 +225,7 @@ pub struct DryRunArg {
 
 /// `-q`: for the subcommands whose report a script may want trimmed.
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Common options")]
 pub struct QuietArg {
     /// Print only the problems (warnings and failures, with their fixes) and the summary line
     #[arg(short, long)]
@@ -337,22 +340,18 @@ pub struct CompletionsArgs {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct ListArgs {
-    #[command(flatten)]
-    pub output: OutputArgs,
     /// Print JSON: an array of {name, endpoint, current, managed[, reachable, server_version, error]}
     #[arg(long)]
     pub json: bool,
     /// Also connect to each context (in parallel) for reachability and the server version
     #[arg(long)]
     pub check: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct RemoveArgs {
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub dry_run: DryRunArg,
     /// The docker context to remove
     pub name: String,
     /// Do not ask for confirmation
@@ -369,16 +368,14 @@ pub struct RemoveArgs {
     /// the context's destination (`ssh -G`), as setup's --identity
     #[arg(long, value_name = "PATH")]
     pub identity: Option<PathBuf>,
-}
-
-#[derive(Args, Debug, Clone, Default)]
-pub struct SetupArgs {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
     pub dry_run: DryRunArg,
-    #[command(flatten)]
-    pub quiet: QuietArg,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct SetupArgs {
     /// [user@]host[:port], ssh://[user@]host[:port], u@[::1]:2222, or a Host alias from ~/.ssh/config
     #[arg(allow_hyphen_values = true)]
     pub destination: String,
@@ -420,14 +417,16 @@ pub struct SetupArgs {
     pub multiplex: bool,
     #[command(flatten)]
     pub vscode: VscodeOptions,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
+    #[command(flatten)]
+    pub quiet: QuietArg,
 }
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct DoctorArgs {
-    #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub quiet: QuietArg,
     /// A docker context name, or a destination as setup takes it (default: the context the VS Code
     /// workspace around the current directory pins, else the current context)
     #[arg(allow_hyphen_values = true)]
@@ -450,6 +449,10 @@ pub struct DoctorArgs {
     pub clients: Vec<ClientArg>,
     #[command(flatten)]
     pub vscode: VscodeOptions,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub quiet: QuietArg,
 }
 
 /// The client families doctor's clients group judges.
@@ -483,10 +486,6 @@ impl From<ClientArg> for crate::docker::clients::Client {
 #[derive(Args, Debug, Clone, Default)]
 pub struct VscodeArgs {
     #[command(flatten)]
-    pub output: OutputArgs,
-    #[command(flatten)]
-    pub dry_run: DryRunArg,
-    #[command(flatten)]
     pub options: VscodeOptions,
     /// Pin a docker context for this folder: DOCKER_CONTEXT in "containers.environment" and
     /// "docker.environment" of DIR/.vscode/settings.json (created when missing). Only that file
@@ -497,6 +496,10 @@ pub struct VscodeArgs {
     /// context)
     #[arg(long, value_name = "NAME", requires = "workspace")]
     pub context: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
 }
 
 /// What the VS Code step needs; shared by `rdock setup` and `rdock vscode`.
