@@ -167,3 +167,50 @@ fn the_man_page_covers_every_subcommand_and_flag() {
         "no reference to a page that does not exist"
     );
 }
+
+/// `doctor --quiet`: the problem lines with their fixes, and the summary line; no passing check,
+/// no group heading, no title for a single target.
+#[test]
+fn doctor_quiet_keeps_only_the_problems_and_the_summary() {
+    use rdock::render::{doctor_quiet, DoctorTarget};
+    use rdock::steps::{Finding, Report};
+    let target = |name: &str| DoctorTarget {
+        context: name.into(),
+        destination: format!("me@{name}:22"),
+        endpoint: Some(format!("ssh://me@{name}:22")),
+        pinned_in: None,
+    };
+    let report = || Report {
+        findings: vec![
+            Finding::ok("tools", "ssh, ssh-keygen, ssh-add, docker on PATH"),
+            Finding::warn(
+                "use",
+                "box is not the current context",
+                "docker context use box",
+            ),
+            Finding::fail("environment", "DOCKER_HOST is set", "unset DOCKER_HOST"),
+        ],
+        ..Report::default()
+    };
+    let plain = |text: String| anstream::adapter::strip_str(&text).to_string();
+    insta::assert_snapshot!(plain(doctor_quiet(&[target("box")], &[report()], false)), @r"
+    ! use            box is not the current context
+        fix: docker context use box
+    ✗ environment    DOCKER_HOST is set
+        fix: unset DOCKER_HOST
+    ✗ 1 problem, 1 warning
+    ");
+    let two = plain(doctor_quiet(
+        &[target("a"), target("b")],
+        &[report(), Report::default()],
+        false,
+    ));
+    insta::assert_snapshot!(two, @r"
+    rdock doctor: context a → ssh://me@a:22
+    ! use            box is not the current context
+        fix: docker context use box
+    ✗ environment    DOCKER_HOST is set
+        fix: unset DOCKER_HOST
+    ✗ 2 contexts: 1 problem, 1 warning
+    ");
+}
