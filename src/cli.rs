@@ -147,7 +147,7 @@ Where each shell looks for them in your home (install.sh puts bash, zsh and fish
     mkdir -p ~/.config/fish/completions
     rdock completions fish > ~/.config/fish/completions/rdock.fish
 
-  elvish (then, in ~/.config/elvish/rc.elv: use rdock):
+  elvish (then, in ~/.config/elvish/rc.elv: eval (slurp < ~/.config/elvish/lib/rdock.elv)):
     mkdir -p ~/.config/elvish/lib
     rdock completions elvish > ~/.config/elvish/lib/rdock.elv
 
