@@ -13,7 +13,7 @@ use crate::error::{Error, EXIT_FAILED, EXIT_USAGE};
 /// The top level's examples and exit codes, after `rdock --help`.
 const TOP_HELP: &str = "\
 Examples:
-  # A new laptop, by hand: asks before each change, shows every step
+  # A new laptop, by hand: asks before it trusts a host key or uses your password
   rdock setup me@build.example
 
   # Unattended, in a dotfiles script: never prompts; a new key gets no passphrase
@@ -56,7 +56,7 @@ macro_rules! exit_codes {
 const SETUP_HELP: &str = concat!(
     "\
 Examples:
-  # By hand: asks before each change
+  # By hand: asks before it trusts a host key or uses your password
   rdock setup me@build.example
 
   # In a dotfiles script: no prompt, a new key without passphrase
