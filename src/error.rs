@@ -28,6 +28,14 @@ impl Error {
         })
     }
 
+    /// Print the sentence (if any) through `print`, then give the exit code.
+    pub fn exit_code_after(&self, print: impl FnOnce(&str)) -> ExitCode {
+        if let Some(message) = self.message() {
+            print(&format!("{message}\n"));
+        }
+        self.exit_code()
+    }
+
     /// The sentence to print on stderr, if any.
     pub fn message(&self) -> Option<String> {
         match self {

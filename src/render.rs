@@ -659,6 +659,42 @@ fn lines(text: &str) -> Vec<String> {
     text.lines().map(str::to_string).collect()
 }
 
+/// What `--quiet` keeps: a warning, a failure, or a change the person declined.
+pub fn needs_attention(f: &Finding) -> bool {
+    matches!(f.status, Status::Warn | Status::Fail)
+        || matches!(f.outcome, Some(Outcome::Declined(_)))
+}
+
+/// Doctor's report under `--quiet`: for each target with a problem, its title and the problem
+/// lines with their fixes; then the summary line, as [`doctor_text`] ends.
+pub fn doctor_quiet(targets: &[DoctorTarget], reports: &[Report], verbose: bool) -> String {
+    let mut out = String::new();
+    for (i, report) in reports.iter().enumerate() {
+        let problems: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| needs_attention(f))
+            .collect();
+        if problems.is_empty() {
+            continue;
+        }
+        if targets.len() > 1 || i >= targets.len() {
+            let title = match targets.get(i) {
+                Some(t) => format!("rdock doctor: {}", t.title()),
+                None => "rdock doctor: editors".into(),
+            };
+            out.push_str(&format!("{}\n", bold(&visible(&title))));
+        }
+        for f in problems {
+            out.push_str(&finding(f, verbose));
+        }
+    }
+    let whole = doctor_text(targets, reports, false);
+    out.push_str(whole.lines().last().unwrap_or_default());
+    out.push('\n');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -136,10 +136,10 @@ fn a_misspelt_context_is_not_dialled_and_a_stray_flag_is_clap_s() {
     insta::assert_snapshot!("doctor_typo", text(&run.stderr));
     assert!(started.elapsed() < Duration::from_secs(5), "it dialled");
 
-    let run = fresh.rdock(&["doctor", "--quiet"]);
+    let run = fresh.rdock(&["doctor", "--frobnicate"]);
     assert_eq!(run.status.code(), Some(2));
     let stderr = text(&run.stderr);
-    assert!(stderr.contains("unexpected argument '--quiet'"), "{stderr}");
+    assert!(stderr.contains("unexpected argument '--frobnicate'"), "{stderr}");
     assert!(!stderr.contains("not a docker context name"), "{stderr}");
 
     // Nothing listens on its port: the check fails, and so does the command.
@@ -313,7 +313,7 @@ fn before_ssh_keygen_asks_rdock_says_what_key_it_makes_and_why() {
 fn doctor_s_help_describes_its_json() {
     let help = text(&Fresh::new().rdock(&["doctor", "--help"]).stdout);
     for said in [
-        "JSON OUTPUT",
+        "JSON output (--json)",
         "schema_version",
         "\"local\"",
         "error: {kind: \"usage\"",

@@ -204,6 +204,10 @@ const VARIANTS: [&[&str]; 3] = [&[], &["--dry-run"], &["--verbose"]];
 /// from docker's store).
 fn assert_refused(args: &[&str], why: &str) {
     for variant in VARIANTS {
+        // doctor changes nothing: --dry-run is a usage error of its own there (tests/help.rs).
+        if args.first() == Some(&"doctor") && variant == ["--dry-run"] {
+            continue;
+        }
         let w = World::new();
         let argv: Vec<&str> = variant.iter().chain(args).copied().collect();
         let run = w.rdock(&argv);

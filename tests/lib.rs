@@ -13,6 +13,7 @@ mod e2e;
 mod first_contact;
 #[cfg(unix)]
 mod harness;
+mod help;
 #[cfg(unix)]
 mod hostile;
 mod layers;
@@ -23,6 +24,7 @@ mod outcomes;
 #[cfg(unix)]
 mod output;
 mod platform;
+mod readme;
 #[cfg(unix)]
 mod signals;
 mod ssh_config;

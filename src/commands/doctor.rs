@@ -88,16 +88,15 @@ fn doctor(global: &GlobalArgs, args: &DoctorArgs) -> Result {
             };
             let mut s = Session::new(exec.clone(), term, env.clone());
             let mut steps = plan::steps(Purpose::Doctor, Scope::Local, &o, &env);
-            let report = run_shown(
-                &mut s,
-                &mut steps,
-                (!args.json).then_some(global.verbose),
-                None,
-            );
+            let shown = !args.json && !global.quiet;
+            let report = run_shown(&mut s, &mut steps, shown.then_some(global.verbose), None);
             let reports = [report];
             if args.json {
                 render::out(&render::doctor_json(&[], &reports, true));
             } else {
+                if global.quiet {
+                    render::out(&quiet_findings(&reports, global.verbose));
+                }
                 render::out(&render::doctor_end(1, &reports, true));
             }
             return Ok(exit(args, &reports));
@@ -122,12 +121,12 @@ fn doctor(global: &GlobalArgs, args: &DoctorArgs) -> Result {
                 s.dest = Some(endpoint.dest.clone());
                 s.socket = endpoint.socket.clone();
                 let mut steps = plan::steps(Purpose::Doctor, Scope::All, &options(target), &env);
-                let verbose = (!args.json).then_some(global.verbose);
+                let verbose = (!args.json && !global.quiet).then_some(global.verbose);
                 run_shown(&mut s, &mut steps, verbose, Some(&target.shown))
             }
             Err(why) => {
                 let report = unreadable(&target.shown.context, why);
-                if !args.json {
+                if !args.json && !global.quiet {
                     render::out(&render::doctor_title(Some(&target.shown), false));
                     let mut last = None;
                     for f in &report.findings {
@@ -141,6 +140,8 @@ fn doctor(global: &GlobalArgs, args: &DoctorArgs) -> Result {
         let shown = [targets.into_iter().next().expect("one target").shown];
         if args.json {
             render::out(&render::doctor_json(&shown, &reports, false));
+        } else if global.quiet {
+            render::out(&render::doctor_quiet(&shown, &reports, global.verbose));
         } else {
             render::out(&render::doctor_end(1, &reports, false));
         }
@@ -175,10 +176,22 @@ fn doctor(global: &GlobalArgs, args: &DoctorArgs) -> Result {
     let shown: Vec<DoctorTarget> = targets.into_iter().map(|t| t.shown).collect();
     if args.json {
         render::out(&render::doctor_json(&shown, &reports, false));
+    } else if global.quiet {
+        render::out(&render::doctor_quiet(&shown, &reports, global.verbose));
     } else {
         render::out(&render::doctor_text(&shown, &reports, global.verbose));
     }
     Ok(exit(args, &reports))
+}
+
+/// `--quiet`: only the findings that need attention, as they print in a report.
+fn quiet_findings(reports: &[Report], verbose: bool) -> String {
+    reports
+        .iter()
+        .flat_map(|r| &r.findings)
+        .filter(|f| render::needs_attention(f))
+        .map(|f| render::finding(f, verbose))
+        .collect()
 }
 
 /// Run one block of checks. With `verbose` (text output), its title first and each check's lines

@@ -2,6 +2,9 @@
 
 mod doctor;
 mod list;
+mod printed;
+
+pub use printed::man_page;
 mod remove;
 mod setup;
 mod vscode;
@@ -16,29 +19,24 @@ use crate::steps::{Finding, Mode};
 
 pub fn run(cli: Cli) -> ExitCode {
     crate::sys::signal::install();
-    anstream::ColorChoice::write_global(match cli.global.color {
+    let global = match cli.global() {
+        Ok(global) => global,
+        Err(e) => return e.exit_code_after(render::err),
+    };
+    anstream::ColorChoice::write_global(match global.color {
         Color::Auto => anstream::ColorChoice::Auto,
         Color::Always => anstream::ColorChoice::Always,
         Color::Never => anstream::ColorChoice::Never,
     });
     render::set_width(crate::sys::term::width());
     let result = match cli.command {
-        Command::Setup(args) => setup::run(&cli.global, &args),
-        Command::Doctor(args) => doctor::run(&cli.global, &args),
-        Command::Vscode(args) => vscode::run(&cli.global, &args),
-        Command::List(args) => list::run(&cli.global, &args),
-        Command::Remove(args) => remove::run(&cli.global, &args),
-        Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "rdock", &mut std::io::stdout());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Man => {
-            let man = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
-            man.render(&mut std::io::stdout())
-                .map(|()| ExitCode::SUCCESS)
-                .map_err(|e| Error::Failed(format!("error: cannot print the man page: {e}")))
-        }
+        Command::Setup(args) => setup::run(&global, &args),
+        Command::Doctor(args) => doctor::run(&global, &args),
+        Command::Vscode(args) => vscode::run(&global, &args),
+        Command::List(args) => list::run(&global, &args),
+        Command::Remove(args) => remove::run(&global, &args),
+        Command::Completions(args) => printed::completions(args.shell),
+        Command::Man => printed::man(),
     };
     // Nothing rdock started outlives it.
     crate::sys::exec::end_running();
@@ -46,13 +44,7 @@ pub fn run(cli: Cli) -> ExitCode {
         (_, Some(signal)) => Err(Error::Interrupted(signal)),
         (result, _) => result,
     };
-    result.unwrap_or_else(|e| {
-        if let Some(message) = e.message() {
-            let message = message.as_str();
-            render::err(&format!("{message}\n"));
-        }
-        e.exit_code()
-    })
+    result.unwrap_or_else(|e| e.exit_code_after(render::err))
 }
 
 /// Run `f` on every item with at most `limit` threads at once; results keep the items' order.
@@ -111,9 +103,13 @@ pub(crate) fn writing_mode(global: &GlobalArgs) -> Mode {
     }
 }
 
-/// Print one step's lines as setup goes.
+/// Print one step's lines as setup goes (under --quiet, only what needs attention).
 pub(crate) fn show(global: &GlobalArgs) -> impl FnMut(&Finding) + '_ {
-    move |f| render::out(&render::finding(f, global.verbose))
+    move |f| {
+        if !global.quiet || render::needs_attention(f) {
+            render::out(&render::finding(f, global.verbose))
+        }
+    }
 }
 
 /// The editor options of the command line, as the plan takes them.

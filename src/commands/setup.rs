@@ -53,12 +53,17 @@ pub fn run(global: &GlobalArgs, args: &SetupArgs) -> Result {
     let devcontainer = [".devcontainer/devcontainer.json", ".devcontainer.json"]
         .iter()
         .any(|f| std::path::Path::new(f).is_file());
-    render::out(&render::setup_end(
-        &report,
-        global.dry_run,
-        &name,
-        devcontainer,
-    ));
+    let end = render::setup_end(&report, global.dry_run, &name, devcontainer);
+    // --quiet: the summary line alone, without the hints after it.
+    let end = match global.quiet {
+        true => end
+            .lines()
+            .next()
+            .map(|l| format!("{l}\n"))
+            .unwrap_or_default(),
+        false => end,
+    };
+    render::out(&end);
     let failed = report.stopped || report.failed() > 0;
     Ok(if failed && !global.dry_run {
         ExitCode::FAILURE

@@ -1,6 +1,6 @@
 //! `rdock setup` end to end, against a real sshd and a real dockerd.
 
-use crate::harness::{assert_nothing_changed, Sandbox};
+use crate::harness::{assert_nothing_changed, setup_args, Sandbox};
 use crate::support::snapshot::Transcript;
 
 #[test]
@@ -91,6 +91,17 @@ fn second_run_changes_nothing_and_says_so() {
         "{}",
         sb.authorized_keys()
     );
+    // --quiet, as a dotfiles script runs it: nothing to report, so the summary line alone; and
+    // doctor --quiet the same.
+    let quiet = sb.rdock(&setup_args(&sb.dest(), &["--quiet"]));
+    assert_eq!(quiet.code, Some(0), "{quiet}");
+    assert_eq!(
+        quiet.stdout, "Everything is already set up; nothing changed.\n",
+        "{quiet}"
+    );
+    let doctor = sb.rdock(&["doctor", "-q"]);
+    assert_eq!(doctor.code, Some(0), "{doctor}");
+    assert_eq!(doctor.stdout.lines().count(), 1, "{doctor}");
 }
 
 #[test]
