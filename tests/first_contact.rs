@@ -139,7 +139,10 @@ fn a_misspelt_context_is_not_dialled_and_a_stray_flag_is_clap_s() {
     let run = fresh.rdock(&["doctor", "--frobnicate"]);
     assert_eq!(run.status.code(), Some(2));
     let stderr = text(&run.stderr);
-    assert!(stderr.contains("unexpected argument '--frobnicate'"), "{stderr}");
+    assert!(
+        stderr.contains("unexpected argument '--frobnicate'"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("not a docker context name"), "{stderr}");
 
     // Nothing listens on its port: the check fails, and so does the command.
