@@ -149,7 +149,7 @@ fn steps_and_nouns_never_print() {
 #[test]
 fn render_runs_nothing_and_reads_no_file() {
     let found = offences(
-        &["render.rs"],
+        &["render"],
         &[
             "Exec",
             "Cmd",

@@ -18,7 +18,7 @@ use crate::steps::plan::EditorOptions;
 use crate::steps::{Finding, Mode};
 
 pub fn run(cli: Cli) -> ExitCode {
-    crate::sys::signal::install();
+    crate::sys::signal::install(crate::sys::exec::end_running);
     let global = match cli.global() {
         Ok(global) => global,
         Err(e) => return e.exit_code_after(render::err),

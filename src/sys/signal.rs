@@ -33,8 +33,10 @@ pub const SIGHUP: i32 = 1;
 pub const GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Catch SIGINT, SIGTERM and SIGHUP from now on, and start the watchdog (Unix; elsewhere Ctrl-C
-/// ends rdock as before).
-pub fn install() {
+/// ends rdock as before). `stop_commands` is what the watchdog runs before it ends rdock: the
+/// caller's (commands hand in `sys::exec::end_running`), so that signals need not know exec,
+/// which asks them.
+pub fn install(stop_commands: fn()) {
     #[cfg(unix)]
     {
         extern "C" fn note(signal: libc::c_int) {
@@ -52,14 +54,16 @@ pub fn install() {
                 libc::sigaction(signal, &action, std::ptr::null_mut());
             }
         }
-        std::thread::spawn(watchdog);
+        std::thread::spawn(move || watchdog(stop_commands));
     }
+    #[cfg(not(unix))]
+    let _ = stop_commands;
 }
 
 /// End rdock [`GRACE`] after a signal if it has not ended by itself: the commands it started are
 /// stopped first, the lock goes with the process, and a temp file left is cleared by the next run.
 #[cfg(unix)]
-fn watchdog() {
+fn watchdog(stop_commands: fn()) {
     let signal = loop {
         if let Some(signal) = caught() {
             break signal;
@@ -67,7 +71,7 @@ fn watchdog() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     std::thread::sleep(GRACE);
-    crate::sys::exec::end_running();
+    stop_commands();
     // Said on a thread of its own: a stderr nobody reads must not hold the end up either.
     let said = std::thread::spawn(move || {
         eprintln!(
