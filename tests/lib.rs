@@ -19,6 +19,7 @@ mod missing_tools;
 #[cfg(unix)]
 mod output;
 mod platform;
+mod security_md;
 #[cfg(unix)]
 mod signals;
 mod ssh_config;
