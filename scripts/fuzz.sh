@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Fuzz rdock's three parsers of untrusted text with cargo-fuzz (libFuzzer + AddressSanitizer):
+# Fuzz rdock's three parsers of untrusted text and its sanitiser with cargo-fuzz (libFuzzer + AddressSanitizer):
 #   destination    rdock::ssh::destination::Destination::parse (never panics; what it accepts is
 #                  safe as one argv element and survives the Display round trip)
 #   settings_edit  rdock::vscode::edit_bytes (never panics; a changed file re-parses, keeps every
 #                  other byte and property, and a second edit is Unchanged), and the workspace
 #                  pin, pin_context, on the same input (the same promises)
-#   probe          rdock::ssh::probe::parse_probe, which reads what the remote printed (never
-#                  panics; all it keeps is shown as data, with no control character)
+#   probe          rdock::ssh::probe::parse_probe, which reads what the remote printed: a report
+#                  framed from fuzzed values parses back to those values; raw bytes never panic it
+#   visible        rdock::sys::term::visible and visible_stream, the sanitiser of every line
+#                  printed: no control or bidi character survives, lines stay lines, and text
+#                  with nothing to escape is unchanged
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET]     (default 60; targets run one after the other)
 #
@@ -38,15 +41,20 @@ for d in 'u@h.example:2222' 'ssh://u@h:22' 'u@[::1]:2222' 'ssh://[fe80::1]' 'myv
   printf '%s' "$d" > "corpus/destination/seed-$(printf '%s' "$d" | cksum | cut -d' ' -f1)"
 done
 
-mkdir -p corpus/probe
+mkdir -p corpus/probe corpus/visible
+printf 'docker \033]52;c;eA==\007 \342\200\256evil\302\233 ok\tline\nnext\r\n' > corpus/visible/seed-hostile
+printf 'plain text, nothing to escape\n' > corpus/visible/seed-plain
 printf '\000rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=0\nrdock-socket=\nrdock-socket-version=\n28.2.2\nrdock-probe-2-end\n' > corpus/probe/seed-ok
 printf '\377\000u@h: Permission denied (publickey).\n' > corpus/probe/seed-refused
 printf '\000hello from bashrc\nrdock-probe-2-begin\nshell=/bin/bash\n' > corpus/probe/seed-noise
 printf '\000HTTP/1.1 400 Bad Request\r\n\r\n400 Bad Request' > corpus/probe/seed-dial-stdio
+# Values for the framed report (NUL between them; the first byte picks docker's exit or "not found").
+printf '\000/bin/bash\000/usr/bin/docker\000/run/user/1000/docker.sock\00028.2.2\000Client: x\n28.2.2\000\000\000\000hello from bashrc\000' > corpus/probe/seed-framed-ok
+printf '\004\000/usr/bin/fish\000\000\000\000\000/usr/bin:/bin\000/usr/bin/fish\000/usr/local/bin/docker\000\000' > corpus/probe/seed-framed-not-found
 
 cargo fuzz build
 status=0
-for target in destination settings_edit probe; do
+for target in destination settings_edit probe visible; do
   echo "== fuzz $target for $secs s"
   log="$(mktemp)"
   # -rss_limit_mb: the default 2 GB is plenty; -timeout: one input may take at most 10 s.

@@ -179,6 +179,12 @@ unset WINEPREFIX WINEDEBUG
 rm -rf "$wine_dir"
 trap - EXIT
 
+echo "== fuzz: each target for 20 s (scripts/fuzz.sh 20)"
+# Every fuzz target, each with its oracle, for a bounded time (about 80 s and the build). cargo-fuzz
+# comes from crates.io when missing (it takes minutes to build, once).
+cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
+bash scripts/fuzz.sh 20
+
 echo "== cargo test, the end-to-end tier included (RDOCK_E2E=1: every tool required)"
 # The end-to-end tests (e2e::) are #[ignore]d so that a plain `cargo test` lists them as ignored;
 # --include-ignored runs them. The two benchmarks (bench::, ignored too) are scripts/bench.sh's.

@@ -1,12 +1,59 @@
 //! Benchmarks, not timed tests: nothing here asserts a wall time. `scripts/bench.sh` runs them
 //! (release build, one at a time) and prints a table of medians over alternated runs.
+//!
+//! Each measured command is timed inside the local user's session ([`timed`]), not with the
+//! `runuser … env -i` around it. `RDOCK_BENCH_BIN=/path/to/rdock` measures another rdock binary
+//! with the same harness; the setups that make the state measured are done by the rdock under
+//! test, so both binaries are measured on the same state.
 
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::e2e::sharing::{docker, fresh_login, ms, Forwarder};
-use crate::harness::{docker_clis, setup_args, Run, Sandbox};
+use crate::harness::{docker_clis, run_bounded, setup_args, Run, Sandbox};
 
 const ROUNDS: usize = 15;
+
+/// What a timed run prints last on stderr: bash's clock before and after the command.
+const TIMES: &str = "rdock-bench-times";
+
+/// Run `program` as the local user, timed inside: bash reads its clock ($EPOCHREALTIME, in
+/// microseconds) right before it starts the command and right after the command ends, so
+/// `elapsed` is the command's own time, without runuser's PAM session and `env -i`.
+fn timed(sb: &Sandbox, program: &str, args: &[&str]) -> Run {
+    let mut cmd = sb.as_local("bash");
+    let script = format!(
+        r#"s=$EPOCHREALTIME; "$@"; rc=$?; e=$EPOCHREALTIME; printf '\n{TIMES} %s %s\n' "$s" "$e" >&2; exit $rc"#
+    );
+    cmd.args(["-c", &script, "bench", program]).args(args);
+    let mut run = run_bounded(cmd, Duration::from_secs(120));
+    let at = run
+        .stderr
+        .rfind(&format!("\n{TIMES} "))
+        .unwrap_or_else(|| panic!("no times on stderr:\n{run}"));
+    let times: Vec<f64> = run.stderr[at..]
+        .split_whitespace()
+        .skip(1)
+        .map(|t| t.parse().expect("bash's $EPOCHREALTIME"))
+        .collect();
+    run.elapsed = Duration::from_secs_f64(times[1] - times[0]);
+    run.stderr.truncate(at);
+    run
+}
+
+/// The rdock the bench measures: `RDOCK_BENCH_BIN` (an older build, say, to compare with the same
+/// harness), copied where the local user may run it; else the one under test.
+fn rdock_bin(sb: &Sandbox) -> String {
+    let Some(bin) = std::env::var_os("RDOCK_BENCH_BIN") else {
+        return sb.shared.rdock.display().to_string();
+    };
+    let copy: PathBuf = sb.shared.dir.join("rdock-bench");
+    std::fs::copy(&bin, &copy).unwrap_or_else(|e| panic!("RDOCK_BENCH_BIN {bin:?}: {e}"));
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    println!("\nmeasuring RDOCK_BENCH_BIN={}", bin.to_string_lossy());
+    copy.display().to_string()
+}
 
 pub(crate) fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
@@ -51,14 +98,17 @@ fn bench_table() {
     let sb = Sandbox::start_with(&listen);
     sb.setup_ok();
     let ctx = sb.context();
+    let rdock_bin = rdock_bin(&sb);
+    let rdock = |args: &[&str]| timed(&sb, &rdock_bin, args);
+    let local = |program: &str, args: &[&str]| timed(&sb, program, args);
     println!("\n| what | measured | against | ratio |\n| --- | --- | --- | --- |");
     row(
         "doctor of one context",
         &format!("rdock doctor {ctx}"),
         &format!("docker --context {ctx} version"),
         alternate(
-            || sb.rdock(&["doctor", &ctx]),
-            || sb.local("docker", &["--context", &ctx, "version"]),
+            || rdock(&["doctor", &ctx]),
+            || local("docker", &["--context", &ctx, "version"]),
         ),
     );
     // Ten distinct hosts (127.0.0.1 to .10, one sshd listening on all), each set up by rdock:
@@ -79,10 +129,7 @@ fn bench_table() {
         "doctor --all of 10 contexts",
         "rdock doctor --all (10)",
         "rdock doctor (1)",
-        alternate(
-            || sb.rdock(&["doctor", "--all"]),
-            || sb.rdock(&["doctor", &ctx]),
-        ),
+        alternate(|| rdock(&["doctor", "--all"]), || rdock(&["doctor", &ctx])),
     );
     // The floor on this machine: the same ten round trips with nothing but ssh and the remote
     // docker version, in parallel, against one. On loopback every remote side shares our cores.
@@ -102,10 +149,7 @@ fn bench_table() {
         "the floor here: bare ssh + remote docker version",
         "10 in parallel",
         "1",
-        alternate(
-            || sb.local("sh", &["-c", &ten]),
-            || sb.local("sh", &["-c", &one]),
-        ),
+        alternate(|| local("sh", &["-c", &ten]), || local("sh", &["-c", &one])),
     );
     let dest = sb.dest();
     let setup = setup_args(&dest, &[]);
@@ -115,9 +159,9 @@ fn bench_table() {
         "rdock setup (nothing to do)",
         "one ssh round trip (ssh host true)",
         alternate(
-            || sb.rdock(&setup),
+            || rdock(&setup),
             || {
-                sb.local(
+                local(
                     "ssh",
                     &[
                         "-p",
@@ -141,8 +185,8 @@ fn bench_table() {
         "with ControlMaster",
         "without",
         alternate(
-            || sb.local("docker", &["--context", &ctx, "ps"]),
-            || sb.local("docker", &["--context", &plain, "ps"]),
+            || local("docker", &["--context", &ctx, "ps"]),
+            || local("docker", &["--context", &plain, "ps"]),
         ),
     );
     println!(
@@ -167,6 +211,9 @@ fn bench_per_docker_cli() {
         let sb = Sandbox::start().with_docker(&cli.path);
         sb.setup_ok();
         let ctx = sb.context();
+        let rdock_bin = rdock_bin(&sb);
+        let rdock = |args: &[&str]| timed(&sb, &rdock_bin, args);
+        let local = |program: &str, args: &[&str]| timed(&sb, program, args);
         println!(
             "\n{}\n\n| what | measured | against | ratio |\n| --- | --- | --- | --- |",
             cli.version
@@ -176,8 +223,8 @@ fn bench_per_docker_cli() {
             &format!("rdock doctor {ctx}"),
             &format!("docker --context {ctx} version"),
             alternate(
-                || sb.rdock(&["doctor", &ctx]),
-                || sb.local("docker", &["--context", &ctx, "version"]),
+                || rdock(&["doctor", &ctx]),
+                || local("docker", &["--context", &ctx, "version"]),
             ),
         );
         let dest = sb.dest();
@@ -196,7 +243,7 @@ fn bench_per_docker_cli() {
             "no-op rerun of setup",
             "rdock setup (nothing to do)",
             "one ssh round trip (ssh host true)",
-            alternate(|| sb.rdock(&setup), || sb.local("ssh", &ssh_true)),
+            alternate(|| rdock(&setup), || local("ssh", &ssh_true)),
         );
     }
 }

@@ -25,6 +25,7 @@ mod outcomes;
 mod output;
 mod platform;
 mod readme;
+mod security_md;
 #[cfg(unix)]
 mod signals;
 mod ssh_config;

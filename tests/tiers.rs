@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 const IGNORE: &str = "#[ignore = \"end to end (root, sshd, dockerd): scripts/test.sh runs it\"]";
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in fs::read_dir(dir).unwrap().flatten() {
         let path = entry.path();
         if path.is_dir() {

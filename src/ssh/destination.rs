@@ -660,4 +660,79 @@ pub(crate) mod tests {
         assert_eq!(get(&cfg, "port").as_deref(), Some("2222"));
         assert_eq!(cfg.iter().filter(|(k, _)| k == "identityfile").count(), 2);
     }
+
+    /// Each refusal says its own reason, so a check that stopped working is not hidden by a later
+    /// one refusing the same input with another sentence.
+    #[test]
+    fn each_refusal_names_its_own_reason() {
+        for (input, reason) in [
+            ("h\u{1}x", "control character"),
+            ("u@h x", "whitespace"),
+            ("u;x@h", "shell metacharacter"),
+            ("u@h;x", "shell metacharacter"),
+            ("h%x", "not allowed in a host name"),
+            ("u%@h", "not allowed in a user name"),
+            ("h:22x", "is not a number"),
+            ("h:", "is not a number"),
+        ] {
+            let err = Destination::parse(input).unwrap_err().to_string();
+            assert!(err.contains(reason), "{input:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_endpoint_and_the_names_for_messages_hold_what_ssh_resolved() {
+        let r = resolved_box();
+        assert_eq!(r.endpoint(), "ssh://u@box:2222");
+        assert_eq!(r.display(), "u@10.0.0.5:2222");
+        assert_eq!(r.address(), "10.0.0.5:2222");
+        assert_eq!(r.login_args(), "-p 2222 u@box");
+    }
+
+    #[test]
+    fn only_a_host_without_a_jump_or_a_proxy_command_is_dialed_directly() {
+        let mut r = resolved_box();
+        assert!(r.direct());
+        r.proxy_jump = Some("bastion".into());
+        assert!(!r.direct());
+        r.proxy_jump = None;
+        r.proxy_command = Some("nc %h %p".into());
+        assert!(!r.direct());
+    }
+
+    #[test]
+    fn the_known_hosts_name_is_the_alias_or_the_host_with_a_port_not_22() {
+        let mut r = resolved_box();
+        assert_eq!(r.known_hosts_name(), "[10.0.0.5]:2222");
+        r.host_key_alias = Some("box-alias".into());
+        assert_eq!(r.known_hosts_name(), "box-alias");
+    }
+
+    #[test]
+    fn what_ssh_g_says_about_keys_aliases_and_sharing_is_read() {
+        use crate::sys::exec::{Reply, Script};
+        let resolve_with = |extra: &str| {
+            let exec = Exec::scripted(Script::new().on_prefix(
+                &["ssh", "-G"],
+                Reply::ok(format!("user u\nhostname h\nport 22\n{extra}")),
+            ));
+            resolve(&exec, &ok("u@h")).unwrap()
+        };
+        let r = resolve_with(
+            "identitiesonly yes\nhostkeyalias box\ncontrolmaster auto\ncontrolpath ~/.ssh/cm-%C\n",
+        );
+        assert!(r.identities_only);
+        assert_eq!(r.host_key_alias.as_deref(), Some("box"));
+        assert_eq!(r.control_master.as_deref(), Some("auto"));
+        assert_eq!(r.control_path.as_deref(), Some("~/.ssh/cm-%C"));
+        let r = resolve_with(
+            "identitiesonly no\nhostkeyalias none\ncontrolmaster no\ncontrolpath none\n",
+        );
+        assert!(!r.identities_only);
+        assert_eq!(
+            (r.host_key_alias, r.control_master, r.control_path),
+            (None, None, None)
+        );
+        assert_eq!(resolve_with("controlmaster false\n").control_master, None);
+    }
 }

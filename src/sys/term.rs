@@ -337,4 +337,19 @@ mod tests {
             .confirm(&[], "add it?", true, "--yes")
             .unwrap());
     }
+
+    #[test]
+    fn only_a_terminal_a_person_answers_at_is_interactive() {
+        assert!(!Term::plain().is_interactive());
+        assert!(Term::answering(false).is_interactive());
+    }
+
+    #[test]
+    fn without_a_terminal_the_work_runs_with_no_spinner_and_no_wait() {
+        // A spinner first waits 150 ms (fast answers show none), and is joined before spin ends.
+        let start = std::time::Instant::now();
+        assert_eq!(Term::plain().spin("probing", || 7), 7);
+        let took = start.elapsed();
+        assert!(took < Duration::from_millis(120), "{took:?}");
+    }
 }

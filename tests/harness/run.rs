@@ -84,25 +84,27 @@ pub fn run_within(mut cmd: Command, limit: Duration) -> Run {
     };
     let o = read_all(Box::new(child.stdout.take().unwrap()));
     let e = read_all(Box::new(child.stderr.take().unwrap()));
+    // Waited on, not polled: the run ends the moment the process does.
+    let pid = child.id();
+    let (tx, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait().ok().and_then(|s| s.code()));
+    });
     let mut timed_out = false;
     let mut left_running = Vec::new();
-    let code = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status.code();
-        }
-        if start.elapsed() > limit {
+    let code = match ended.recv_timeout(limit) {
+        Ok(code) => code,
+        Err(_) => {
             timed_out = true;
             // The group, and every process started under it that left the group (rdock starts
             // its commands in groups of their own).
-            let tree = process_tree(child.id());
-            let mut kill = vec!["-KILL".to_string(), "--".into(), format!("-{}", child.id())];
+            let tree = process_tree(pid);
+            let mut kill = vec!["-KILL".to_string(), "--".into(), format!("-{pid}")];
             kill.extend(tree.iter().map(|(pid, _)| pid.to_string()));
             let _ = Command::new("kill").args(&kill).status();
-            let _ = child.kill();
             left_running = tree.into_iter().map(|(_, args)| args).collect();
-            break child.wait().ok().and_then(|s| s.code());
+            ended.recv().ok().flatten()
         }
-        std::thread::sleep(Duration::from_millis(20));
     };
     let elapsed = start.elapsed();
     // A process that left the group may still hold a pipe open: wait for its end only so long.

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Mutation testing (cargo-mutants, crates.io) over the modules whose correctness is the product,
+# with the fast tiers only: the unit tests and the in-process step tests (the test filters
+# `tests::` and `steps::` select exactly those: every unit test is under a `tests` module, and no
+# integration test name holds `tests::`). A missed mutant is a change no fast test notices: kill it
+# with a sharper test, or say in docs/mutants.md why it cannot change behaviour.
+#
+#   scripts/mutants.sh [--lib-only] [FILE...]     (default: the files below)
+#
+# --lib-only runs the unit tests alone (each mutant then rebuilds only the library's test binary,
+# seconds instead of the integration binary's minute). Results land in mutants.out/ (not
+# committed); the summary per file is in docs/mutants.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tests=(--lib --test integration -- tests:: steps::)
+if [ "${1:-}" = --lib-only ]; then
+  tests=(--lib)
+  shift
+fi
+files=("$@")
+if [ ${#files[@]} = 0 ]; then
+  files=(
+    src/ssh/destination.rs    # destination parsing
+    src/ssh/config.rs         # ssh_config editing
+    src/ssh/known_hosts.rs
+    src/ssh/authorized_keys.rs
+    src/vscode/settings/*.rs  # the settings editor
+    src/vscode/workspace.rs   # the workspace pin
+    src/sys/term.rs           # the text sanitiser
+    src/ssh/probe.rs          # the probe parser
+    src/docker/mod.rs         # docker's context store
+    src/docker/clients/{mod,facts,verdict,paramiko,ssh2}.rs  # the clients' verdicts
+    src/steps/plan.rs         # the plan
+  )
+fi
+if ! cargo mutants --version >/dev/null 2>&1; then
+  echo "installing cargo-mutants (crates.io)"
+  cargo install cargo-mutants --locked --quiet
+fi
+args=()
+for f in "${files[@]}"; do args+=(--file "$f"); done
+# cargo-mutants exits 2 when a mutant is missed, 3 on a timeout: the summary says which.
+status=0
+cargo mutants --no-shuffle --timeout 120 "${args[@]}" -- "${tests[@]}" || status=$?
+for outcome in caught missed unviable timeout; do
+  [ -f "mutants.out/$outcome.txt" ] || continue
+  echo "== $outcome: $(wc -l < "mutants.out/$outcome.txt")"
+  sed 's/:.*//' "mutants.out/$outcome.txt" | sort | uniq -c
+done
+[ -s mutants.out/missed.txt ] && { echo "== missed mutants:"; cat mutants.out/missed.txt; }
+exit "$status"
