@@ -21,7 +21,7 @@ fi
 files=("$@")
 if [ ${#files[@]} = 0 ]; then
   files=(
-    src/ssh/destination.rs    # destination parsing
+    src/ssh/destination/mod.rs  # destination parsing (its tests: destination/tests.rs)
     src/ssh/config.rs         # ssh_config editing
     src/ssh/known_hosts.rs
     src/ssh/authorized_keys.rs
