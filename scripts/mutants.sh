@@ -13,9 +13,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-tests=(--lib --test integration -- tests:: steps::)
+# Both cargo's build and its test run take the targets (-C), so a mutant rebuilds only them.
+targets=(-C --lib -C --test=integration)
+tests=(-- tests:: steps::)
 if [ "${1:-}" = --lib-only ]; then
-  tests=(--lib)
+  targets=(-C --lib)
+  tests=()
   shift
 fi
 files=("$@")
@@ -42,7 +45,9 @@ args=()
 for f in "${files[@]}"; do args+=(--file "$f"); done
 # cargo-mutants exits 2 when a mutant is missed, 3 on a timeout: the summary says which.
 status=0
-cargo mutants --no-shuffle --timeout 120 "${args[@]}" -- "${tests[@]}" || status=$?
+# Much of a mutant's time is its tests waiting (timeouts under test), so two cores run three
+# at once (CARGO_MUTANTS_JOBS overrides).
+cargo mutants --no-shuffle --timeout 120 --jobs "${CARGO_MUTANTS_JOBS:-3}" "${targets[@]}" "${args[@]}" ${tests[@]+"${tests[@]}"} || status=$?
 for outcome in caught missed unviable timeout; do
   [ -f "mutants.out/$outcome.txt" ] || continue
   echo "== $outcome: $(wc -l < "mutants.out/$outcome.txt")"

@@ -327,6 +327,12 @@ fn a_key_forced_to_dial_stdio_is_checked_through_the_context() {
     let done = remote(Reply::ok(PROBE_DIAL_STDIO)).run(Mode::Setup, &options(), &REMOTE);
     assert_eq!(done.find("remote-daemon").status, Status::Skip);
     assert!(!done.report.stopped);
+    // A context of that name that leads elsewhere is not dialled (no `docker version` is
+    // scripted here): setup points it here, and verify asks after.
+    let done = remote(Reply::ok(PROBE_DIAL_STDIO))
+        .store(&[("box", "ssh://u@10.0.0.9:2222")], Some("box"))
+        .run(Mode::Setup, &options(), &REMOTE);
+    assert_eq!(done.find("remote-daemon").status, Status::Skip);
 }
 
 #[test]

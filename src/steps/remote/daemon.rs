@@ -3,13 +3,11 @@
 
 use anyhow::{bail, Result};
 
-use crate::docker;
 use crate::ssh::destination::Resolved;
 use crate::ssh::multiplex;
 use crate::ssh::probe::{Forced, Probe, RemoteDocker};
 use crate::ssh::repair;
 
-use super::super::facts::Unavailable;
 use super::super::repair::{preview_sudo, run_sudo, SudoFix};
 use super::super::{Finding, Kind, Outcome, Session, Step, Want};
 use super::{probe, probed};
@@ -40,24 +38,19 @@ impl RemoteDaemonStep {
     fn through_context(&self, s: &mut Session, r: &Resolved) -> Finding {
         let id = "remote-daemon";
         let name = &self.context;
-        let points_here = matches!(
-            docker::endpoint_of(&s.env, name),
-            Ok(Some(have)) if r.same_endpoint(&have)
-        );
-        if !points_here {
-            return Finding::skip(
-                id,
-                format!(
-                    "skipped: the key on {} runs `docker system dial-stdio` only; verify asks the daemon through the context",
-                    r.hostname
-                ),
-            );
-        }
+        // The facts phase asked through the context only when it exists and points at this
+        // destination (`facts::points_at`); no answer means it does not.
         let out = match &s.facts.daemon {
             Some(Some((asked, out))) if asked == name => out.clone(),
-            _ => Err(Unavailable(format!(
-                "docker --context {name} version did not run"
-            ))),
+            _ => {
+                return Finding::skip(
+                    id,
+                    format!(
+                        "skipped: the key on {} runs `docker system dial-stdio` only; verify asks the daemon through the context",
+                        r.hostname
+                    ),
+                )
+            }
         };
         match out {
             Ok(out) if out.success() => Finding::ok(
