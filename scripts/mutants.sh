@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 # Both cargo's build and its test run take the targets (-C), so a mutant rebuilds only them.
 targets=(-C --lib -C --test=integration)
-tests=(-- --skip e2e:: --skip bench:: --skip first_contact::a_silent_port)
+tests=(-- -- --skip e2e:: --skip bench:: --skip first_contact::a_silent_port)
 iterate=()
 while [ $# -gt 0 ]; do
   case "$1" in
