@@ -384,11 +384,18 @@ mod tests {
 
     #[test]
     fn contexts_are_read_from_docker_s_store_without_running_docker() {
-        let (_dir, env) = store(Some("ctxa"));
+        let (dir, env) = store(Some("ctxa"));
         let list = list(&env).unwrap();
         assert_eq!(list.len(), 2);
         assert_eq!(list[0].name, "default");
         assert!(!list[0].current && !list[0].is_ssh());
+        // docker's own `default` endpoint, as `docker context ls` shows it on each OS.
+        assert_eq!(list[0].endpoint, "unix:///var/run/docker.sock");
+        let windows = Env::new(Platform::Windows, dir.path());
+        assert_eq!(
+            super::list(&windows).unwrap()[0].endpoint,
+            "npipe:////./pipe/docker_engine"
+        );
         assert_eq!(list[1].name, "ctxa");
         assert_eq!(list[1].endpoint, "ssh://u@h:2222");
         assert!(list[1].current && list[1].is_ssh());
