@@ -630,6 +630,18 @@ fn a_fifo_or_a_device_as_a_path_never_hangs() {
         .unwrap()
         .success());
     let (key_s, pub_s) = (key.to_str().unwrap(), pub_fifo.to_str().unwrap());
+    // A device that reads as /dev/zero. As root, one made in this test's own folder: an rdock
+    // broken on purpose (a cargo-mutants mutant) wrote its settings over the machine's /dev/zero
+    // once, renaming a regular file over it. Without root, /dev/zero itself cannot be replaced.
+    let made_zero = w.path("cwd/zero");
+    let zero = match Command::new("mknod")
+        .arg(&made_zero)
+        .args(["c", "1", "5"])
+        .status()
+    {
+        Ok(made) if made.success() => made_zero.to_str().unwrap(),
+        _ => "/dev/zero",
+    };
     for (args, path) in [
         (
             vec!["setup", "u@127.0.0.1:1", "--identity", key_s, "--yes"],
@@ -645,13 +657,10 @@ fn a_fifo_or_a_device_as_a_path_never_hangs() {
             vec!["setup", "u@127.0.0.1:1", "--identity", fifo_s, "--yes"],
             fifo_s,
         ),
-        (vec!["vscode", "--settings", "/dev/zero"], "/dev/zero"),
-        (
-            vec!["doctor", "u@127.0.0.1:1", "--identity", "/dev/zero"],
-            "/dev/zero",
-        ),
+        (vec!["vscode", "--settings", zero], zero),
+        (vec!["doctor", "u@127.0.0.1:1", "--identity", zero], zero),
     ] {
-        // At most 1 GB of memory, so /dev/zero cannot take the machine down with it.
+        // At most 1 GB of memory, so the zero device cannot take the machine down with it.
         let mut argv = vec!["-c", "ulimit -v 1000000; exec \"$0\" \"$@\"", RDOCK];
         argv.extend(&args);
         let start = std::time::Instant::now();
