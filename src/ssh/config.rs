@@ -565,9 +565,17 @@ mod tests {
             ("work-99", false),
             ("pi.lan", true),
             ("nearyl", false),
+            ("box2", false),
         ] {
             assert_eq!(names_host(text, name), named, "{name}");
         }
+    }
+
+    /// As ssh's match_pattern: every `*` of a pattern is a wildcard, also where the name holds one.
+    #[test]
+    fn a_star_in_a_pattern_matches_any_run_even_one_with_stars() {
+        assert!(glob("*?", "b*"));
+        assert!(!glob("?*.lan", "*"));
     }
 
     #[test]
