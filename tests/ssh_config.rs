@@ -178,6 +178,17 @@ fn removing_from_a_missing_file_creates_nothing() {
     assert!(!dir.path().join(".ssh").exists());
 }
 
+/// A global `Include` counts for a file of the same name in any directory (in any case, as on
+/// Windows), and only for it; one under a `Host` line is not global.
+#[test]
+fn an_include_counts_only_for_the_same_file_name() {
+    let text = "Include ~/.ssh/Pageant.conf other.conf\nHost x\n  Include late.conf\n";
+    assert!(ssh_config::includes(text, "pageant.conf"));
+    assert!(ssh_config::includes(text, r"C:\Users\u\.ssh\other.conf"));
+    assert!(!ssh_config::includes(text, "rdock.conf"));
+    assert!(!ssh_config::includes(text, "late.conf"));
+}
+
 #[cfg(unix)]
 mod unix {
     use super::*;
