@@ -444,13 +444,31 @@ proptest! {
         let ran = home.run("sh", REVOKE_KEY_SCRIPT, &format!("{KEY}\n"));
         prop_assert_eq!(ran.code, Some(0), "{:?}", ran);
         let want = without_key(&text, KEY);
-        let removed = text.split_inclusive('\n').count() - want.split_inclusive('\n').count();
+        // The lines that held the key: not the fall in line count, which also drops the line
+        // break kept off the new last line ("\nKEY" leaves "", one line removed, not two).
+        let removed = text
+            .split_inclusive('\n')
+            .filter(|l| holds_key(l.strip_suffix('\n').unwrap_or(l), KEY))
+            .count();
         let said = if removed == 0 { "rdock-key-absent\n".to_string() } else { format!("rdock-key-removed {removed}\n") };
         prop_assert_eq!(&ran.stdout, &said);
         prop_assert_eq!(home.text(), want);
         prop_assert_eq!(home.mode(), 0o600);
         prop_assert_eq!(home.listing(), ["authorized_keys"]);
     }
+}
+
+/// The case the property test once drew: a key as the last line, without a line break, after an
+/// empty line. One line held the key; the file is left empty, without the empty line's break.
+#[test]
+fn revoke_after_an_empty_line_removes_one_line_and_leaves_no_break() {
+    let home = Home::new(Some((&format!("\nssh-ed25519 {KEY} me@laptop"), 0o600)));
+    let ran = home.run("sh", REVOKE_KEY_SCRIPT, &format!("{KEY}\n"));
+    assert_eq!(
+        (ran.code, ran.stdout.as_str()),
+        (Some(0), "rdock-key-removed 1\n")
+    );
+    assert_eq!(home.text(), "");
 }
 
 #[test]
