@@ -292,7 +292,7 @@ mod tests {
     /// After a signal rdock starts nothing more: no login to ask how the revoke went.
     #[test]
     fn a_revoke_cut_off_by_a_signal_is_unsure_and_tries_no_login() {
-        use crate::sys::exec::Script;
+        use crate::sys::exec::{Reply, Script};
         let r = crate::ssh::destination::tests::resolved_box();
         let exec = Exec::scripted(Script::new());
         let stopped = cut_off(&exec, &r, &Err(Interrupted(2).into()));
@@ -301,6 +301,10 @@ mod tests {
             "{stopped:?}"
         );
         assert!(exec.ran().is_empty() && exec.unscripted().is_empty());
+        // Only a signal: an ssh that cannot start never reached the remote.
+        let missing = Exec::scripted(Script::new().on_prefix(&["ssh"], Reply::cannot_start()));
+        let never = revoke(&missing, &r, Path::new("/home/u/.ssh/id_ed25519"), BLOB);
+        assert!(matches!(never, Some(Revoke::NotConnected(_))), "{never:?}");
     }
 
     #[test]
