@@ -178,6 +178,35 @@ fn removing_from_a_missing_file_creates_nothing() {
     assert!(!dir.path().join(".ssh").exists());
 }
 
+/// A global `Include` counts for a file of the same name in any directory (in any case, as on
+/// Windows), and only for it; one under a `Host` line is not global.
+#[test]
+fn an_include_counts_only_for_the_same_file_name() {
+    let text = "Include ~/.ssh/Pageant.conf other.conf\nHost x\n  Include late.conf\n";
+    assert!(ssh_config::includes(text, "pageant.conf"));
+    assert!(ssh_config::includes(text, r"C:\Users\u\.ssh\other.conf"));
+    assert!(!ssh_config::includes(text, "rdock.conf"));
+    assert!(!ssh_config::includes(text, "late.conf"));
+}
+
+/// A marker with a blank name, or a name with `<` or `>` (which would make a marker line of its
+/// own), is refused: rdock could not tell which block such a line belongs to.
+#[test]
+fn a_block_name_that_is_blank_or_holds_a_marker_arrow_is_refused() {
+    let blank = "# >>> rdock managed:  >>>\nUser me\n# <<< rdock managed:  <<<\n";
+    let err = ssh_config::check_markers(blank).unwrap_err().to_string();
+    assert!(
+        err.starts_with("line 1 is an incomplete rdock marker"),
+        "{err}"
+    );
+    for name in ["a>b", "a<b"] {
+        assert!(
+            ssh_config::check_block(name, "User me\n").is_err(),
+            "{name}"
+        );
+    }
+}
+
 #[cfg(unix)]
 mod unix {
     use super::*;

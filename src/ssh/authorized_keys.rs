@@ -276,6 +276,37 @@ mod tests {
         assert_eq!(revoke(&said, &r, key, BLOB), Some(Revoke::Removed(1)));
     }
 
+    /// `--dry-run` prints the revoke's ssh and runs nothing, so there is no answer to read.
+    #[test]
+    fn a_dry_run_revoke_prints_its_ssh_and_has_no_answer() {
+        use crate::sys::exec::Script;
+        let r = crate::ssh::destination::tests::resolved_box();
+        let mut exec = Exec::scripted(Script::new());
+        exec.dry_run = true;
+        let key = Path::new("/home/u/.ssh/id_ed25519");
+        assert_eq!(revoke(&exec, &r, key, BLOB), None);
+        assert_eq!(exec.skipped().len(), 1);
+        assert!(exec.ran().is_empty());
+    }
+
+    /// After a signal rdock starts nothing more: no login to ask how the revoke went.
+    #[test]
+    fn a_revoke_cut_off_by_a_signal_is_unsure_and_tries_no_login() {
+        use crate::sys::exec::{Reply, Script};
+        let r = crate::ssh::destination::tests::resolved_box();
+        let exec = Exec::scripted(Script::new());
+        let stopped = cut_off(&exec, &r, &Err(Interrupted(2).into()));
+        assert!(
+            matches!(&stopped, Revoke::Unsure { why, after: None } if why.contains("interrupted")),
+            "{stopped:?}"
+        );
+        assert!(exec.ran().is_empty() && exec.unscripted().is_empty());
+        // Only a signal: an ssh that cannot start never reached the remote.
+        let missing = Exec::scripted(Script::new().on_prefix(&["ssh"], Reply::cannot_start()));
+        let never = revoke(&missing, &r, Path::new("/home/u/.ssh/id_ed25519"), BLOB);
+        assert!(matches!(never, Some(Revoke::NotConnected(_))), "{never:?}");
+    }
+
     #[test]
     fn what_the_revoke_script_says_is_read() {
         assert_eq!(
@@ -344,6 +375,10 @@ mod tests {
         assert!(restrictions("command=\"docker system dial-stdio\",restrict").is_empty());
         assert!(restrictions("").is_empty());
         assert_eq!(restrictions("cert-authority").len(), 1);
+        assert_eq!(
+            restrictions("no-pty,Expiry-Time=\"20300101\""),
+            ["Expiry-Time=\"20300101\" (sshd refuses the key after that time)"]
+        );
     }
 
     #[test]

@@ -105,18 +105,19 @@ pub fn names_host(text: &str, name: &str) -> bool {
         })
 }
 
-/// ssh's pattern match: `*` any run of characters, `?` one.
+/// ssh's pattern match: `*` any run of characters, `?` one. A `*` is a wildcard first, even
+/// against a `*` in the text (taken as a letter, it would keep no point to come back to).
 fn glob(pattern: &str, text: &str) -> bool {
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
     let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == '*' {
             star = Some(pi);
             mark = ti;
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some(s) = star {
             pi = s + 1;
             mark += 1;
@@ -565,9 +566,18 @@ mod tests {
             ("work-99", false),
             ("pi.lan", true),
             ("nearyl", false),
+            ("box2", false),
         ] {
             assert_eq!(names_host(text, name), named, "{name}");
         }
+    }
+
+    /// As ssh's match_pattern: every `*` of a pattern is a wildcard, also where the name holds one.
+    #[test]
+    fn a_star_in_a_pattern_matches_any_run_even_one_with_stars() {
+        assert!(glob("*?", "b*"));
+        assert!(glob("*.lan", "*x.lan"));
+        assert!(!glob("?*.lan", "*"));
     }
 
     #[test]

@@ -296,4 +296,125 @@ mod tests {
         assert!(!has_cert_authority(revoked));
         assert!(!has_cert_authority(""));
     }
+
+    /// u@box:2222 (10.0.0.5) with one known_hosts file, `file`, in a temporary home.
+    fn box_with_file(home: &Path) -> (Resolved, Env, String) {
+        let file = home.join(".ssh").join("known_hosts");
+        let mut r = crate::ssh::destination::tests::resolved_box();
+        r.user_known_hosts = vec![file.display().to_string()];
+        r.global_known_hosts = Vec::new();
+        let env = Env::new(crate::sys::platform::Platform::Linux, home);
+        (r, env, file.display().to_string())
+    }
+
+    /// Off port 22 only a `@cert-authority` line under the bare host name vouches: ssh-keygen -F
+    /// finds a plain key line there too (exit 0), and that is no key for [10.0.0.5]:2222.
+    #[test]
+    fn under_the_bare_name_only_a_cert_authority_line_vouches() {
+        use crate::sys::exec::{Reply, Script};
+        let home = tempfile::tempdir().unwrap();
+        let (r, env, file) = box_with_file(home.path());
+        std::fs::create_dir_all(home.path().join(".ssh")).unwrap();
+        std::fs::write(&file, "10.0.0.5 ssh-ed25519 AAAA\n").unwrap();
+        let bare = |found: &str| {
+            Exec::scripted(
+                Script::new()
+                    .on(
+                        &["ssh-keygen", "-F", "[10.0.0.5]:2222", "-f", &file],
+                        Reply::fail(1, ""),
+                    )
+                    .on(
+                        &["ssh-keygen", "-F", "10.0.0.5", "-f", &file],
+                        Reply::ok(found),
+                    ),
+            )
+        };
+        let plain = "# Host 10.0.0.5 found: line 1 \n10.0.0.5 ssh-ed25519 AAAA\n";
+        assert_eq!(lookup(&bare(plain), &env, &r).unwrap(), Lookup::default());
+        let ca = "# Host 10.0.0.5 found: line 1 CA\n@cert-authority 10.0.0.5 ssh-ed25519 AAAA\n";
+        assert_eq!(
+            lookup(&bare(ca), &env, &r).unwrap().trusted,
+            Some((PathBuf::from(&file), Trust::CertAuthority))
+        );
+    }
+
+    /// A fetch gives back the key lines of what ssh recorded and nothing else of that file.
+    #[test]
+    fn a_fetch_gives_only_the_key_lines_ssh_recorded() {
+        use crate::sys::exec::{Reply, Script};
+        let home = tempfile::tempdir().unwrap();
+        let (r, env, _) = box_with_file(home.path());
+        let ssh_dir = home.path().join(".ssh");
+        let records =
+            Reply::fail(255, "u@box: Permission denied (publickey).\n").effect(move || {
+                for entry in std::fs::read_dir(&ssh_dir).into_iter().flatten().flatten() {
+                    if entry
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with(FETCH_DIR_PREFIX)
+                    {
+                        let text = "# a comment\n\n[10.0.0.5]:2222 ssh-ed25519 AAAA\n";
+                        std::fs::write(entry.path().join("known_hosts"), text).unwrap();
+                    }
+                }
+            });
+        let exec = Exec::scripted(Script::new().on_prefix(&["ssh"], records));
+        assert_eq!(
+            fetch(&exec, &env, &r).unwrap(),
+            "[10.0.0.5]:2222 ssh-ed25519 AAAA\n"
+        );
+    }
+
+    /// The fingerprints `ssh-keygen -l -F` prints for a host (as OpenSSH 9.2 prints them).
+    #[test]
+    fn the_known_fingerprints_are_read_from_ssh_keygen_l_f() {
+        use crate::sys::exec::{Reply, Script};
+        let fp = "SHA256:oHqoNhrcjqcli1sOZ7bwi2vjgtVIJPHJnQHTukP8cHU";
+        let said = format!("# Host [10.0.0.5]:2222 found: line 1 \n[10.0.0.5]:2222 ED25519 {fp}\n");
+        let exec = Exec::scripted(Script::new().on(
+            &[
+                "ssh-keygen",
+                "-l",
+                "-F",
+                "[10.0.0.5]:2222",
+                "-f",
+                "/h/known_hosts",
+            ],
+            Reply::ok(said),
+        ));
+        let file = Path::new("/h/known_hosts");
+        assert_eq!(
+            known_fingerprints(&exec, file, "[10.0.0.5]:2222").unwrap(),
+            [fp]
+        );
+    }
+
+    /// `--host-key` takes what ssh prints: `SHA256:` and 43 characters of base64 without padding.
+    #[test]
+    fn a_sha256_fingerprint_is_the_prefix_and_43_base64_characters() {
+        let b64 = "oHqoNhrcjqcli1sOZ7bwi2vjgtVIJPHJnQHTukP8cHU";
+        assert!(is_sha256_fingerprint(&format!("SHA256:{b64}")));
+        assert!(is_sha256_fingerprint(&format!("SHA256:+/{}", &b64[2..])));
+        for not in [
+            format!("SHA256:{b64}="),
+            format!("SHA256:{}", &b64[1..]),
+            format!("SHA256:-{}", &b64[1..]),
+            format!("MD5:{b64}"),
+            b64.to_string(),
+        ] {
+            assert!(!is_sha256_fingerprint(&not), "{not}");
+        }
+    }
+
+    /// Lines are appended on a line of their own, whether or not the file ended with a newline.
+    #[test]
+    fn appended_lines_start_on_a_line_of_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("known_hosts");
+        for (before, after) in [("a\n", "a\nb\n"), ("a", "a\nb\n"), ("", "b\n")] {
+            std::fs::write(&file, before).unwrap();
+            append(&file, "b\n").unwrap();
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), after, "{before:?}");
+        }
+    }
 }
