@@ -235,19 +235,8 @@ fn parse_report(stdout: &str, at: usize) -> Probe {
             docker: Some(field("login-docker=")).filter(|p| p.starts_with('/')),
         }
     });
-    let text = rest
-        .iter()
-        .filter(|l| {
-            login.is_none()
-                || !["path=", "login-shell=", "login-docker="]
-                    .iter()
-                    .any(|k| l.starts_with(k))
-        })
-        .copied()
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .to_string();
+    // docker's output. The login lines come only with exit 127, whose verdict reads none of it.
+    let text = rest.join("\n").trim().to_string();
     let docker = if finished || exit != -1 {
         classify_docker(exit, &text)
     } else {
