@@ -31,6 +31,8 @@ mod signals;
 mod ssh_config;
 mod steps;
 mod support;
+#[cfg(unix)]
+mod terminal;
 mod tiers;
 mod vscode;
 mod workspace;

@@ -235,19 +235,8 @@ fn parse_report(stdout: &str, at: usize) -> Probe {
             docker: Some(field("login-docker=")).filter(|p| p.starts_with('/')),
         }
     });
-    let text = rest
-        .iter()
-        .filter(|l| {
-            login.is_none()
-                || !["path=", "login-shell=", "login-docker="]
-                    .iter()
-                    .any(|k| l.starts_with(k))
-        })
-        .copied()
-        .collect::<Vec<_>>()
-        .join("\n")
-        .trim()
-        .to_string();
+    // docker's output. The login lines come only with exit 127, whose verdict reads none of it.
+    let text = rest.join("\n").trim().to_string();
     let docker = if finished || exit != -1 {
         classify_docker(exit, &text)
     } else {
@@ -401,6 +390,56 @@ mod tests {
         assert_eq!(silent.forced, Some(Forced::Other(String::new())));
         let other = parse_probe(Some(0), "backup done\n", "");
         assert_eq!(other.forced, Some(Forced::Other("backup done".into())));
+    }
+
+    #[test]
+    fn a_folder_is_on_the_path_with_or_without_its_trailing_slash() {
+        let login = Login {
+            path: "/usr/bin:/usr/local/bin/".into(),
+            ..Login::default()
+        };
+        assert!(login.path_has("/usr/local/bin"));
+        assert!(login.path_has("/usr/bin"));
+        assert!(!login.path_has("/usr"));
+    }
+
+    #[test]
+    fn a_probe_stopped_at_its_bound_blames_docker_only_when_docker_had_started() {
+        let head = "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\n";
+        assert_eq!(
+            stopped_probe(head).docker,
+            Some(RemoteDocker::Hung(PROBE_TIMEOUT.as_secs()))
+        );
+        // Stopped before docker was even looked for: the report was cut short, that is all.
+        assert_eq!(
+            stopped_probe("rdock-probe-2-begin\nshell=/bin/sh\n").docker,
+            Some(ended_early())
+        );
+    }
+
+    #[test]
+    fn another_socket_counts_only_with_the_version_its_daemon_answered() {
+        let silent = parse_probe(
+            Some(0),
+            "rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=1\nrdock-socket=/run/user/1000/docker.sock\nrdock-socket-version=\n",
+            "",
+        );
+        assert_eq!(silent.other_socket, None);
+    }
+
+    #[test]
+    fn a_daemon_that_is_down_is_known_by_either_of_docker_s_sentences() {
+        for said in [
+            "Cannot connect to the Docker daemon at unix:///var/run/docker.sock.",
+            "error during connect: Is the docker daemon running?",
+        ] {
+            let report = format!("rdock-probe-2-begin\nshell=/bin/sh\ndocker-path=/usr/bin/docker\ndocker-exit=1\n{said}\n");
+            assert_eq!(
+                parse_probe(Some(0), &report, "").docker,
+                Some(RemoteDocker::DaemonDown(said.into())),
+                "{said}"
+            );
+        }
     }
 
     #[test]

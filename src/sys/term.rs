@@ -325,6 +325,11 @@ mod tests {
             waiting_line("connecting to h:22", Duration::from_millis(3400)),
             "connecting to h:22 … 3 s"
         );
+        // From SHOW_SECONDS itself on, not only after it.
+        assert_eq!(
+            waiting_line("connecting to h:22", SHOW_SECONDS),
+            "connecting to h:22 … 2 s"
+        );
     }
 
     #[test]

@@ -104,6 +104,9 @@ fn the_same_login_is_the_same_user_host_and_port_whatever_the_socket() {
     // The endpoint setup writes is the same login, and a socket makes another endpoint.
     assert!(r.same_endpoint("ssh://u@box:2222"));
     assert!(!r.same_endpoint("ssh://u@box:2222/run/user/1000/docker.sock"));
+    // What the endpoint leaves out ssh -G fills in; another host is another endpoint.
+    assert!(r.same_endpoint("ssh://box"));
+    assert!(!r.same_endpoint("ssh://u@other:2222"));
 }
 
 #[test]
@@ -216,4 +219,66 @@ fn what_ssh_g_says_about_keys_aliases_and_sharing_is_read() {
         (None, None, None)
     );
     assert_eq!(resolve_with("controlmaster false\n").control_master, None);
+}
+
+/// `ssh -G` (and `ssh -G -F FILE`) answers `config`; `ssh -G -F none` (ssh's defaults), `bare`.
+fn scripted_g(config: &str, bare: &str) -> Exec {
+    use crate::sys::exec::{Reply, Script};
+    Exec::scripted(
+        Script::new()
+            .on_prefix(&["ssh", "-G"], Reply::ok(config))
+            .on_prefix(&["ssh", "-G", "-F", "none"], Reply::ok(bare)),
+    )
+}
+
+const DEFAULTS: &str =
+    "user me\nhostname h\nport 22\nidentityfile ~/.ssh/id_rsa\nidentityfile ~/.ssh/id_ed25519\n";
+
+#[test]
+fn what_ssh_config_adds_to_ssh_s_defaults_is_told_apart() {
+    let resolve_with = |config: &str| resolve(&scripted_g(config, DEFAULTS), &ok("h")).unwrap();
+    let r = resolve_with(DEFAULTS);
+    assert_eq!(r.user_source, UserSource::LocalName);
+    assert!(!r.identity_file_configured);
+    assert_eq!(r.identity_files, ["~/.ssh/id_rsa", "~/.ssh/id_ed25519"]);
+    assert!(!r.hash_known_hosts);
+    assert_eq!((r.proxy_jump, r.proxy_command), (None, None));
+    let r = resolve_with(
+        "user alice\nhostname h\nport 22\nidentityfile ~/.ssh/work\nidentityfile none\n\
+         userknownhostsfile ~/.ssh/known_hosts ~/.ssh/known_hosts2\nglobalknownhostsfile none\n\
+         hashknownhosts yes\nproxyjump bastion\nproxycommand none\n",
+    );
+    assert_eq!(r.user_source, UserSource::SshConfig);
+    assert!(r.identity_file_configured);
+    assert_eq!(r.identity_files, ["~/.ssh/work"]);
+    assert_eq!(
+        r.user_known_hosts,
+        ["~/.ssh/known_hosts", "~/.ssh/known_hosts2"]
+    );
+    assert!(r.global_known_hosts.is_empty());
+    assert!(r.hash_known_hosts);
+    assert_eq!(r.proxy_jump.as_deref(), Some("bastion"));
+    assert_eq!(r.proxy_command, None);
+}
+
+#[test]
+fn one_file_s_view_of_a_host_is_what_ssh_g_says_with_that_file_alone() {
+    let file = "/home/me/.ssh/config";
+    let view = |config: &str| {
+        resolve_in_file(&scripted_g(config, DEFAULTS), "box", Path::new(file)).unwrap()
+    };
+    let v = view(DEFAULTS);
+    assert!(!v.identity_file_configured);
+    assert_eq!((v.proxy_jump, v.proxy_command), (None, None));
+    let v = view("user me\nhostname 10.0.0.5\nport 2222\nidentityfile ~/.ssh/work\nproxyjump none\nproxycommand nc %h %p\n");
+    assert_eq!(
+        (v.hostname.as_str(), v.port, v.user.as_str()),
+        ("10.0.0.5", 2222, "me")
+    );
+    assert!(v.identity_file_configured);
+    assert_eq!(v.identity_files, ["~/.ssh/work"]);
+    assert_eq!(
+        (v.proxy_jump, v.proxy_command.as_deref()),
+        (None, Some("nc %h %p"))
+    );
 }
