@@ -438,6 +438,21 @@ mod tests {
     }
 
     #[test]
+    fn a_store_folder_that_cannot_be_listed_is_an_error_that_names_it() {
+        // No store at all is a fresh docker; one that is there but cannot be listed is not.
+        let (dir, env) = store(Some("ctxa"));
+        let meta = dir.path().join(".docker/contexts/meta");
+        std::fs::remove_dir_all(&meta).unwrap();
+        std::fs::write(&meta, "").unwrap();
+        let err = list(&env).unwrap_err();
+        let shown = format!("{err:#}");
+        assert!(
+            shown.contains(&format!("cannot read {}", meta.display())),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn one_unreadable_context_is_skipped_and_named_and_the_others_listed() {
         let (dir, env) = store(Some("ctxa"));
         let meta = dir.path().join(".docker/contexts/meta");

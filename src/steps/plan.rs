@@ -418,6 +418,29 @@ mod tests {
     use crate::sys::platform::Platform;
 
     #[test]
+    fn doctor_heads_each_group_with_its_own_title() {
+        let groups = [
+            Local,
+            Remote,
+            Group::Docker,
+            Group::Clients,
+            Editors,
+            Removal,
+        ];
+        assert_eq!(
+            groups.map(Group::title),
+            [
+                "Local",
+                "Remote",
+                "Docker context",
+                "Clients",
+                "VS Code",
+                "Remove"
+            ]
+        );
+    }
+
+    #[test]
     fn every_need_names_an_earlier_step() {
         for (i, m) in PLAN.iter().enumerate() {
             for need in m.needs {

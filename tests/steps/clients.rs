@@ -2,6 +2,7 @@
 //! come from the recorded ssh -G (with ~/.ssh/config alone, for paramiko), ssh-add -L and
 //! ssh-keygen -F; the host names from the system resolver (`box` resolves nowhere here).
 
+use rdock::docker::clients::Client;
 use rdock::steps::plan::Options;
 use rdock::steps::{Mode, Status};
 use rdock::sys::exec::Reply;
@@ -176,13 +177,23 @@ fn an_alias_is_a_dns_lookup_for_ssh2_and_a_host_name_from_the_config_for_paramik
 fn a_client_named_with_client_fails_instead_of_warning() {
     let (rig, o) = alias();
     let o = Options {
-        clients: vec![rdock::docker::clients::Client::Dockerode],
+        clients: vec![Client::Dockerode],
         ..o
     };
     let done = rig.run(Mode::Doctor, &o, &SLICE);
     assert_eq!(done.find("dockerode").status, Status::Fail);
     assert_eq!(done.find("docker-py").status, Status::Ok);
     assert_eq!(done.report.failed(), 1);
+}
+
+/// `--client` takes each client by its `Client::name`, the name the e2e tier keys outcomes by.
+#[test]
+fn every_client_s_name_is_one_client_takes() {
+    use clap::ValueEnum;
+    for client in Client::ALL {
+        let arg = rdock::cli::ClientArg::from_str(client.name(), false);
+        assert_eq!(arg.map(Client::from), Ok(client), "{}", client.name());
+    }
 }
 
 #[test]

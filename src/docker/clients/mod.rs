@@ -58,7 +58,7 @@ impl Client {
         Client::DockerPy,
     ];
 
-    /// The name `--client` takes and the check's id ends with.
+    /// The name `--client` takes (the e2e tier keys each client's outcome by it).
     pub fn name(self) -> &'static str {
         match self {
             Client::Docker => "docker",

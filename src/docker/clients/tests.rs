@@ -311,3 +311,83 @@ fn on_windows_paramiko_asks_the_service_and_ssh2_needs_ssh_auth_sock_set_to_its_
     };
     assert!(ssh2(&f).works(), "{:?}", ssh2(&f));
 }
+
+/// An address that is not 127.0.0.1: a name the resolver sends to another machine.
+fn elsewhere() -> Option<Addresses> {
+    Some(Ok(vec!["10.0.0.9".parse().unwrap()]))
+}
+
+#[test]
+fn an_alias_the_resolver_sends_to_another_machine_fails_for_ssh2() {
+    let f = Facts {
+        host: "box".into(),
+        host_addresses: elsewhere(),
+        ssh_addresses: loopback(),
+        ..plain()
+    };
+    assert_eq!(
+        ssh2(&f).problems,
+        ["box is an ssh_config alias for 127.0.0.1; ssh2 resolves box through DNS to another address"]
+    );
+}
+
+#[test]
+fn paramiko_fails_where_the_host_name_of_ssh_config_alone_goes_elsewhere_or_nowhere() {
+    // ~/.ssh/config alone says box.lan; ssh, with all its files, connects to 127.0.0.1.
+    let mut f = Facts {
+        ssh_addresses: loopback(),
+        ..plain()
+    };
+    f.paramiko.view.hostname = "box.lan".into();
+    f.paramiko.addresses = loopback();
+    assert!(paramiko(&f).works(), "the same machine: {:?}", paramiko(&f));
+    f.paramiko.addresses = elsewhere();
+    assert_eq!(
+        paramiko(&f).problems,
+        ["paramiko reads ~/.ssh/config alone and connects to box.lan, not 127.0.0.1"]
+    );
+    f.paramiko.addresses = not_found("box.lan");
+    assert_eq!(
+        paramiko(&f).problems,
+        ["paramiko reads ~/.ssh/config alone and resolves box.lan through DNS: box.lan does not resolve: failed to lookup address information"]
+    );
+}
+
+#[test]
+fn the_way_out_is_the_docker_cli_on_the_same_context() {
+    assert_eq!(
+        use_the_cli("box"),
+        "use the docker CLI or a tool built on it (docker --context box …, compose v2, VS Code's Container Tools): it runs ssh, so ~/.ssh/config applies"
+    );
+}
+
+#[test]
+fn verbose_notes_say_what_each_library_reads_and_where_it_connects() {
+    let mut f = plain();
+    f.paramiko.view.proxy_command = Some("ssh -W %h:%p bastion".into());
+    assert_eq!(
+        paramiko(&f).notes,
+        ["paramiko reads ~/.ssh/config alone: it connects to 127.0.0.1:2222 through ProxyCommand ssh -W %h:%p bastion"]
+    );
+    assert_eq!(
+        ssh2(&f).notes,
+        [
+            "ssh2 reads no ssh_config: it connects to the URL's host and port, with the agent at SSH_AUTH_SOCK",
+            "ssh2 does not check the host key"
+        ]
+    );
+}
+
+#[test]
+fn only_on_windows_is_ssh_auth_sock_pageant_left_to_pageant() {
+    // Elsewhere `pageant` is a socket path like any other, and its agent lacks the key.
+    let f = Facts {
+        auth_sock: Some("pageant".into()),
+        key_in_agent: Ok(false),
+        ..plain()
+    };
+    assert_eq!(
+        ssh2(&f).problems,
+        ["the key must be in the agent at SSH_AUTH_SOCK, and ~/.ssh/id_ed25519 is not"]
+    );
+}

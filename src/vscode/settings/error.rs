@@ -75,4 +75,12 @@ mod tests {
         assert_eq!(line_column("é\r\nx\ry", 6), (3, 1));
         assert_eq!(line_column("\u{feff}ab", 4), (1, 2));
     }
+
+    #[test]
+    fn only_a_leading_bom_takes_no_column() {
+        // Inside the text U+FEFF is a zero-width space, and jsonc-parser counts it as it counts
+        // any character; decode's text still holds the file's BOM.
+        assert_eq!(line_column("\u{feff}a\u{feff}b", 8), (1, 4));
+        assert_eq!(line_column("\n\u{feff}b", 5), (2, 3));
+    }
 }

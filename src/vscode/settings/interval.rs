@@ -107,6 +107,10 @@ mod tests {
         assert_eq!(before, Before::NotNumber("a string"));
         let (_, before) = changed("{\"docker.explorerRefreshInterval\": null}", 3000);
         assert_eq!(before, Before::NotNumber("null"));
+        let (_, before) = changed("{\"docker.explorerRefreshInterval\": false}", 3000);
+        assert_eq!(before, Before::NotNumber("a boolean"));
+        let (_, before) = changed("{\"docker.explorerRefreshInterval\": {\"ms\": 1}}", 3000);
+        assert_eq!(before, Before::NotNumber("an object"));
     }
 
     #[test]
