@@ -365,6 +365,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_fetch_that_records_no_key_says_what_ssh_said_or_that_it_said_nothing() {
+        use crate::sys::exec::{Reply, Script};
+        let home = tempfile::tempdir().unwrap();
+        let (r, env, _) = box_with_file(home.path());
+        for (stderr, why) in [
+            ("", "(no answer)"),
+            (
+                "kex_exchange_identification: Connection closed by remote host\n",
+                "(kex_exchange_identification: Connection closed by remote host)",
+            ),
+        ] {
+            let exec = Exec::scripted(Script::new().on_prefix(&["ssh"], Reply::fail(255, stderr)));
+            let err = fetch(&exec, &env, &r).unwrap_err().to_string();
+            assert!(err.starts_with("ssh got no host key from "), "{err}");
+            assert!(err.ends_with(why), "{err}");
+        }
+    }
+
     /// The fingerprints `ssh-keygen -l -F` prints for a host (as OpenSSH 9.2 prints them).
     #[test]
     fn the_known_fingerprints_are_read_from_ssh_keygen_l_f() {
