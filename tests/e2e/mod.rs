@@ -8,6 +8,7 @@ mod doctor;
 mod faults;
 mod fleet;
 mod host_keys;
+mod keys;
 mod limits;
 mod outcomes;
 mod remote_data;
