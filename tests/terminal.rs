@@ -122,7 +122,7 @@ impl Child {
 }
 
 fn openpty(cols: u16) -> (OwnedFd, OwnedFd) {
-    let size = libc::winsize {
+    let mut size = libc::winsize {
         ws_row: 24,
         ws_col: cols,
         ws_xpixel: 0,
@@ -136,8 +136,9 @@ fn openpty(cols: u16) -> (OwnedFd, OwnedFd) {
             &mut master,
             &mut slave,
             std::ptr::null_mut(),
-            std::ptr::null(),
-            &size,
+            // Linux takes these two as *const, macOS as *mut: a *mut serves both.
+            std::ptr::null_mut(),
+            std::ptr::addr_of_mut!(size),
         );
         assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
         for fd in [master, slave] {
