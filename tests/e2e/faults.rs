@@ -272,6 +272,24 @@ impl Drop for SilentServer {
 /// How long rdock may take to give up on a host (remote::PROBE_TIMEOUT, the bound of the probe).
 const BOUND: Duration = Duration::from_secs(20);
 
+/// A run against an address rdock cannot reach: no panic, exit 1 (a dry run only shows, so 0),
+/// within [`BOUND`], and "cannot reach ADDRESS" on stdout.
+fn failed_in_time(run: &Run, args: &[&str], address: &str) {
+    eprintln!("{args:?}: exit {:?} after {:?}", run.code, run.elapsed);
+    no_panic(run);
+    let code = if args.contains(&"--dry-run") { 0 } else { 1 };
+    assert_eq!(run.code, Some(code), "{args:?}: {run}");
+    assert!(
+        run.elapsed < BOUND,
+        "{args:?} took {:?}: {run}",
+        run.elapsed
+    );
+    assert!(
+        run.stdout.contains(&format!("cannot reach {address}")),
+        "{args:?}: {run}"
+    );
+}
+
 #[test]
 #[ignore = "end to end (root, sshd, dockerd): scripts/test.sh runs it"]
 fn a_server_that_never_speaks_ssh_fails_within_the_bound() {
@@ -289,21 +307,7 @@ fn a_server_that_never_speaks_ssh_fails_within_the_bound() {
             .collect::<Vec<_>>()
     });
     for (run, args) in runs {
-        eprintln!("{args:?}: exit {:?} after {:?}", run.code, run.elapsed);
-        no_panic(&run);
-        // A dry run only shows; it fails only for invalid input.
-        let code = if args.contains(&"--dry-run") { 0 } else { 1 };
-        assert_eq!(run.code, Some(code), "{args:?}: {run}");
-        assert!(
-            run.elapsed < BOUND,
-            "{args:?} took {:?}: {run}",
-            run.elapsed
-        );
-        assert!(
-            run.stdout
-                .contains(&format!("cannot reach 127.0.0.1:{}", server.port)),
-            "{args:?}: {run}"
-        );
+        failed_in_time(&run, &args, &format!("127.0.0.1:{}", server.port));
         // Named as what it is: the port answers, sshd does not.
         assert!(
             run.stdout
@@ -333,20 +337,7 @@ fn an_unreachable_port_fails_fast_naming_host_and_port() {
         vec!["doctor", "--json", &dest],
     ] {
         let run = sb.rdock(&args);
-        eprintln!("{args:?}: exit {:?} after {:?}", run.code, run.elapsed);
-        no_panic(&run);
-        // A dry run only shows; it fails only for invalid input.
-        let code = if args.contains(&"--dry-run") { 0 } else { 1 };
-        assert_eq!(run.code, Some(code), "{args:?}: {run}");
-        assert!(
-            run.elapsed < BOUND,
-            "{args:?} took {:?}: {run}",
-            run.elapsed
-        );
-        assert!(
-            run.stdout.contains("cannot reach 127.0.0.1:1"),
-            "{args:?}: {run}"
-        );
+        failed_in_time(&run, &args, "127.0.0.1:1");
         assert!(run.stdout.contains("port 1"), "{args:?}: {run}");
     }
     assert!(!context_names(&sb).iter().any(|n| n == "127.0.0.1-1"));
